@@ -1,0 +1,22 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** A route handler: may answer with a JSON body, or write to `res` itself and return nothing. */
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => Promise<unknown> | unknown;
+
+/** What each feature module adds to the service: its routes, and what to close on shutdown. */
+export interface App {
+  route(method: string, path: string, handler: Handler): void;
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+/** A feature of the example: one file per @org package, mounted by main.ts. */
+export type Feature = (app: App) => Promise<void> | void;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(`${text}\n`);
+}

@@ -1,0 +1,5 @@
+import type { Feature } from '../app.js';
+import { upstream } from './upstream.js';
+
+/** Every feature of the example, one per @org package; each file says what it shows. */
+export const features: Feature[] = [upstream];

@@ -1,0 +1,35 @@
+import { createServer, type Server } from 'node:http';
+import { type App, type Feature, type Handler, sendJson } from './app.js';
+import { features } from './features/index.js';
+
+/** Builds the example service with every feature mounted; `listen` is the caller's. */
+export async function createService(): Promise<{ server: Server; close(): Promise<void> }> {
+  const routes = new Map<string, Handler>();
+  const closers: (() => Promise<void> | void)[] = [];
+  const app: App = {
+    route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
+    onClose: (fn) => closers.push(fn),
+  };
+  for (const feature of features as Feature[]) await feature(app);
+  app.route('GET', '/', () => ({ routes: [...routes.keys()].sort() }));
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handler = routes.get(`${req.method} ${url.pathname}`);
+    if (!handler) return sendJson(res, 404, { error: 'not found', see: 'GET /' });
+    try {
+      const body = await handler(req, res, url);
+      if (!res.headersSent && body !== undefined) sendJson(res, 200, body);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message, code });
+    }
+  });
+  return {
+    server,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      for (const fn of closers.reverse()) await fn();
+    },
+  };
+}

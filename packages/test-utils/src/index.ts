@@ -1,0 +1,4 @@
+export { canConnect, freePort, waitFor } from './net.js';
+export { hasCommand, type OwnedServer, startMotoServer, startRedisServer } from './processes.js';
+export { inCI, programAvailable, serverAvailable } from './require-server.js';
+export { type EnvelopeItem, type SentrySink, startSentrySink } from './sentry-sink.js';

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'examples/*'],
+    reporters: process.env.CI === 'true' ? ['default'] : ['default'],
+    passWithNoTests: false,
+  },
+});
