@@ -1,0 +1,57 @@
+import { invalidToken } from './errors.js';
+
+/** @internal The Fernet token layout: version ‖ timestamp ‖ IV ‖ ciphertext ‖ HMAC. */
+export const VERSION = 0x80;
+/** @internal Version (1) + timestamp (8) + IV (16). */
+export const HEADER_BYTES = 25;
+/** @internal HMAC-SHA256 tag. */
+export const MAC_BYTES = 32;
+/** @internal AES block. */
+export const BLOCK_BYTES = 16;
+/** @internal The shortest valid token: header, one padding block, MAC. */
+export const MIN_TOKEN_BYTES = HEADER_BYTES + BLOCK_BYTES + MAC_BYTES;
+/** @internal Python's `_MAX_CLOCK_SKEW`. */
+export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 60;
+
+/** @internal Bytes → url-safe base64 with padding, as Python's `urlsafe_b64encode`. */
+export function encodeBase64Url(bytes: Buffer): string {
+  const pad = (3 - (bytes.length % 3)) % 3;
+  return bytes.toString('base64url') + (pad === 2 ? '==' : pad === 1 ? '=' : '');
+}
+
+/**
+ * @internal Strict url-safe base64 with padding → bytes, refusing what Python refuses (missing
+ * padding). Node's decoder skips characters it does not know, so a decoded length that differs
+ * from what the text's length promises means the text was not base64.
+ */
+export function decodeBase64Url(text: string): Buffer {
+  if (text.length % 4 !== 0) throw invalidToken();
+  let pad = 0;
+  while (pad < 2 && text.charCodeAt(text.length - 1 - pad) === 0x3d /* = */) pad++;
+  const bytes = Buffer.from(text, 'base64url');
+  if (bytes.length !== (text.length / 4) * 3 - pad) throw invalidToken();
+  return bytes;
+}
+
+/** @internal Decodes a token and checks what can be checked without a key. */
+export function decodeToken(token: string | Uint8Array): Buffer {
+  const text = typeof token === 'string' ? token : Buffer.from(token).toString('latin1');
+  const data = decodeBase64Url(text);
+  if (data.length < MIN_TOKEN_BYTES || data[0] !== VERSION) throw invalidToken();
+  if ((data.length - HEADER_BYTES - MAC_BYTES) % BLOCK_BYTES !== 0) throw invalidToken();
+  return data;
+}
+
+/** @internal The 25-byte token header for a timestamp (unix seconds) and IV. */
+export function tokenHeader(timestamp: number, iv: Uint8Array): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header[0] = VERSION;
+  header.writeBigUInt64BE(BigInt(timestamp), 1);
+  header.set(iv, 9);
+  return header;
+}
+
+/** @internal The token's timestamp in unix seconds. */
+export function readTimestamp(data: Buffer): number {
+  return Number(data.readBigUInt64BE(1));
+}
