@@ -1,0 +1,49 @@
+import type { HealthReport, IetfCheck, IetfReport, SimpleReport } from './types.js';
+
+const IETF_STATUS = { healthy: 'pass', degraded: 'warn', unhealthy: 'fail' } as const;
+const IETF_CHECK = { ok: 'pass', warn: 'warn', fail: 'fail', timeout: 'fail' } as const;
+
+/** The seed's simple form: `{"status": "healthy", "database": "ok", "redis": "timeout"}`. */
+export function toSimple(report: HealthReport): SimpleReport {
+  const out: SimpleReport = { status: report.status } as SimpleReport;
+  for (const [name, c] of Object.entries(report.checks)) out[name] = c.status;
+  return out;
+}
+
+/**
+ * The IETF draft form (`application/health+json`): `pass`/`warn`/`fail`, checks keyed
+ * `name:measurement`, each with `observedValue`, `observedUnit`, `time` and, when not passing,
+ * `output` (the safe reason). A timeout is a `fail` whose output says so.
+ */
+export function toIetf(
+  report: HealthReport,
+  extra: { releaseId?: string; description?: string } = {},
+): IetfReport {
+  const checks: Record<string, IetfCheck[]> = {};
+  for (const [name, c] of Object.entries(report.checks)) {
+    const entry: IetfCheck = {
+      status: IETF_CHECK[c.status],
+      observedValue: c.observedValue,
+      time: report.checkedAt,
+    };
+    if (c.componentType !== undefined) entry.componentType = c.componentType;
+    if (c.observedUnit !== undefined) entry.observedUnit = c.observedUnit;
+    if (c.status !== 'ok' && c.reason !== undefined) {
+      entry.output = c.status === 'timeout' ? `timeout: ${c.reason}` : c.reason;
+    }
+    const key = `${name}:${c.measurement}`;
+    const list = checks[key] ?? [];
+    list.push(entry);
+    checks[key] = list;
+  }
+  const out: IetfReport = { status: IETF_STATUS[report.status], checks };
+  if (report.version !== undefined) out.version = report.version;
+  if (extra.releaseId !== undefined) out.releaseId = extra.releaseId;
+  if (report.serviceId !== undefined) out.serviceId = report.serviceId;
+  if (extra.description !== undefined) out.description = extra.description;
+  const failing = Object.entries(report.checks)
+    .filter(([, c]) => c.status !== 'ok')
+    .map(([n, c]) => `${n}: ${c.status}`);
+  if (failing.length > 0) out.output = failing.join(', ');
+  return out;
+}

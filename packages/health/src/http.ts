@@ -1,0 +1,230 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toIetf, toSimple } from './format.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { HealthReport } from './types.js';
+
+/** The probe routes and their paths. */
+export interface HealthPaths {
+  /** Quick report for the load balancer. @default '/health' */
+  quick?: string;
+  /** Full report, every check with its latency. @default '/health/full' */
+  full?: string;
+  /** Liveness: 200 while the process answers. @default '/livez' */
+  live?: string;
+  /** Readiness: 503 while starting, draining, or when the quick report is unhealthy. @default '/readyz' */
+  ready?: string;
+  /** Startup: 503 until the service is marked ready once. @default '/startupz' */
+  startup?: string;
+}
+
+/** Options of the HTTP adapters. */
+export interface HandlerOptions {
+  /** Route paths; set one to `false`-y string `''` to leave it out. */
+  paths?: HealthPaths;
+}
+
+/** A framework-free answer: what every adapter writes out. */
+export interface HealthAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+type Route = keyof HealthPaths;
+type Format = 'simple' | 'full' | 'ietf';
+
+/** Minimal shape of a Fastify instance: only `route()` is used, so Fastify is never imported. */
+export interface FastifyLike {
+  route(options: {
+    method: string;
+    url: string;
+    handler: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>;
+  }): unknown;
+}
+/** Minimal shape of a Fastify request. */
+export interface FastifyRequestLike {
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+/** Minimal shape of a Fastify reply. */
+export interface FastifyReplyLike {
+  code(statusCode: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(payload?: unknown): FastifyReplyLike;
+}
+
+/** HTTP surface of a Health instance. */
+export interface HealthHttp {
+  /** Answers one probe request, framework-free; `undefined` when `path` is not a probe route. */
+  respond(
+    path: string,
+    request?: { accept?: string; query?: URLSearchParams },
+    options?: HandlerOptions,
+  ): Promise<HealthAnswer | undefined>;
+  /** A node:http request listener; non-probe paths get 404 (or go to `fallback`). */
+  handler(
+    options?: HandlerOptions & { fallback?: (req: IncomingMessage, res: ServerResponse) => void },
+  ): (req: IncomingMessage, res: ServerResponse) => void;
+  /** Express/Connect middleware: probe routes are answered, anything else goes to `next()`. */
+  express(
+    options?: HandlerOptions,
+  ): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+  /** A Fastify plugin: `app.register(health.fastify)`; registers GET routes for each probe. */
+  fastify(instance: FastifyLike, options?: HandlerOptions): Promise<void>;
+  /** Web-standard handler (Hono, Bun, Deno): 404 for non-probe paths. */
+  fetchHandler(request: Request, options?: HandlerOptions): Promise<Response>;
+}
+
+const DEFAULT_PATHS: Required<HealthPaths> = {
+  quick: '/health',
+  full: '/health/full',
+  live: '/livez',
+  ready: '/readyz',
+  startup: '/startupz',
+};
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const IETF_TYPE = 'application/health+json';
+
+function pickFormat(route: Route, accept: string | undefined, query: URLSearchParams): Format {
+  const asked = query.get('format');
+  if (asked === 'simple' || asked === 'full' || asked === 'ietf') return asked;
+  if (accept?.includes(IETF_TYPE)) return 'ietf';
+  return route === 'full' ? 'full' : 'simple';
+}
+
+function answer(status: number, body: unknown, type = JSON_TYPE): HealthAnswer {
+  return {
+    status,
+    headers: { 'content-type': type, 'cache-control': 'no-store' },
+    body: `${JSON.stringify(body)}\n`,
+  };
+}
+
+export function createHttp(deps: {
+  quick: () => Promise<HealthReport>;
+  full: () => Promise<HealthReport>;
+  lifecycle: Lifecycle;
+  ietfExtra: { releaseId?: string; description?: string };
+}): HealthHttp {
+  const { lifecycle } = deps;
+
+  function render(report: HealthReport, format: Format): HealthAnswer {
+    const status = report.status === 'unhealthy' ? 503 : 200;
+    if (format === 'ietf') return answer(status, toIetf(report, deps.ietfExtra), IETF_TYPE);
+    return answer(status, format === 'full' ? report : toSimple(report));
+  }
+
+  async function route(r: Route, format: Format): Promise<HealthAnswer> {
+    const state = lifecycle.state;
+    const refusing = state === 'draining' || state === 'stopped';
+    switch (r) {
+      case 'live':
+        return answer(200, { status: 'ok', state });
+      case 'startup':
+        return answer(state === 'starting' ? 503 : 200, {
+          status: state === 'starting' ? 'starting' : 'ok',
+          state,
+        });
+      case 'ready': {
+        if (state !== 'ready') return answer(503, { status: 'unhealthy', state });
+        return render(await deps.quick(), format);
+      }
+      default: {
+        if (refusing) {
+          return format === 'ietf'
+            ? answer(503, { status: 'fail', output: 'shutting down', checks: {} }, IETF_TYPE)
+            : answer(503, { status: 'unhealthy', state });
+        }
+        return render(await (r === 'full' ? deps.full() : deps.quick()), format);
+      }
+    }
+  }
+
+  function match(path: string, options: HandlerOptions | undefined): Route | undefined {
+    const paths = { ...DEFAULT_PATHS, ...options?.paths };
+    for (const [r, p] of Object.entries(paths) as [Route, string][]) if (p && p === path) return r;
+    return undefined;
+  }
+
+  const http: HealthHttp = {
+    async respond(path, request = {}, options) {
+      const r = match(path, options);
+      if (r === undefined) return undefined;
+      return route(r, pickFormat(r, request.accept, request.query ?? new URLSearchParams()));
+    },
+
+    handler(options) {
+      return (req, res) => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        void http
+          .respond(url.pathname, { accept: req.headers.accept, query: url.searchParams }, options)
+          .then(
+            (a) => {
+              if (!a) {
+                if (options?.fallback) return options.fallback(req, res);
+                return void res
+                  .writeHead(404, { 'content-type': JSON_TYPE })
+                  .end('{"error":"not found"}\n');
+              }
+              res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
+            },
+            () => void res.writeHead(500).end(),
+          );
+      };
+    },
+
+    express(options) {
+      return (req, res, next) => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        http
+          .respond(url.pathname, { accept: req.headers.accept, query: url.searchParams }, options)
+          .then((a) => {
+            if (!a) return next();
+            res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
+          }, next);
+      };
+    },
+
+    async fastify(instance, options) {
+      const paths = { ...DEFAULT_PATHS, ...options?.paths };
+      for (const [r, p] of Object.entries(paths) as [Route, string][]) {
+        if (!p) continue;
+        instance.route({
+          method: 'GET',
+          url: p,
+          handler: async (req, reply) => {
+            const query = new URL(req.url, 'http://localhost').searchParams;
+            const accept = req.headers.accept;
+            const a = await route(
+              r,
+              pickFormat(r, typeof accept === 'string' ? accept : undefined, query),
+            );
+            reply.code(a.status);
+            for (const [k, v] of Object.entries(a.headers)) reply.header(k, v);
+            return reply.send(a.body);
+          },
+        });
+      }
+    },
+
+    async fetchHandler(request, options) {
+      const url = new URL(request.url);
+      const a = await http.respond(
+        url.pathname,
+        { accept: request.headers.get('accept') ?? undefined, query: url.searchParams },
+        options,
+      );
+      if (!a)
+        return new Response('{"error":"not found"}\n', {
+          status: 404,
+          headers: { 'content-type': JSON_TYPE },
+        });
+      return new Response(request.method === 'HEAD' ? null : a.body, {
+        status: a.status,
+        headers: a.headers,
+      });
+    },
+  };
+  return http;
+}

@@ -1,0 +1,1 @@
+export { type PgCheckOptions, type PgQueryable, pgCheck } from './drivers/pg.js';

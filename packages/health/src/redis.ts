@@ -1,0 +1,1 @@
+export { type RedisCheckOptions, type RedisPingable, redisCheck } from './drivers/redis.js';

@@ -1,0 +1,1 @@
+export { type S3CheckOptions, type S3Sender, s3Check } from './drivers/s3.js';
