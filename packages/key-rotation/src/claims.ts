@@ -1,0 +1,87 @@
+import { ErrorCodes, KeyRingError } from './errors.js';
+
+/** Registered JWT claims (RFC 7519) plus any of the application's own. */
+export interface JwtPayload {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  /** Expiry, seconds since the epoch. */
+  exp?: number;
+  /** Not before, seconds since the epoch. */
+  nbf?: number;
+  /** Issued at, seconds since the epoch. */
+  iat?: number;
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+/** What {@link validateClaims} checks; built from ring and call options. */
+export interface ClaimChecks {
+  /** Now, seconds since the epoch. */
+  now: number;
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. */
+  tolerance: number;
+  issuer: string | readonly string[] | undefined;
+  audience: string | readonly string[] | undefined;
+  /** Seconds; when set, `iat` is required and must be newer than now - maxTokenAge. */
+  maxTokenAge: number | undefined;
+  /** Whether `exp` must be present. */
+  requireExp: boolean;
+  subject: string | undefined;
+}
+
+function claimError(claim: string, message: string): KeyRingError {
+  return new KeyRingError(ErrorCodes.JWT_CLAIM_INVALID, message, { claim });
+}
+
+function isTime(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function oneOf(value: string, wanted: string | readonly string[]): boolean {
+  return typeof wanted === 'string' ? value === wanted : wanted.includes(value);
+}
+
+/** Checks exp, nbf, iat, iss, aud, sub and maxTokenAge; throws a coded KeyRingError. */
+export function validateClaims(p: JwtPayload, c: ClaimChecks): void {
+  const { now, tolerance } = c;
+  if (p.exp !== undefined) {
+    if (!isTime(p.exp)) throw claimError('exp', 'the exp claim must be a number');
+    if (p.exp <= now - tolerance) {
+      throw new KeyRingError(ErrorCodes.JWT_EXPIRED, 'the token has expired', { claim: 'exp' });
+    }
+  } else if (c.requireExp) throw claimError('exp', 'the token has no exp claim');
+  if (p.nbf !== undefined) {
+    if (!isTime(p.nbf)) throw claimError('nbf', 'the nbf claim must be a number');
+    if (p.nbf > now + tolerance) throw claimError('nbf', 'the token is not valid yet (nbf)');
+  }
+  if (p.iat !== undefined) {
+    if (!isTime(p.iat)) throw claimError('iat', 'the iat claim must be a number');
+    if (p.iat > now + tolerance) throw claimError('iat', 'the token was issued in the future');
+  }
+  if (c.maxTokenAge !== undefined) {
+    if (p.iat === undefined) throw claimError('iat', 'maxTokenAge needs an iat claim');
+    if (now - p.iat > c.maxTokenAge + tolerance) {
+      throw new KeyRingError(ErrorCodes.JWT_EXPIRED, 'the token is older than maxTokenAge', {
+        claim: 'iat',
+      });
+    }
+  }
+  if (c.issuer !== undefined) {
+    if (typeof p.iss !== 'string' || !oneOf(p.iss, c.issuer)) {
+      throw claimError('iss', 'unexpected iss claim');
+    }
+  }
+  if (c.audience !== undefined) {
+    const aud = p.aud;
+    const wanted = c.audience;
+    const ok =
+      typeof aud === 'string'
+        ? oneOf(aud, wanted)
+        : Array.isArray(aud) && aud.some((a) => typeof a === 'string' && oneOf(a, wanted));
+    if (!ok) throw claimError('aud', 'unexpected aud claim');
+  }
+  if (c.subject !== undefined && p.sub !== c.subject) {
+    throw claimError('sub', 'unexpected sub claim');
+  }
+}

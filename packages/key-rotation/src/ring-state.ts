@@ -1,0 +1,76 @@
+import type { RingState, StoredKey } from './key-store.js';
+
+/** The status of a key at a given time. */
+export type KeyStatus = 'pending' | 'active' | 'verify-only' | 'retired';
+
+/** Retired kids remembered (without material) so that their tokens get ERR_JWT_KEY_RETIRED. */
+export const RETIRED_KEPT = 100;
+
+/** A key's status at `now` (ms): a verify-only key past `verifyUntil` is retired. */
+export function statusAt(key: StoredKey, now: number): KeyStatus {
+  if (key.status === 'verify-only' && key.verifyUntil !== undefined && now >= key.verifyUntil) {
+    return 'retired';
+  }
+  return key.status;
+}
+
+/** Marks `key` retired and drops its private material. */
+function retireKey(key: StoredKey, now: number): StoredKey {
+  const { material: _m, acceptMissingKid: _a, ...rest } = key;
+  return { ...rest, status: 'retired', retiredAt: key.retiredAt ?? key.verifyUntil ?? now };
+}
+
+/** Settles expired grace periods and bounds the list of retired kids. */
+export function tidy(state: RingState, now: number): RingState {
+  const keys = state.keys.map((k) =>
+    k.status !== 'retired' && statusAt(k, now) === 'retired' ? retireKey(k, now) : k,
+  );
+  const retired = keys.filter((k) => k.status === 'retired');
+  const drop = new Set(
+    retired
+      .sort((a, b) => (b.retiredAt ?? 0) - (a.retiredAt ?? 0))
+      .slice(RETIRED_KEPT)
+      .map((k) => k.kid),
+  );
+  return { version: state.version, keys: keys.filter((k) => !drop.has(k.kid)) };
+}
+
+/** The active key of a state, if any. */
+export function activeOf(state: RingState): StoredKey | undefined {
+  return state.keys.find((k) => k.status === 'active');
+}
+
+/**
+ * Promotes `next` (already in `state` as pending, or a new record) to active; the previous
+ * active key turns verify-only until `now + graceMs`.
+ */
+export function promote(
+  state: RingState,
+  next: StoredKey,
+  now: number,
+  graceMs: number,
+): RingState {
+  const keys = state.keys
+    .filter((k) => k.kid !== next.kid)
+    .map(
+      (k): StoredKey =>
+        k.status === 'active' ? { ...k, status: 'verify-only', verifyUntil: now + graceMs } : k,
+    );
+  keys.push({ ...next, status: 'active', activatedAt: now });
+  return { version: state.version, keys };
+}
+
+/** Retires `kid` at once. */
+export function retire(state: RingState, kid: string, now: number): RingState {
+  return {
+    version: state.version,
+    keys: state.keys.map((k) => (k.kid === kid ? retireKey(k, now) : k)),
+  };
+}
+
+/** The oldest pending key, which the next rotation promotes. */
+export function pendingOf(state: RingState): StoredKey | undefined {
+  return state.keys
+    .filter((k) => k.status === 'pending')
+    .sort((a, b) => a.createdAt - b.createdAt)[0];
+}

@@ -1,0 +1,83 @@
+import { ALGORITHMS, createKeyRing, KeyRingError } from '@org/key-rotation';
+import { calculateJwkThumbprint, createLocalJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { decodeHeader, decodePayload } from './helpers.js';
+
+describe.each(ALGORITHMS)('%s', (algorithm) => {
+  it('signs a compact JWS with kid, iat, exp and verifies it', async () => {
+    const ring = await createKeyRing({ algorithm });
+    const token = await ring.sign(
+      { role: 'admin' },
+      { expiresIn: '15m', subject: 'u1', audience: 'api' },
+    );
+    const header = decodeHeader(token);
+    const payload = decodePayload(token);
+    expect(header).toEqual({ alg: algorithm, kid: ring.keys()[0]!.kid, typ: 'JWT' });
+    expect(payload.exp).toBe((payload.iat as number) + 900);
+    const { payload: p, protectedHeader, key } = await ring.verify(token, { audience: 'api' });
+    expect(p).toMatchObject({ role: 'admin', sub: 'u1', aud: 'api' });
+    expect(protectedHeader.alg).toBe(algorithm);
+    expect(key).toEqual({ kid: header.kid, alg: algorithm });
+  });
+
+  it('takes expiresIn as seconds or a string', async () => {
+    const ring = await createKeyRing({ algorithm });
+    const a = decodePayload(await ring.sign({}, { expiresIn: 60 }));
+    const b = decodePayload(await ring.sign({}, { expiresIn: '2h' }));
+    const c = decodePayload(await ring.sign({}));
+    expect((a.exp as number) - (a.iat as number)).toBe(60);
+    expect((b.exp as number) - (b.iat as number)).toBe(7200);
+    expect((c.exp as number) - (c.iat as number)).toBe(900);
+    await expect(ring.sign({}, { expiresIn: 'soon' })).rejects.toMatchObject({
+      code: 'ERR_KEYRING_OPTIONS',
+    });
+  });
+
+  it('uses the RFC 7638 thumbprint as kid', async () => {
+    const ring = await createKeyRing({ algorithm });
+    const kid = ring.keys()[0]!.kid;
+    if (algorithm === 'HS256') {
+      expect(ring.jwks().keys).toEqual([]);
+      expect(kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    } else {
+      const [jwk] = ring.jwks().keys;
+      expect(jwk).toMatchObject({ kid, alg: algorithm, use: 'sig' });
+      expect(jwk).not.toHaveProperty('d');
+      expect(await calculateJwkThumbprint(jwk!)).toBe(kid);
+    }
+  });
+
+  it.runIf(algorithm !== 'HS256')('interoperates with jose both ways', async () => {
+    const ring = await createKeyRing({ algorithm });
+    const token = await ring.sign({ x: 1 }, { expiresIn: 60 });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(ring.jwks()));
+    expect(payload.x).toBe(1);
+    // A token jose signs with a key of another ring is refused: kid unknown here.
+    const other = await createKeyRing({ algorithm });
+    const otherToken = await other.sign({}, { expiresIn: 60 });
+    await expect(ring.verify(otherToken)).rejects.toMatchObject({ code: 'ERR_JWT_UNKNOWN_KID' });
+    expect(await importJWK(ring.jwks().keys[0]!, algorithm)).toBeTruthy();
+  });
+});
+
+describe('algorithm option', () => {
+  it('defaults to RS256 and refuses unknown algorithms', async () => {
+    expect((await createKeyRing()).algorithm).toBe('RS256');
+    await expect(createKeyRing({ algorithm: 'HS512' as never })).rejects.toBeInstanceOf(
+      KeyRingError,
+    );
+  });
+
+  it('verifies HS256 tokens that jose signed with the same secret and kid', async () => {
+    const secret = Buffer.alloc(32, 9);
+    const { fromSecret } = await import('@org/key-rotation');
+    const ring = await createKeyRing({ seed: fromSecret(secret) });
+    const kid = ring.keys()[0]!.kid;
+    const token = await new SignJWT({ a: 1 })
+      .setProtectedHeader({ alg: 'HS256', kid })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new Uint8Array(secret));
+    expect((await ring.verify(token)).payload.a).toBe(1);
+  });
+});

@@ -1,0 +1,36 @@
+import { createHmac, randomBytes } from 'node:crypto';
+
+/** A clock the test moves by hand, in ms. */
+export function manualClock(start = Date.UTC(2026, 0, 1)) {
+  let now = start;
+  const clock = () => now;
+  return Object.assign(clock, {
+    advance(ms: number) {
+      now += ms;
+    },
+    set(ms: number) {
+      now = ms;
+    },
+  });
+}
+
+export const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+export function decodeHeader(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
+}
+
+export function decodePayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+}
+
+/** A HS256 token signed with `secret` over the given header and payload. */
+export function hmacToken(header: unknown, payload: unknown, secret: Uint8Array | string): string {
+  const input = `${b64(header)}.${b64(payload)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+export const encryptionKey = randomBytes(32).toString('base64');
+
+export const uniquePrefix = (name: string) =>
+  `test:key-rotation:${name}:${process.pid}:${randomBytes(4).toString('hex')}:`;

@@ -1,0 +1,161 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createKeyRing, fromPrivateKey, fromSecret, isKeyRingError } from '@org/key-rotation';
+import { describe, expect, it } from 'vitest';
+import { decodeHeader, hmacToken, manualClock } from './helpers.js';
+
+const HOUR = 3600_000;
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'verified',
+    (e: { code?: string }) => e.code,
+  );
+
+describe.each(['RS256', 'ES256', 'EdDSA', 'HS256'] as const)('lifecycle %s', (algorithm) => {
+  it('rotate: the old key verifies through the grace period, then is retired', async () => {
+    const clock = manualClock();
+    const ring = await createKeyRing({ algorithm, gracePeriod: '1d', clock });
+    const oldKid = ring.keys()[0]!.kid;
+    const oldToken = await ring.sign({}, { expiresIn: '30d' });
+    clock.advance(HOUR);
+    const active = await ring.rotate();
+    expect(active.kid).not.toBe(oldKid);
+    const newToken = await ring.sign({}, { expiresIn: '30d' });
+    expect(decodeHeader(newToken).kid).toBe(active.kid);
+    const old = ring.keys().find((k) => k.kid === oldKid)!;
+    expect(old.status).toBe('verify-only');
+    expect(old.verifyUntil?.getTime()).toBe(clock() + 24 * HOUR);
+
+    clock.advance(24 * HOUR - 1);
+    expect(await code(ring.verify(oldToken))).toBe('verified');
+    clock.advance(1);
+    expect(await code(ring.verify(oldToken))).toBe('ERR_JWT_KEY_RETIRED');
+    expect(ring.keys().find((k) => k.kid === oldKid)!.status).toBe('retired');
+    expect(await code(ring.verify(newToken))).toBe('verified');
+    if (algorithm !== 'HS256') expect(ring.jwks().keys.map((k) => k.kid)).toEqual([active.kid]);
+    await ring.close();
+  });
+
+  it('stage: a pending key is published but does not sign until rotate()', async () => {
+    const clock = manualClock();
+    const ring = await createKeyRing({ algorithm, clock });
+    const first = ring.keys()[0]!.kid;
+    clock.advance(1000);
+    const staged = await ring.stage();
+    expect(staged.status).toBe('pending');
+    expect(decodeHeader(await ring.sign({})).kid).toBe(first);
+    if (algorithm !== 'HS256') {
+      expect(
+        ring
+          .jwks()
+          .keys.map((k) => k.kid)
+          .sort(),
+      ).toEqual([first, staged.kid].sort());
+    }
+    const active = await ring.rotate();
+    expect(active.kid).toBe(staged.kid);
+    expect(decodeHeader(await ring.sign({})).kid).toBe(staged.kid);
+    expect(ring.keys().map((k) => [k.kid, k.status])).toEqual([
+      [staged.kid, 'active'],
+      [first, 'verify-only'],
+    ]);
+  });
+});
+
+describe('retire', () => {
+  it('retiring the signing key promotes a pending one at once', async () => {
+    const ring = await createKeyRing({ algorithm: 'EdDSA' });
+    const first = ring.keys()[0]!.kid;
+    const token = await ring.sign({});
+    const staged = await ring.stage();
+    const seen: string[] = [];
+    ring.on('retire', (e) => seen.push(e.kid));
+    await ring.retire(first);
+    expect(seen).toEqual([first]);
+    expect(ring.keys().find((k) => k.status === 'active')?.kid).toBe(staged.kid);
+    expect(await code(ring.verify(token))).toBe('ERR_JWT_KEY_RETIRED');
+    expect(ring.jwks().keys.map((k) => k.kid)).toEqual([staged.kid]);
+    await expect(ring.retire('nope')).rejects.toMatchObject({ code: 'ERR_KEYRING_KEY_NOT_FOUND' });
+  });
+
+  it('emits rotate events', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const events: unknown[] = [];
+    const off = ring.on('rotate', (e) => events.push(e));
+    const prev = ring.keys()[0]!.kid;
+    const next = await ring.rotate();
+    off();
+    await ring.rotate();
+    expect(events).toEqual([{ kid: next.kid, previousKid: prev }]);
+  });
+
+  it('rotate({ ifActiveOlderThan }) rotates only an old key', async () => {
+    const clock = manualClock();
+    const ring = await createKeyRing({ algorithm: 'HS256', clock });
+    const kid = ring.keys()[0]!.kid;
+    expect((await ring.rotate({ ifActiveOlderThan: HOUR })).kid).toBe(kid);
+    clock.advance(HOUR);
+    expect((await ring.rotate({ ifActiveOlderThan: HOUR })).kid).not.toBe(kid);
+  });
+});
+
+describe('seeds', () => {
+  it('fromSecret seeds the first HS256 key; kid is the oct JWK thumbprint', async () => {
+    const secret = 'a-legacy-secret-that-is-at-least-32-bytes-long';
+    const ring = await createKeyRing({ seed: fromSecret(secret) });
+    expect(ring.algorithm).toBe('HS256');
+    const kid = ring.keys()[0]!.kid;
+    const token = hmacToken(
+      { alg: 'HS256', kid },
+      { exp: Math.floor(Date.now() / 1000) + 60 },
+      secret,
+    );
+    expect(await code(ring.verify(token))).toBe('verified');
+    // Legacy tokens without kid are refused unless asked for.
+    const legacy = hmacToken(
+      { alg: 'HS256', typ: 'JWT' },
+      { exp: Math.floor(Date.now() / 1000) + 60 },
+      secret,
+    );
+    expect(await code(ring.verify(legacy))).toBe('ERR_JWT_UNKNOWN_KID');
+  });
+
+  it('fromSecret(…, { acceptMissingKid }) verifies legacy tokens until that key is retired', async () => {
+    const secret = Buffer.alloc(48, 3);
+    const clock = manualClock();
+    const ring = await createKeyRing({
+      seed: fromSecret(secret, { acceptMissingKid: true }),
+      clock,
+      gracePeriod: 60,
+    });
+    const legacy = hmacToken({ alg: 'HS256' }, { exp: Math.floor(clock() / 1000) + 3600 }, secret);
+    expect(await code(ring.verify(legacy))).toBe('verified');
+    const other = hmacToken(
+      { alg: 'HS256' },
+      { exp: Math.floor(clock() / 1000) + 3600 },
+      Buffer.alloc(48, 4),
+    );
+    expect(await code(ring.verify(other))).toBe('ERR_JWT_SIGNATURE_INVALID');
+    await ring.rotate();
+    expect(await code(ring.verify(legacy))).toBe('verified');
+    clock.advance(60_000);
+    expect(await code(ring.verify(legacy))).toBe('ERR_JWT_KEY_RETIRED');
+  });
+
+  it('fromSecret refuses short or missing secrets, and a seed of another algorithm', async () => {
+    expect(() => fromSecret('short')).toThrow(/at least 32 bytes/);
+    expect(() => fromSecret(undefined)).toThrow(/JWT_SECRET_KEY/);
+    await expect(
+      createKeyRing({ algorithm: 'RS256', seed: fromSecret('x'.repeat(32)) }),
+    ).rejects.toSatisfy((e: unknown) => isKeyRingError(e, 'ERR_KEYRING_OPTIONS'));
+  });
+
+  it('fromPrivateKey seeds an RS256 ring with the PEM the app uses today', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const ring = await createKeyRing({ seed: fromPrivateKey('RS256', pem) });
+    expect(ring.jwks().keys[0]!.n).toBe(privateKey.export({ format: 'jwk' }).n);
+    expect(() => fromPrivateKey('RS256', 'not a key')).toThrow(/PEM/);
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    await expect(createKeyRing({ seed: fromPrivateKey('RS256', weak) })).rejects.toThrow(/2048/);
+  });
+});
