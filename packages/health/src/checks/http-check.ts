@@ -2,7 +2,10 @@ import type { HealthCheck } from '../types.js';
 
 /** Options of `httpCheck`. */
 export interface HttpCheckOptions {
-  /** The URL to fetch. Only its scheme and host ever appear in a reason. */
+  /**
+   * The URL to fetch. Credentials in it (`https://user:pass@host`) are sent as Basic auth; only
+   * scheme and host ever appear in a reason.
+   */
   url: string | URL;
   /** @default 'GET' */
   method?: 'GET' | 'HEAD';
@@ -28,16 +31,25 @@ function passes(status: number, expect: HttpCheckOptions['expectStatus']): boole
 /** Checks that an HTTP URL answers with an expected status, within the timeout. */
 export function httpCheck(options: HttpCheckOptions): HealthCheck {
   const doFetch = options.fetch ?? fetch;
+  const url = new URL(options.url);
+  const headers: Record<string, string> = { ...options.headers };
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    headers.authorization ??= `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
   return {
     componentType: 'component',
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.critical === undefined ? {} : { critical: options.critical }),
     async check(signal) {
-      const res = await doFetch(options.url, {
+      const res = await doFetch(url, {
         method: options.method ?? 'GET',
         redirect: 'manual',
         signal,
-        ...(options.headers === undefined ? {} : { headers: options.headers }),
+        headers,
       });
       await res.body?.cancel();
       if (!passes(res.status, options.expectStatus)) {
