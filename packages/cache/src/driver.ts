@@ -1,0 +1,57 @@
+/** Options of one `CacheDriver.set`. */
+export interface DriverSetOptions {
+  /** Lifetime in milliseconds; the entry is gone after it. @default no expiry */
+  ttlMs?: number;
+  /** Tags to index the key under, for `deleteByTag`. */
+  tags?: readonly string[];
+}
+
+/** Handlers of a driver's invalidation channel. */
+export interface BusHandlers {
+  /** A message published by any instance (including this one). */
+  onMessage(message: string): void;
+  /** The subscription is live (again). Messages may have been lost while it was down. */
+  onUp(): void;
+  /** The subscription dropped: invalidations from other instances are no longer seen. */
+  onDown(): void;
+}
+
+/**
+ * A storage backend: a string key-value store. Keys arrive fully namespaced, may hold any
+ * character, and must be stored as given. Five members are required; the optional ones are
+ * declared here so that the cache checks for them instead of assuming them:
+ *
+ * - `deleteByTag` for tags, `lock`/`unlock` for cross-instance stampede protection,
+ * - `publish`/`subscribe` for cross-instance L1 invalidation,
+ * - `ping` for `health()` and the recovery probe, `close` for shutdown.
+ *
+ * Drivers may throw or reject on failure; the cache catches, times out and reports.
+ */
+export interface CacheDriver {
+  /** Short backend name for `health().backend`, e.g. `redis`, `memory`. */
+  readonly name: string;
+  /** The stored string, or undefined when absent or expired. */
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, options?: DriverSetOptions): Promise<void>;
+  /** Deletes `key`; true when it existed. */
+  delete(key: string): Promise<boolean>;
+  /** Deletes every key starting with `prefix`. */
+  clear(prefix: string): Promise<void>;
+
+  /** Deletes every key set with `tag`; returns the keys deleted. */
+  deleteByTag?(tag: string): Promise<string[]>;
+  /** Takes `key` for `ttlMs` if free (SET NX PX); true when taken by this `token`. */
+  lock?(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Releases `key` only if it still holds `token`; true when released. */
+  unlock?(key: string, token: string): Promise<boolean>;
+  /** Sends `message` to every subscriber of `channel`, on every instance. */
+  publish?(channel: string, message: string): Promise<void>;
+  /** Listens on `channel`; resolves once subscribed (or failed) to a function that stops it. */
+  subscribe?(channel: string, handlers: BusHandlers): Promise<() => Promise<void>>;
+  /** Whether the backend is believed usable now; lets the cache skip a dead one without waiting. */
+  isReady?(): boolean;
+  /** Round-trips to the backend; rejects when it does not answer. */
+  ping?(): Promise<void>;
+  /** Releases what the driver opened (not clients handed to it). */
+  close?(): Promise<void>;
+}

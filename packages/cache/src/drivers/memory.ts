@@ -1,0 +1,66 @@
+import type { CacheDriver, DriverSetOptions } from '../driver.js';
+import { type Clock, type MemoryBounds, MemoryStore, systemClock } from '../memory-store.js';
+
+/** Options of `createMemoryDriver`. */
+export interface MemoryDriverOptions extends MemoryBounds {
+  /** Time source, for tests. @default Date.now */
+  clock?: Clock;
+}
+
+/** A driver that also exposes its store's size, for tests and metrics. */
+export interface MemoryDriver extends CacheDriver {
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/**
+ * An in-process `CacheDriver`: an LRU bounded by entries and bytes, with TTLs, tags and locks.
+ * Useful as the only tier in tests and single-process apps; the cache's own L1 uses the same
+ * store directly.
+ */
+export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
+  const clock = options.clock ?? systemClock;
+  const store = new MemoryStore<string>(options, (v) => v.length * 2, clock);
+  const locks = new MemoryStore<string>({ maxEntries: 100_000 }, () => 0, clock);
+  const expiry = (ttlMs: number | undefined) =>
+    ttlMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + ttlMs;
+  return {
+    name: 'memory',
+    get entries() {
+      return store.size;
+    },
+    get bytes() {
+      return store.byteSize;
+    },
+    async get(key) {
+      return store.get(key);
+    },
+    async set(key, value, opts?: DriverSetOptions) {
+      store.set(key, value, expiry(opts?.ttlMs), opts?.tags);
+    },
+    async delete(key) {
+      return store.delete(key);
+    },
+    async clear(prefix) {
+      store.clear(prefix);
+    },
+    async deleteByTag(tag) {
+      return store.deleteByTag(tag);
+    },
+    async lock(key, token, ttlMs) {
+      if (locks.get(key) !== undefined) return false;
+      locks.set(key, token, clock.now() + ttlMs);
+      return true;
+    },
+    async unlock(key, token) {
+      if (locks.get(key) !== token) return false;
+      return locks.delete(key);
+    },
+    isReady: () => true,
+    async ping() {},
+    async close() {
+      store.clear();
+      locks.clear();
+    },
+  };
+}

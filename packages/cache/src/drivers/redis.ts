@@ -1,0 +1,260 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { CacheDriver, DriverSetOptions } from '../driver.js';
+import { CacheError } from '../errors.js';
+
+/** What `createRedisDriver` connects with: a URL, or a client the app already holds. */
+export type RedisConnection = string | Redis | Cluster;
+
+/** Options of `createRedisDriver`. Client options apply only to a client it creates from a URL. */
+export interface RedisDriverOptions {
+  /** Rejects a command that gets no answer within this, in ms (ioredis `commandTimeout`). @default 250 */
+  commandTimeout?: number;
+  /** Gives up a connection attempt after this, in ms. @default 1000 */
+  connectTimeout?: number;
+  /** Retries of one command across reconnects. @default 1 */
+  maxRetriesPerRequest?: number;
+  /** Longest wait between reconnect attempts, in ms (the delay grows 50 ms per attempt up to it). @default 1000 */
+  maxReconnectDelay?: number;
+  /** More ioredis options for a client created from a URL; the bounds above win. */
+  redisOptions?: RedisOptions;
+}
+
+/** A Redis `CacheDriver`, with its client exposed for advanced use. */
+export interface RedisDriver extends CacheDriver {
+  /** The ioredis client (resolves once ioredis is loaded, for a URL). */
+  client(): Promise<Redis | Cluster>;
+}
+
+const UNLOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+// Adds a key to a tag set and keeps the set alive at least as long as the key (ARGV[2] ms, 0 =
+// forever). One key per script, so it runs on Redis Cluster too.
+const TAG = `local fresh = redis.call('exists', KEYS[1]) == 0
+redis.call('sadd', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl == 0 then redis.call('persist', KEYS[1]) return 1 end
+local cur = redis.call('pttl', KEYS[1])
+if fresh or (cur >= 0 and cur < ttl) then redis.call('pexpire', KEYS[1], ttl) end
+return 1`;
+
+/**
+ * The client options that keep a dead or frozen Redis from holding calls: no offline queue (a
+ * command on a broken connection fails at once instead of piling up), a command timeout, a
+ * bounded connect timeout, no resend of unanswered commands, and reconnects forever with a
+ * capped delay so the cache comes back on its own.
+ */
+export function boundedRedisOptions(options: RedisDriverOptions = {}): RedisOptions {
+  const maxDelay = options.maxReconnectDelay ?? 1000;
+  return {
+    ...options.redisOptions,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: options.commandTimeout ?? 250,
+    connectTimeout: options.connectTimeout ?? 1000,
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
+    retryStrategy: (times: number) => Math.min(times * 50, maxDelay),
+  };
+}
+
+async function loadIoredis(): Promise<typeof import('ioredis')> {
+  try {
+    return await import('ioredis');
+  } catch (cause) {
+    throw new CacheError(
+      'ERR_CACHE_MISSING_PEER',
+      '`redis` was given as a URL but the optional peer dependency `ioredis` is not installed: run `npm install ioredis`.',
+      { cause },
+    );
+  }
+}
+
+function isCluster(c: Redis | Cluster): c is Cluster {
+  return (c as { isCluster?: boolean }).isCluster === true;
+}
+
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/**
+ * A `CacheDriver` on Redis (ioredis 5, standalone or Cluster). Given a URL it creates its own
+ * client with `boundedRedisOptions` (loading ioredis only then) and closes it in `close()`;
+ * given a client it uses it as is and leaves closing it to the app.
+ */
+export function createRedisDriver(
+  connection: RedisConnection,
+  options: RedisDriverOptions = {},
+): RedisDriver {
+  const owned = typeof connection === 'string';
+  let client: Redis | Cluster | undefined = owned ? undefined : connection;
+  let loading: Promise<Redis | Cluster> | undefined;
+  let nextReady: Promise<void> | undefined;
+  const subscribers = new Set<Redis | Cluster>();
+  let closed = false;
+
+  const load = (): Promise<Redis | Cluster> => {
+    loading ??= loadIoredis().then((mod) => {
+      const Ctor = mod.Redis ?? (mod as unknown as { default: typeof mod.Redis }).default;
+      const c = new Ctor(connection as string, boundedRedisOptions(options));
+      // Failures reach the cache through rejected commands; without a listener ioredis would
+      // also print every reconnect error.
+      c.on('error', () => {});
+      client = c;
+      return c;
+    });
+    return loading;
+  };
+
+  const waitReady = (c: Redis | Cluster): Promise<void> => {
+    nextReady ??= new Promise<void>((resolve) => {
+      c.once('ready', () => {
+        nextReady = undefined;
+        resolve();
+      });
+    });
+    return nextReady;
+  };
+
+  // The client, once it can take commands. While the first connection is being made, commands
+  // would fail at once (no offline queue): wait for it; the cache bounds that wait.
+  const ready = async (): Promise<Redis | Cluster> => {
+    const c = client ?? (await load());
+    if (c.status === 'ready') return c;
+    if (c.status === 'wait') void c.connect().catch(() => {});
+    if (c.status === 'wait' || c.status === 'connecting' || c.status === 'connect') {
+      await waitReady(c);
+    }
+    return c;
+  };
+
+  const unlinkAll = async (c: Redis | Cluster, keys: string[]): Promise<void> => {
+    if (keys.length === 0) return;
+    if (isCluster(c)) {
+      await Promise.all(keys.map((k) => c.unlink(k)));
+      return;
+    }
+    for (let i = 0; i < keys.length; i += 500) await c.unlink(...keys.slice(i, i + 500));
+  };
+
+  return {
+    name: 'redis',
+    client: ready,
+    isReady: () => client === undefined || client.status === 'ready' || client.status === 'wait',
+    async get(key) {
+      const c = client?.status === 'ready' ? client : await ready();
+      return (await c.get(key)) ?? undefined;
+    },
+    async set(key, value, opts?: DriverSetOptions) {
+      const c = client?.status === 'ready' ? client : await ready();
+      const ttl = opts?.ttlMs === undefined ? undefined : Math.max(1, Math.ceil(opts.ttlMs));
+      const pending: Promise<unknown>[] = [
+        ttl === undefined ? c.set(key, value) : c.set(key, value, 'PX', ttl),
+      ];
+      for (const tag of opts?.tags ?? []) pending.push(c.eval(TAG, 1, tag, key, String(ttl ?? 0)));
+      await Promise.all(pending);
+    },
+    async delete(key) {
+      const c = await ready();
+      return (await c.unlink(key)) > 0;
+    },
+    async clear(prefix) {
+      const c = await ready();
+      const nodes = isCluster(c) ? c.nodes('master') : [c];
+      const match = `${globEscape(prefix)}*`;
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+          cursor = next;
+          await unlinkAll(c, keys);
+        } while (cursor !== '0');
+      }
+    },
+    async deleteByTag(tag) {
+      const c = await ready();
+      const res = await c.multi().smembers(tag).del(tag).exec();
+      const members = (res?.[0]?.[1] as string[] | undefined) ?? [];
+      // A tag set also holds keys that expired or were deleted since; report only real deletes.
+      const gone = await Promise.all(members.map((k) => c.unlink(k)));
+      return members.filter((_, i) => gone[i] === 1);
+    },
+    async lock(key, token, ttlMs) {
+      const c = await ready();
+      return (await c.set(key, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+    },
+    async unlock(key, token) {
+      const c = await ready();
+      return (await c.eval(UNLOCK, 1, key, token)) === 1;
+    },
+    async publish(channel, message) {
+      const c = client?.status === 'ready' ? client : await ready();
+      await c.publish(channel, message);
+    },
+    async subscribe(channel, handlers) {
+      const base = client ?? (await load());
+      const sub = base.duplicate();
+      subscribers.add(sub);
+      sub.on('error', () => {});
+      let up = false;
+      let firstUp: () => void = () => {};
+      const wentUp = new Promise<void>((r) => {
+        firstUp = r;
+      });
+      const goUp = async () => {
+        try {
+          await sub.subscribe(channel);
+        } catch {
+          return;
+        }
+        if (!up) {
+          up = true;
+          handlers.onUp();
+          firstUp();
+        }
+      };
+      const goDown = () => {
+        if (!up) return;
+        up = false;
+        handlers.onDown();
+      };
+      sub.on('ready', () => void goUp());
+      sub.on('close', goDown);
+      sub.on('end', goDown);
+      sub.on('message', (ch: string, message: string) => {
+        if (ch === channel) handlers.onMessage(message);
+      });
+      if (sub.status === 'ready') await goUp();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        wentUp,
+        new Promise<void>((r) => {
+          timer = setTimeout(r, options.connectTimeout ?? 1000);
+        }),
+      ]);
+      clearTimeout(timer);
+      return async () => {
+        subscribers.delete(sub);
+        sub.removeAllListeners('close');
+        sub.removeAllListeners('end');
+        sub.disconnect();
+      };
+    },
+    async ping() {
+      const c = client?.status === 'ready' ? client : await ready();
+      await c.ping();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const sub of subscribers) sub.disconnect();
+      subscribers.clear();
+      if (!owned || client === undefined) return;
+      const c = client;
+      await Promise.race([
+        c.quit().catch(() => {}),
+        new Promise((r) => setTimeout(r, options.commandTimeout ?? 250).unref()),
+      ]);
+      c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import type { CacheDriver } from './driver.js';
+import { backendError, CacheError } from './errors.js';
+
+/** What a guarded call returns when L2 failed, timed out or was skipped. */
+export const FAILED: unique symbol = Symbol('l2-failed');
+export type Failed = typeof FAILED;
+
+/** Settings and hooks of the L2 guard. */
+export interface GuardOptions {
+  /** Bound on every L2 call, in ms. */
+  timeoutMs: number;
+  /** Consecutive failures that mark L2 degraded (a closed connection does at once). */
+  failureThreshold: number;
+  /** Interval of the background probe while degraded, in ms. */
+  probeIntervalMs: number;
+  onError(operation: string, key: string | undefined, error: CacheError): void;
+  onDegraded(error: CacheError): void;
+  onRecovered(downtimeMs: number): void;
+}
+
+/**
+ * Runs every L2 call with a deadline and turns failures into `FAILED`, so that no caller ever
+ * waits longer than `timeoutMs` on Redis or sees its errors. After repeated failures (or a closed
+ * connection) L2 is marked degraded and skipped at no cost; an unref'd background probe pings it
+ * and brings it back, so recovery needs no caller and no caller waits on a probe.
+ */
+export class L2Guard {
+  private failures = 0;
+  private downSince: number | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly driver: CacheDriver,
+    private readonly options: GuardOptions,
+  ) {}
+
+  /** Whether L2 is in use (not degraded, not closed). */
+  get up(): boolean {
+    return this.downSince === undefined && !this.stopped;
+  }
+
+  async run<T>(
+    operation: string,
+    key: string | undefined,
+    fn: (driver: CacheDriver) => Promise<T>,
+  ): Promise<T | Failed> {
+    if (this.downSince !== undefined || this.stopped) return FAILED;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        fn(this.driver),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new CacheError(
+                  'ERR_CACHE_TIMEOUT',
+                  `Cache backend did not answer ${operation} within ${this.options.timeoutMs} ms; the call went on without it. Check Redis, or raise \`timeouts.command\`.`,
+                ),
+              ),
+            this.options.timeoutMs,
+          );
+        }),
+      ]);
+      this.failures = 0;
+      return result;
+    } catch (err) {
+      this.fail(operation, key, backendError(operation, err));
+      return FAILED;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private fail(operation: string, key: string | undefined, error: CacheError): void {
+    if (this.stopped) return;
+    this.options.onError(operation, key, error);
+    this.failures++;
+    const disconnected = this.driver.isReady?.() === false;
+    if (
+      this.downSince === undefined &&
+      (disconnected || this.failures >= this.options.failureThreshold)
+    ) {
+      this.downSince = Date.now();
+      this.options.onDegraded(error);
+      this.scheduleProbe();
+    }
+  }
+
+  private scheduleProbe(): void {
+    if (this.stopped) return;
+    this.probeTimer = setTimeout(() => void this.probe(), this.options.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.stopped || this.downSince === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const ping = this.driver.ping
+        ? this.driver.ping()
+        : this.driver.get('\u0000probe').then(() => undefined);
+      await Promise.race([
+        ping,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('probe timed out')), this.options.timeoutMs);
+        }),
+      ]);
+    } catch {
+      clearTimeout(timer);
+      return this.scheduleProbe();
+    }
+    clearTimeout(timer);
+    if (this.stopped) return;
+    const downtime = Date.now() - this.downSince;
+    this.downSince = undefined;
+    this.failures = 0;
+    this.options.onRecovered(downtime);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.probeTimer);
+  }
+}

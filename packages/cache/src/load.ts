@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import type { TwoTierCache } from './cache.js';
+import { decodeEntry, type Entry } from './envelope.js';
+import { CacheError } from './errors.js';
+import { FAILED, type L2Guard } from './l2-guard.js';
+import { type Loaded, napOrWake, untilAborted } from './single-flight.js';
+import type { GetOrSetOptions, LoaderContext } from './types.js';
+
+type Loader<T> = (ctx: LoaderContext) => T | Promise<T>;
+
+/** A value past its TTL but within grace, and where it was found. */
+interface Stale {
+  entry: Entry;
+  tier: 'l1' | 'l2';
+}
+
+const POLL_MS = 50;
+
+/**
+ * `getOrSet`: L1, then one shared load per key and process (single flight), which reads L2, then
+ * takes the cross-instance lock or waits for its holder's value, then runs the loader. Backend
+ * trouble at any step only skips that step; only the loader's own error can reject, and not even
+ * that when a stale value within grace is at hand.
+ */
+export async function loadShared<T, P extends string>(
+  c: TwoTierCache<P>,
+  key: string,
+  loader: Loader<T>,
+  options: GetOrSetOptions<P> | undefined,
+): Promise<T> {
+  const fullKey = c.key(key);
+  const graceMs = c.graceOf(options);
+  let stale: Stale | undefined;
+  const hit = c.l1?.get(fullKey);
+  if (hit !== undefined) {
+    const now = c.clock.now();
+    if (hit.expiresAt > now) {
+      c.emitHit(key, 'l1', false);
+      maybeRefresh(c, fullKey, key, hit, loader, options, graceMs);
+      return c.decode<T>(hit.payload);
+    }
+    if (now - hit.expiresAt <= graceMs) stale = { entry: hit, tier: 'l1' };
+  }
+  let flight = c.inflight.get(fullKey);
+  if (flight === undefined) {
+    const f = load(c, fullKey, key, loader, options, stale, graceMs);
+    const done = () => {
+      if (c.inflight.get(fullKey) === f) c.inflight.delete(fullKey);
+    };
+    f.then(done, done);
+    c.inflight.set(fullKey, f);
+    flight = f;
+  }
+  const loaded = await untilAborted(flight, options?.signal);
+  return c.decode<T>(loaded.payload);
+}
+
+/** The entry in `raw` when it decodes; reports an unreadable one. */
+function readEntry<P extends string>(c: TwoTierCache<P>, key: string, raw: unknown) {
+  if (typeof raw !== 'string') return undefined;
+  const e = decodeEntry(raw);
+  if (e === undefined) c.reportCorrupt(key, new Error('not an @org/cache entry'));
+  return e;
+}
+
+async function load<T, P extends string>(
+  c: TwoTierCache<P>,
+  fullKey: string,
+  key: string,
+  loader: Loader<T>,
+  options: GetOrSetOptions<P> | undefined,
+  l1Stale: Stale | undefined,
+  graceMs: number,
+): Promise<Loaded> {
+  let stale = l1Stale;
+  const guard = c.guard;
+  let token: string | undefined;
+  if (guard?.up) {
+    const epoch = c.epoch;
+    const lockable = guard.driver.lock !== undefined;
+    token = lockable ? randomUUID() : undefined;
+    const lockKey = c.lockKey(fullKey);
+    // The read and the lock go out together: one round trip on a miss.
+    const [raw, got] = await Promise.all([
+      guard.run('get', key, (d) => d.get(fullKey)),
+      token === undefined
+        ? false
+        : guard.run(
+            'lock',
+            key,
+            (d) => d.lock?.(lockKey, token as string, c.timeouts.lock) ?? Promise.resolve(false),
+          ),
+    ]);
+    const e = readEntry(c, key, raw);
+    if (e !== undefined) {
+      const now = c.clock.now();
+      if (e.expiresAt > now) {
+        if (got === true) release(guard, key, lockKey, token as string);
+        c.fillL1(fullKey, e, epoch);
+        c.emitHit(key, 'l2', false);
+        return { payload: e.payload, stale: false };
+      }
+      if (stale === undefined && now - e.expiresAt <= graceMs) stale = { entry: e, tier: 'l2' };
+    }
+    if (got === false && lockable) {
+      const waited = await waitForHolder(c, guard, fullKey, key, lockKey);
+      if (waited.loaded) return waited.loaded;
+      token = waited.token;
+    } else if (got !== true) {
+      token = undefined;
+    }
+  }
+  c.emitMiss(key);
+  return runLoader(c, fullKey, key, loader, options, stale, graceMs, token);
+}
+
+/**
+ * Another instance holds the lock: poll L2 (woken early by its invalidation message) until the
+ * value lands, the lock frees (then take it), L2 fails, or `timeouts.lockWait` passes (then load
+ * without the lock: a slow holder must not hold everyone).
+ */
+async function waitForHolder<P extends string>(
+  c: TwoTierCache<P>,
+  guard: L2Guard,
+  fullKey: string,
+  key: string,
+  lockKey: string,
+): Promise<{ loaded?: Loaded; token?: string }> {
+  const deadline = Date.now() + c.timeouts.lockWait;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0 || !guard.up) return {};
+    await napOrWake(Math.min(POLL_MS, left), (wake) => {
+      let set = c.waiters.get(fullKey);
+      if (!set) {
+        set = new Set();
+        c.waiters.set(fullKey, set);
+      }
+      set.add(wake);
+      return () => {
+        set.delete(wake);
+        if (set.size === 0 && c.waiters.get(fullKey) === set) c.waiters.delete(fullKey);
+      };
+    });
+    const epoch = c.epoch;
+    const token = randomUUID();
+    const [raw, got] = await Promise.all([
+      guard.run('get', key, (d) => d.get(fullKey)),
+      guard.run(
+        'lock',
+        key,
+        (d) => d.lock?.(lockKey, token, c.timeouts.lock) ?? Promise.resolve(false),
+      ),
+    ]);
+    const e = readEntry(c, key, raw);
+    if (e !== undefined && e.expiresAt > c.clock.now()) {
+      if (got === true) release(guard, key, lockKey, token);
+      c.fillL1(fullKey, e, epoch);
+      c.emitHit(key, 'l2', false);
+      return { loaded: { payload: e.payload, stale: false } };
+    }
+    if (got === true) return { token };
+    if (raw === FAILED || got === FAILED) return {};
+  }
+}
+
+function release(guard: L2Guard, key: string, lockKey: string, token: string): void {
+  void guard.run('unlock', key, (d) => d.unlock?.(lockKey, token) ?? Promise.resolve(false));
+}
+
+/**
+ * Runs the loader (bounded by `timeouts.hard`), stores its value in both tiers, then releases the
+ * lock. With a stale value at hand it answers stale when the loader fails, and after
+ * `timeouts.soft` while the loader goes on in the background.
+ */
+function runLoader<T, P extends string>(
+  c: TwoTierCache<P>,
+  fullKey: string,
+  key: string,
+  loader: Loader<T>,
+  options: GetOrSetOptions<P> | undefined,
+  stale: Stale | undefined,
+  graceMs: number,
+  token: string | undefined,
+): Promise<Loaded> {
+  const hard = options?.timeouts?.hard ?? c.timeouts.hard;
+  const soft = options?.timeouts?.soft ?? c.timeouts.soft;
+  const controller = new AbortController();
+  let hardTimer: NodeJS.Timeout | undefined;
+  const value = new Promise<T>((resolve, reject) => {
+    if (hard !== undefined) {
+      hardTimer = setTimeout(() => {
+        const err = new CacheError(
+          'ERR_CACHE_LOADER_TIMEOUT',
+          `The loader did not finish within ${hard} ms (timeouts.hard); its signal was aborted. Raise the timeout or make the loader faster.`,
+        );
+        controller.abort(err);
+        reject(err);
+      }, hard);
+    }
+    Promise.resolve()
+      .then(() => loader({ key, signal: controller.signal }))
+      .then(resolve, reject);
+  });
+  const stored = value
+    .then(async (v) => {
+      clearTimeout(hardTimer);
+      const e = c.entryFor(v, options);
+      await c.write(fullKey, e, graceMs, options?.tags);
+      return { payload: e.payload, stale: false };
+    })
+    .finally(() => {
+      clearTimeout(hardTimer);
+      const guard = c.guard;
+      if (token !== undefined && guard) release(guard, key, c.lockKey(fullKey), token);
+    });
+  if (stale === undefined) return stored;
+  const served = (): Loaded => {
+    c.emitHit(key, stale.tier, true);
+    return { payload: stale.entry.payload, stale: true };
+  };
+  const withFallback = stored.catch(served);
+  if (soft === undefined) return withFallback;
+  let softTimer: NodeJS.Timeout | undefined;
+  const early = new Promise<'soft'>((resolve) => {
+    softTimer = setTimeout(() => resolve('soft'), soft);
+  });
+  return Promise.race([withFallback, early]).then((r) => {
+    clearTimeout(softTimer);
+    return r === 'soft' ? served() : r;
+  });
+}
+
+/** Starts a background refresh when a hit is in the last `earlyRefresh` part of its TTL. */
+function maybeRefresh<T, P extends string>(
+  c: TwoTierCache<P>,
+  fullKey: string,
+  key: string,
+  entry: Entry,
+  loader: Loader<T>,
+  options: GetOrSetOptions<P> | undefined,
+  graceMs: number,
+): void {
+  const f = options?.earlyRefresh ?? c.earlyRefresh;
+  if (f === undefined || f <= 0 || f >= 1) return;
+  if (c.clock.now() < entry.expiresAt - entry.ttlMs * (1 - f) || c.inflight.has(fullKey)) return;
+  const current: Loaded = { payload: entry.payload, stale: false };
+  const flight = (async (): Promise<Loaded> => {
+    const guard = c.guard;
+    let token: string | undefined;
+    if (guard?.up && guard.driver.lock) {
+      token = randomUUID();
+      const t = token;
+      const got = await guard.run(
+        'lock',
+        key,
+        (d) => d.lock?.(c.lockKey(fullKey), t, c.timeouts.lock) ?? Promise.resolve(false),
+      );
+      // Another instance is refreshing it; this one keeps serving the current value.
+      if (got === false) return current;
+      if (got === FAILED) token = undefined;
+    }
+    const noSoft = { ...options, timeouts: { ...options?.timeouts, soft: undefined } };
+    return runLoader(
+      c,
+      fullKey,
+      key,
+      loader,
+      noSoft,
+      { entry, tier: 'l1' },
+      Math.max(graceMs, 1),
+      token,
+    );
+  })();
+  const done = () => {
+    if (c.inflight.get(fullKey) === flight) c.inflight.delete(fullKey);
+  };
+  flight.then(done, done);
+  c.inflight.set(fullKey, flight);
+}

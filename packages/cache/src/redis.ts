@@ -1,0 +1,7 @@
+export {
+  boundedRedisOptions,
+  createRedisDriver,
+  type RedisConnection,
+  type RedisDriver,
+  type RedisDriverOptions,
+} from './drivers/redis.js';

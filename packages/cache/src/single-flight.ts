@@ -1,0 +1,41 @@
+/** The outcome of one shared load: the serialized value, and whether it was stale. */
+export interface Loaded {
+  payload: string;
+  stale: boolean;
+}
+
+/** Awaits `p`, or rejects with the signal's reason as soon as `signal` aborts. */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Resolves after `ms`, or earlier when `wake` is called; the timer does not bound a caller. */
+export function napOrWake(ms: number, register: (wake: () => void) => () => void): Promise<void> {
+  return new Promise((resolve) => {
+    let unregister: () => void = () => {};
+    const timer = setTimeout(() => {
+      unregister();
+      resolve();
+    }, ms);
+    unregister = register(() => {
+      clearTimeout(timer);
+      unregister();
+      resolve();
+    });
+  });
+}

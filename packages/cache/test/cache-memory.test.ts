@@ -1,0 +1,195 @@
+import { type CacheEvents, createCache, createMemoryDriver, isCacheError } from '@org/cache';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+describe('createCache, memory only', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('misses with undefined, and keeps undefined, null, Dates and nesting apart', async () => {
+    const cache = createCache({ env: {} });
+    expect(await cache.get('nope')).toBeUndefined();
+    const when = new Date('2025-05-05T05:05:05.005Z');
+    const value = { a: null, b: undefined, c: [undefined, null, 1], when, nested: { d: [when] } };
+    await cache.set('v', value);
+    const back = await cache.get<typeof value>('v');
+    expect(back).toEqual(value);
+    expect(back?.when).toBeInstanceOf(Date);
+    expect(back?.nested.d[0]?.getTime()).toBe(when.getTime());
+    expect(Object.hasOwn(back ?? {}, 'b')).toBe(true);
+    expect(back?.c).toEqual([undefined, null, 1]);
+    await cache.set('u', undefined);
+    await cache.set('n', null);
+    expect(await cache.get('n')).toBeNull();
+    // A stored undefined is a hit that returns undefined: getOrSet does not reload it.
+    const loader = vi.fn(() => 'reloaded');
+    expect(await cache.getOrSet('u', loader)).toBeUndefined();
+    expect(loader).not.toHaveBeenCalled();
+  });
+
+  it('returns copies, so mutating a result does not change the cache', async () => {
+    const cache = createCache({ env: {} });
+    await cache.set('o', { n: 1 });
+    const a = await cache.get<{ n: number }>('o');
+    if (a) a.n = 2;
+    expect(await cache.get('o')).toEqual({ n: 1 });
+  });
+
+  it('expires at the default preset (300 s) and at a named preset', async () => {
+    const cache = createCache({ env: {}, jitter: 0 });
+    await cache.set('d', 1);
+    await cache.set('c', 1, { ttl: 'contractor' });
+    await cache.set('p', 1, { ttl: 'pricing' });
+    await cache.set('s', 1, { ttl: 2 });
+    vi.advanceTimersByTime(2_001);
+    expect(await cache.get('s')).toBeUndefined();
+    vi.advanceTimersByTime(298_000);
+    expect(await cache.get('d')).toBeUndefined();
+    expect(await cache.get('c')).toBe(1);
+    vi.advanceTimersByTime(300_000);
+    expect(await cache.get('c')).toBeUndefined();
+    expect(await cache.get('p')).toBe(1);
+    vi.advanceTimersByTime(1_200_000);
+    expect(await cache.get('p')).toBeUndefined();
+  });
+
+  it('takes presets from options, and CACHE_TTL_* env vars over them', async () => {
+    const cache = createCache({
+      jitter: 0,
+      ttl: { contractor: 10, quoteTemplate: 20 },
+      env: { CACHE_TTL_CONTRACTOR: '5', CACHE_TTL_QUOTE_TEMPLATE: '7', CACHE_TTL_SESSION: '3' },
+    });
+    await cache.set('c', 1, { ttl: 'contractor' });
+    await cache.set('q', 1, { ttl: 'quoteTemplate' });
+    await cache.set('s', 1, { ttl: 'session' as 'contractor' });
+    vi.advanceTimersByTime(3_001);
+    expect(await cache.get('s')).toBeUndefined();
+    expect(await cache.get('c')).toBe(1);
+    vi.advanceTimersByTime(2_000);
+    expect(await cache.get('c')).toBeUndefined();
+    expect(await cache.get('q')).toBe(1);
+    vi.advanceTimersByTime(2_000);
+    expect(await cache.get('q')).toBeUndefined();
+  });
+
+  it('refuses a bad TTL with a coded error that says what to fix', async () => {
+    expect(() => createCache({ env: { CACHE_TTL_PRICING: 'soon' } })).toThrow(/CACHE_TTL_PRICING/);
+    const cache = createCache({ env: {} });
+    const err = await cache.set('k', 1, { ttl: 'nope' as 'default' }).catch((e) => e);
+    expect(isCacheError(err, 'ERR_CACHE_INVALID_OPTION')).toBe(true);
+    expect(err.message).toMatch(/Known presets: default, contractor, pricing, template/);
+    await expect(cache.set('k', 1, { ttl: -1 })).rejects.toThrow(/positive number/);
+  });
+
+  it('shortens TTLs by up to `jitter`, never lengthens them', async () => {
+    const cache = createCache({ env: {}, jitter: 0.5, random: () => 0.999_999 });
+    await cache.set('j', 1, { ttl: 100 });
+    vi.advanceTimersByTime(50_001);
+    expect(await cache.get('j')).toBeUndefined();
+    const none = createCache({ env: {}, jitter: 0.5, random: () => 0 });
+    await none.set('j', 1, { ttl: 100 });
+    vi.advanceTimersByTime(99_999);
+    expect(await none.get('j')).toBe(1);
+  });
+
+  it('deletes, deletes by tag, and reports whether a key existed', async () => {
+    const cache = createCache({ env: {} });
+    await cache.set('a', 1, { tags: ['t'] });
+    await cache.set('b', 2, { tags: ['t', 'u'] });
+    await cache.set('c', 3, { tags: ['u'] });
+    expect(await cache.delete('a')).toBe(true);
+    expect(await cache.delete('a')).toBe(false);
+    await cache.deleteByTag('u');
+    expect(await cache.get('b')).toBeUndefined();
+    expect(await cache.get('c')).toBeUndefined();
+  });
+
+  it('keeps keys with any characters apart, and namespaces apart on a shared driver', async () => {
+    const driver = createMemoryDriver();
+    const one = createCache({ env: {}, driver, namespace: 'one', memory: false });
+    const two = createCache({ env: {}, driver, namespace: 'one:v', memory: false });
+    await one.set('v:x', 'from one');
+    await two.set('x', 'from two');
+    expect(await one.get('v:x')).toBe('from one');
+    expect(await two.get('x')).toBe('from two');
+    for (const k of ['', ' ', '*', 'ü:🙂', '\u0000', 'a\nb']) await one.set(k, `=${k}`);
+    for (const k of ['', ' ', '*', 'ü:🙂', '\u0000', 'a\nb'])
+      expect(await one.get(k)).toBe(`=${k}`);
+    await one.clear();
+    expect(await one.get('v:x')).toBeUndefined();
+    expect(await two.get('x')).toBe('from two');
+  });
+
+  it('bounds L1 by entries (least recently used first) and by bytes', async () => {
+    const cache = createCache({ env: {}, memory: { maxEntries: 3 } });
+    await cache.set('a', 1);
+    await cache.set('b', 2);
+    await cache.set('c', 3);
+    await cache.get('a');
+    await cache.set('d', 4);
+    expect(await cache.get('b')).toBeUndefined();
+    expect(await cache.get('a')).toBe(1);
+    expect(await cache.get('d')).toBe(4);
+    const small = createCache({ env: {}, memory: { maxBytes: 4_000 } });
+    await small.set('big', 'x'.repeat(5_000));
+    expect(await small.get('big')).toBeUndefined();
+    for (let i = 0; i < 10; i++) await small.set(`k${i}`, 'y'.repeat(500));
+    expect(await small.get('k0')).toBeUndefined();
+    expect(await small.get('k9')).toBe('y'.repeat(500));
+  });
+
+  it('emits hit and miss events with the tier', async () => {
+    const cache = createCache({ env: {} });
+    const seen: string[] = [];
+    const off = cache.on('hit', (e: CacheEvents['hit']) => seen.push(`hit:${e.key}:${e.tier}`));
+    cache.on('miss', (e) => seen.push(`miss:${e.key}`));
+    await cache.get('k');
+    await cache.set('k', 1);
+    await cache.get('k');
+    off();
+    await cache.get('k');
+    expect(seen).toEqual(['miss:k', 'hit:k:l1']);
+  });
+
+  it('reports memory health', async () => {
+    const cache = createCache({ env: {} });
+    expect(await cache.health()).toEqual({ available: true, latencyMs: 0, backend: 'memory' });
+    expect(await cache.ready()).toBe(true);
+  });
+
+  it('takes a pluggable serializer', async () => {
+    const calls: string[] = [];
+    const cache = createCache({
+      env: {},
+      serializer: {
+        serialize: (v) => {
+          calls.push('s');
+          return String(v);
+        },
+        deserialize: (t) => {
+          calls.push('d');
+          return `<${t}>`;
+        },
+      },
+    });
+    await cache.set('k', 42);
+    expect(await cache.get('k')).toBe('<42>');
+    expect(calls).toEqual(['s', 'd']);
+  });
+
+  it('refuses values JSON cannot hold, with ERR_CACHE_SERIALIZE', async () => {
+    const cache = createCache({ env: {} });
+    const err = await cache.set('k', { n: 1n }).catch((e) => e);
+    expect(isCacheError(err, 'ERR_CACHE_SERIALIZE')).toBe(true);
+  });
+
+  it('keeps working after close, on the loader alone', async () => {
+    const cache = createCache({ env: {} });
+    await cache.close();
+    expect(await cache.getOrSet('k', () => 7)).toBe(7);
+  });
+});

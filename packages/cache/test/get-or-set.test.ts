@@ -1,0 +1,151 @@
+import { createCache, isCacheError } from '@org/cache';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+describe('getOrSet (memory only)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs the loader once for 100 concurrent callers of a cold key', async () => {
+    const cache = createCache({ env: {} });
+    let runs = 0;
+    const loader = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 100));
+      return { id: 1 };
+    };
+    const all = Promise.all(Array.from({ length: 100 }, () => cache.getOrSet('cold', loader)));
+    await vi.advanceTimersByTimeAsync(100);
+    const results = await all;
+    expect(runs).toBe(1);
+    expect(results.every((r) => r.id === 1)).toBe(true);
+    // Each caller gets its own copy.
+    expect(results[0]).not.toBe(results[1]);
+    expect(await cache.getOrSet('cold', loader)).toEqual({ id: 1 });
+    expect(runs).toBe(1);
+  });
+
+  it('passes the key and a signal to the loader, and stores under the given ttl and tags', async () => {
+    const cache = createCache({ env: {}, jitter: 0 });
+    const seen: unknown[] = [];
+    await cache.getOrSet(
+      'k',
+      ({ key, signal }) => {
+        seen.push(key, signal instanceof AbortSignal);
+        return 'v';
+      },
+      { ttl: 10, tags: ['t'] },
+    );
+    expect(seen).toEqual(['k', true]);
+    vi.advanceTimersByTime(9_999);
+    expect(await cache.get('k')).toBe('v');
+    await cache.deleteByTag('t');
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('propagates the loader error unchanged and caches nothing', async () => {
+    const cache = createCache({ env: {} });
+    const boom = new Error('upstream down');
+    await expect(cache.getOrSet('k', () => Promise.reject(boom))).rejects.toBe(boom);
+    await expect(
+      cache.getOrSet('k', () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(await cache.getOrSet('k', () => 'ok')).toBe('ok');
+  });
+
+  it('serves the stale value within grace when the loader fails, and the error past it', async () => {
+    const cache = createCache({ env: {}, jitter: 0, grace: 60 });
+    const stale: boolean[] = [];
+    cache.on('hit', (e) => stale.push(e.stale));
+    await cache.getOrSet('k', () => 'v1', { ttl: 10 });
+    vi.advanceTimersByTime(30_000);
+    const fail = () => Promise.reject(new Error('down'));
+    expect(await cache.getOrSet('k', fail, { ttl: 10 })).toBe('v1');
+    expect(stale).toEqual([true]);
+    // get() does not serve stale values.
+    expect(await cache.get('k')).toBeUndefined();
+    vi.advanceTimersByTime(41_000);
+    await expect(cache.getOrSet('k', fail, { ttl: 10 })).rejects.toThrow('down');
+  });
+
+  it('with a soft timeout, answers stale while the refresh finishes in the background', async () => {
+    const cache = createCache({ env: {}, jitter: 0, grace: 60, timeouts: { soft: 50 } });
+    await cache.getOrSet('k', () => 'v1', { ttl: 10 });
+    vi.advanceTimersByTime(11_000);
+    const slow = () => new Promise<string>((r) => setTimeout(() => r('v2'), 1_000));
+    const answer = cache.getOrSet('k', slow, { ttl: 10 });
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await answer).toBe('v1');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await cache.get('k')).toBe('v2');
+  });
+
+  it('with no stale value, waits for the loader despite the soft timeout', async () => {
+    const cache = createCache({ env: {}, timeouts: { soft: 10 } });
+    const answer = cache.getOrSet('k', () => new Promise((r) => setTimeout(() => r('v'), 500)));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await answer).toBe('v');
+  });
+
+  it('aborts the loader at the hard timeout with ERR_CACHE_LOADER_TIMEOUT', async () => {
+    const cache = createCache({ env: {}, timeouts: { hard: 100 } });
+    let aborted = false;
+    const answer = cache
+      .getOrSet('k', ({ signal }) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+        });
+        return new Promise(() => {});
+      })
+      .catch((e) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    const err = await answer;
+    expect(isCacheError(err, 'ERR_CACHE_LOADER_TIMEOUT')).toBe(true);
+    expect(aborted).toBe(true);
+  });
+
+  it('refreshes early in the background when a hit falls in the last part of the TTL', async () => {
+    const cache = createCache({ env: {}, jitter: 0, earlyRefresh: 0.8 });
+    let n = 0;
+    const loader = async () => {
+      n++;
+      return `v${n}`;
+    };
+    expect(await cache.getOrSet('k', loader, { ttl: 100 })).toBe('v1');
+    vi.advanceTimersByTime(50_000);
+    expect(await cache.getOrSet('k', loader, { ttl: 100 })).toBe('v1');
+    expect(n).toBe(1);
+    vi.advanceTimersByTime(31_000);
+    expect(await cache.getOrSet('k', loader, { ttl: 100 })).toBe('v1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(n).toBe(2);
+    expect(await cache.get('k')).toBe('v2');
+    // The refreshed entry has a full TTL again.
+    vi.advanceTimersByTime(79_000);
+    expect(await cache.get('k')).toBe('v2');
+  });
+
+  it("lets one caller's signal stop its own wait without cancelling the shared load", async () => {
+    const cache = createCache({ env: {} });
+    const ctl = new AbortController();
+    const loader = () => new Promise((r) => setTimeout(() => r('v'), 100));
+    const a = cache.getOrSet('k', loader, { signal: ctl.signal }).catch((e) => e);
+    const b = cache.getOrSet('k', loader);
+    ctl.abort(new Error('client went away'));
+    expect(((await a) as Error).message).toBe('client went away');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await b).toBe('v');
+  });
+
+  it('rejects a non-function loader', async () => {
+    const cache = createCache({ env: {} });
+    const err = await cache.getOrSet('k', 'nope' as never).catch((e) => e);
+    expect(isCacheError(err, 'ERR_CACHE_INVALID_OPTION')).toBe(true);
+  });
+});

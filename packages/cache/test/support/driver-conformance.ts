@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { CacheDriver } from '@org/cache';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The one suite every `CacheDriver` must pass. `factory` makes a fresh driver; each test works
+ * under its own random prefix, so drivers may share a server with other suites.
+ */
+export function driverConformance(name: string, factory: () => CacheDriver | Promise<CacheDriver>) {
+  describe(`CacheDriver conformance: ${name}`, () => {
+    let d: CacheDriver;
+    let p: string;
+    beforeAll(async () => {
+      d = await factory();
+    });
+    afterAll(async () => {
+      await d.close?.();
+    });
+    const k = (s: string) => `${p}${s}`;
+    const fresh = () => {
+      p = `conf:${randomUUID()}:`;
+    };
+
+    it('has a name and answers a ping', async () => {
+      fresh();
+      expect(typeof d.name).toBe('string');
+      if (d.ping) await expect(d.ping()).resolves.toBeUndefined();
+    });
+
+    it('gets what was set, and undefined for a missing key', async () => {
+      fresh();
+      await d.set(k('a'), 'alpha');
+      expect(await d.get(k('a'))).toBe('alpha');
+      expect(await d.get(k('missing'))).toBeUndefined();
+      await d.set(k('a'), 'beta');
+      expect(await d.get(k('a'))).toBe('beta');
+    });
+
+    it('stores the empty string as a value, not as a miss', async () => {
+      fresh();
+      await d.set(k('empty'), '');
+      expect(await d.get(k('empty'))).toBe('');
+    });
+
+    it('keeps keys and values with any characters apart', async () => {
+      fresh();
+      const keys = ['a:b', 'a', 'a*', 'a?[x]\\', 'ключ 🔑', ' ', 'new\nline', 'a|b|c', '\u0000nul'];
+      for (const [i, key] of keys.entries()) await d.set(k(key), `v${i}|${key}`);
+      for (const [i, key] of keys.entries()) expect(await d.get(k(key))).toBe(`v${i}|${key}`);
+    });
+
+    it('round-trips a large value', async () => {
+      fresh();
+      const big = 'x'.repeat(512 * 1024) + 'é🙂';
+      await d.set(k('big'), big);
+      expect(await d.get(k('big'))).toBe(big);
+    });
+
+    it('expires a value after its ttl', async () => {
+      fresh();
+      await d.set(k('short'), 'v', { ttlMs: 60 });
+      await d.set(k('long'), 'v', { ttlMs: 60_000 });
+      expect(await d.get(k('short'))).toBe('v');
+      await sleep(120);
+      expect(await d.get(k('short'))).toBeUndefined();
+      expect(await d.get(k('long'))).toBe('v');
+    });
+
+    it('deletes, reporting whether the key existed', async () => {
+      fresh();
+      await d.set(k('x'), '1');
+      expect(await d.delete(k('x'))).toBe(true);
+      expect(await d.get(k('x'))).toBeUndefined();
+      expect(await d.delete(k('x'))).toBe(false);
+    });
+
+    it('clears only keys under the prefix, even a prefix with glob characters', async () => {
+      fresh();
+      const other = `conf:${randomUUID()}:`;
+      await d.set(k('[a]*?:1'), '1');
+      await d.set(k('2'), '2');
+      await d.set(`${other}keep`, 'kept');
+      await d.set(`${p.slice(0, -1)}X`, 'sibling');
+      await d.clear(`${p}[a]*?:`);
+      expect(await d.get(k('[a]*?:1'))).toBeUndefined();
+      expect(await d.get(k('2'))).toBe('2');
+      await d.clear(p);
+      expect(await d.get(k('2'))).toBeUndefined();
+      expect(await d.get(`${other}keep`)).toBe('kept');
+      expect(await d.get(`${p.slice(0, -1)}X`)).toBe('sibling');
+      await d.clear(other);
+      await d.delete(`${p.slice(0, -1)}X`);
+    });
+
+    it('deletes by tag and returns the keys it deleted', async (ctx) => {
+      if (!d.deleteByTag) return ctx.skip();
+      fresh();
+      await d.set(k('t1'), '1', { tags: [k('tag:a')], ttlMs: 10_000 });
+      await d.set(k('t2'), '2', { tags: [k('tag:a'), k('tag:b')] });
+      await d.set(k('t3'), '3', { tags: [k('tag:b')] });
+      const deleted = await d.deleteByTag(k('tag:a'));
+      expect(deleted.sort()).toEqual([k('t1'), k('t2')].sort());
+      expect(await d.get(k('t1'))).toBeUndefined();
+      expect(await d.get(k('t2'))).toBeUndefined();
+      expect(await d.get(k('t3'))).toBe('3');
+      expect(await d.deleteByTag(k('tag:a'))).toEqual([]);
+      expect(await d.deleteByTag(k('tag:b'))).toEqual([k('t3')]);
+    });
+
+    it('locks with a token: one holder, release only by that token, expiry frees it', async (ctx) => {
+      if (!d.lock || !d.unlock) return ctx.skip();
+      fresh();
+      expect(await d.lock(k('L'), 'one', 5_000)).toBe(true);
+      expect(await d.lock(k('L'), 'two', 5_000)).toBe(false);
+      expect(await d.unlock(k('L'), 'two')).toBe(false);
+      expect(await d.lock(k('L'), 'two', 5_000)).toBe(false);
+      expect(await d.unlock(k('L'), 'one')).toBe(true);
+      expect(await d.lock(k('L'), 'two', 60)).toBe(true);
+      await sleep(120);
+      expect(await d.lock(k('L'), 'three', 5_000)).toBe(true);
+      await d.unlock(k('L'), 'three');
+    });
+
+    it('delivers published messages to subscribers', async (ctx) => {
+      if (!d.publish || !d.subscribe) return ctx.skip();
+      fresh();
+      const got: string[] = [];
+      let up = 0;
+      const stop = await d.subscribe(k('chan'), {
+        onMessage: (m) => got.push(m),
+        onUp: () => up++,
+        onDown: () => {},
+      });
+      expect(up).toBe(1);
+      await d.publish(k('chan'), 'hello');
+      await d.publish(k('other'), 'not for us');
+      for (let i = 0; i < 40 && got.length === 0; i++) await sleep(25);
+      expect(got).toEqual(['hello']);
+      await stop();
+    });
+  });
+}
