@@ -29,7 +29,7 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
     failed++;
   }
   for (const [cmd, args] of [
-    [bin('publint'), ['--strict']],
+    [bin('publint'), ['--strict', '--pack', 'npm']],
     [bin('attw'), ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped']],
   ]) {
     try {

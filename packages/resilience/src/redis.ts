@@ -1,1 +1,5 @@
-export const placeholder = 1;
+export {
+  createRedisStateStore,
+  type RedisStateStore,
+  type RedisStateStoreOptions,
+} from './drivers/redis-state.js';

@@ -1,0 +1,41 @@
+import type { BreakerState } from './circuit-state.js';
+
+/** What the registry knows of a breaker: enough for health checks and alerts. */
+export interface RegisteredBreaker {
+  readonly name: string;
+  readonly state: BreakerState;
+  stats(): object;
+}
+
+/** Every live breaker of the process, by name. */
+export interface BreakerRegistry {
+  get(name: string): RegisteredBreaker | undefined;
+  list(): RegisteredBreaker[];
+  /** Adds (or replaces) a breaker under its name; returns a function that removes it. */
+  register(breaker: RegisteredBreaker): () => void;
+}
+
+/** Creates an empty registry (for tests, or to keep a group of breakers apart). */
+export function createRegistry(): BreakerRegistry {
+  const map = new Map<string, RegisteredBreaker>();
+  return {
+    get: (name) => map.get(name),
+    list: () => [...map.values()],
+    register(breaker) {
+      map.set(breaker.name, breaker);
+      return () => {
+        if (map.get(breaker.name) === breaker) map.delete(breaker.name);
+      };
+    },
+  };
+}
+
+const KEY = Symbol.for('@org/resilience.registry');
+const holder = globalThis as { [KEY]?: BreakerRegistry };
+
+/**
+ * The process-wide registry every breaker joins by default. It lives on `globalThis` under a
+ * `Symbol.for` key, so two copies of this package (CJS and ESM, or two versions) share it.
+ */
+holder[KEY] ??= createRegistry();
+export const breakers: BreakerRegistry = holder[KEY];
