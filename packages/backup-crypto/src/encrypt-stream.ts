@@ -1,0 +1,56 @@
+import { createCipheriv, createHmac } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { Base64UrlEncoder } from './base64-stream.js';
+import { type EncryptOptions, freshHeader } from './fernet.js';
+import { type FernetKey, parseKey } from './key.js';
+
+/** Options of {@link createEncryptStream}. */
+export interface EncryptStreamOptions extends EncryptOptions {
+  /**
+   * The clock, in milliseconds since the epoch, for the token's timestamp.
+   * @default Date.now
+   */
+  clock?: () => number;
+}
+
+/**
+ * A Transform that encrypts whatever is written to it into **one standard Fernet token**, emitted
+ * as url-safe base64 text with padding (no trailing newline) while the input streams through:
+ * Python's `Fernet(key).decrypt(open(path, 'rb').read())` reads the result. Memory stays bounded
+ * whatever the input size: AES-CBC, the HMAC and the base64 encoding all run incrementally.
+ *
+ * @throws FernetError `ERR_FERNET_INVALID_KEY` at once for a bad key.
+ */
+export function createEncryptStream(key: FernetKey, options: EncryptStreamOptions = {}): Transform {
+  const keys = parseKey(key);
+  const header = freshHeader(options.clock ?? Date.now, options);
+  const cipher = createCipheriv('aes-128-cbc', keys.encryptionKey, header.subarray(9));
+  const hmac = createHmac('sha256', keys.signingKey).update(header);
+  const encoder = new Base64UrlEncoder();
+  let started = false;
+  const emit = (stream: Transform, bytes: Buffer) => {
+    const text = encoder.write(bytes);
+    if (text.length > 0) stream.push(text);
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (!started) {
+        started = true;
+        emit(this, header);
+      }
+      const body = cipher.update(chunk);
+      hmac.update(body);
+      emit(this, body);
+      callback();
+    },
+    flush(callback) {
+      if (!started) emit(this, header);
+      const last = cipher.final();
+      hmac.update(last);
+      emit(this, last);
+      emit(this, hmac.digest());
+      this.push(encoder.end());
+      callback();
+    },
+  });
+}

@@ -1,0 +1,25 @@
+import { Readable, type Transform } from 'node:stream';
+
+/** Feeds `pieces` through `stage` and collects its output. */
+export async function through(stage: Transform, pieces: Buffer[]): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const source = Readable.from(pieces, { objectMode: false });
+  source.pipe(stage);
+  source.on('error', (err) => stage.destroy(err));
+  for await (const chunk of stage) out.push(chunk as Buffer);
+  return Buffer.concat(out);
+}
+
+/** Splits `data` at the given cut points (taken modulo its length, sorted). */
+export function splitAt(data: Buffer, cuts: number[]): Buffer[] {
+  if (data.length === 0) return [data];
+  const at = [...new Set(cuts.map((c) => c % data.length))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const c of at) {
+    if (c > from) pieces.push(data.subarray(from, c));
+    from = Math.max(from, c);
+  }
+  pieces.push(data.subarray(from));
+  return pieces;
+}

@@ -1,0 +1,123 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createChunkedDecryptStream,
+  createChunkedEncryptStream,
+  createDecryptStream,
+  decryptFile,
+  encryptFile,
+  Fernet,
+  generateKey,
+} from '@org/backup-crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunkedTool, pyFernet, pythonReady, run } from './helpers/python.js';
+import { through } from './helpers/streams.js';
+
+const sizes = [0, 1, 15, 16, 17, 31, 33, 255, 4097, 65_537, 1_000_000, 1_048_576, 1_000_003];
+const heavy = process.env.ORG_TEST_DIST !== '1';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'backup-crypto-interop-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const sha256 = async (path: string) => {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk);
+  return hash.digest('hex');
+};
+
+describe.runIf(await pythonReady())("interop with Python's cryptography.fernet", () => {
+  const key = generateKey();
+  const f = new Fernet(key);
+
+  it.each(sizes)('Node encrypts %i bytes, Python decrypts them byte for byte', async (size) => {
+    const data = randomBytes(size);
+    const plain = await pyFernet('decrypt', key, '-', '-', f.encrypt(data));
+    expect(plain.equals(data)).toBe(true);
+  });
+
+  it.each(sizes)('Python encrypts %i bytes, Node decrypts them byte for byte', async (size) => {
+    const data = randomBytes(size);
+    const token = (await pyFernet('encrypt', key, '-', '-', data)).toString('latin1');
+    expect(f.decrypt(token).equals(data)).toBe(true);
+    const streamed = await through(createDecryptStream(key), [Buffer.from(token)]);
+    expect(streamed.equals(data)).toBe(true);
+  });
+
+  it('Python refuses a Node token with a flipped bit', async () => {
+    const raw = Buffer.from(f.encrypt('secret dump'), 'base64url');
+    raw[30] = raw[30]! ^ 1;
+    const bad =
+      raw.toString('base64url') + '='.repeat((4 - (raw.toString('base64url').length % 4)) % 4);
+    await expect(pyFernet('decrypt', key, '-', '-', bad)).rejects.toThrow(/InvalidToken/);
+  });
+
+  it.each([0, 1, 1_048_575, 1_048_576, 3_000_001])(
+    'fernet_chunked.py decrypts %i bytes of chunked output byte for byte, and back',
+    async (size) => {
+      const data = randomBytes(size);
+      const enc = await through(createChunkedEncryptStream(key, { chunkSize: 1024 * 1024 }), [
+        data,
+      ]);
+      const plain = await run([chunkedTool, 'decrypt', '-', '-'], { key, input: enc });
+      expect(plain.equals(data)).toBe(true);
+      const pyEnc = await run([chunkedTool, 'encrypt', '--chunk-size', '65536', '-', '-'], {
+        key,
+        input: data,
+      });
+      expect((await through(createChunkedDecryptStream(key), [pyEnc])).equals(data)).toBe(true);
+    },
+  );
+
+  it('fernet_chunked.py refuses truncation and reordering with a one-line reason', async () => {
+    const enc = await through(createChunkedEncryptStream(key, { chunkSize: 10 }), [
+      randomBytes(35),
+    ]);
+    const lines = enc.toString('latin1').split('\n').filter(Boolean);
+    const truncated = lines
+      .slice(0, 3)
+      .map((l) => `${l}\n`)
+      .join('');
+    await expect(
+      run([chunkedTool, 'decrypt', '-', '-'], { key, input: truncated }),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/^fernet_chunked: .*truncated\n$/),
+    });
+    const swapped = [lines[1], lines[0], lines[2], lines[3]].map((l) => `${l}\n`).join('');
+    await expect(
+      run([chunkedTool, 'decrypt', '-', '-'], { key, input: swapped }),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/chunk 1 where chunk 0 was expected/),
+    });
+    await expect(
+      run([chunkedTool, 'decrypt', '-', '-'], { key: generateKey(), input: enc }),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/could not be verified/) });
+  });
+
+  it.runIf(heavy)(
+    'a streamed 256 MiB file goes Node → Python and Python → Node intact',
+    async () => {
+      const src = join(dir, 'big');
+      const block = randomBytes(1024 * 1024);
+      const blocks = Array.from({ length: 256 }, (_, i) => {
+        const b = Buffer.from(block);
+        b.writeUInt32BE(i, 0);
+        return b;
+      });
+      await writeFile(src, blocks);
+      const want = await sha256(src);
+      await encryptFile(src, `${src}.node.fernet`, key);
+      await pyFernet('decrypt', key, `${src}.node.fernet`, `${src}.py.out`);
+      expect(await sha256(`${src}.py.out`)).toBe(want);
+      await pyFernet('encrypt', key, src, `${src}.py.fernet`);
+      await decryptFile(`${src}.py.fernet`, `${src}.node.out`, key);
+      expect(await sha256(`${src}.node.out`)).toBe(want);
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  Fernet,
+  FernetErrorCode,
+  generateKey,
+  isFernetError,
+} from '@org/backup-crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { splitAt, through } from './helpers/streams.js';
+
+const key = generateKey();
+const f = new Fernet(key);
+const fixed = { timestamp: 1_700_000_000, iv: Buffer.alloc(16, 7) };
+
+const failure = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (err) {
+    return isFernetError(err) ? err.code : `other: ${String(err)}`;
+  }
+  return 'resolved';
+};
+
+describe('createEncryptStream', () => {
+  it('writes exactly the token Fernet.encrypt writes, however the input is cut', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        async (data, cuts) => {
+          const buf = Buffer.from(data);
+          const streamed = await through(createEncryptStream(key, fixed), splitAt(buf, cuts));
+          expect(streamed.toString('latin1')).toBe(f.encrypt(buf, fixed));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('gives a token for empty input', async () => {
+    const token = await through(createEncryptStream(key), []);
+    expect(f.decrypt(token.toString())).toHaveLength(0);
+  });
+
+  it('refuses a bad key at once', () => {
+    expect(() => createEncryptStream('nope')).toThrow(/32 random bytes/);
+  });
+});
+
+describe('createDecryptStream', () => {
+  it('decrypts a token however it is cut, with or without a final newline', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.boolean(),
+        async (data, cuts, newline) => {
+          const token = Buffer.from(f.encrypt(data) + (newline ? '\n' : ''));
+          const plain = await through(createDecryptStream(key), splitAt(token, cuts));
+          expect(plain).toEqual(Buffer.from(data));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('errors at the end on any flipped bit, truncation or extension', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 3000 }),
+        fc.nat(),
+        fc.nat(7),
+        fc.constantFrom('flip', 'truncate', 'extend'),
+        async (data, at, bit, how) => {
+          const raw = Buffer.from(f.encrypt(data), 'base64url');
+          let bad: string;
+          if (how === 'flip') {
+            raw[at % raw.length] = raw[at % raw.length]! ^ (1 << bit);
+            bad = raw.toString('base64url');
+          } else if (how === 'truncate') {
+            bad = raw.subarray(0, at % raw.length).toString('base64url');
+          } else {
+            bad = Buffer.concat([raw, Buffer.alloc(1 + (at % 40))]).toString('base64url');
+          }
+          bad += '='.repeat((4 - (bad.length % 4)) % 4);
+          const code = await failure(
+            through(createDecryptStream(key), splitAt(Buffer.from(bad), [at])),
+          );
+          expect(code).toBe(FernetErrorCode.InvalidToken);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses whitespace or text after the token, and a token of another key', async () => {
+    const token = f.encrypt(randomBytes(100));
+    const cases = [`${token.slice(0, 50)}\n${token.slice(50)}`, `${token}\nA`, `${token}AAAA`];
+    for (const text of cases) {
+      expect(await failure(through(createDecryptStream(key), [Buffer.from(text)]))).toBe(
+        FernetErrorCode.InvalidToken,
+      );
+    }
+    const other = new Fernet(generateKey()).encrypt('x');
+    expect(await failure(through(createDecryptStream(key), [Buffer.from(other)]))).toBe(
+      FernetErrorCode.InvalidToken,
+    );
+    expect(await failure(through(createDecryptStream(key), []))).toBe(FernetErrorCode.InvalidToken);
+  });
+
+  it('applies ttl against the injected clock, after the MAC', async () => {
+    const token = Buffer.from(f.encrypt('old', { timestamp: 1000 }));
+    const stream = () => createDecryptStream(key, { ttl: 60, clock: () => 2_000_000 });
+    expect(await failure(through(stream(), [token]))).toBe(FernetErrorCode.TokenExpired);
+    const ok = createDecryptStream(key, { ttl: 60, now: 1030 });
+    expect((await through(ok, [token])).toString()).toBe('old');
+  });
+});
