@@ -8,12 +8,20 @@ export type { ErrorCode } from './errors.js';
 export { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 export type { JwksHandler, JwksHandlerOptions } from './jwks-handler.js';
 export { createJwksHandler } from './jwks-handler.js';
+export type { RemoteAlgorithm } from './jwks-keys.js';
 export type { ProtectedHeader } from './jws.js';
 export type { KeyRing, KeyRingEvents, VerifyResult } from './key-ring.js';
 export { createKeyRing } from './key-ring.js';
 export type { KeyStore, RingState, StoredKey, StoredStatus } from './key-store.js';
 export { createMemoryKeyStore } from './key-store.js';
 export type { KeyRingOptions, SignOptions, VerifyOptions } from './options.js';
+export type {
+  RemoteVerifier,
+  RemoteVerifierEvents,
+  RemoteVerifierOptions,
+  RemoteVerifyOptions,
+} from './remote-verifier.js';
+export { createRemoteVerifier } from './remote-verifier.js';
 export type { KeyStatus } from './ring-state.js';
 export type { KeyInfo } from './ring-view.js';
 export type { FromSecretOptions, SeedKey } from './seed.js';

@@ -1,0 +1,204 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createKeyRing, createRemoteVerifier, type KeyRing } from '@org/key-rotation';
+import { afterEach, describe, expect, it } from 'vitest';
+import { b64, hmacToken, manualClock } from './helpers.js';
+
+interface JwksServer {
+  url: string;
+  count(): number;
+  mode: 'ok' | 'down' | 'hang' | 'garbage' | 'private';
+  close(): Promise<void>;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+async function serve(ring: KeyRing): Promise<JwksServer> {
+  let count = 0;
+  const handler = ring.jwksHandler();
+  const state: JwksServer = {
+    url: '',
+    count: () => count,
+    mode: 'ok',
+    close: async () => undefined,
+  };
+  const server = createServer((req, res) => {
+    count++;
+    if (state.mode === 'down') return res.writeHead(503).end();
+    if (state.mode === 'hang') return;
+    if (state.mode === 'garbage') return res.end('<html>');
+    if (state.mode === 'private')
+      return res.end(JSON.stringify({ keys: [{ kty: 'oct', k: 'AAAA', kid: 'x' }] }));
+    handler(req, res);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  return state;
+}
+
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'verified',
+    (e: { code?: string }) => e.code,
+  );
+
+describe('createRemoteVerifier', () => {
+  it('verifies with a cached JWKS: one fetch for many verifies', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const srv = await serve(ring);
+    const verifier = createRemoteVerifier(srv.url);
+    const token = await ring.sign({ n: 1 }, { subject: 'u' });
+    for (let i = 0; i < 50; i++) expect((await verifier.verify(token)).payload.sub).toBe('u');
+    expect(srv.count()).toBe(1);
+    expect(verifier.kids()).toEqual([ring.keys()[0]!.kid]);
+  });
+
+  it('random kids do not cause a fetch storm', async () => {
+    const ring = await createKeyRing({ algorithm: 'EdDSA' });
+    const srv = await serve(ring);
+    const clock = manualClock(Date.now());
+    const verifier = createRemoteVerifier(srv.url, { cooldown: 30_000, clock });
+    const token = await ring.sign({});
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const forged = (i: number) => `${b64({ alg: 'EdDSA', kid: `random-${i}` })}.${p}.${s}`;
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => code(verifier.verify(forged(i)))),
+    );
+    expect(new Set(results)).toEqual(new Set(['ERR_JWT_UNKNOWN_KID']));
+    expect(srv.count()).toBe(1);
+    // After the cooldown, a burst of new random kids costs one fetch, then the negative cache.
+    clock.advance(30_001);
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) => code(verifier.verify(forged(5000 + i)))),
+    );
+    expect(srv.count()).toBe(2);
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) => code(verifier.verify(forged(9000 + i)))),
+    );
+    expect(srv.count()).toBe(2);
+    expect(await code(verifier.verify(`${h}.${p}.${s}`))).toBe('verified');
+  });
+
+  it('picks up a rotated key with one refetch once the cooldown has passed', async () => {
+    const ring = await createKeyRing({ algorithm: 'RS256' });
+    const srv = await serve(ring);
+    const clock = manualClock(Date.now());
+    const verifier = createRemoteVerifier(srv.url, { cooldown: 5000, clock });
+    expect(await code(verifier.verify(await ring.sign({})))).toBe('verified');
+    await ring.rotate();
+    const fresh = await ring.sign({});
+    expect(await code(verifier.verify(fresh))).toBe('ERR_JWT_UNKNOWN_KID');
+    clock.advance(5001);
+    expect(await code(verifier.verify(fresh))).toBe('verified');
+    expect(srv.count()).toBe(2);
+  });
+
+  it('keeps the last good JWKS for staleTtl while the endpoint is down, then refuses', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const srv = await serve(ring);
+    const clock = manualClock(Date.now());
+    const verifier = createRemoteVerifier(srv.url, {
+      cacheTtl: 60_000,
+      staleTtl: 600_000,
+      cooldown: 10_000,
+      clock,
+    });
+    const errors: boolean[] = [];
+    verifier.on('error', (e) => errors.push(e.stale));
+    const token = await ring.sign({}, { expiresIn: '1d' });
+    expect(await code(verifier.verify(token))).toBe('verified');
+    srv.mode = 'down';
+    clock.advance(61_000);
+    const burst = await Promise.all(
+      Array.from({ length: 200 }, () => code(verifier.verify(token))),
+    );
+    expect(new Set(burst)).toEqual(new Set(['verified']));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.count()).toBe(2);
+    expect(errors).toEqual([true]);
+    clock.advance(540_000);
+    expect(await code(verifier.verify(token))).toBe('verified');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.count()).toBe(3);
+    clock.advance(61_000);
+    expect(await code(verifier.verify(token))).toBe('ERR_JWKS_UNAVAILABLE');
+    // The endpoint comes back: the next attempt after the cooldown recovers.
+    srv.mode = 'ok';
+    expect(await code(verifier.verify(token))).toBe('ERR_JWKS_UNAVAILABLE');
+    clock.advance(10_001);
+    expect(await code(verifier.verify(token))).toBe('verified');
+  });
+
+  it('bounds a hanging endpoint with its timeout and honours the caller signal', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const srv = await serve(ring);
+    srv.mode = 'hang';
+    const verifier = createRemoteVerifier(srv.url, { timeout: 200 });
+    const t0 = Date.now();
+    expect(await code(verifier.verify(await ring.sign({})))).toBe('ERR_JWKS_UNAVAILABLE');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const v2 = createRemoteVerifier(srv.url, { timeout: 5000 });
+    const err = await v2
+      .verify(await ring.sign({}), { signal: AbortSignal.timeout(50) })
+      .catch((e: Error) => e);
+    expect((err as Error).name).toBe('TimeoutError');
+  });
+
+  it('refuses malformed or secret-bearing JWKS documents', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const srv = await serve(ring);
+    srv.mode = 'garbage';
+    expect(await code(createRemoteVerifier(srv.url).verify(await ring.sign({})))).toBe(
+      'ERR_JWKS_INVALID',
+    );
+    srv.mode = 'private';
+    expect(await code(createRemoteVerifier(srv.url).verify(await ring.sign({})))).toBe(
+      'ERR_JWKS_INVALID',
+    );
+  });
+
+  it('pins the JWKS key algorithm: HS256 over the public key is refused', async () => {
+    const ring = await createKeyRing({ algorithm: 'RS256' });
+    const srv = await serve(ring);
+    const verifier = createRemoteVerifier(srv.url);
+    const jwk = ring.jwks().keys[0]!;
+    const token = hmacToken(
+      { alg: 'HS256', kid: jwk.kid },
+      { exp: Math.floor(Date.now() / 1000) + 60 },
+      JSON.stringify(jwk),
+    );
+    expect(await code(verifier.verify(token))).toBe('ERR_JWT_INVALID');
+    expect(await code(verifier.verify('x'.repeat(10_000)))).toBe('ERR_JWT_TOO_LARGE');
+    expect(srv.count()).toBe(1);
+  });
+
+  it('limits accepted algorithms', async () => {
+    const ring = await createKeyRing({ algorithm: 'EdDSA' });
+    const srv = await serve(ring);
+    const verifier = createRemoteVerifier(srv.url, { algorithms: ['ES256'] });
+    expect(await code(verifier.verify(await ring.sign({})))).toBe('ERR_JWT_UNKNOWN_KID');
+  });
+});
+
+describe('jwksHandler', () => {
+  it('serves the JWKS with cache headers, an ETag and 304', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const srv = await serve(ring);
+    const res = await fetch(srv.url);
+    expect(res.headers.get('content-type')).toBe('application/jwk-set+json');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300, stale-if-error=86400');
+    const etag = res.headers.get('etag')!;
+    expect((await res.json()).keys).toHaveLength(1);
+    expect((await fetch(srv.url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    await ring.stage();
+    expect((await fetch(srv.url, { headers: { 'if-none-match': etag } })).status).toBe(200);
+    expect((await fetch(srv.url, { method: 'POST' })).status).toBe(405);
+  });
+});
