@@ -195,7 +195,7 @@ describe('jwksHandler', () => {
     expect(res.headers.get('content-type')).toBe('application/jwk-set+json');
     expect(res.headers.get('cache-control')).toBe('public, max-age=300, stale-if-error=86400');
     const etag = res.headers.get('etag')!;
-    expect((await res.json()).keys).toHaveLength(1);
+    expect(((await res.json()) as { keys: unknown[] }).keys).toHaveLength(1);
     expect((await fetch(srv.url, { headers: { 'if-none-match': etag } })).status).toBe(304);
     await ring.stage();
     expect((await fetch(srv.url, { headers: { 'if-none-match': etag } })).status).toBe(200);
