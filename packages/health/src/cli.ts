@@ -1,1 +1,141 @@
-console.log('todo');
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createHealth, type Health, type HealthOptions } from './create-health.js';
+import type { HealthReport } from './types.js';
+
+const USAGE = `Usage: check-health <url> | --config <module> [options]
+
+Prints a service's full health report; exits 0 when healthy (or degraded), 1 when unhealthy,
+2 when the service is unreachable or the answer is not a health report.
+
+  <url>                  the service's /health/full URL (a bare origin gets /health/full appended)
+  --config <module>      a module whose default export is a Health or createHealth options
+  --timeout <ms>         how long to wait for the report (default 5000)
+  --json                 print the report as JSON instead of a table
+  --fail-on-degraded     exit 1 when degraded too
+  -h, --help             this text`;
+
+type Exit = { code: number; out: string };
+
+function table(r: HealthReport): string {
+  const rows = Object.entries(r.checks);
+  const w = Math.max(5, ...rows.map(([n]) => n.length));
+  const mark = { ok: '✓', warn: '!', fail: '✗', timeout: '⏱' } as const;
+  const head = `${r.status.toUpperCase()}${r.serviceId ? `  ${r.serviceId}` : ''}${r.version ? ` v${r.version}` : ''}  checked ${r.checkedAt} in ${r.durationMs} ms`;
+  const lines = rows.map(([name, c]) => {
+    const value =
+      c.measurement === 'responseTime'
+        ? `${c.latencyMs} ms`
+        : `${c.measurement} ${c.observedValue}${c.observedUnit ?? ''}`;
+    const flags = c.critical ? '' : ' (optional)';
+    const reason = c.reason ? `  ${c.reason}` : '';
+    return `  ${mark[c.status]} ${name.padEnd(w)}  ${c.status.padEnd(7)} ${value}${flags}${reason}`;
+  });
+  return [head, ...lines].join('\n');
+}
+
+function isReport(x: unknown): x is HealthReport {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as HealthReport).status === 'string' &&
+    typeof (x as HealthReport).checks === 'object'
+  );
+}
+
+async function fromUrl(raw: string, timeoutMs: number): Promise<HealthReport | Exit> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return {
+      code: 2,
+      out: `check-health: "${raw}" is not a URL; pass e.g. http://127.0.0.1:3000/health/full`,
+    };
+  }
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/health/full';
+  const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  try {
+    const res = await fetch(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return {
+        code: 2,
+        out: `check-health: ${shown} answered HTTP ${res.status} without a JSON report`,
+      };
+    }
+    if (!isReport(body)) {
+      return {
+        code: 2,
+        out: `check-health: ${shown} answered HTTP ${res.status}, not a full report: ${text.slice(0, 200)}`,
+      };
+    }
+    return body;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    return { code: 2, out: `check-health: ${shown} is unreachable (${cause})` };
+  }
+}
+
+async function fromConfig(path: string): Promise<HealthReport | Exit> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
+  const exported = mod.default;
+  if (exported && typeof (exported as Health).full === 'function')
+    return (exported as Health).full();
+  if (exported && typeof (exported as HealthOptions).checks === 'object') {
+    return createHealth({ cacheMs: 0, ...(exported as HealthOptions) }).full();
+  }
+  return {
+    code: 2,
+    out: `check-health: ${path} must default-export a Health or createHealth options`,
+  };
+}
+
+/** Runs the command with `argv` (without node and script); resolves the exit code and output. */
+export async function run(argv: string[]): Promise<Exit> {
+  let args: ReturnType<typeof parse>;
+  const parse = (a: string[]) =>
+    parseArgs({
+      args: a,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        'fail-on-degraded': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  try {
+    args = parse(argv);
+  } catch (err) {
+    return { code: 2, out: `check-health: ${(err as Error).message}\n\n${USAGE}` };
+  }
+  const { values, positionals } = args;
+  if (values.help) return { code: 0, out: USAGE };
+  const timeoutMs = Number(values.timeout ?? 5_000);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    return { code: 2, out: 'check-health: --timeout takes a positive number of ms' };
+  }
+  const target = positionals[0];
+  if (!values.config && !target) return { code: 2, out: USAGE };
+  const result = values.config
+    ? await fromConfig(values.config)
+    : await fromUrl(target!, timeoutMs);
+  if (!isReport(result)) return result;
+  const out = values.json ? JSON.stringify(result, null, 2) : table(result);
+  const failing =
+    result.status === 'unhealthy' || (values['fail-on-degraded'] && result.status === 'degraded');
+  return { code: failing ? 1 : 0, out };
+}
+
+const { code, out } = await run(process.argv.slice(2));
+(code === 2 ? process.stderr : process.stdout).write(`${out}\n`);
+process.exitCode = code;

@@ -170,12 +170,12 @@ export function createHealth(options: HealthOptions): Health {
       });
       const report: HealthReport = {
         status: overall(byName),
+        ...(options.version === undefined ? {} : { version: options.version }),
+        ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
         checkedAt,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         checks: byName,
       };
-      if (options.version !== undefined) report.version = options.version;
-      if (options.serviceId !== undefined) report.serviceId = options.serviceId;
       events.emit('report', { kind, report });
       return report;
     } finally {

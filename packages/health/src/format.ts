@@ -22,12 +22,12 @@ export function toIetf(
   const checks: Record<string, IetfCheck[]> = {};
   for (const [name, c] of Object.entries(report.checks)) {
     const entry: IetfCheck = {
+      ...(c.componentType === undefined ? {} : { componentType: c.componentType }),
       status: IETF_CHECK[c.status],
       observedValue: c.observedValue,
+      ...(c.observedUnit === undefined ? {} : { observedUnit: c.observedUnit }),
       time: report.checkedAt,
     };
-    if (c.componentType !== undefined) entry.componentType = c.componentType;
-    if (c.observedUnit !== undefined) entry.observedUnit = c.observedUnit;
     if (c.status !== 'ok' && c.reason !== undefined) {
       entry.output = c.status === 'timeout' ? `timeout: ${c.reason}` : c.reason;
     }
@@ -36,14 +36,16 @@ export function toIetf(
     list.push(entry);
     checks[key] = list;
   }
-  const out: IetfReport = { status: IETF_STATUS[report.status], checks };
-  if (report.version !== undefined) out.version = report.version;
-  if (extra.releaseId !== undefined) out.releaseId = extra.releaseId;
-  if (report.serviceId !== undefined) out.serviceId = report.serviceId;
-  if (extra.description !== undefined) out.description = extra.description;
   const failing = Object.entries(report.checks)
     .filter(([, c]) => c.status !== 'ok')
     .map(([n, c]) => `${n}: ${c.status}`);
-  if (failing.length > 0) out.output = failing.join(', ');
-  return out;
+  return {
+    status: IETF_STATUS[report.status],
+    ...(report.version === undefined ? {} : { version: report.version }),
+    ...(extra.releaseId === undefined ? {} : { releaseId: extra.releaseId }),
+    ...(report.serviceId === undefined ? {} : { serviceId: report.serviceId }),
+    ...(extra.description === undefined ? {} : { description: extra.description }),
+    ...(failing.length === 0 ? {} : { output: failing.join(', ') }),
+    checks,
+  };
 }

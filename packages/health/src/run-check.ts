@@ -53,7 +53,9 @@ export async function runCheck(
     else deadline.addEventListener('abort', onDeadline, { once: true });
   });
   const base = {
+    status: 'ok' as CheckReport['status'],
     critical: check.critical,
+    latencyMs: 0,
     measurement: 'responseTime',
     observedUnit: 'ms',
     ...(check.componentType === undefined ? {} : { componentType: check.componentType }),

@@ -1,5 +1,6 @@
 import type { Feature } from '../app.js';
+import { health } from './health.js';
 import { upstream } from './upstream.js';
 
 /** Every feature of the example, one per @org package; each file says what it shows. */
-export const features: Feature[] = [upstream];
+export const features: Feature[] = [upstream, health];

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createHealth } from '@org/health';
+import { freePort } from '@org/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
+import { listen } from './helpers.js';
+
+const dist = process.env.ORG_TEST_DIST === '1';
+const here = import.meta.dirname;
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const argv = dist
+    ? [join(here, '../dist/cli.js'), ...args]
+    : ['--import', 'tsx', join(here, '../src/cli.ts'), ...args];
+  const child = spawn(process.execPath, argv, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c;
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('check-health', async () => {
+  const state = { down: false };
+  const health = createHealth({
+    serviceId: 'orders',
+    cacheMs: 0,
+    checks: {
+      database: () => {
+        if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432 password=x');
+      },
+      cache: { check: () => undefined, critical: false },
+    },
+  });
+  const srv = await listen(health.handler());
+  afterAll(srv.close);
+
+  it('prints the full report and exits 0 when healthy; appends /health/full to an origin', async () => {
+    const r = await cli([srv.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^HEALTHY {2}orders/);
+    expect(r.stdout).toMatch(/✓ database +ok/);
+    expect(r.stdout).toMatch(/✓ cache +ok .*\(optional\)/);
+  });
+
+  it('exits 1 when unhealthy, printing the safe reason; --json prints the report', async () => {
+    state.down = true;
+    try {
+      const r = await cli([`${srv.url}/health/full`]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/✗ database +fail .*ECONNREFUSED/);
+      expect(r.stdout).not.toContain('password=x');
+      const j = await cli([`${srv.url}/health/full`, '--json']);
+      expect(j.code).toBe(1);
+      expect(JSON.parse(j.stdout)).toMatchObject({
+        status: 'unhealthy',
+        checks: { database: { status: 'fail' } },
+      });
+    } finally {
+      state.down = false;
+    }
+  });
+
+  it('exits 2 when the service is unreachable or the URL is no health report', async () => {
+    const port = await freePort();
+    const r = await cli([`http://127.0.0.1:${port}/health/full`, '--timeout', '2000']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is unreachable (ECONNREFUSED)');
+    const quick = await cli([`${srv.url}/health`]);
+    expect(quick.code).toBe(2);
+    expect(quick.stderr).toContain('not a full report');
+    expect((await cli([])).code).toBe(2);
+  });
+
+  it('runs the checks of a config module; degraded exits 0 unless --fail-on-degraded', async () => {
+    const config = join(here, 'fixtures/health.config.mjs');
+    const r = await cli(['--config', config]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^DEGRADED {2}fixture/);
+    expect(r.stdout).toContain('token=***');
+    expect(r.stdout).not.toContain('abc123');
+    expect((await cli(['--config', config, '--fail-on-degraded'])).code).toBe(1);
+    expect((await cli(['--config', config], { SEARCH_CRITICAL: '1' })).code).toBe(1);
+  });
+});
