@@ -52,7 +52,15 @@ export async function loadShared<T, P extends string>(
     flight = f;
   }
   const loaded = await untilAborted(flight, options?.signal);
-  return c.decode<T>(loaded.payload);
+  try {
+    return c.decode<T>(loaded.payload);
+  } catch (err) {
+    // Unreadable bytes in L2 (another writer, a changed serializer): report, reload, overwrite.
+    c.reportCorrupt(key, err);
+    c.l1?.delete(fullKey);
+    const fixed = await runLoader(c, fullKey, key, loader, options, undefined, graceMs, undefined);
+    return c.decode<T>(fixed.payload);
+  }
 }
 
 /** The entry in `raw` when it decodes; reports an unreadable one. */

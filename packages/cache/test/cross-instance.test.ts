@@ -1,0 +1,105 @@
+import { type Cache, createCache } from '@org/cache';
+import { serverAvailable } from '@org/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REDIS_URL, uniqueNamespace, within } from './support/redis.js';
+
+describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis', () => {
+  let open: Cache[] = [];
+  afterEach(async () => {
+    await Promise.all(open.map((c) => c.close()));
+    open = [];
+  });
+  const pair = async (label: string, extra: Parameters<typeof createCache>[0] = {}) => {
+    const namespace = uniqueNamespace(label);
+    const a = createCache({ redis: REDIS_URL, namespace, env: {}, ...extra });
+    const b = createCache({ redis: REDIS_URL, namespace, env: {}, ...extra });
+    open.push(a, b);
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+    return [a, b] as const;
+  };
+
+  it('a set on one instance replaces the L1 copy of the other within 1 s', async () => {
+    const [a, b] = await pair('set');
+    await a.set('k', 'v1');
+    expect(await b.get('k')).toBe('v1');
+    // Once a's own invalidation message has passed, b serves its L1 copy.
+    let tier = '';
+    b.on('hit', (e) => {
+      tier = e.tier;
+    });
+    await within(1_000, async () => (await b.get('k')) === 'v1' && tier === 'l1');
+    await a.set('k', 'v2');
+    const took = await within(1_000, async () => (await b.get('k')) === 'v2');
+    expect(took).toBeLessThan(1_000);
+  });
+
+  it('delete, deleteByTag and clear on one instance reach the other within 1 s', async () => {
+    const [a, b] = await pair('del');
+    await a.set('d', 1);
+    await a.set('t1', 1, { tags: ['contractor:7'] });
+    await a.set('t2', 2, { tags: ['contractor:7'] });
+    await a.set('c', 3);
+    for (const k of ['d', 't1', 't2', 'c']) expect(await b.get(k)).toBeDefined();
+    await a.delete('d');
+    await within(1_000, async () => (await b.get('d')) === undefined);
+    await a.deleteByTag('contractor:7');
+    await within(
+      1_000,
+      async () => (await b.get('t1')) === undefined && (await b.get('t2')) === undefined,
+    );
+    expect(await b.get('c')).toBe(3);
+    await b.clear();
+    await within(1_000, async () => (await a.get('c')) === undefined);
+  });
+
+  it('concurrent getOrSet on both instances runs the loader once across them', async () => {
+    const [a, b] = await pair('stampede');
+    let runs = 0;
+    const loader = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 200));
+      return { price: 42 };
+    };
+    const calls = [];
+    for (let i = 0; i < 20; i++) calls.push((i % 2 ? a : b).getOrSet('quote', loader));
+    const results = await Promise.all(calls);
+    expect(runs).toBe(1);
+    expect(results.every((r) => r.price === 42)).toBe(true);
+  });
+
+  it('when the lock holder fails, a waiter on the other instance takes over', async () => {
+    const [a, b] = await pair('takeover');
+    let runs = 0;
+    const failing = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 100));
+      throw new Error('holder failed');
+    };
+    const working = async () => {
+      runs++;
+      return 'from b';
+    };
+    const first = a.getOrSet('k', failing).catch((e: Error) => e.message);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = b.getOrSet('k', working);
+    expect(await first).toBe('holder failed');
+    expect(await second).toBe('from b');
+    expect(runs).toBe(2);
+  });
+
+  it('a waiter whose lock holder hangs loads on its own after timeouts.lockWait', async () => {
+    const [a, b] = await pair('lockwait', { timeouts: { lock: 5_000, lockWait: 300 } });
+    const hung = a.getOrSet(
+      'k',
+      () => new Promise<string>((r) => setTimeout(() => r('late'), 800)),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
+    expect(await b.getOrSet('k', () => 'b loaded')).toBe('b loaded');
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(1_000);
+    expect(await hung).toBe('late');
+  });
+});
