@@ -1,6 +1,67 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { breakers, createBreaker, isBreakerOpenError } from '@org/resilience';
 import type { Feature } from '../app.js';
 
-/** Calls a flaky upstream through a breaker; filled in with @org/resilience. */
-export const upstream: Feature = (app) => {
-  app.route('GET', '/upstream', () => ({ ok: true }));
+/**
+ * A flaky upstream (a real HTTP server on a loopback port, failing `failRate` of its requests)
+ * called through a breaker with retries and a fallback, as an app calls OpenAI or Stripe.
+ *
+ *   GET  /upstream               one call through the breaker
+ *   POST /upstream/chaos?failRate=0.9&delayMs=0   make the upstream worse (or better)
+ *   GET  /breakers               every breaker of the process, with its state and stats
+ */
+export const upstream: Feature = async (app) => {
+  let failRate = Number(process.env.UPSTREAM_FAIL_RATE ?? 0.3);
+  let delayMs = 0;
+  const server = createServer((_req, res) => {
+    setTimeout(() => {
+      if (Math.random() < failRate) res.writeHead(503).end('{"error":"overloaded"}');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"answer":42}');
+    }, delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+  type Answer = { answer: number | null; fallback?: boolean; reason?: string };
+  const breaker = createBreaker(
+    async ({ signal }): Promise<Answer> => {
+      const res = await fetch(url, { signal });
+      if (!res.ok)
+        throw Object.assign(new Error(`upstream answered ${res.status}`), { status: res.status });
+      return (await res.json()) as Answer;
+    },
+    {
+      name: 'flaky-upstream',
+      failureThreshold: 3,
+      resetTimeout: 5_000,
+      timeout: 1_000,
+      retry: { attempts: 2, minDelay: 50, maxDelay: 200 },
+      fallback: (err) => ({
+        answer: null,
+        fallback: true,
+        reason: isBreakerOpenError(err) ? 'breaker open' : 'upstream failed',
+      }),
+    },
+  );
+  breaker.on('open', ({ openUntil }) =>
+    console.warn(`[breaker] flaky-upstream opened until ${new Date(openUntil).toISOString()}`),
+  );
+  breaker.on('close', () => console.info('[breaker] flaky-upstream closed'));
+
+  app.route('GET', '/upstream', async () => ({
+    result: await breaker.fire(),
+    breaker: breaker.state,
+  }));
+  app.route('POST', '/upstream/chaos', (_req, _res, u) => {
+    failRate = Math.min(1, Math.max(0, Number(u.searchParams.get('failRate') ?? failRate)));
+    delayMs = Math.max(0, Number(u.searchParams.get('delayMs') ?? delayMs));
+    return { failRate, delayMs };
+  });
+  app.route('GET', '/breakers', () => breakers.list().map((b) => b.stats()));
+  app.onClose(() => {
+    breaker.shutdown();
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
 };
