@@ -16,6 +16,15 @@ export type { KeyStore, RingState, StoredKey, StoredStatus } from './key-store.j
 export { createMemoryKeyStore } from './key-store.js';
 export type { KeyRingOptions, SignOptions, VerifyOptions } from './options.js';
 export type {
+  IssuedRefreshToken,
+  RefreshTokenEvents,
+  RefreshTokenRecord,
+  RefreshTokenStore,
+  RefreshTokens,
+  RefreshTokensOptions,
+} from './refresh-tokens.js';
+export { createMemoryRefreshTokenStore, createRefreshTokens } from './refresh-tokens.js';
+export type {
   RemoteVerifier,
   RemoteVerifierEvents,
   RemoteVerifierOptions,
@@ -24,5 +33,12 @@ export type {
 export { createRemoteVerifier } from './remote-verifier.js';
 export type { KeyStatus } from './ring-state.js';
 export type { KeyInfo } from './ring-view.js';
+export type {
+  RotationSchedule,
+  RotationScheduleEvents,
+  RotationScheduleOptions,
+  ScheduleAction,
+} from './schedule.js';
+export { createRotationSchedule } from './schedule.js';
 export type { FromSecretOptions, SeedKey } from './seed.js';
 export { fromPrivateKey, fromSecret } from './seed.js';

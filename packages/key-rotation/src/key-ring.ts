@@ -60,8 +60,11 @@ export interface KeyRing {
     token: string,
     options?: VerifyOptions,
   ): Promise<VerifyResult<P>>;
-  /** Adds a pending key: published in the JWKS, promoted by the next `rotate()`. */
-  stage(): Promise<KeyInfo>;
+  /**
+   * Adds a pending key: published in the JWKS, promoted by the next `rotate()`. With
+   * `ifNonePending`, returns the pending key already staged (by any instance) instead.
+   */
+  stage(options?: { ifNonePending?: boolean }): Promise<KeyInfo>;
   /**
    * Makes the oldest pending key (or a new one) the signing key; the previous one verifies
    * until now + gracePeriod. With `ifActiveOlderThan` (ms), rotates only when the active key is
@@ -300,13 +303,26 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         return verifySync(token, opts) as VerifyResult<P>;
       }
     },
-    async stage() {
-      const record = await newRecord('pending');
-      await mutate(async (state) => ({ version: state.version, keys: [...state.keys, record] }));
-      events.emit('stage', { kid: record.kid });
+    async stage(opts = {}) {
+      let fresh: StoredKey | undefined;
+      let kid = '';
+      let staged = false;
+      await mutate(async (state) => {
+        const pending = pendingOf(state);
+        if (opts.ifNonePending && pending) {
+          kid = pending.kid;
+          staged = false;
+          return undefined;
+        }
+        fresh ??= await newRecord('pending');
+        kid = fresh.kid;
+        staged = true;
+        return { version: state.version, keys: [...state.keys, fresh] };
+      });
+      if (staged) events.emit('stage', { kid });
       return current()
         .list(clock())
-        .find((k) => k.kid === record.kid)!;
+        .find((k) => k.kid === kid)!;
     },
     async rotate(opts = {}) {
       let candidate: StoredKey | undefined;

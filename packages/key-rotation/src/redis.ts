@@ -1,2 +1,6 @@
-export type { RedisConnectionOptions, RedisKeyStoreOptions } from './drivers/redis.js';
-export { createRedisKeyStore } from './drivers/redis.js';
+export type {
+  RedisConnectionOptions,
+  RedisKeyStoreOptions,
+  RedisRefreshTokenStoreOptions,
+} from './drivers/redis.js';
+export { createRedisKeyStore, createRedisRefreshTokenStore } from './drivers/redis.js';

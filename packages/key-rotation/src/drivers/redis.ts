@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { KeyStore, RingState } from '../key-store.js';
+import type { RefreshTokenRecord, RefreshTokenStore } from '../refresh-tokens.js';
 
 /** Connection of the Redis drivers: a client you hold, or a URL. */
 export interface RedisConnectionOptions {
@@ -95,6 +96,54 @@ export function createRedisKeyStore(options: RedisKeyStoreOptions = {}): KeyStor
       const sub = subscriber;
       subscriber = undefined;
       if (sub) sub.disconnect();
+      if (owned) await client.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** Options of {@link createRedisRefreshTokenStore}. */
+export type RedisRefreshTokenStoreOptions = RedisConnectionOptions;
+
+/**
+ * Refresh tokens in Redis: one key per token (expiring with it), `SET NX` to mark it used
+ * (atomic, so two concurrent rotations of one token cannot both win), one key per revoked family.
+ */
+export function createRedisRefreshTokenStore(
+  options: RedisRefreshTokenStoreOptions = {},
+): RefreshTokenStore {
+  const prefix = options.prefix ?? 'refresh:';
+  const { client, owned } = connect(options);
+  const ms = (until: number) => Math.max(1, Math.ceil(until - Date.now()));
+  return {
+    async save(record) {
+      await client.set(
+        `${prefix}t:${record.id}`,
+        JSON.stringify(record),
+        'PX',
+        ms(record.expiresAt),
+      );
+    },
+    async get(id) {
+      const text = await client.get(`${prefix}t:${id}`);
+      return text === null ? undefined : (JSON.parse(text) as RefreshTokenRecord);
+    },
+    async markUsed(record, at) {
+      const ok = await client.set(
+        `${prefix}u:${record.id}`,
+        String(at),
+        'PX',
+        ms(record.familyExpiresAt),
+        'NX',
+      );
+      return ok === 'OK';
+    },
+    async revokeFamily(familyId, until) {
+      await client.set(`${prefix}f:${familyId}`, '1', 'PX', ms(until));
+    },
+    async isFamilyRevoked(familyId) {
+      return (await client.exists(`${prefix}f:${familyId}`)) === 1;
+    },
+    async close() {
       if (owned) await client.quit().catch(() => undefined);
     },
   };
