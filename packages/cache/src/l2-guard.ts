@@ -40,37 +40,51 @@ export class L2Guard {
     return this.downSince === undefined && !this.stopped;
   }
 
-  async run<T>(
+  run<T>(
     operation: string,
     key: string | undefined,
     fn: (driver: CacheDriver) => Promise<T>,
   ): Promise<T | Failed> {
-    if (this.downSince !== undefined || this.stopped) return FAILED;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const result = await Promise.race([
-        fn(this.driver),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new CacheError(
-                  'ERR_CACHE_TIMEOUT',
-                  `Cache backend did not answer ${operation} within ${this.options.timeoutMs} ms; the call went on without it. Check Redis, or raise \`timeouts.command\`.`,
-                ),
-              ),
-            this.options.timeoutMs,
-          );
-        }),
-      ]);
-      this.failures = 0;
-      return result;
-    } catch (err) {
-      this.fail(operation, key, backendError(operation, err));
-      return FAILED;
-    } finally {
-      clearTimeout(timer);
-    }
+    if (this.downSince !== undefined || this.stopped) return Promise.resolve(FAILED);
+    // One promise and one timer per call: this is on every L2 hit, so no Promise.race.
+    return new Promise<T | Failed>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.fail(operation, key, this.timeoutError(operation));
+        resolve(FAILED);
+      }, this.options.timeoutMs);
+      let pending: Promise<T>;
+      try {
+        pending = fn(this.driver);
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      pending.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.failures = 0;
+          resolve(value);
+        },
+        (err) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.fail(operation, key, backendError(operation, err));
+          resolve(FAILED);
+        },
+      );
+    });
+  }
+
+  private timeoutError(operation: string): CacheError {
+    return new CacheError(
+      'ERR_CACHE_TIMEOUT',
+      `Cache backend did not answer ${operation} within ${this.options.timeoutMs} ms; the call went on without it. Check Redis, or raise \`timeouts.command\`.`,
+    );
   }
 
   private fail(operation: string, key: string | undefined, error: CacheError): void {

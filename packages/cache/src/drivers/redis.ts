@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { CacheDriver, DriverSetOptions } from '../driver.js';
 import { CacheError } from '../errors.js';
@@ -65,6 +66,26 @@ async function loadIoredis(): Promise<typeof import('ioredis')> {
       '`redis` was given as a URL but the optional peer dependency `ioredis` is not installed: run `npm install ioredis`.',
       { cause },
     );
+  }
+}
+
+const sha1 = (script: string) => createHash('sha1').update(script).digest('hex');
+const UNLOCK_SHA = sha1(UNLOCK);
+const TAG_SHA = sha1(TAG);
+
+/** EVALSHA, falling back to EVAL once when the server does not have the script yet. */
+async function runScript(
+  c: Redis | Cluster,
+  script: string,
+  sha: string,
+  key: string,
+  ...args: string[]
+): Promise<unknown> {
+  try {
+    return await c.evalsha(sha, 1, key, ...args);
+  } catch (err) {
+    if (!String((err as Error)?.message).includes('NOSCRIPT')) throw err;
+    return c.eval(script, 1, key, ...args);
   }
 }
 
@@ -150,7 +171,8 @@ export function createRedisDriver(
       const pending: Promise<unknown>[] = [
         ttl === undefined ? c.set(key, value) : c.set(key, value, 'PX', ttl),
       ];
-      for (const tag of opts?.tags ?? []) pending.push(c.eval(TAG, 1, tag, key, String(ttl ?? 0)));
+      for (const tag of opts?.tags ?? [])
+        pending.push(runScript(c, TAG, TAG_SHA, tag, key, String(ttl ?? 0)));
       await Promise.all(pending);
     },
     async delete(key) {
@@ -184,7 +206,7 @@ export function createRedisDriver(
     },
     async unlock(key, token) {
       const c = await ready();
-      return (await c.eval(UNLOCK, 1, key, token)) === 1;
+      return (await runScript(c, UNLOCK, UNLOCK_SHA, key, token)) === 1;
     },
     async publish(channel, message) {
       const c = client?.status === 'ready' ? client : await ready();
