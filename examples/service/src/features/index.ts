@@ -1,6 +1,8 @@
 import type { Feature } from '../app.js';
+import { cache } from './cache.js';
 import { health } from './health.js';
+import { keyRotation } from './key-rotation.js';
 import { upstream } from './upstream.js';
 
 /** Every feature of the example, one per @org package; each file says what it shows. */
-export const features: Feature[] = [upstream, health];
+export const features: Feature[] = [upstream, health, keyRotation, cache];
