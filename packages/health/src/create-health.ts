@@ -2,7 +2,7 @@ import { HealthError } from './errors.js';
 import { createEmitter, type HealthEvents, type LifecycleState, type Listener } from './events.js';
 import { createHttp, type HealthHttp } from './http.js';
 import { createLifecycle, type ShutdownOptions } from './lifecycle.js';
-import { type ResolvedCheck, runCheck } from './run-check.js';
+import { createDeadline, type ResolvedCheck, runCheck } from './run-check.js';
 import type {
   CheckFn,
   CheckReport,
@@ -152,17 +152,10 @@ export function createHealth(options: HealthOptions): Health {
   async function run(kind: 'quick' | 'full', names: readonly string[]): Promise<HealthReport> {
     const checkedAt = new Date(clock.now()).toISOString();
     const started = performance.now();
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () =>
-        controller.abort(
-          new HealthError('ERR_HEALTH_DEADLINE', `cut at the report deadline (${deadlineMs} ms)`),
-        ),
-      deadlineMs,
-    );
+    const deadline = createDeadline(deadlineMs);
     try {
       const results = await Promise.all(
-        names.map((n) => runCheck(checks.get(n)!, controller.signal, secrets)),
+        names.map((n) => runCheck(checks.get(n)!, deadline, secrets)),
       );
       const byName: Record<string, CheckReport> = {};
       names.forEach((n, i) => {
@@ -179,7 +172,7 @@ export function createHealth(options: HealthOptions): Health {
       events.emit('report', { kind, report });
       return report;
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 

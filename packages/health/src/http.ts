@@ -86,8 +86,12 @@ const DEFAULT_PATHS: Required<HealthPaths> = {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const IETF_TYPE = 'application/health+json';
 
-function pickFormat(route: Route, accept: string | undefined, query: URLSearchParams): Format {
-  const asked = query.get('format');
+function pickFormat(
+  route: Route,
+  accept: string | undefined,
+  query: URLSearchParams | undefined,
+): Format {
+  const asked = query?.get('format');
   if (asked === 'simple' || asked === 'full' || asked === 'ietf') return asked;
   if (accept?.includes(IETF_TYPE)) return 'ietf';
   return route === 'full' ? 'full' : 'simple';
@@ -109,10 +113,20 @@ export function createHttp(deps: {
 }): HealthHttp {
   const { lifecycle } = deps;
 
+  // A cached report is rendered once per format, not once per probe.
+  const rendered = new WeakMap<HealthReport, Partial<Record<Format, HealthAnswer>>>();
   function render(report: HealthReport, format: Format): HealthAnswer {
+    const forms = rendered.get(report) ?? {};
+    const hit = forms[format];
+    if (hit) return hit;
     const status = report.status === 'unhealthy' ? 503 : 200;
-    if (format === 'ietf') return answer(status, toIetf(report, deps.ietfExtra), IETF_TYPE);
-    return answer(status, format === 'full' ? report : toSimple(report));
+    const a =
+      format === 'ietf'
+        ? answer(status, toIetf(report, deps.ietfExtra), IETF_TYPE)
+        : answer(status, format === 'full' ? report : toSimple(report));
+    forms[format] = a;
+    rendered.set(report, forms);
+    return a;
   }
 
   async function route(r: Route, format: Format): Promise<HealthAnswer> {
@@ -141,17 +155,36 @@ export function createHttp(deps: {
     }
   }
 
-  function match(path: string, options: HandlerOptions | undefined): Route | undefined {
+  const routeTables = new WeakMap<HandlerOptions, Map<string, Route>>();
+  const defaultTable = table(undefined);
+  function table(options: HandlerOptions | undefined): Map<string, Route> {
     const paths = { ...DEFAULT_PATHS, ...options?.paths };
-    for (const [r, p] of Object.entries(paths) as [Route, string][]) if (p && p === path) return r;
-    return undefined;
+    const t = new Map<string, Route>();
+    for (const [r, p] of Object.entries(paths) as [Route, string][]) if (p) t.set(p, r);
+    return t;
+  }
+  function match(path: string, options: HandlerOptions | undefined): Route | undefined {
+    if (!options) return defaultTable.get(path);
+    let t = routeTables.get(options);
+    if (!t) {
+      t = table(options);
+      routeTables.set(options, t);
+    }
+    return t.get(path);
+  }
+
+  /** Splits a request target without building a URL (the probe path is hot). */
+  function split(target: string | undefined): [string, URLSearchParams | undefined] {
+    const raw = target ?? '/';
+    const q = raw.indexOf('?');
+    return q === -1 ? [raw, undefined] : [raw.slice(0, q), new URLSearchParams(raw.slice(q + 1))];
   }
 
   const http: HealthHttp = {
     async respond(path, request = {}, options) {
       const r = match(path, options);
       if (r === undefined) return undefined;
-      return route(r, pickFormat(r, request.accept, request.query ?? new URLSearchParams()));
+      return route(r, pickFormat(r, request.accept, request.query));
     },
 
     handler(options) {
@@ -194,7 +227,7 @@ export function createHttp(deps: {
           method: 'GET',
           url: p,
           handler: async (req, reply) => {
-            const query = new URL(req.url, 'http://localhost').searchParams;
+            const [, query] = split(req.url);
             const accept = req.headers.accept;
             const a = await route(
               r,

@@ -20,18 +20,52 @@ function asOutcome(value: unknown): CheckOutcome {
 }
 
 /**
- * Runs one check, cut at its own timeout or when `deadline` aborts, whichever comes first.
+ * The report deadline as seen by each check: a plain callback list, since EventTarget
+ * listeners on an AbortSignal cost more than the rest of a cached probe.
+ */
+export interface Deadline {
+  /** Set once the deadline has passed. */
+  reason?: HealthError;
+  /** Calls `fn` when the deadline passes; returns a function that forgets it. */
+  onCut(fn: (reason: HealthError) => void): () => void;
+}
+
+/** A deadline that passes after `ms`; `clear()` stops its timer. */
+export function createDeadline(ms: number): Deadline & { clear(): void } {
+  const fns = new Set<(reason: HealthError) => void>();
+  const deadline: Deadline & { clear(): void } = {
+    onCut(fn) {
+      if (deadline.reason) fn(deadline.reason);
+      else fns.add(fn);
+      return () => void fns.delete(fn);
+    },
+    clear: () => clearTimeout(timer),
+  };
+  // Not unref()ed: this timer bounds the caller's await.
+  const timer = setTimeout(() => {
+    deadline.reason = new HealthError(
+      'ERR_HEALTH_DEADLINE',
+      `cut at the report deadline (${ms} ms)`,
+    );
+    for (const fn of fns) fn(deadline.reason);
+    fns.clear();
+  }, ms);
+  return deadline;
+}
+
+/**
+ * Runs one check, cut at its own timeout or when `deadline` passes, whichever comes first.
  * Never rejects: a throw becomes `fail`, a cut becomes `timeout`, both with a safe reason.
  */
 export async function runCheck(
   check: ResolvedCheck,
-  deadline: AbortSignal,
+  deadline: Deadline,
   secrets: readonly string[],
 ): Promise<CheckReport> {
   const started = performance.now();
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let onDeadline: (() => void) | undefined;
+  let forget: (() => void) | undefined;
   const cut = new Promise<{ timedOut: string }>((resolve) => {
     const stop = (reason: HealthError) => {
       controller.abort(reason);
@@ -43,14 +77,7 @@ export async function runCheck(
         stop(new HealthError('ERR_HEALTH_CHECK_TIMEOUT', `timed out after ${check.timeout} ms`)),
       check.timeout,
     );
-    onDeadline = () =>
-      stop(
-        deadline.reason instanceof HealthError
-          ? deadline.reason
-          : new HealthError('ERR_HEALTH_DEADLINE', 'cut at the report deadline'),
-      );
-    if (deadline.aborted) onDeadline();
-    else deadline.addEventListener('abort', onDeadline, { once: true });
+    forget = deadline.onCut(stop);
   });
   const base = {
     status: 'ok' as CheckReport['status'],
@@ -108,6 +135,6 @@ export async function runCheck(
     return report;
   } finally {
     clearTimeout(timer);
-    if (onDeadline) deadline.removeEventListener('abort', onDeadline);
+    forget?.();
   }
 }

@@ -1,5 +1,4 @@
 import {
-  type BreakerRegistry,
   breakersCheck,
   createHealth,
   diskCheck,
@@ -7,14 +6,8 @@ import {
   type HealthCheck,
   memoryCheck,
 } from '@org/health';
-import * as resilience from '@org/resilience';
+import { breakers } from '@org/resilience';
 import type { Feature } from '../app.js';
-
-/** The process-wide breaker registry of @org/resilience, when that package provides one. */
-function breakerRegistry(): BreakerRegistry | undefined {
-  const registry = (resilience as Record<string, unknown>).breakers as BreakerRegistry | undefined;
-  return typeof registry?.list === 'function' ? registry : undefined;
-}
 
 /**
  * Health on the embedded defaults: event loop, memory and disk, plus every @org/resilience
@@ -27,9 +20,8 @@ export const health: Feature = (app) => {
     eventLoop: eventLoopCheck(),
     memory: memoryCheck(),
     disk: diskCheck(),
+    breakers: breakersCheck({ registry: breakers }),
   };
-  const registry = breakerRegistry();
-  if (registry) checks.breakers = breakersCheck({ registry });
   const h = createHealth({
     checks,
     quick: ['eventLoop'],
