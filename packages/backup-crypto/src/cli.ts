@@ -1,10 +1,102 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { decryptCommand, encryptCommand, rotateCommand } from './cli-commands.js';
+import { loadKeys, UsageError } from './cli-keys.js';
+import { isFernetError } from './errors.js';
 import { generateKey } from './key.js';
 
-const [command] = process.argv.slice(2);
-if (command === 'keygen') {
-  process.stdout.write(`${generateKey()}\n`);
-} else {
-  process.stderr.write('backup-crypto: usage: backup-crypto keygen\n');
-  process.exitCode = 2;
+const USAGE = `usage: backup-crypto keygen
+       backup-crypto encrypt [--chunked] [--chunk-size BYTES] IN OUT
+       backup-crypto decrypt [--chunked] [--ttl SECONDS] IN OUT
+       backup-crypto rotate  [--chunked] [--chunk-size BYTES] IN OUT
+
+IN and OUT are files, or - for stdin / stdout. OUT appears only complete: it is written to a
+temporary file beside it and moved into place once everything has verified.
+
+keys: the current key from BACKUP_ENCRYPTION_KEY or --key-file FILE (never from the command
+line); old keys, accepted by decrypt and rotate, from BACKUP_ENCRYPTION_OLD_KEYS (comma-separated)
+or --old-key-file FILE (repeatable). rotate re-encrypts under the current key.
+
+--chunked  the chunked format: one Fernet token per line, each verified before its data is
+           released (decrypt --chunked may be piped straight into psql)`;
+
+const commands = { encrypt: encryptCommand, decrypt: decryptCommand, rotate: rotateCommand };
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.some((a) => a === '--key' || a.startsWith('--key=') || a === '--old-key')) {
+    throw new UsageError(
+      'keys are never taken from the command line (ps and shell history would show them): ' +
+        'use BACKUP_ENCRYPTION_KEY or --key-file FILE',
+    );
+  }
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'key-file': { type: 'string' },
+      'old-key-file': { type: 'string', multiple: true },
+      chunked: { type: 'boolean', default: false },
+      'chunk-size': { type: 'string' },
+      ttl: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, input, output, ...extra] = positionals;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === 'keygen' && input === undefined) {
+    process.stdout.write(`${generateKey()}\n`);
+    return;
+  }
+  if (!(command === 'encrypt' || command === 'decrypt' || command === 'rotate')) {
+    throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  }
+  if (input === undefined || output === undefined || extra.length > 0) {
+    throw new UsageError(`${command} needs exactly two arguments: IN OUT (use - for stdin/stdout)`);
+  }
+  const number = (name: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
+    return n;
+  };
+  const ac = new AbortController();
+  const stop = () => ac.abort(new UsageError('interrupted'));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  await commands[command]({
+    input,
+    output,
+    keys: await loadKeys({
+      keyFile: values['key-file'],
+      oldKeyFiles: values['old-key-file'],
+      env: process.env,
+    }),
+    chunked: values.chunked,
+    chunkSize: number('chunk-size', values['chunk-size']),
+    ttl: number('ttl', values.ttl),
+    signal: ac.signal,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
 }
+
+main(process.argv.slice(2)).then(
+  () => {
+    process.exitCode = 0;
+  },
+  (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const cause = e.cause instanceof UsageError ? e.cause : e; // an AbortError wraps the reason
+    const usage =
+      (cause instanceof UsageError && cause.message !== 'interrupted') ||
+      String((cause as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    const code = isFernetError(cause) ? ` (${cause.code})` : '';
+    const hint = usage ? ' (see backup-crypto --help)' : '';
+    const line = `${cause.message}${code}${hint}`.replace(/\s*\n\s*/g, ' ');
+    process.stderr.write(`backup-crypto: ${line}\n`);
+    process.exitCode = usage ? 2 : cause instanceof UsageError ? 130 : 1;
+  },
+);

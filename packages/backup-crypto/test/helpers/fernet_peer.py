@@ -1,11 +1,15 @@
 """Python's cryptography.fernet as a peer for the interop tests.
 
 usage: fernet_peer.py encrypt|decrypt IN OUT   (key in BACKUP_ENCRYPTION_KEY; IN/OUT may be -)
+       fernet_peer.py batch-encrypt|batch-decrypt  (stdin: JSON list of base64 strings; stdout:
+       the JSON list of results, base64; a token that fails to decrypt gives null)
 """
+import base64
+import json
 import os
 import sys
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 
 
 def read(path):
@@ -24,8 +28,22 @@ def write(path, data):
 
 
 def main():
-    cmd, src, dst = sys.argv[1:4]
+    cmd = sys.argv[1]
     f = Fernet(os.environ["BACKUP_ENCRYPTION_KEY"])
+    if cmd.startswith("batch-"):
+        out = []
+        for item in json.load(sys.stdin):
+            raw = base64.b64decode(item)
+            if cmd == "batch-encrypt":
+                out.append(base64.b64encode(f.encrypt(raw)).decode())
+            else:
+                try:
+                    out.append(base64.b64encode(f.decrypt(raw)).decode())
+                except InvalidToken:
+                    out.append(None)
+        json.dump(out, sys.stdout)
+        return
+    src, dst = sys.argv[2:4]
     if cmd == "encrypt":
         write(dst, f.encrypt(read(src)))
     elif cmd == "decrypt":

@@ -45,3 +45,16 @@ export const pyFernet = (
   dst: string,
   input?: Buffer | string,
 ) => run([peer, cmd, src, dst], { key, input });
+
+/** Python's `Fernet(key).encrypt`/`.decrypt` over many inputs in one process; `null` = refused. */
+export async function pyBatch(
+  op: 'encrypt' | 'decrypt',
+  key: string,
+  items: Buffer[],
+): Promise<(Buffer | null)[]> {
+  const input = JSON.stringify(items.map((b) => b.toString('base64')));
+  const out = await run([peer, `batch-${op}`], { key, input });
+  return (JSON.parse(out.toString()) as (string | null)[]).map((s) =>
+    s === null ? null : Buffer.from(s, 'base64'),
+  );
+}

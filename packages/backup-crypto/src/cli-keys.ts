@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import type { FernetKey } from './key.js';
+import { parseKey } from './key.js';
+
+/** @internal A failure the CLI reports as a usage error (exit status 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** @internal Where the CLI's keys come from. */
+export interface KeySources {
+  keyFile?: string | undefined;
+  oldKeyFiles?: readonly string[] | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+const readKeyFile = async (path: string) => (await readFile(path, 'utf8')).trim();
+
+/**
+ * @internal The current key (from `--key-file` or BACKUP_ENCRYPTION_KEY) followed by the old keys
+ * (from each `--old-key-file` and the comma-separated BACKUP_ENCRYPTION_OLD_KEYS). Every key is
+ * validated here, so a bad one fails before any file is touched; no key is ever echoed.
+ */
+export async function loadKeys(sources: KeySources): Promise<FernetKey[]> {
+  const current = sources.keyFile
+    ? await readKeyFile(sources.keyFile)
+    : (sources.env.BACKUP_ENCRYPTION_KEY ?? '').trim();
+  if (current === '') {
+    throw new UsageError(
+      'no key: set BACKUP_ENCRYPTION_KEY or pass --key-file FILE (keys are never read from the command line)',
+    );
+  }
+  const old: string[] = [];
+  for (const file of sources.oldKeyFiles ?? []) old.push(await readKeyFile(file));
+  for (const k of (sources.env.BACKUP_ENCRYPTION_OLD_KEYS ?? '').split(',')) {
+    if (k.trim() !== '') old.push(k.trim());
+  }
+  const keys = [current, ...old];
+  keys.forEach((k, i) => {
+    try {
+      parseKey(k);
+    } catch (err) {
+      const which = i === 0 ? 'the key' : `old key #${i}`;
+      throw new UsageError(
+        `${which} is invalid: ${(err as Error).message.replace(/^[^:]*: /, '')}`,
+      );
+    }
+  });
+  return keys;
+}

@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Fernet, generateKey } from '@org/backup-crypto';
+import { hasCommand } from '@org/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, cliCommand } from './helpers/cli.js';
+
+let dir: string;
+const key = generateKey();
+const data = randomBytes(200_003);
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'backup-crypto-cli-'));
+  await writeFile(join(dir, 'dump.sql'), data);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const env = { BACKUP_ENCRYPTION_KEY: key };
+const hasScript = await hasCommand('script');
+const oneLine = (s: string) => expect(s).toMatch(/^backup-crypto: [^\n]+\n$/);
+
+describe('backup-crypto CLI', () => {
+  it('keygen prints a fresh Fernet key', async () => {
+    const { code, stdout } = await cli(['keygen']);
+    expect(code).toBe(0);
+    const printed = stdout.toString().trim();
+    expect(printed).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+    expect(() => new Fernet(printed)).not.toThrow();
+  });
+
+  it('encrypts to one standard token and decrypts it back, file to file', async () => {
+    const enc = await cli(['encrypt', 'dump.sql', 'dump.sql.fernet'], { cwd: dir, env });
+    expect(enc).toMatchObject({ code: 0, stderr: '' });
+    const token = await readFile(join(dir, 'dump.sql.fernet'), 'latin1');
+    expect(new Fernet(key).decrypt(token).equals(data)).toBe(true);
+    expect((await stat(join(dir, 'dump.sql.fernet'))).mode & 0o777).toBe(0o600);
+    const dec = await cli(['decrypt', 'dump.sql.fernet', 'restored.sql'], { cwd: dir, env });
+    expect(dec.code).toBe(0);
+    expect((await readFile(join(dir, 'restored.sql'))).equals(data)).toBe(true);
+  });
+
+  it('reads the key from --key-file, and refuses a key on the command line', async () => {
+    await writeFile(join(dir, 'key.txt'), `${key}\n`);
+    const ok = await cli(['decrypt', '--key-file', 'key.txt', 'dump.sql.fernet', '-'], {
+      cwd: dir,
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.equals(data)).toBe(true);
+    const refused = await cli(['encrypt', '--key', key, 'dump.sql', 'x'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    oneLine(refused.stderr);
+    expect(refused.stderr).toContain('never taken from the command line');
+    expect(refused.stderr).not.toContain(key);
+    const none = await cli(['encrypt', 'dump.sql', 'x'], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('BACKUP_ENCRYPTION_KEY');
+  });
+
+  it('fails with one line and leaves no output behind on a wrong key or a tampered file', async () => {
+    const sub = await mkdtemp(join(dir, 'fail-'));
+    const enc = await readFile(join(dir, 'dump.sql.fernet'));
+    enc[enc.length - 50] = enc[enc.length - 50] === 0x41 ? 0x42 : 0x41;
+    await writeFile(join(sub, 'bad.fernet'), enc);
+    const tampered = await cli(['decrypt', 'bad.fernet', 'out.sql'], { cwd: sub, env });
+    expect(tampered.code).toBe(1);
+    oneLine(tampered.stderr);
+    expect(tampered.stderr).toContain('ERR_FERNET_INVALID_TOKEN');
+    const toStdout = await cli(['decrypt', 'bad.fernet', '-'], { cwd: sub, env });
+    expect(toStdout.code).toBe(1);
+    expect(toStdout.stdout).toHaveLength(0);
+    const wrongKey = await cli(['decrypt', join(dir, 'dump.sql.fernet'), 'out.sql'], {
+      cwd: sub,
+      env: { BACKUP_ENCRYPTION_KEY: generateKey() },
+    });
+    expect(wrongKey.code).toBe(1);
+    oneLine(wrongKey.stderr);
+    const missing = await cli(['encrypt', 'nope.sql', 'out.fernet'], { cwd: sub, env });
+    expect(missing.code).toBe(1);
+    oneLine(missing.stderr);
+    expect(await readdir(sub)).toEqual(['bad.fernet']);
+  });
+
+  it('rotates to the current key with old keys from env and --old-key-file', async () => {
+    const next = generateKey();
+    await writeFile(join(dir, 'old.key'), key);
+    const byFile = await cli(['rotate', '--old-key-file', 'old.key', 'dump.sql.fernet', 'r1'], {
+      cwd: dir,
+      env: { BACKUP_ENCRYPTION_KEY: next },
+    });
+    expect(byFile.code).toBe(0);
+    const token = await readFile(join(dir, 'r1'), 'latin1');
+    expect(new Fernet(next).decrypt(token).equals(data)).toBe(true);
+    const byEnv = await cli(['rotate', 'dump.sql.fernet', 'r2'], {
+      cwd: dir,
+      env: { BACKUP_ENCRYPTION_KEY: next, BACKUP_ENCRYPTION_OLD_KEYS: `${generateKey()},${key}` },
+    });
+    expect(byEnv.code).toBe(0);
+    const without = await cli(['rotate', 'dump.sql.fernet', 'r3'], {
+      cwd: dir,
+      env: { BACKUP_ENCRYPTION_KEY: next },
+    });
+    expect(without.code).toBe(1);
+    await expect(stat(join(dir, 'r3'))).rejects.toThrow();
+  });
+
+  it('--chunked streams through stdin and stdout, and rotates chunk by chunk', async () => {
+    const enc = await cli(['encrypt', '--chunked', '--chunk-size', '65536', '-', '-'], {
+      env,
+      input: data,
+    });
+    expect(enc.code).toBe(0);
+    expect(enc.stdout.toString().split('\n').filter(Boolean)).toHaveLength(4);
+    const next = generateKey();
+    await writeFile(join(dir, 'c.fernet'), enc.stdout);
+    const rot = await cli(['rotate', '--chunked', 'c.fernet', 'c2.fernet'], {
+      cwd: dir,
+      env: { BACKUP_ENCRYPTION_KEY: next, BACKUP_ENCRYPTION_OLD_KEYS: key },
+    });
+    expect(rot.code).toBe(0);
+    const dec = await cli(['decrypt', '--chunked', 'c2.fernet', '-'], {
+      cwd: dir,
+      env: { BACKUP_ENCRYPTION_KEY: next },
+    });
+    expect(dec.code).toBe(0);
+    expect(dec.stdout.equals(data)).toBe(true);
+    const cut = enc.stdout.subarray(0, enc.stdout.lastIndexOf('\n', enc.stdout.length - 2) + 1);
+    const truncated = await cli(['decrypt', '--chunked', '-', '-'], { env, input: cut });
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toContain('ERR_FERNET_TRUNCATED');
+  });
+
+  it.runIf(hasScript)('draws a progress bar on a terminal for large files', async () => {
+    await writeFile(join(dir, 'big.sql'), randomBytes(6 * 1024 * 1024));
+    const cmd = [...cliCommand, 'encrypt', 'big.sql', 'big.fernet'].map((a) => `'${a}'`).join(' ');
+    const { stdout } = await promisify(execFile)('script', ['-qec', cmd, '/dev/null'], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
+    expect(stdout).toMatch(/encrypt \[#+\] 100% {2}6\.0\/6\.0 MiB/);
+  });
+});
