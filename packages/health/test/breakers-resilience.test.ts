@@ -24,10 +24,10 @@ describe('breakersCheck with the @org/resilience registry', () => {
       const open = await health.full();
       expect(open.status).toBe('degraded');
       expect(open.checks.breakers?.status).toBe('warn');
-      expect((open.checks.breakers?.details as { open: string[] }).open).toContain(name);
+      expect((open.checks.breakers!.details as { open: string[] }).open).toContain(name);
       breaker.close();
       const closed = await health.full();
-      expect((closed.checks.breakers?.details as { open: string[] }).open).not.toContain(name);
+      expect((closed.checks.breakers!.details as { open: string[] }).open).not.toContain(name);
     } finally {
       breaker.shutdown();
     }

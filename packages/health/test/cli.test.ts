@@ -36,20 +36,24 @@ function cli(
   );
 }
 
-describe('check-health', async () => {
-  const state = { down: false };
-  const health = createHealth({
-    serviceId: 'orders',
-    cacheMs: 0,
-    checks: {
-      database: () => {
-        if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432 password=x');
+// Each case spawns a process; they run concurrently against their own servers.
+describe.concurrent('check-health', async () => {
+  const service = (down: boolean) =>
+    createHealth({
+      serviceId: 'orders',
+      checks: {
+        database: () => {
+          if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432 password=x');
+        },
+        cache: { check: () => undefined, critical: false },
       },
-      cache: { check: () => undefined, critical: false },
-    },
+    });
+  const srv = await listen(service(false).handler());
+  const downSrv = await listen(service(true).handler());
+  afterAll(async () => {
+    await srv.close();
+    await downSrv.close();
   });
-  const srv = await listen(health.handler());
-  afterAll(srv.close);
 
   it('prints the full report and exits 0 when healthy; appends /health/full to an origin', async () => {
     const r = await cli([srv.url]);
@@ -60,42 +64,47 @@ describe('check-health', async () => {
   });
 
   it('exits 1 when unhealthy, printing the safe reason; --json prints the report', async () => {
-    state.down = true;
-    try {
-      const r = await cli([`${srv.url}/health/full`]);
-      expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/✗ database +fail .*ECONNREFUSED/);
-      expect(r.stdout).not.toContain('password=x');
-      const j = await cli([`${srv.url}/health/full`, '--json']);
-      expect(j.code).toBe(1);
-      expect(JSON.parse(j.stdout)).toMatchObject({
-        status: 'unhealthy',
-        checks: { database: { status: 'fail' } },
-      });
-    } finally {
-      state.down = false;
-    }
+    const [r, j] = await Promise.all([
+      cli([`${downSrv.url}/health/full`]),
+      cli([`${downSrv.url}/health/full`, '--json']),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ database +fail .*ECONNREFUSED/);
+    expect(r.stdout).not.toContain('password=x');
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      status: 'unhealthy',
+      checks: { database: { status: 'fail' } },
+    });
   });
 
   it('exits 2 when the service is unreachable or the URL is no health report', async () => {
     const port = await freePort();
-    const r = await cli([`http://127.0.0.1:${port}/health/full`, '--timeout', '2000']);
+    const [r, quick, none] = await Promise.all([
+      cli([`http://127.0.0.1:${port}/health/full`, '--timeout', '2000']),
+      cli([`${srv.url}/health`]),
+      cli([]),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is unreachable (ECONNREFUSED)');
-    const quick = await cli([`${srv.url}/health`]);
     expect(quick.code).toBe(2);
     expect(quick.stderr).toContain('not a full report');
-    expect((await cli([])).code).toBe(2);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: check-health');
   });
 
   it('runs the checks of a config module; degraded exits 0 unless --fail-on-degraded', async () => {
     const config = join(here, 'fixtures/health.config.mjs');
-    const r = await cli(['--config', config]);
+    const [r, strict, critical] = await Promise.all([
+      cli(['--config', config]),
+      cli(['--config', config, '--fail-on-degraded']),
+      cli(['--config', config], { SEARCH_CRITICAL: '1' }),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^DEGRADED {2}fixture/);
     expect(r.stdout).toContain('token=***');
     expect(r.stdout).not.toContain('abc123');
-    expect((await cli(['--config', config, '--fail-on-degraded'])).code).toBe(1);
-    expect((await cli(['--config', config], { SEARCH_CRITICAL: '1' })).code).toBe(1);
+    expect(strict.code).toBe(1);
+    expect(critical.code).toBe(1);
   });
 });
