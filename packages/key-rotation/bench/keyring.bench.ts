@@ -18,7 +18,8 @@ import { Bench } from 'tinybench';
 import { type Algorithm, createKeyRing } from '../src/index.js';
 
 type JoseKey = Awaited<ReturnType<typeof importJWK>>;
-const time = Number(process.env.BENCH_TIME ?? 400);
+const time = Number(process.env.BENCH_TIME ?? 500);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const rows: string[][] = [];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -81,23 +82,37 @@ async function benchAlg(alg: Algorithm) {
   await jwtVerify(token, joseVerifyKey, { algorithms: [alg] });
 
   const claims = { scope: 'read' };
-  const bench = new Bench({ time, warmupTime: 100 });
-  bench
-    .add('ring sign', () => ring.sign(claims, { subject: 'user-1', expiresIn: 900 }))
-    .add('jose sign', () =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg, kid, typ: 'JWT' })
-        .setSubject('user-1')
-        .setIssuedAt()
-        .setExpirationTime('15m')
-        .sign(joseSignKey),
-    )
-    .add('floor sign', floorSign)
-    .add('ring verify', () => ring.verify(token))
-    .add('jose verify', () => jwtVerify(token, joseVerifyKey, { algorithms: [alg] }))
-    .add('floor verify', floorVerify);
-  await bench.run();
-  const hz = (name: string) => bench.tasks.find((t) => t.name === name)!.result!.throughput.mean;
+  const tasks: [string, () => unknown][] = [
+    ['ring sign', () => ring.sign(claims, { subject: 'user-1', expiresIn: 900 })],
+    [
+      'jose sign',
+      () =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg, kid, typ: 'JWT' })
+          .setSubject('user-1')
+          .setIssuedAt()
+          .setExpirationTime('15m')
+          .sign(joseSignKey),
+    ],
+    ['floor sign', floorSign],
+    ['ring verify', () => ring.verify(token)],
+    ['jose verify', () => jwtVerify(token, joseVerifyKey, { algorithms: [alg] })],
+    ['floor verify', floorVerify],
+  ];
+  // Best of `rounds` runs per task, in a different order each round: the machine is shared,
+  // and the best run is the one least disturbed by other work.
+  const best = new Map<string, number>();
+  for (let round = 0; round < rounds; round++) {
+    const bench = new Bench({ time, warmupTime: 100 });
+    const order = round % 2 === 0 ? tasks : [...tasks].reverse();
+    for (const [name, fn] of order) bench.add(name, fn);
+    await bench.run();
+    for (const t of bench.tasks) {
+      const hz = t.result!.throughput.mean;
+      best.set(t.name, Math.max(best.get(t.name) ?? 0, hz));
+    }
+  }
+  const hz = (name: string) => best.get(name)!;
   for (const op of ['sign', 'verify']) {
     const r = hz(`ring ${op}`);
     const j = hz(`jose ${op}`);
@@ -130,5 +145,7 @@ const head = [
   'floor / ring',
 ];
 const table = [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-console.log(`\nNode ${process.version}, ring of 5 keys, ${time} ms per task\n`);
+console.log(
+  `\nNode ${process.version}, ring of 5 keys, best of ${rounds} rounds of ${time} ms per task\n`,
+);
 console.log(table);

@@ -58,7 +58,7 @@ export interface RemoteVerifierEvents extends Record<string, unknown> {
   /** A JWKS fetch succeeded. */
   fetch: { keys: number; reason: 'initial' | 'expired' | 'unknown-kid' | 'manual' };
   /** A JWKS fetch failed; `stale` says whether the last good JWKS is still in use. */
-  error: { error: Error; stale: boolean };
+  error: { error: KeyRingError; stale: boolean };
 }
 
 /** A verifier for services that only verify, against a remote JWKS; see {@link createRemoteVerifier}. */

@@ -1,0 +1,29 @@
+import {
+  type Algorithm,
+  createKeyRing,
+  createRemoteVerifier,
+  type JwtPayload,
+  type KeyRingError,
+  type KeyStore,
+  type VerifyResult,
+} from '@org/key-rotation';
+import { describe, expectTypeOf, it } from 'vitest';
+
+describe('public types', () => {
+  it('verify is generic over the payload', async () => {
+    const ring = await createKeyRing();
+    const result = await ring.verify<JwtPayload & { role: 'admin' | 'user' }>('t');
+    expectTypeOf(result.payload.role).toEqualTypeOf<'admin' | 'user'>();
+    expectTypeOf(result.payload.exp).toEqualTypeOf<number | undefined>();
+    expectTypeOf(result.key.alg).toEqualTypeOf<Algorithm>();
+    const remote = await createRemoteVerifier('https://x/jwks').verify('t');
+    expectTypeOf(remote).toEqualTypeOf<VerifyResult<JwtPayload>>();
+  });
+
+  it('options are checked', () => {
+    // @ts-expect-error not an algorithm
+    createKeyRing({ algorithm: 'HS512' });
+    expectTypeOf<KeyRingError['code']>().toEqualTypeOf<import('@org/key-rotation').ErrorCode>();
+    expectTypeOf<KeyStore['compareAndSet']>().returns.toEqualTypeOf<Promise<boolean>>();
+  });
+});
