@@ -182,7 +182,8 @@ for (const sc of scenarios) {
       const r = task.result as unknown as {
         latency: { mean: number; p99: number; samples?: number[] };
       };
-      (perLib[task.name] ??= []).push({
+      perLib[task.name] ??= [];
+      perLib[task.name]?.push({
         ops: 1000 / r.latency.mean,
         meanUs: r.latency.mean * 1000,
         p99Us: r.latency.p99 * 1000,

@@ -1,0 +1,42 @@
+import { type CacheHealth, createCache } from '@org/cache';
+import { describe, expectTypeOf, it } from 'vitest';
+
+describe('public types', () => {
+  it('infers preset names from `ttl` and accepts them per call', () => {
+    const cache = createCache({ ttl: { session: 60 } });
+    void cache.set('k', 1, { ttl: 'session' });
+    void cache.set('k', 1, { ttl: 'pricing' });
+    void cache.set('k', 1, { ttl: 30 });
+    // @ts-expect-error: not a preset
+    void cache.set('k', 1, { ttl: 'sesion' });
+  });
+
+  it('types get and getOrSet by the caller or the loader', () => {
+    const cache = createCache();
+    expectTypeOf(cache.get<{ id: number }>('k')).resolves.toEqualTypeOf<
+      { id: number } | undefined
+    >();
+    expectTypeOf(cache.getOrSet('k', async () => ({ id: 1 }))).resolves.toEqualTypeOf<{
+      id: number;
+    }>();
+    expectTypeOf(cache.getOrSet('k', ({ signal }) => signal.aborted)).resolves.toBeBoolean();
+  });
+
+  it('gives health() the shape @org/health checks', () => {
+    expectTypeOf(createCache().health()).resolves.toEqualTypeOf<CacheHealth>();
+    expectTypeOf<CacheHealth>().toEqualTypeOf<{
+      available: boolean;
+      latencyMs: number;
+      backend: string;
+    }>();
+  });
+
+  it('types event payloads', () => {
+    createCache().on('hit', (e) => {
+      expectTypeOf(e.tier).toEqualTypeOf<'l1' | 'l2'>();
+    });
+    createCache().on('error', (e) => {
+      expectTypeOf(e.error.code).toBeString();
+    });
+  });
+});
