@@ -27,7 +27,7 @@ function table(r: HealthReport): string {
     const value =
       c.measurement === 'responseTime'
         ? `${c.latencyMs} ms`
-        : `${c.measurement} ${c.observedValue}${c.observedUnit ?? ''}`;
+        : `${c.measurement} ${c.observedValue}${c.observedUnit === '%' ? '%' : c.observedUnit ? ` ${c.observedUnit}` : ''}`;
     const flags = c.critical ? '' : ' (optional)';
     const reason = c.reason ? `  ${c.reason}` : '';
     return `  ${mark[c.status]} ${name.padEnd(w)}  ${c.status.padEnd(7)} ${value}${flags}${reason}`;
