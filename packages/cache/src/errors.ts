@@ -15,8 +15,6 @@ export type CacheErrorCode =
   | 'ERR_CACHE_BACKEND'
   /** A Redis (L2) command did not answer within `timeouts.command`. */
   | 'ERR_CACHE_TIMEOUT'
-  /** L2 is skipped because it is degraded; a background probe brings it back. */
-  | 'ERR_CACHE_UNAVAILABLE'
   /** A value could not be serialized or a stored value could not be read back. */
   | 'ERR_CACHE_SERIALIZE'
   /** An option or argument is invalid; the message says which and what is accepted. */

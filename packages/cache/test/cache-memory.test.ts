@@ -193,3 +193,25 @@ describe('createCache, memory only', () => {
     expect(await cache.getOrSet('k', () => 7)).toBe(7);
   });
 });
+
+describe('two caches sharing one memory driver', () => {
+  it('keep their L1s coherent through the driver channel, and share the loader lock', async () => {
+    const driver = createMemoryDriver();
+    const a = createCache({ env: {}, driver, namespace: 'shared' });
+    const b = createCache({ env: {}, driver, namespace: 'shared' });
+    await a.set('k', 1);
+    expect(await b.get('k')).toBe(1);
+    await a.set('k', 2);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await b.get('k')).toBe(2);
+    let runs = 0;
+    const loader = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 30));
+      return 'once';
+    };
+    const all = await Promise.all([a.getOrSet('x', loader), b.getOrSet('x', loader)]);
+    expect(all).toEqual(['once', 'once']);
+    expect(runs).toBe(1);
+  });
+});

@@ -1,4 +1,4 @@
-import type { CacheDriver, DriverSetOptions } from '../driver.js';
+import type { BusHandlers, CacheDriver, DriverSetOptions } from '../driver.js';
 import { type Clock, type MemoryBounds, MemoryStore, systemClock } from '../memory-store.js';
 
 /** Options of `createMemoryDriver`. */
@@ -14,14 +14,15 @@ export interface MemoryDriver extends CacheDriver {
 }
 
 /**
- * An in-process `CacheDriver`: an LRU bounded by entries and bytes, with TTLs, tags and locks.
- * Useful as the only tier in tests and single-process apps; the cache's own L1 uses the same
- * store directly.
+ * An in-process `CacheDriver`: an LRU bounded by entries and bytes, with TTLs, tags, locks and an
+ * in-process message channel, so that several caches sharing one driver (workers of one process,
+ * tests) keep their L1s coherent just as with Redis. The cache's own L1 uses the same store.
  */
 export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   const clock = options.clock ?? systemClock;
   const store = new MemoryStore<string>(options, (v) => v.length * 2, clock);
   const locks = new MemoryStore<string>({ maxEntries: 100_000 }, () => 0, clock);
+  const channels = new Map<string, Set<BusHandlers>>();
   const expiry = (ttlMs: number | undefined) =>
     ttlMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + ttlMs;
   return {
@@ -56,11 +57,27 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       if (locks.get(key) !== token) return false;
       return locks.delete(key);
     },
+    async publish(channel, message) {
+      for (const h of channels.get(channel) ?? []) queueMicrotask(() => h.onMessage(message));
+    },
+    async subscribe(channel, handlers) {
+      let set = channels.get(channel);
+      if (!set) {
+        set = new Set();
+        channels.set(channel, set);
+      }
+      set.add(handlers);
+      handlers.onUp();
+      return async () => {
+        set.delete(handlers);
+      };
+    },
     isReady: () => true,
     async ping() {},
     async close() {
       store.clear();
       locks.clear();
+      channels.clear();
     },
   };
 }
