@@ -102,18 +102,17 @@ function validate(o: RetryOptions): void {
  */
 export async function retry<T>(
   fn: (ctx: AttemptContext) => Promise<T> | T,
-  options: RetryOptions = {},
+  options: RetryOptions = NO_OPTIONS,
 ): Promise<T> {
   if (typeof fn !== 'function') throw new TypeError('retry(fn): fn must be a function');
-  validate(options);
+  if (options !== NO_OPTIONS) validate(options);
   const attempts = options.attempts ?? 3;
   const minDelay = options.minDelay ?? 100;
   const maxDelay = options.maxDelay ?? 10_000;
   const retryOn = options.retryOn ?? isRetryable;
   const clock = options.clock ?? (() => Date.now());
   const respectRetryAfter = options.respectRetryAfter ?? true;
-  const start = clock();
-  const deadlineAt = options.deadline === undefined ? undefined : start + options.deadline;
+  const deadlineAt = options.deadline === undefined ? undefined : clock() + options.deadline;
   const signal = options.signal;
 
   for (let attempt = 1; ; attempt++) {
@@ -148,6 +147,8 @@ export async function retry<T>(
     if (delay > 0) await sleep(delay, signal);
   }
 }
+
+const NO_OPTIONS: RetryOptions = Object.freeze({});
 
 /** The signal attempts get when the caller gave none: it never aborts. */
 export const noSignal: AbortSignal = new AbortController().signal;

@@ -257,7 +257,7 @@ describe('timeouts and abort', () => {
     const b = createBreaker(() => new Promise(() => {}), { timeout: 20, registry });
     const t0 = Date.now();
     await expect(b.fire()).rejects.toBeInstanceOf(TimeoutError);
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(Date.now() - t0).toBeLessThan(2_000);
   });
 
   it('an abort before the call refuses to start it', async () => {
@@ -304,7 +304,7 @@ describe('timeouts and abort', () => {
     const t0 = Date.now();
     ac.abort();
     await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' });
-    expect(Date.now() - t0).toBeLessThan(200);
+    expect(Date.now() - t0).toBeLessThan(2_000);
     expect(fn).toHaveBeenCalledTimes(1);
   });
 
