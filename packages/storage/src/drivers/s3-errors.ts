@@ -1,0 +1,112 @@
+import { notFound, StorageError, StorageErrorCode } from '../errors.js';
+
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
+const THROTTLE = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'InternalError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'TimeoutError',
+]);
+
+interface AwsLike {
+  name?: string;
+  code?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+function status(err: unknown): number | undefined {
+  return (err as AwsLike | undefined)?.$metadata?.httpStatusCode;
+}
+
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as AwsLike).code;
+    if (code !== undefined && NETWORK.has(code)) return code;
+  }
+  return undefined;
+}
+
+/** Whether an S3 error is worth another attempt: throttling, 5xx, network trouble. */
+export function isTransientS3Error(err: unknown): boolean {
+  if (err instanceof StorageError) return false;
+  const e = err as AwsLike;
+  if (e?.name === 'AbortError') return false;
+  const s = status(err);
+  if (s !== undefined && (s >= 500 || s === 429)) return true;
+  if (e?.name !== undefined && THROTTLE.has(e.name)) return true;
+  return networkCode(err) !== undefined;
+}
+
+/** Maps an AWS SDK error to a StorageError with a message that says what to do. */
+export function toStorageError(err: unknown, key: string | undefined, where: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const e = err as AwsLike & Error;
+  const s = status(err);
+  const name = e?.name ?? 'Error';
+  const k = key === undefined ? {} : { key };
+  if (name === 'NoSuchKey' || name === 'NotFound' || (s === 404 && name !== 'NoSuchBucket')) {
+    return notFound(key ?? '', err);
+  }
+  if (name === 'InvalidRange' || s === 416) {
+    return new StorageError(StorageErrorCode.INVALID_RANGE, `Range is outside "${key}"`, {
+      ...k,
+      cause: err,
+    });
+  }
+  if (name === 'NoSuchBucket') {
+    return new StorageError(
+      StorageErrorCode.INVALID_OPTIONS,
+      `Bucket does not exist at ${where}: create it or fix AWS_S3_BUCKET`,
+      { ...k, cause: err },
+    );
+  }
+  if (
+    s === 403 ||
+    name === 'AccessDenied' ||
+    name === 'InvalidAccessKeyId' ||
+    name === 'SignatureDoesNotMatch'
+  ) {
+    return new StorageError(
+      StorageErrorCode.BACKEND,
+      `S3 refused the request (${name}): check the credentials and the bucket policy`,
+      { ...k, cause: err },
+    );
+  }
+  const net = networkCode(err);
+  if (net !== undefined || name === 'TimeoutError') {
+    return new StorageError(
+      StorageErrorCode.UNAVAILABLE,
+      `S3 is unreachable at ${where} (${net ?? name}): check S3_ENDPOINT, the network and that the service is up`,
+      { ...k, cause: err },
+    );
+  }
+  if (isTransientS3Error(err)) {
+    return new StorageError(
+      StorageErrorCode.UNAVAILABLE,
+      `S3 kept failing at ${where} (${s ?? ''} ${name}) after the retries: try again later`,
+      { ...k, cause: err },
+    );
+  }
+  return new StorageError(StorageErrorCode.BACKEND, `S3 request failed (${s ?? ''} ${name})`, {
+    ...k,
+    cause: err,
+  });
+}

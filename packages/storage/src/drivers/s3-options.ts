@@ -1,0 +1,72 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * A `retry` with the shape of `@org/resilience`'s: runs `fn` until it succeeds or `retryOn`
+ * refuses the error, handing each attempt a signal.
+ */
+export type RetryFn = <T>(
+  fn: (ctx: { signal: AbortSignal; attempt: number }) => Promise<T>,
+  options?: {
+    attempts?: number;
+    minDelay?: number;
+    maxDelay?: number;
+    deadline?: number;
+    timeout?: number;
+    retryOn?: (err: unknown, attempt: number) => boolean;
+    signal?: AbortSignal;
+    onRetry?: (info: { attempt: number; delay: number; error: unknown }) => void;
+  },
+) => Promise<T>;
+
+/** Retries of the S3 driver (throttling, 5xx, network errors). */
+export interface S3RetryOptions {
+  /** Attempts per call, the first included; 1 turns retries off. @default 3 */
+  attempts?: number;
+  /** Delay before the first retry, in milliseconds; doubles each time, with full jitter. @default 100 */
+  minDelay?: number;
+  /** Cap on one delay, in milliseconds. @default 2000 */
+  maxDelay?: number;
+  /** Called before each retry (no secrets in `error`'s message). @default none */
+  onRetry?: (info: { attempt: number; delay: number; error: unknown }) => void;
+}
+
+/** Options of the S3 / R2 driver. */
+export interface S3DriverOptions {
+  /** Bucket name. */
+  bucket: string;
+  /**
+   * An `S3Client` you already hold. Its own settings (retries, checksums, timeouts) are then
+   * yours; the driver's `region`, `endpoint`, `credentials` and timeouts are ignored.
+   * @default a client built from the options below
+   */
+  client?: S3Client;
+  /**
+   * `"aws"` for Amazon S3 and S3-compatible servers; `"r2"` for Cloudflare R2: region `auto`,
+   * checksum calculation and validation `WHEN_REQUIRED` (aws-sdk-js-v3 issue 6810).
+   * @default "aws"
+   */
+  profile?: 'aws' | 'r2';
+  /** Region. @default "auto" for R2, else "us-east-1" */
+  region?: string;
+  /** Endpoint of an S3-compatible server, e.g. `https://<account>.r2.cloudflarestorage.com`. @default AWS */
+  endpoint?: string;
+  /** Static credentials. @default the AWS SDK's provider chain (env, profile, IMDS…) */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Path-style URLs (`endpoint/bucket/key`), needed by MinIO and moto. @default false */
+  forcePathStyle?: boolean;
+  /**
+   * Bodies larger than this, and streams longer than it, go up in parts of this size (bytes,
+   * at least 5 MiB). Memory per upload is about `partSize × (queueSize + 1)`. @default 8 MiB
+   */
+  partSize?: number;
+  /** Parts uploaded at once. @default 4 */
+  queueSize?: number;
+  /** Time to open a connection, in milliseconds. @default 5000 */
+  connectTimeout?: number;
+  /** Time a socket may stay silent mid-request, in milliseconds. @default 30000 */
+  idleTimeout?: number;
+  /** Retries on throttling, 5xx and network errors. @default { attempts: 3, minDelay: 100, maxDelay: 2000 } */
+  retry?: S3RetryOptions;
+  /** The retry function. @default `retry` from `@org/resilience` */
+  retryFn?: RetryFn;
+}

@@ -1,0 +1,316 @@
+import type { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { retry as resilienceRetry } from '@org/resilience';
+import { validateMetadata } from '../body.js';
+import { StorageError, StorageErrorCode } from '../errors.js';
+import type { StorageDriver } from '../types.js';
+import { isTransientS3Error, toStorageError } from './s3-errors.js';
+import type { RetryFn, S3DriverOptions } from './s3-options.js';
+import { uploadObject } from './s3-upload.js';
+
+export type { RetryFn, S3DriverOptions, S3RetryOptions } from './s3-options.js';
+
+const MiB = 1024 * 1024;
+/** Metadata key under which the driver keeps the object's SHA-256. */
+export const SHA256_META = 'org-sha256';
+
+/** The S3 / R2 driver, with the client it uses. */
+export interface S3Driver extends StorageDriver {
+  readonly bucket: string;
+  readonly client: S3Client;
+}
+
+function unwrapRetry(err: unknown): unknown {
+  let e = err;
+  for (let i = 0; i < 3; i++) {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (
+      typeof code === 'string' &&
+      code.startsWith('ERR_RETRY_') &&
+      (e as Error).cause !== undefined
+    ) {
+      e = (e as Error).cause;
+    } else break;
+  }
+  return e;
+}
+
+function clientConfig(o: S3DriverOptions, r2: boolean, attempts: number): S3ClientConfig {
+  const config: S3ClientConfig = {
+    region: o.region ?? (r2 ? 'auto' : 'us-east-1'),
+    maxAttempts: attempts,
+    requestHandler: {
+      connectionTimeout: o.connectTimeout ?? 5_000,
+      socketTimeout: o.idleTimeout ?? 30_000,
+    },
+  };
+  if (o.endpoint !== undefined) config.endpoint = o.endpoint;
+  if (o.credentials !== undefined) config.credentials = o.credentials;
+  if (o.forcePathStyle !== undefined) config.forcePathStyle = o.forcePathStyle;
+  if (r2) {
+    // AWS SDK 3.729+ sends CRC32 checksums R2 rejects (aws-sdk-js-v3 issue 6810).
+    config.requestChecksumCalculation = 'WHEN_REQUIRED';
+    config.responseChecksumValidation = 'WHEN_REQUIRED';
+  }
+  return config;
+}
+
+/** Creates the S3 / R2 driver. Pass `client` to reuse an `S3Client` you hold. */
+export function createS3Driver(options: S3DriverOptions): S3Driver {
+  if (typeof options.bucket !== 'string' || options.bucket === '') {
+    throw new StorageError(
+      StorageErrorCode.INVALID_OPTIONS,
+      'S3 storage needs `bucket` (AWS_S3_BUCKET)',
+    );
+  }
+  const r2 = options.profile === 'r2';
+  const partSize = options.partSize ?? 8 * MiB;
+  if (!(partSize >= 5 * MiB)) {
+    throw new StorageError(
+      StorageErrorCode.INVALID_OPTIONS,
+      `partSize must be at least 5 MiB (S3's minimum), got ${partSize}`,
+    );
+  }
+  const queueSize = options.queueSize ?? 4;
+  const bucket = options.bucket;
+  const own = options.client === undefined;
+  // Our clients do not retry by themselves: @org/resilience does, around calls that can be
+  // repeated. The multipart client keeps the SDK's retries, since lib-storage relies on them
+  // to retry a part (a part is a Buffer, so that is safe).
+  const client = options.client ?? new S3Client(clientConfig(options, r2, 1));
+  let uploadClient: S3Client | undefined;
+  let presignClient: S3Client | undefined;
+  const getUploadClient = () => {
+    uploadClient ??= own
+      ? new S3Client(clientConfig(options, r2, options.retry?.attempts ?? 3))
+      : client;
+    return uploadClient;
+  };
+  // Presigned PUTs must not carry an SDK checksum of an empty body (browsers cannot match it).
+  const getPresignClient = () => {
+    presignClient ??= own
+      ? new S3Client({
+          ...clientConfig(options, r2, 1),
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+        })
+      : client;
+    return presignClient;
+  };
+  const where =
+    options.endpoint === undefined
+      ? `s3://${bucket}`
+      : `${new URL(options.endpoint).origin}/${bucket}`;
+  const retryFn: RetryFn = options.retryFn ?? (resilienceRetry as RetryFn);
+  const withRetry = <T>(
+    key: string | undefined,
+    signal: AbortSignal,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ) =>
+    retryFn((ctx) => fn(ctx.signal), {
+      attempts: options.retry?.attempts ?? 3,
+      minDelay: options.retry?.minDelay ?? 100,
+      maxDelay: options.retry?.maxDelay ?? 2_000,
+      retryOn: (err) => !signal.aborted && isTransientS3Error(err),
+      signal,
+      ...(options.retry?.onRetry ? { onRetry: options.retry.onRetry } : {}),
+    }).catch((err: unknown) => {
+      throw toStorageError(unwrapRetry(err), key, where);
+    });
+
+  const driver: S3Driver = {
+    name: r2 ? 'r2' : 's3',
+    bucket,
+    client,
+
+    async put(key, body, opts) {
+      const metadata = validateMetadata(opts.metadata);
+      const signal = opts.signal ?? new AbortController().signal;
+      return uploadObject({
+        client,
+        getUploadClient,
+        bucket,
+        key,
+        body,
+        signal,
+        partSize,
+        queueSize,
+        params: {
+          ContentType: opts.contentType ?? 'application/octet-stream',
+          ...(opts.cacheControl === undefined ? {} : { CacheControl: opts.cacheControl }),
+          Metadata: metadata,
+        },
+        shaMetaKey: SHA256_META,
+        withRetry: (fn) => withRetry(key, signal, fn),
+        mapError: (err) => toStorageError(unwrapRetry(err), key, where),
+      });
+    },
+
+    async getStream(key, opts) {
+      const signal = opts.signal ?? new AbortController().signal;
+      const range = opts.range;
+      if (
+        range !== undefined &&
+        !(
+          Number.isSafeInteger(range.start) &&
+          range.start >= 0 &&
+          (range.end ?? range.start) >= range.start
+        )
+      ) {
+        throw new StorageError(
+          StorageErrorCode.INVALID_RANGE,
+          `Invalid range ${range.start}-${range.end ?? ''} for "${key}"`,
+          { key },
+        );
+      }
+      const res = await withRetry(key, signal, (s) =>
+        client.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(range ? { Range: `bytes=${range.start}-${range.end ?? ''}` } : {}),
+          }),
+          { abortSignal: s },
+        ),
+      );
+      return res.Body as Readable;
+    },
+
+    async head(key, opts) {
+      const signal = opts.signal ?? new AbortController().signal;
+      const res = await withRetry(key, signal, (s) =>
+        client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: s }),
+      );
+      const { [SHA256_META]: sha256, ...metadata } = res.Metadata ?? {};
+      return {
+        key,
+        size: res.ContentLength ?? 0,
+        lastModified: res.LastModified ?? new Date(0),
+        contentType: res.ContentType ?? 'application/octet-stream',
+        metadata,
+        ...(res.ETag === undefined ? {} : { etag: res.ETag }),
+        ...(res.CacheControl === undefined ? {} : { cacheControl: res.CacheControl }),
+        ...(sha256 === undefined ? {} : { sha256 }),
+      };
+    },
+
+    async delete(key, opts) {
+      const signal = opts.signal ?? new AbortController().signal;
+      await withRetry(key, signal, (s) =>
+        client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: s }),
+      );
+    },
+
+    async deleteMany(keys, opts) {
+      const signal = opts.signal ?? new AbortController().signal;
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        const res = await withRetry(undefined, signal, (s) =>
+          client.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+            }),
+            { abortSignal: s },
+          ),
+        );
+        const failed = res.Errors?.[0];
+        if (failed !== undefined) {
+          throw new StorageError(
+            StorageErrorCode.BACKEND,
+            `S3 could not delete ${res.Errors?.length} object(s), e.g. "${failed.Key}" (${failed.Code})`,
+            failed.Key === undefined ? {} : { key: failed.Key },
+          );
+        }
+      }
+    },
+
+    async copy(from, to, opts) {
+      const signal = opts.signal ?? new AbortController().signal;
+      const source = `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+      await withRetry(from, signal, (s) =>
+        client.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: to,
+            CopySource: source,
+            MetadataDirective: 'COPY',
+          }),
+          { abortSignal: s },
+        ),
+      );
+    },
+
+    async list(prefix, opts) {
+      const signal = opts.signal ?? new AbortController().signal;
+      const res = await withRetry(undefined, signal, (s) =>
+        client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix === '' ? undefined : prefix,
+            MaxKeys: Math.min(opts.limit ?? 1000, 1000),
+            ...(opts.cursor === undefined ? {} : { ContinuationToken: opts.cursor }),
+          }),
+          { abortSignal: s },
+        ),
+      );
+      const items = (res.Contents ?? []).map((o) => ({
+        key: o.Key ?? '',
+        size: o.Size ?? 0,
+        lastModified: o.LastModified ?? new Date(0),
+        ...(o.ETag === undefined ? {} : { etag: o.ETag }),
+      }));
+      return res.IsTruncated && res.NextContinuationToken
+        ? { items, cursor: res.NextContinuationToken }
+        : { items };
+    },
+
+    async signedUrl(key, opts) {
+      const expiresIn = opts.expiresIn ?? 900;
+      const command =
+        opts.method === 'PUT'
+          ? new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              ...(opts.contentType === undefined ? {} : { ContentType: opts.contentType }),
+            })
+          : new GetObjectCommand({ Bucket: bucket, Key: key });
+      return getSignedUrl(getPresignClient(), command, { expiresIn });
+    },
+
+    async health(opts) {
+      const started = performance.now();
+      const signal = opts.signal ?? new AbortController().signal;
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+        return { available: true, latencyMs: performance.now() - started, backend: driver.name };
+      } catch (err) {
+        return {
+          available: false,
+          latencyMs: performance.now() - started,
+          backend: driver.name,
+          error: toStorageError(err, undefined, where).message,
+        };
+      }
+    },
+
+    async close() {
+      if (!own) return;
+      client.destroy();
+      uploadClient?.destroy();
+      presignClient?.destroy();
+    },
+  };
+  return driver;
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { isStorageError, StorageErrorCode } from './errors.js';
+import type { UrlSigner } from './signing.js';
+import type { ByteRange, StorageDriver } from './types.js';
+
+/**
+ * A node:http handler for signed URLs. Answers requests under the signer's base path and
+ * returns true; for other paths it calls `next` (or answers 404) and returns false.
+ */
+export type SignedUrlHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: () => void,
+) => Promise<boolean>;
+
+/** Options of `createSignedUrlHandler`. */
+export interface SignedUrlHandlerOptions {
+  /** The driver that holds the objects. */
+  driver: StorageDriver;
+  /** The signer that made the URLs (same secret and base URL). */
+  signer: UrlSigner;
+  /** Largest upload accepted through a signed PUT, in bytes. @default 5 GiB */
+  maxUploadBytes?: number;
+}
+
+function parseRange(header: string | undefined): ByteRange | undefined | 'bad' {
+  if (header === undefined) return undefined;
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
+  if (!m) return 'bad';
+  const start = Number(m[1]);
+  return m[2] === '' ? { start } : { start, end: Number(m[2]) };
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${body}\n`);
+}
+
+/** Serves the local driver's signed URLs: GET and HEAD (with `Range`) and PUT. */
+export function createSignedUrlHandler(options: SignedUrlHandlerOptions): SignedUrlHandler {
+  const { driver, signer } = options;
+  const maxUpload = options.maxUploadBytes ?? 5 * 1024 ** 3;
+  return async (req, res, next) => {
+    const url = new URL(req.url ?? '/', signer.baseUrl);
+    if (signer.keyOf(url) === undefined) {
+      if (next) next();
+      else text(res, 404, 'Not found');
+      return false;
+    }
+    try {
+      const signed = signer.verify(url);
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      if (method !== signed.method) {
+        text(res, 405, `This URL allows ${signed.method} only`);
+        return true;
+      }
+      if (signed.method === 'PUT') {
+        const ct = req.headers['content-type'];
+        if (signed.contentType !== undefined && ct !== signed.contentType) {
+          text(res, 403, `Send Content-Type: ${signed.contentType}`);
+          return true;
+        }
+        if (Number(req.headers['content-length'] ?? 0) > maxUpload) {
+          text(res, 413, `Uploads are limited to ${maxUpload} bytes`);
+          return true;
+        }
+        const result = await driver.put(signed.key, req, {
+          contentType: ct ?? 'application/octet-stream',
+        });
+        res.writeHead(200, { 'content-type': 'application/json', etag: `"${result.sha256}"` });
+        res.end(JSON.stringify({ key: result.key, size: result.size, sha256: result.sha256 }));
+        return true;
+      }
+      const info = await driver.head(signed.key, {});
+      const range = parseRange(req.headers.range);
+      const headers: Record<string, string | number> = {
+        'content-type': info.contentType ?? 'application/octet-stream',
+        'accept-ranges': 'bytes',
+        'last-modified': info.lastModified.toUTCString(),
+      };
+      if (info.cacheControl !== undefined) headers['cache-control'] = info.cacheControl;
+      if (info.sha256 !== undefined) headers.etag = `"${info.sha256}"`;
+      if (range === 'bad' || (range && range.start >= info.size)) {
+        res.writeHead(416, { 'content-range': `bytes */${info.size}` }).end();
+        return true;
+      }
+      const end = range ? Math.min(range.end ?? info.size - 1, info.size - 1) : info.size - 1;
+      const status = range ? 206 : 200;
+      headers['content-length'] = range ? end - range.start + 1 : info.size;
+      if (range) headers['content-range'] = `bytes ${range.start}-${end}/${info.size}`;
+      res.writeHead(status, headers);
+      if (req.method === 'HEAD' || info.size === 0) {
+        res.end();
+        return true;
+      }
+      const stream = await driver.getStream(
+        signed.key,
+        range ? { range: { start: range.start, end } } : {},
+      );
+      await pipeline(stream, res);
+      return true;
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return true;
+      }
+      if (isStorageError(err, StorageErrorCode.INVALID_SIGNATURE)) text(res, 403, err.message);
+      else if (isStorageError(err, StorageErrorCode.NOT_FOUND)) text(res, 404, 'Not found');
+      else if (isStorageError(err, StorageErrorCode.INVALID_KEY)) text(res, 400, err.message);
+      else text(res, 500, 'Storage error');
+      return true;
+    }
+  };
+}

@@ -1,0 +1,8 @@
+export {
+  createS3Driver,
+  type RetryFn,
+  type S3Driver,
+  type S3DriverOptions,
+  type S3RetryOptions,
+  SHA256_META,
+} from './drivers/s3.js';

@@ -1,0 +1,109 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { StorageError, StorageErrorCode } from './errors.js';
+import type { SignedMethod } from './types.js';
+
+/** How signed URLs of the local driver are made and checked. */
+export interface UrlSigningOptions {
+  /**
+   * HMAC-SHA256 key, at least 32 bytes. Keep it secret and the same on every instance that
+   * serves the URLs. @default 32 random bytes per process (URLs die with the process)
+   */
+  secret?: string | Buffer;
+  /**
+   * Absolute URL under which `handler()` is mounted; object keys are appended to it.
+   * @default "http://localhost:3000/storage/signed"
+   */
+  baseUrl?: string;
+  /** Milliseconds since the epoch; inject one in tests. @default Date.now */
+  clock?: () => number;
+}
+
+/** A verified signed request. */
+export interface SignedRequest {
+  key: string;
+  method: SignedMethod;
+  /** Expiry, in seconds since the epoch. */
+  expires: number;
+  contentType: string | undefined;
+}
+
+/** Signs and verifies the local driver's URLs (`?expires=&method=&sig=`). */
+export interface UrlSigner {
+  readonly baseUrl: URL;
+  sign(key: string, method: SignedMethod, expiresIn: number, contentType?: string): string;
+  /** Verifies a request URL (path + query); throws `ERR_STORAGE_INVALID_SIGNATURE`. */
+  verify(requestUrl: URL): SignedRequest;
+  /** The key a request path names, or undefined when it is not under `baseUrl`. */
+  keyOf(requestUrl: URL): string | undefined;
+}
+
+const BAD_SIGNATURE = 'Signed URL is invalid or expired: ask for a new one';
+
+function payload(key: string, method: string, expires: number, ct: string): string {
+  return `org-storage-v1\n${method}\n${key}\n${expires}\n${ct}`;
+}
+
+/** Creates the signer of the local driver's URLs. */
+export function createUrlSigner(options: UrlSigningOptions = {}): UrlSigner {
+  const secret =
+    options.secret === undefined
+      ? randomBytes(32)
+      : typeof options.secret === 'string'
+        ? Buffer.from(options.secret, 'utf8')
+        : Buffer.from(options.secret);
+  if (secret.length < 32) {
+    throw new StorageError(
+      StorageErrorCode.INVALID_OPTIONS,
+      'Signing secret is shorter than 32 bytes: use e.g. `openssl rand -hex 32`',
+    );
+  }
+  const clock = options.clock ?? Date.now;
+  const baseUrl = new URL(options.baseUrl ?? 'http://localhost:3000/storage/signed');
+  const basePath = baseUrl.pathname.replace(/\/+$/, '');
+  const mac = (text: string) => createHmac('sha256', secret).update(text).digest();
+
+  const keyOf = (url: URL): string | undefined => {
+    if (!url.pathname.startsWith(`${basePath}/`)) return undefined;
+    try {
+      return url.pathname
+        .slice(basePath.length + 1)
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/');
+    } catch {
+      return undefined;
+    }
+  };
+
+  return {
+    baseUrl,
+    sign(key, method, expiresIn, contentType) {
+      const expires = Math.floor(clock() / 1000) + Math.ceil(expiresIn);
+      const sig = mac(payload(key, method, expires, contentType ?? '')).toString('base64url');
+      const url = new URL(
+        `${basePath}/${key.split('/').map(encodeURIComponent).join('/')}`,
+        baseUrl,
+      );
+      url.searchParams.set('expires', String(expires));
+      url.searchParams.set('method', method);
+      if (contentType !== undefined) url.searchParams.set('content-type', contentType);
+      url.searchParams.set('sig', sig);
+      return url.toString();
+    },
+    keyOf,
+    verify(url) {
+      const key = keyOf(url);
+      const method = url.searchParams.get('method');
+      const expires = Number(url.searchParams.get('expires'));
+      const sig = Buffer.from(url.searchParams.get('sig') ?? '', 'base64url');
+      const ct = url.searchParams.get('content-type') ?? undefined;
+      const bad = () => new StorageError(StorageErrorCode.INVALID_SIGNATURE, BAD_SIGNATURE);
+      if (key === undefined || (method !== 'GET' && method !== 'PUT')) throw bad();
+      if (!Number.isSafeInteger(expires)) throw bad();
+      const want = mac(payload(key, method, expires, ct ?? ''));
+      if (sig.length !== want.length || !timingSafeEqual(sig, want)) throw bad();
+      if (Math.floor(clock() / 1000) > expires) throw bad();
+      return { key, method, expires, contentType: ct };
+    },
+  };
+}

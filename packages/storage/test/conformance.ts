@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { ReadableStream } from 'node:stream/web';
+import { isStorageError, type Storage } from '@org/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (!isStorageError(err)) throw err;
+    return err.code;
+  }
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** A stream of `size` pseudo-random bytes in chunks of 64 KiB, with no known length. */
+export function generated(size: number, seed = 1): { stream: Readable; sha256: string } {
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let x = seed;
+  for (let done = 0; done < size; done += 65536) {
+    const n = Math.min(65536, size - done);
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i += 4) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      b.writeUInt32LE(x, i < n - 3 ? i : n - 4);
+    }
+    hash.update(b);
+    chunks.push(b);
+  }
+  return { stream: Readable.from(chunks), sha256: hash.digest('hex') };
+}
+
+export interface Harness {
+  storage: Storage;
+  close(): Promise<void>;
+}
+
+/** The one suite every driver must pass. */
+export function conformance(name: string, setup: () => Promise<Harness>): void {
+  describe(`conformance: ${name}`, () => {
+    let h: Harness;
+    let s: Storage;
+    let ns: Storage;
+    beforeAll(async () => {
+      h = await setup();
+      s = h.storage;
+      ns = s.namespace('uploads');
+    });
+    afterAll(async () => h?.close());
+
+    it('puts every body kind and reads it back byte-exact, with size and sha256', async () => {
+      const bytes = Buffer.from('hello, storage\n');
+      const bodies = {
+        buffer: bytes,
+        string: bytes.toString('utf8'),
+        uint8: new Uint8Array(bytes),
+        node: Readable.from([bytes.subarray(0, 5), bytes.subarray(5)]),
+        web: new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new Uint8Array(bytes.subarray(0, 3)));
+            c.enqueue(new Uint8Array(bytes.subarray(3)));
+            c.close();
+          },
+        }),
+      };
+      for (const [kind, body] of Object.entries(bodies)) {
+        const r = await ns.put(`kinds/${kind}.txt`, body);
+        expect(r).toMatchObject({
+          key: `kinds/${kind}.txt`,
+          size: bytes.length,
+          sha256: sha(bytes),
+        });
+        expect(await ns.getBuffer(`kinds/${kind}.txt`)).toEqual(bytes);
+      }
+    });
+
+    it('keeps contentType, metadata, cacheControl and sha256; overwrite replaces them', async () => {
+      await ns.put('meta.json', '{"a":1}', {
+        contentType: 'application/json',
+        metadata: { owner: 'alice', 'x-id': '42' },
+        cacheControl: 'max-age=60',
+      });
+      const info = await ns.head('meta.json');
+      expect(info).toMatchObject({
+        key: 'meta.json',
+        size: 7,
+        contentType: 'application/json',
+        metadata: { owner: 'alice', 'x-id': '42' },
+        cacheControl: 'max-age=60',
+        sha256: sha(Buffer.from('{"a":1}')),
+      });
+      expect(info.lastModified).toBeInstanceOf(Date);
+      await ns.put('meta.json', 'plain');
+      const again = await ns.head('meta.json');
+      expect(again).toMatchObject({
+        size: 5,
+        contentType: 'application/octet-stream',
+        metadata: {},
+      });
+      expect(again.cacheControl).toBeUndefined();
+    });
+
+    it('stores an empty object', async () => {
+      const r = await ns.put('empty.bin', Buffer.alloc(0));
+      expect(r.size).toBe(0);
+      expect(r.sha256).toBe(sha(Buffer.alloc(0)));
+      expect((await ns.getBuffer('empty.bin')).length).toBe(0);
+      expect((await ns.head('empty.bin')).size).toBe(0);
+    });
+
+    it('reads back Unicode keys under exactly that key (NFC and NFD stay two objects)', async () => {
+      const nfc = 'unicode/caf\u00e9.txt';
+      const nfd = 'unicode/cafe\u0301.txt';
+      const more = ['unicode/日本語 ファイル.txt', 'unicode/😀 emoji.txt', 'unicode/50%off.txt'];
+      await ns.put(nfc, 'nfc');
+      await ns.put(nfd, 'nfd');
+      for (const k of more) await ns.put(k, k);
+      expect((await ns.getBuffer(nfc)).toString()).toBe('nfc');
+      expect((await ns.getBuffer(nfd)).toString()).toBe('nfd');
+      for (const k of more) expect((await ns.getBuffer(k)).toString()).toBe(k);
+      const keys = (await collect(ns.list('unicode/'))).map((o) => o.key);
+      const want = [nfc, nfd, ...more].sort((a, b) =>
+        Buffer.compare(Buffer.from(a), Buffer.from(b)),
+      );
+      expect(keys).toEqual(want);
+    });
+
+    it('answers ERR_STORAGE_NOT_FOUND for missing objects, exists false, delete idempotent', async () => {
+      expect(await code(ns.getBuffer('missing/x'))).toBe('ERR_STORAGE_NOT_FOUND');
+      expect(await code(ns.getStream('missing/x'))).toBe('ERR_STORAGE_NOT_FOUND');
+      expect(await code(ns.head('missing/x'))).toBe('ERR_STORAGE_NOT_FOUND');
+      expect(await code(ns.copy('missing/x', 'missing/y'))).toBe('ERR_STORAGE_NOT_FOUND');
+      expect(await ns.exists('missing/x')).toBe(false);
+      await expect(ns.delete('missing/x')).resolves.toBeUndefined();
+    });
+
+    it('refuses invalid keys on every method before touching the backend', async () => {
+      const bad = '../escape';
+      const calls: (() => Promise<unknown>)[] = [
+        () => ns.put(bad, 'x'),
+        () => ns.getBuffer(bad),
+        () => ns.getStream(bad),
+        () => ns.head(bad),
+        () => ns.exists(bad),
+        () => ns.delete(bad),
+        () => ns.deleteMany(['ok', bad]),
+        () => ns.copy('ok', bad),
+        () => ns.signedUrl(bad),
+        () => collect(ns.list('../')),
+      ];
+      for (const call of calls) {
+        expect(await code(Promise.resolve().then(call))).toBe('ERR_STORAGE_INVALID_KEY');
+      }
+      expect(await code(ns.put('a', 'x', { metadata: { Bad: 'x' } }))).toBe(
+        'ERR_STORAGE_INVALID_METADATA',
+      );
+      expect(await code(ns.put('a', 'x', { metadata: { ok: 'é' } }))).toBe(
+        'ERR_STORAGE_INVALID_METADATA',
+      );
+    });
+
+    it('serves byte ranges (inclusive end, clamped), refuses ranges past the end', async () => {
+      await ns.put('range.txt', '0123456789');
+      const read = async (start: number, end?: number) => {
+        const stream = await ns.getStream('range.txt', {
+          range: end === undefined ? { start } : { start, end },
+        });
+        const parts: Buffer[] = [];
+        for await (const c of stream) parts.push(c as Buffer);
+        return Buffer.concat(parts).toString();
+      };
+      expect(await read(2, 5)).toBe('2345');
+      expect(await read(7)).toBe('789');
+      expect(await read(8, 100)).toBe('89');
+      expect(await read(0, 0)).toBe('0');
+      expect((await ns.getBuffer('range.txt', { range: { start: 9 } })).toString()).toBe('9');
+      expect(await code(read(10))).toBe('ERR_STORAGE_INVALID_RANGE');
+    });
+
+    it('deletes one and many, copies with metadata', async () => {
+      await ns.put('del/a', 'a');
+      await ns.put('del/b', 'b');
+      await ns.put('del/c', 'c', { contentType: 'text/plain', metadata: { k: 'v' } });
+      await ns.delete('del/a');
+      expect(await ns.exists('del/a')).toBe(false);
+      await ns.copy('del/c', 'del/copy-of-c');
+      expect((await ns.getBuffer('del/copy-of-c')).toString()).toBe('c');
+      expect(await ns.head('del/copy-of-c')).toMatchObject({
+        contentType: 'text/plain',
+        metadata: { k: 'v' },
+      });
+      await ns.deleteMany(['del/b', 'del/c', 'del/copy-of-c', 'del/never-existed']);
+      expect(await collect(ns.list('del/'))).toEqual([]);
+    });
+
+    it('lists by prefix in UTF-8 byte order, paging transparently, scoped to the namespace', async () => {
+      const keys = [
+        'list/a.b',
+        'list/a/b',
+        'list/a/c/d',
+        'list/a0',
+        'list/b',
+        'list/B',
+        'list/é',
+        'list/z',
+      ];
+      for (const k of keys) await ns.put(k, k);
+      const sorted = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      for (const pageSize of [1, 3, 1000]) {
+        const got = await collect(ns.list('list/', { pageSize }));
+        expect(got.map((o) => o.key)).toEqual(sorted);
+      }
+      expect((await collect(ns.list('list/a'))).map((o) => o.key)).toEqual([
+        'list/a.b',
+        'list/a/b',
+        'list/a/c/d',
+        'list/a0',
+      ]);
+      expect((await collect(ns.list('list/a/'))).map((o) => o.key)).toEqual([
+        'list/a/b',
+        'list/a/c/d',
+      ]);
+      const first = (await collect(ns.list('list/b')))[0];
+      expect(first).toMatchObject({ key: 'list/b', size: 6 });
+      // From the top, the same objects carry the namespace.
+      expect((await collect(s.list('uploads/list/a/'))).map((o) => o.key)).toEqual([
+        'uploads/list/a/b',
+        'uploads/list/a/c/d',
+      ]);
+      expect(await collect(ns.list('nothing-here/'))).toEqual([]);
+    });
+
+    it('lists past 1,000 keys', async () => {
+      const many = s.namespace('logos');
+      const n = 1005;
+      const keys = Array.from({ length: n }, (_, i) => `many/${String(i).padStart(5, '0')}.png`);
+      for (let i = 0; i < n; i += 50)
+        await Promise.all(keys.slice(i, i + 50).map((k) => many.put(k, 'x')));
+      const got = await collect(many.list('many/'));
+      expect(got.length).toBe(n);
+      expect(got.map((o) => o.key)).toEqual(keys);
+      await many.deleteMany(keys);
+      expect(await collect(many.list('many/'))).toEqual([]);
+    });
+
+    it('uploads a 12 MiB stream of unknown length (multipart on S3) with its sha256', async () => {
+      const { stream, sha256 } = generated(12 * 1024 * 1024 + 123, 7);
+      const r = await ns.put('big/stream.bin', stream, { contentType: 'application/x-test' });
+      expect(r.size).toBe(12 * 1024 * 1024 + 123);
+      expect(r.sha256).toBe(sha256);
+      const back = await ns.getBuffer('big/stream.bin');
+      expect(sha(back)).toBe(sha256);
+      const info = await ns.head('big/stream.bin');
+      expect(info).toMatchObject({ size: r.size, contentType: 'application/x-test' });
+      const tail = await ns.getBuffer('big/stream.bin', { range: { start: r.size - 10 } });
+      expect(tail).toEqual(back.subarray(r.size - 10));
+      await ns.delete('big/stream.bin');
+    });
+
+    it('signs URLs that download and upload with plain fetch', async () => {
+      await ns.put('signed/get.txt', 'signed body', { contentType: 'text/plain' });
+      const getUrl = await ns.signedUrl('signed/get.txt', { expiresIn: 60 });
+      const res = await fetch(getUrl);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('signed body');
+      const putUrl = await ns.signedUrl('signed/put.txt', { method: 'PUT', expiresIn: 60 });
+      const up = await fetch(putUrl, { method: 'PUT', body: 'uploaded' });
+      expect(up.status).toBe(200);
+      expect((await ns.getBuffer('signed/put.txt')).toString()).toBe('uploaded');
+      const forged = getUrl.replace('signed/get.txt', 'signed/put.txt');
+      expect((await fetch(forged)).status).toBe(403);
+      expect(await code(ns.signedUrl('signed/get.txt', { expiresIn: 0 }))).toBe(
+        'ERR_STORAGE_INVALID_OPTIONS',
+      );
+    });
+
+    it('aborts on the caller signal and reports health', async () => {
+      const ctrl = new AbortController();
+      ctrl.abort();
+      expect(await code(ns.put('aborted.txt', 'x', { signal: ctrl.signal }))).toBe(
+        'ERR_STORAGE_ABORTED',
+      );
+      expect(await code(ns.head('aborted.txt', { signal: ctrl.signal }))).toBe(
+        'ERR_STORAGE_ABORTED',
+      );
+      expect(await ns.exists('aborted.txt')).toBe(false);
+      const health = await s.health();
+      expect(health.available).toBe(true);
+      expect(health.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(['local', 's3', 'r2']).toContain(health.backend);
+    });
+  });
+}
