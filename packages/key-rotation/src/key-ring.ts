@@ -1,7 +1,5 @@
-import { randomInt } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import {
-  type Algorithm,
   generateJwk,
   type ImportedKey,
   importPrivateJwk,
@@ -13,84 +11,16 @@ import type { JwtPayload } from './claims.js';
 import { toSeconds } from './duration.js';
 import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
-import { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
-import {
-  DEFAULT_MAX_TOKEN_BYTES,
-  HeaderCache,
-  type ProtectedHeader,
-  signCompact,
-  verifyCompact,
-} from './jws.js';
-import { createMemoryKeyStore, type RingState, type StoredKey } from './key-store.js';
-import type { KeyRingOptions, SignOptions, VerifyOptions } from './options.js';
-import { activeOf, pendingOf, promote, retire, statusAt, tidy } from './ring-state.js';
-import { type KeyInfo, RingView } from './ring-view.js';
+import { createJwksHandler } from './jwks-handler.js';
+import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, signCompact, verifyCompact } from './jws.js';
+import type { KeyRing, KeyRingEvents, VerifyResult } from './key-ring-types.js';
+import { createMemoryKeyStore, type StoredKey } from './key-store.js';
+import type { KeyRingOptions, VerifyOptions } from './options.js';
+import { activeOf, pendingOf, promote, retire, statusAt } from './ring-state.js';
 import type { SeedKey } from './seed.js';
-
-/** Events of a ring. */
-export interface KeyRingEvents extends Record<string, unknown> {
-  /** A new key signs from now on. */
-  rotate: { kid: string; previousKid: string | undefined };
-  /** A pending key was added (published in the JWKS, not signing yet). */
-  stage: { kid: string };
-  /** A key was retired at once. */
-  retire: { kid: string };
-  /** This instance loaded a newer version of the ring (its own write or another instance's). */
-  change: { version: number };
-  /** A background refresh from the store failed; the ring keeps its last view. */
-  error: { error: Error };
-}
-
-/** What {@link KeyRing.verify} returns. */
-export interface VerifyResult<P extends JwtPayload = JwtPayload> {
-  payload: P;
-  protectedHeader: ProtectedHeader;
-  /** The key that verified the token. */
-  key: { kid: string; alg: Algorithm };
-}
-
-/** A ring of signing keys; see {@link createKeyRing}. */
-export interface KeyRing {
-  /** The algorithm of new keys. */
-  readonly algorithm: Algorithm;
-  /** Signs `claims` with the active key: a compact JWS with `kid`, `iat` and `exp`. */
-  sign(claims?: JwtPayload, options?: SignOptions): Promise<string>;
-  /** Verifies a token against the key its `kid` names, with that key's pinned algorithm. */
-  verify<P extends JwtPayload = JwtPayload>(
-    token: string,
-    options?: VerifyOptions,
-  ): Promise<VerifyResult<P>>;
-  /**
-   * Adds a pending key: published in the JWKS, promoted by the next `rotate()`. With
-   * `ifNonePending`, returns the pending key already staged (by any instance) instead.
-   */
-  stage(options?: { ifNonePending?: boolean }): Promise<KeyInfo>;
-  /**
-   * Makes the oldest pending key (or a new one) the signing key; the previous one verifies
-   * until now + gracePeriod. With `ifActiveOlderThan` (ms), rotates only when the active key is
-   * older, checked against the latest stored ring (so concurrent schedulers rotate once).
-   */
-  rotate(options?: { ifActiveOlderThan?: number }): Promise<KeyInfo>;
-  /** Retires `kid` at once (a leaked key); retiring the signing key promotes another first. */
-  retire(kid: string): Promise<void>;
-  /** Every key with its status, newest first. */
-  keys(): KeyInfo[];
-  /** The public keys that still verify (pending, active, verify-only); never private or HS256. */
-  jwks(): { keys: PublicJwk[] };
-  /** A node:http handler serving `jwks()` with cache headers and ETag. */
-  jwksHandler(options?: JwksHandlerOptions): JwksHandler;
-  /** Re-reads the store now. */
-  refresh(): Promise<void>;
-  on<E extends keyof KeyRingEvents>(
-    event: E,
-    listener: (payload: KeyRingEvents[E]) => void,
-  ): () => void;
-  /** Stops polling and store subscriptions (and closes a store this ring created). */
-  close(): Promise<void>;
-}
+import { createStoreSync } from './store-sync.js';
 
 const rotateChannel = channel('org:key-rotation:rotate');
-const MAX_WRITE_ATTEMPTS = 20;
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
 /**
@@ -126,11 +56,10 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       'a ring with a store needs an encryption key for its private keys: set KEYRING_ENCRYPTION_KEY (32 random bytes, base64) or pass encryptionKey',
     );
   }
+  const storeTimeout = options.storeTimeout ?? 5000;
   const events = createEmitter<KeyRingEvents>();
   const headers = new HeaderCache();
-  let view: RingView | undefined;
   let lastUnknownRefresh = 0;
-  let refreshing: Promise<void> | undefined;
   let closed = false;
 
   async function newRecord(status: 'pending' | 'active', seedKey?: SeedKey): Promise<StoredKey> {
@@ -148,69 +77,15 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
     return record;
   }
 
-  function apply(state: RingState): void {
-    if (view && state.version <= view.version) return;
-    view = new RingView(state, sealKeys!, view);
-    events.emit('change', { version: state.version });
-  }
+  const sync = createStoreSync(store, sealKeys, clock, storeTimeout, graceMs, (version) =>
+    events.emit('change', { version }),
+  );
+  const current = () => sync.view();
+  const refresh = (signal?: AbortSignal) => sync.refresh(signal);
+  const mutate = sync.mutate;
 
-  async function load(): Promise<void> {
-    let state: RingState | undefined;
-    try {
-      state = await store.load();
-    } catch (cause) {
-      throw new KeyRingError(ErrorCodes.STORE, 'the key store could not be read', { cause });
-    }
-    if (state) apply(state);
-  }
-
-  /** Load, transform, compare-and-set; retried against the latest state on conflict. */
-  async function mutate(fn: (state: RingState, now: number) => Promise<RingState | undefined>) {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      let current: RingState;
-      try {
-        current = (await store.load()) ?? { version: 0, keys: [] };
-      } catch (cause) {
-        throw new KeyRingError(ErrorCodes.STORE, 'the key store could not be read', { cause });
-      }
-      const now = clock();
-      const next = await fn(tidy(current, now), now);
-      if (next === undefined) return apply(current);
-      next.version = current.version + 1;
-      let written: boolean;
-      try {
-        written = await store.compareAndSet(current.version, next);
-      } catch (cause) {
-        throw new KeyRingError(ErrorCodes.STORE, 'the key store could not be written', { cause });
-      }
-      if (written) return apply(next);
-      await new Promise((r) => setTimeout(r, randomInt(5, 25 + attempt * 10)));
-    }
-    throw new KeyRingError(
-      ErrorCodes.STORE,
-      'gave up writing the key ring after repeated conflicts',
-    );
-  }
-
-  function current(): RingView {
-    if (!view) throw new KeyRingError(ErrorCodes.NO_ACTIVE_KEY, 'the ring has no keys');
-    return view;
-  }
-
-  async function refresh(): Promise<void> {
-    refreshing ??= (async () => {
-      try {
-        if (store.version && view && (await store.version()) === view.version) return;
-        await load();
-      } finally {
-        refreshing = undefined;
-      }
-    })();
-    return refreshing;
-  }
-
-  await load();
-  if (!view?.active) {
+  await refresh(options.signal);
+  if (!sync.peek()?.active) {
     // Create the ring (or give it a signing key) unless another instance just did.
     let candidate: StoredKey | undefined;
     await mutate(async (state) => {
@@ -222,7 +97,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         candidate = await newRecord('active');
       }
       return promote(state, pending ?? candidate!, clock(), graceMs);
-    });
+    }, options.signal);
   }
 
   const unsubscribe = store.subscribe?.(() => {
@@ -297,9 +172,9 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         const now = clock();
         if (now - lastUnknownRefresh < UNKNOWN_KID_REFRESH_MS) throw err;
         lastUnknownRefresh = now;
-        const before = view?.version;
+        const before = sync.peek()?.version;
         await refresh();
-        if (view?.version === before) throw err;
+        if (sync.peek()?.version === before) throw err;
         return verifySync(token, opts) as VerifyResult<P>;
       }
     },
@@ -318,7 +193,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         kid = fresh.kid;
         staged = true;
         return { version: state.version, keys: [...state.keys, fresh] };
-      });
+      }, opts.signal);
       if (staged) events.emit('stage', { kid });
       return current()
         .list(clock())
@@ -343,7 +218,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         const next = pending ?? candidate!;
         rotated = { kid: next.kid, previousKid: active?.kid };
         return promote(state, next, now, graceMs);
-      });
+      }, opts.signal);
       if (rotated) {
         events.emit('rotate', rotated);
         if (rotateChannel.hasSubscribers) rotateChannel.publish(rotated);
@@ -352,7 +227,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         .list(clock())
         .find((k) => k.status === 'active')!;
     },
-    async retire(kid) {
+    async retire(kid, opts = {}) {
       let candidate: StoredKey | undefined;
       await mutate(async (state, now) => {
         const target = state.keys.find((k) => k.kid === kid);
@@ -369,7 +244,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
           next = promote(next, pending ?? candidate!, now, graceMs);
         }
         return next;
-      });
+      }, opts.signal);
       events.emit('retire', { kid });
     },
     keys: () => current().list(clock()),
@@ -382,7 +257,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       return { keys };
     },
     jwksHandler: (handlerOptions) => createJwksHandler(() => ring.jwks(), handlerOptions),
-    refresh,
+    refresh: (opts = {}) => refresh(opts.signal),
     on: (event, listener) => events.on(event, listener),
     async close() {
       if (closed) return;

@@ -47,6 +47,10 @@ export interface KeyRingOptions {
   refreshInterval?: number;
   /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. @default 0 */
   clockTolerance?: number | string;
+  /** Ms each key store call may take before it fails with `ERR_KEYRING_STORE`. @default 5000 */
+  storeTimeout?: number;
+  /** Abandons creating the ring (loading or initialising the store). @default none */
+  signal?: AbortSignal;
   /** Token lifetime when `sign()` is given no `expiresIn`: seconds, or `'15m'`. @default 900 */
   expiresIn?: number | string;
   /** RSA modulus size in bits for new RS256 keys. @default 2048 */

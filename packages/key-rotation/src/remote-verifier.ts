@@ -5,7 +5,7 @@ import { ErrorCodes, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
 import { parseJwks, type RemoteAlgorithm } from './jwks-keys.js';
 import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, verifyCompact } from './jws.js';
-import type { VerifyResult } from './key-ring.js';
+import type { VerifyResult } from './key-ring-types.js';
 import type { VerifyOptions } from './options.js';
 
 /** Options of {@link createRemoteVerifier}. */

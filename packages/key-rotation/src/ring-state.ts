@@ -74,3 +74,28 @@ export function pendingOf(state: RingState): StoredKey | undefined {
     .filter((k) => k.status === 'pending')
     .sort((a, b) => a.createdAt - b.createdAt)[0];
 }
+
+/**
+ * Adds to `stored` the keys only `ours` holds (the store lost data, e.g. a Redis restart
+ * without persistence). The store's active key stays the signing key; ours turns verify-only
+ * for a grace period, so that no token signed by either side stops verifying.
+ * Returns undefined when nothing is missing.
+ */
+export function merge(
+  stored: RingState,
+  ours: RingState,
+  now: number,
+  graceMs: number,
+): RingState | undefined {
+  const have = new Set(stored.keys.map((k) => k.kid));
+  const missing = ours.keys.filter((k) => !have.has(k.kid));
+  if (missing.length === 0) return undefined;
+  const storedActive = activeOf(stored);
+  const added = missing.map(
+    (k): StoredKey =>
+      k.status === 'active' && storedActive
+        ? { ...k, status: 'verify-only', verifyUntil: now + graceMs }
+        : k,
+  );
+  return { version: stored.version, keys: [...stored.keys, ...added] };
+}

@@ -1,6 +1,6 @@
 import { ErrorCodes, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
-import type { KeyRing } from './key-ring.js';
+import type { KeyRing } from './key-ring-types.js';
 
 const DAY = 86_400_000;
 

@@ -1,0 +1,113 @@
+import { randomInt } from 'node:crypto';
+import type { SealKeys } from './at-rest.js';
+import { withDeadline } from './deadline.js';
+import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
+import type { KeyStore, RingState } from './key-store.js';
+import { merge, tidy } from './ring-state.js';
+import { RingView } from './ring-view.js';
+
+const MAX_WRITE_ATTEMPTS = 20;
+
+/** Keeps this process's {@link RingView} in step with a {@link KeyStore}. */
+export interface StoreSync {
+  /** The latest view; throws when the ring has never loaded. */
+  view(): RingView;
+  /** The latest view, if any. */
+  peek(): RingView | undefined;
+  /** Reads the store (when its version moved) and applies it; concurrent calls share one read. */
+  refresh(signal?: AbortSignal): Promise<void>;
+  /** Load → transform → compare-and-set, retried on conflict. `fn` returns undefined for no change. */
+  mutate(
+    fn: (state: RingState, now: number) => Promise<RingState | undefined>,
+    signal?: AbortSignal,
+  ): Promise<void>;
+}
+
+export function createStoreSync(
+  store: KeyStore,
+  seal: SealKeys,
+  clock: () => number,
+  timeout: number,
+  graceMs: number,
+  onChange: (version: number) => void,
+): StoreSync {
+  let view: RingView | undefined;
+  let refreshing: Promise<void> | undefined;
+
+  const call = <T>(what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
+    withDeadline(
+      fn().catch((cause: unknown) => {
+        if (isKeyRingError(cause)) throw cause;
+        throw new KeyRingError(ErrorCodes.STORE, `the key store failed to ${what}`, { cause });
+      }),
+      timeout,
+      `key store ${what}`,
+      signal,
+    );
+
+  function apply(state: RingState, force = false): void {
+    if (view && state.version <= view.version && !force) return;
+    view = new RingView(state, seal, view);
+    onChange(state.version);
+  }
+
+  async function load(signal?: AbortSignal): Promise<void> {
+    const state = await call('load', () => store.load(), signal);
+    const ours = view?.state;
+    if (ours && (state === undefined || state.version < ours.version)) {
+      // The store went back in time (data lost): write back what only we hold, then follow it.
+      await mutate(
+        (stored, now) => Promise.resolve(merge(stored, ours, now, graceMs)),
+        signal,
+        true,
+      );
+      return;
+    }
+    if (state) apply(state);
+  }
+
+  async function mutate(
+    fn: (state: RingState, now: number) => Promise<RingState | undefined>,
+    signal?: AbortSignal,
+    force = false,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = (await call('load', () => store.load(), signal)) ?? { version: 0, keys: [] };
+      const now = clock();
+      const next = await fn(tidy(current, now), now);
+      if (next === undefined) return apply(current, force);
+      next.version = current.version + 1;
+      const written = await call('write', () => store.compareAndSet(current.version, next), signal);
+      if (written) return apply(next, force);
+      // Another instance wrote first: back off a little, then redo the change on its state.
+      await new Promise((r) => setTimeout(r, randomInt(5, 25 + attempt * 10)));
+    }
+    throw new KeyRingError(
+      ErrorCodes.STORE,
+      'gave up writing the key ring after repeated conflicts with other instances',
+    );
+  }
+
+  return {
+    view() {
+      if (!view) throw new KeyRingError(ErrorCodes.NO_ACTIVE_KEY, 'the ring has no keys');
+      return view;
+    },
+    peek: () => view,
+    refresh(signal) {
+      refreshing ??= (async () => {
+        try {
+          if (store.version && view) {
+            const version = await call('read its version', () => store.version!());
+            if (version === view.version) return;
+          }
+          await load();
+        } finally {
+          refreshing = undefined;
+        }
+      })();
+      return withDeadline(refreshing, timeout * 2, 'key store refresh', signal);
+    },
+    mutate: (fn, signal) => mutate(fn, signal),
+  };
+}
