@@ -2,22 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { type CircuitRules, CircuitState } from '../src/circuit-state.js';
 
 // The state machine alone, on a hand-moved clock: no timers exist to advance.
+const RULES: CircuitRules = {
+  failureThreshold: 3,
+  errorThresholdPercentage: undefined,
+  volumeThreshold: 0,
+  resetTimeout: 1_000,
+  maxResetTimeout: 4_000,
+  resetBackoffFactor: 2,
+  halfOpenProbes: 1,
+  successThreshold: 1,
+};
+
 function machine(rules: Partial<CircuitRules> = {}) {
   let now = 1_000_000;
-  const state = new CircuitState(
-    {
-      failureThreshold: 3,
-      errorThresholdPercentage: undefined,
-      volumeThreshold: 0,
-      resetTimeout: 1_000,
-      maxResetTimeout: 4_000,
-      resetBackoffFactor: 2,
-      halfOpenProbes: 1,
-      successThreshold: 1,
-      ...rules,
-    },
-    () => now,
-  );
+  const state = new CircuitState({ ...RULES, ...rules }, () => now);
   const noWindow = () => ({ fires: 0, failures: 0 });
   return {
     state,
@@ -105,20 +103,7 @@ describe('CircuitState', () => {
     a.advance(400);
     const snap = a.state.snapshot();
     expect(snap).toMatchObject({ state: 'open', trips: 1, consecutiveFailures: 3 });
-    const restored = new CircuitState(
-      {
-        failureThreshold: 3,
-        errorThresholdPercentage: undefined,
-        volumeThreshold: 0,
-        resetTimeout: 1_000,
-        maxResetTimeout: 4_000,
-        resetBackoffFactor: 2,
-        halfOpenProbes: 1,
-        successThreshold: 1,
-      },
-      a.now,
-      snap,
-    );
+    const restored = new CircuitState(RULES, a.now, snap);
     expect(restored.admit()).toEqual({ kind: 'reject', retryAfterMs: 600 });
     a.advance(600);
     expect(restored.state).toBe('halfOpen');
