@@ -95,5 +95,41 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
       },
       20_000,
     );
+
+    it('a Redis frozen then thawed (SIGSTOP, SIGCONT) is used again without a reconnect', async () => {
+      const server = await startRedisServer();
+      const namespace = uniqueNamespace('thaw');
+      const cache = createCache({
+        redis: server.url,
+        namespace,
+        env: {},
+        timeouts: { command: 150 },
+        probeInterval: 100,
+      });
+      const raw = new Redis(server.url, { maxRetriesPerRequest: 1 });
+      try {
+        expect(await cache.ready()).toBe(true);
+        const events: string[] = [];
+        cache.on('degraded', () => events.push('degraded'));
+        cache.on('recovered', () => events.push('recovered'));
+        server.pause();
+        const t0 = performance.now();
+        const results = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => cache.getOrSet(`k${i}`, () => i)),
+        );
+        expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i));
+        expect(performance.now() - t0).toBeLessThan(1_000);
+        expect(events).toEqual(['degraded']);
+        server.resume();
+        await waitFor('recovery', async () => events.includes('recovered'), 3_000);
+        await cache.set('after-thaw', 1);
+        expect(await raw.exists(`${namespace}:v:after-thaw`)).toBe(1);
+      } finally {
+        server.resume();
+        await cache.close();
+        raw.disconnect();
+        await server.stop();
+      }
+    }, 15_000);
   },
 );
