@@ -31,12 +31,12 @@ export function bodyStream(body: Body): Readable {
 /** A pass-through that hashes (SHA-256) and counts what flows through it. */
 export class HashingStream extends Transform {
   readonly #hash: Hash = createHash('sha256');
-  size = 0;
+  bytes = 0;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.#hash.update(buf);
-    this.size += buf.length;
+    this.bytes += buf.length;
     done(null, buf);
   }
 

@@ -136,7 +136,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
           metadata,
           ...(opts.cacheControl === undefined ? {} : { cacheControl: opts.cacheControl }),
           sha256: hasher.digest(),
-          size: hasher.size,
+          size: hasher.bytes,
         };
         await writeFile(sideTmp, JSON.stringify(sidecar));
         checkSignal(opts.signal, 'put');

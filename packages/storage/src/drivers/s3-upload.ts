@@ -116,7 +116,7 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
     if (feedError !== undefined) throw feedError;
     return {
       key: a.key,
-      size: hasher.size,
+      size: hasher.bytes,
       sha256: hasher.digest(),
       ...(res.ETag ? { etag: res.ETag } : {}),
     };

@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { createStorage, isStorageError, type Storage } from '@org/storage';
+import { freePort } from '@org/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generated } from './conformance.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { credentials, motoAvailable, startMoto } from './moto.js';
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (!isStorageError(err)) throw err;
+    return err.code;
+  }
+}
+
+describe.runIf(motoAvailable)('S3 driver under faults', () => {
+  let moto: Awaited<ReturnType<typeof startMoto>>;
+  let proxy: FaultProxy;
+  let bucket: string;
+  let storage: Storage;
+  const retries: number[] = [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    bucket = await moto.bucket('faults');
+    proxy = await startFaultProxy(moto.endpoint);
+    storage = createStorage({
+      s3: {
+        bucket,
+        endpoint: proxy.endpoint,
+        forcePathStyle: true,
+        credentials,
+        retry: {
+          attempts: 4,
+          minDelay: 10,
+          maxDelay: 50,
+          onRetry: ({ attempt }) => retries.push(attempt),
+        },
+      },
+      timeout: 10_000,
+    });
+  });
+  afterAll(async () => {
+    await storage?.close();
+    await proxy?.close();
+    await moto?.stop();
+  });
+
+  it('retries 500 and 503 with backoff, then succeeds', async () => {
+    for (const status of [500, 503] as const) {
+      retries.length = 0;
+      const failedBefore = proxy.failed;
+      let left = 3; // three failures, then the server recovers
+      proxy.rule = () => (left-- > 0 ? status : 'forward');
+      await storage.put(`retry-${status}.txt`, 'survived');
+      expect(proxy.failed - failedBefore).toBe(3);
+      expect(retries).toEqual([1, 2, 3]);
+      left = 2;
+      expect((await storage.getBuffer(`retry-${status}.txt`)).toString()).toBe('survived');
+      left = 2;
+      expect((await storage.head(`retry-${status}.txt`)).size).toBe(8);
+      left = 2;
+      const listed: string[] = [];
+      for await (const o of storage.list('retry-')) listed.push(o.key);
+      expect(listed).toContain(`retry-${status}.txt`);
+    }
+    proxy.rule = () => 'forward';
+  });
+
+  it('gives up after its attempts with ERR_STORAGE_UNAVAILABLE when 503 persists', async () => {
+    proxy.rule = () => 503;
+    const started = Date.now();
+    const err = await storage.head('x').catch((e: unknown) => e);
+    proxy.rule = () => 'forward';
+    expect(isStorageError(err, 'ERR_STORAGE_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toMatch(
+      /kept failing at http:\/\/127\.0\.0\.1:\d+\/faults-.* \(503 /,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('does not retry a 4xx', async () => {
+    const seen = proxy.seen;
+    expect(await code(storage.head('missing'))).toBe('ERR_STORAGE_NOT_FOUND');
+    expect(proxy.seen - seen).toBe(1);
+  });
+
+  it('multipart parts that get a 503 are retried by the upload', async () => {
+    let left = 2;
+    proxy.rule = (req) => (req.url?.includes('partNumber=') && left-- > 0 ? 503 : 'forward');
+    const { stream, sha256 } = generated(11 * 1024 * 1024, 3);
+    const r = await storage.put('multipart-retried.bin', stream);
+    proxy.rule = () => 'forward';
+    expect(left).toBeLessThan(0);
+    expect(r.sha256).toBe(sha256);
+    expect((await storage.head('multipart-retried.bin')).size).toBe(11 * 1024 * 1024);
+  });
+
+  it('an upload aborted halfway leaves no object and no pending multipart upload', async () => {
+    const ctrl = new AbortController();
+    let sent = 0;
+    const total = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(256 * 1024, 7);
+    const body = new Readable({
+      read() {
+        if (sent >= total) return this.push(null);
+        sent += chunk.length;
+        // Abort once two parts (16 MiB) have been read, well before the end.
+        if (sent >= 20 * 1024 * 1024 && !ctrl.signal.aborted) ctrl.abort();
+        setImmediate(() => this.push(chunk));
+      },
+    });
+    expect(await code(storage.put('aborted/half.bin', body, { signal: ctrl.signal }))).toBe(
+      'ERR_STORAGE_ABORTED',
+    );
+    expect(sent).toBeLessThan(total);
+    expect(await storage.exists('aborted/half.bin')).toBe(false);
+    const pending = await moto.admin.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'aborted/' }),
+    );
+    expect(pending.Uploads ?? []).toEqual([]);
+  });
+
+  it('a source stream that fails halfway leaves no object', async () => {
+    let n = 0;
+    const body = new Readable({
+      read() {
+        if (++n > 60) return this.destroy(new Error('client went away'));
+        this.push(Buffer.alloc(256 * 1024, 1));
+      },
+    });
+    await expect(storage.put('failed/half.bin', body)).rejects.toThrow();
+    expect(await storage.exists('failed/half.bin')).toBe(false);
+  });
+
+  it('bounds a call to a server that never answers with ERR_STORAGE_TIMEOUT', async () => {
+    proxy.rule = () => 'hang';
+    const started = Date.now();
+    expect(await code(storage.head('slow', { timeout: 300 }))).toBe('ERR_STORAGE_TIMEOUT');
+    proxy.rule = () => 'forward';
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('S3 gone (closed port): a clear ERR_STORAGE_UNAVAILABLE in bounded time', async () => {
+    const port = await freePort();
+    const gone = createStorage({
+      s3: { bucket, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials },
+    });
+    const started = Date.now();
+    const err = await gone.put('x.txt', 'x').catch((e: unknown) => e);
+    expect(isStorageError(err, 'ERR_STORAGE_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toMatch(
+      /unreachable at http:\/\/127\.0\.0\.1:\d+\/.*ECONNREFUSED/,
+    );
+    expect((err as Error).message).not.toContain(credentials.secretAccessKey + 'x');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const health = await gone.health();
+    expect(health).toMatchObject({ available: false, backend: 's3' });
+    await gone.close();
+  });
+});
