@@ -28,6 +28,10 @@ export interface ClaimChecks {
   /** Whether `exp` must be present. */
   requireExp: boolean;
   subject: string | undefined;
+  /** Required `typ` header (compared without case and `application/`). */
+  typ?: string | undefined;
+  /** The token's `typ` header, filled in by the verifier. */
+  headerTyp?: unknown;
 }
 
 function claimError(claim: string, message: string): KeyRingError {
@@ -55,12 +59,12 @@ export function validateClaims(p: JwtPayload, c: ClaimChecks): void {
     if (!isTime(p.nbf)) throw claimError('nbf', 'the nbf claim must be a number');
     if (p.nbf > now + tolerance) throw claimError('nbf', 'the token is not valid yet (nbf)');
   }
-  if (p.iat !== undefined) {
-    if (!isTime(p.iat)) throw claimError('iat', 'the iat claim must be a number');
-    if (p.iat > now + tolerance) throw claimError('iat', 'the token was issued in the future');
-  }
+  if (p.iat !== undefined && !isTime(p.iat))
+    throw claimError('iat', 'the iat claim must be a number');
   if (c.maxTokenAge !== undefined) {
     if (p.iat === undefined) throw claimError('iat', 'maxTokenAge needs an iat claim');
+    // Only with maxTokenAge, as in jose: a signer whose clock runs ahead must not break verifiers.
+    if (p.iat > now + tolerance) throw claimError('iat', 'the token was issued in the future');
     if (now - p.iat > c.maxTokenAge + tolerance) {
       throw new KeyRingError(ErrorCodes.JWT_EXPIRED, 'the token is older than maxTokenAge', {
         claim: 'iat',
@@ -80,6 +84,11 @@ export function validateClaims(p: JwtPayload, c: ClaimChecks): void {
         ? oneOf(aud, wanted)
         : Array.isArray(aud) && aud.some((a) => typeof a === 'string' && oneOf(a, wanted));
     if (!ok) throw claimError('aud', 'unexpected aud claim');
+  }
+  if (c.typ !== undefined) {
+    const norm = (t: unknown) =>
+      typeof t === 'string' ? t.toLowerCase().replace(/^application\//, '') : undefined;
+    if (norm(c.headerTyp) !== norm(c.typ)) throw claimError('typ', 'unexpected typ header');
   }
   if (c.subject !== undefined && p.sub !== c.subject) {
     throw claimError('sub', 'unexpected sub claim');

@@ -138,6 +138,6 @@ export function verifyCompact(
   }
   headers.set(headerSeg, header);
   const payload = parseJson(token.slice(dot1 + 1, dot2), 'payload') as JwtPayload;
-  validateClaims(payload, checks);
+  validateClaims(payload, checks.typ === undefined ? checks : { ...checks, headerTyp: header.typ });
   return { payload, protectedHeader: header, key };
 }

@@ -129,6 +129,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
           opts.maxTokenAge === undefined ? undefined : toSeconds(opts.maxTokenAge, 'maxTokenAge'),
         requireExp: opts.requireExp ?? true,
         subject: opts.subject,
+        typ: opts.typ,
       },
       maxTokenBytes,
       headers,

@@ -87,4 +87,9 @@ export interface VerifyOptions {
   clockTolerance?: number | string;
   /** Refuse tokens without `exp`. @default true */
   requireExp?: boolean;
+  /**
+   * Required `typ` header (e.g. `'at+jwt'`), so that one kind of token cannot pass for another
+   * (RFC 8725 §3.11). `sign()` writes `typ: 'JWT'`. @default not checked
+   */
+  typ?: string;
 }

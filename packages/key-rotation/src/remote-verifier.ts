@@ -209,6 +209,7 @@ export function createRemoteVerifier(
           opts.maxTokenAge === undefined ? undefined : toSeconds(opts.maxTokenAge, 'maxTokenAge'),
         requireExp: opts.requireExp ?? true,
         subject: opts.subject,
+        typ: opts.typ,
       },
       maxTokenBytes,
       headers,

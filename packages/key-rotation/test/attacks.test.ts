@@ -190,7 +190,12 @@ describe('claims', () => {
     expect(await verify({ ...good(), exp: '9999999999' })).toBe('ERR_JWT_CLAIM_INVALID');
     expect(await verify({ ...good(), nbf: now() + 60 })).toBe('ERR_JWT_CLAIM_INVALID');
     expect(await verify({ ...good(), nbf: now() - 1 })).toBe('verified');
-    expect(await verify({ ...good(), iat: now() + 60 })).toBe('ERR_JWT_CLAIM_INVALID');
+    // A signer whose clock runs ahead is tolerated, unless maxTokenAge asks about iat.
+    expect(await verify({ ...good(), iat: now() + 60 })).toBe('verified');
+    expect(await verify({ ...good(), iat: now() + 60 }, { maxTokenAge: 600 })).toBe(
+      'ERR_JWT_CLAIM_INVALID',
+    );
+    expect(await verify({ ...good(), iat: 'yesterday' })).toBe('ERR_JWT_CLAIM_INVALID');
   });
 
   it('checks iss and aud from the ring and from verify options', async () => {
@@ -206,6 +211,16 @@ describe('claims', () => {
       .verify(hmacToken({ alg: 'HS256', kid: hsKid }, { ...good(), aud: 'x' }, secret))
       .catch((e) => e);
     expect(err.claim).toBe('aud');
+  });
+
+  it('checks typ when asked', async () => {
+    const token = (typ?: string) =>
+      hs.verify(hmacToken({ alg: 'HS256', kid: hsKid, typ }, good(), secret), { typ: 'at+jwt' });
+    expect(await code(token('at+jwt'))).toBe('verified');
+    expect(await code(token('application/AT+JWT'))).toBe('verified');
+    expect(await code(token('JWT'))).toBe('ERR_JWT_CLAIM_INVALID');
+    expect(await code(token(undefined))).toBe('ERR_JWT_CLAIM_INVALID');
+    expect(await code(hs.verify(await hs.sign({}), { typ: 'JWT' }))).toBe('verified');
   });
 
   it('checks maxTokenAge against iat', async () => {
