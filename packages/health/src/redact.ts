@@ -3,10 +3,12 @@ const MAX_REASON = 200;
 // A URL, or a connection string (postgres://, redis://, mongodb+srv:// …): only scheme and host
 // survive, since user info, path and query can all carry secrets.
 const URL_RE = /\b([a-z][a-z0-9+.-]{1,20}):\/\/([^\s'"<>]*)/gi;
-// key=value and key: value pairs whose key names a secret (password=…, "token": "…", apiKey=…).
+// key=value and key: value pairs whose key names a secret (password=…, "token": "…", apiKey=…);
+// a value that is itself the next key (`db: PASSWORD: "…"`) is left for that key's match.
 const KV_RE =
-  /(["']?)\b([\w.-]*(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|auth|session|cookie|signature)[\w.-]*)\1(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&)}\]]+)/gi;
-const AUTH_RE = /\b(Bearer|Basic|Token)\s+[\w~+/.=-]+/gi;
+  /(["']?)\b([\w.-]*(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|auth|session|cookie|signature)[\w.-]*)\1(\s*[=:]\s*)(?![\w.-]+\s*[=:][\s"'])("[^"]*"|'[^']*'|[^\s,;&)}\]]+)/gi;
+// Header-style credentials: capitalised as in headers, so that 'token expired' stays readable.
+const AUTH_RE = /\b(Bearer|Basic|Token|bearer)\s+\S{8,}/g;
 const JWT_RE = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
 const AWS_KEY_RE = /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g;
 // Long opaque strings (hex, base64) are more likely keys than words.

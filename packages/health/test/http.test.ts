@@ -109,33 +109,49 @@ describe('node:http handler', () => {
   });
 
   it('a probe storm of 1,000 concurrent requests runs each check once per cacheMs', async () => {
-    let runs = 0;
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const runs = { database: 0, search: 0 };
     const health = createHealth({
       checks: {
         database: async () => {
-          runs++;
+          runs.database++;
           await sleep(50);
+        },
+        search: async () => {
+          runs.search++;
+          await sleep(20);
         },
       },
       quick: ['database'],
-      cacheMs: 60_000,
+      cacheMs: 2_000,
+      clock: { now: () => now },
     });
     const srv = await listen(health.handler());
     closers.push(srv.close);
     const agent = new Agent({ keepAlive: true, maxSockets: 200 });
-    const get = () =>
+    const get = (path: string) =>
       new Promise<number>((resolve, reject) => {
-        request(`${srv.url}/health`, { agent }, (res) => {
+        request(`${srv.url}${path}`, { agent }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
         })
           .on('error', reject)
           .end();
       });
-    const statuses = await Promise.all(Array.from({ length: 1_000 }, get));
-    agent.destroy();
-    expect(statuses.filter((s) => s === 200)).toHaveLength(1_000);
-    expect(runs).toBe(1);
+    const storm = (path: string) => Promise.all(Array.from({ length: 1_000 }, () => get(path)));
+    try {
+      const first = await storm('/health');
+      expect(first.filter((s) => s === 200)).toHaveLength(1_000);
+      expect(runs).toEqual({ database: 1, search: 0 });
+      now += 1_999; // still inside cacheMs
+      await storm('/health');
+      expect(runs).toEqual({ database: 1, search: 0 });
+      now += 2; // the window has passed: one more run for the whole storm
+      await Promise.all([storm('/health'), storm('/health/full')]);
+      expect(runs).toEqual({ database: 3, search: 1 }); // quick and full are cached apart
+    } finally {
+      agent.destroy();
+    }
   });
 });
 
