@@ -166,6 +166,7 @@ const rows: {
   opsPerSec: number;
   meanUs: number;
   p99Us: number;
+  cpuUs: number;
   samples: number;
 }[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -173,10 +174,33 @@ for (const sc of scenarios) {
   const perLib: Record<string, { ops: number; meanUs: number; p99Us: number; samples: number }[]> =
     {};
   for (const lib of names) await sc.setup?.(subjects[lib]!.tiered, lib);
+  // CPU time of this process per operation (warm-up included): unlike wall time, it hardly
+  // moves when other processes load the machine.
+  const cpu: Record<string, { us: number; n: number; start?: NodeJS.CpuUsage }> = {};
   for (let round = 0; round < ROUNDS; round++) {
     const bench = new Bench({ time: TIME, warmupTime: 100 });
     const order = names.map((_, i) => names[(i + round) % names.length]!);
-    for (const lib of order) bench.add(lib, sc.op(lib));
+    for (const lib of order) {
+      const fn = sc.op(lib);
+      cpu[lib] ??= { us: 0, n: 0 };
+      const acc = cpu[lib];
+      bench.add(
+        lib,
+        async () => {
+          acc.n++;
+          await fn();
+        },
+        {
+          beforeAll: () => {
+            acc.start = process.cpuUsage();
+          },
+          afterAll: () => {
+            const d = process.cpuUsage(acc.start);
+            acc.us += d.user + d.system;
+          },
+        },
+      );
+    }
     await bench.run();
     for (const task of bench.tasks) {
       const r = task.result as unknown as {
@@ -200,6 +224,7 @@ for (const sc of scenarios) {
       opsPerSec: mid.ops,
       meanUs: mid.meanUs,
       p99Us: mid.p99Us,
+      cpuUs: (cpu[lib]?.us ?? 0) / Math.max(1, cpu[lib]?.n ?? 1),
       samples: runs.reduce((a, x) => a + x.samples, 0),
     });
   }
@@ -209,15 +234,15 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(
   `\nNode ${process.version}, Redis ${url.replace(/\/\/.*@/, '//')}, ${ROUNDS} rounds × ${TIME} ms per task, median round\n`,
 );
-console.log('| scenario | library | ops/s | mean µs | p99 µs | vs best anchor |');
-console.log('|---|---|---:|---:|---:|---:|');
+console.log('| scenario | library | ops/s | mean µs | p99 µs | CPU µs/op | ops/s vs best anchor |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const sc of scenarios) {
   const of = (lib: string) => rows.find((r) => r.scenario === sc.name && r.lib === lib)!;
   const bestAnchor = Math.max(of('bentocache').opsPerSec, of('cache-manager').opsPerSec);
   for (const lib of names) {
     const r = of(lib);
     console.log(
-      `| ${sc.name} | ${lib} | ${fmt(r.opsPerSec)} | ${r.meanUs.toFixed(1)} | ${r.p99Us.toFixed(1)} | ${(r.opsPerSec / bestAnchor).toFixed(2)}× |`,
+      `| ${sc.name} | ${lib} | ${fmt(r.opsPerSec)} | ${r.meanUs.toFixed(1)} | ${r.p99Us.toFixed(1)} | ${r.cpuUs.toFixed(1)} | ${(r.opsPerSec / bestAnchor).toFixed(2)}× |`,
     );
   }
 }
