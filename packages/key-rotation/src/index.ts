@@ -7,7 +7,7 @@ export { createFileKeyStore } from './drivers/file.js';
 export type { ErrorCode } from './errors.js';
 export { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 export type { JwksHandler, JwksHandlerOptions } from './jwks-handler.js';
-export { createJwksHandler } from './jwks-handler.js';
+export { createJwksHandler, jwksResponse } from './jwks-handler.js';
 export type { RemoteAlgorithm } from './jwks-keys.js';
 export type { ProtectedHeader } from './jws.js';
 export { createKeyRing } from './key-ring.js';

@@ -31,7 +31,10 @@ export interface VerifyResult<P extends JwtPayload = JwtPayload> {
 export interface KeyRing {
   /** The algorithm of new keys. */
   readonly algorithm: Algorithm;
-  /** Signs `claims` with the active key: a compact JWS with `kid`, `iat` and `exp`. */
+  /**
+   * Signs `claims` with the active key: a compact JWS with `kid`, `iat` and `exp` (always set by
+   * the ring); `iss`/`aud` come from the options, else `claims`, else the ring's defaults.
+   */
   sign(claims?: JwtPayload, options?: SignOptions): Promise<string>;
   /** Verifies a token against the key its `kid` names, with that key's pinned algorithm. */
   verify<P extends JwtPayload = JwtPayload>(
@@ -57,6 +60,8 @@ export interface KeyRing {
   jwks(): { keys: PublicJwk[] };
   /** A node:http handler serving `jwks()` with cache headers and ETag. */
   jwksHandler(options?: JwksHandlerOptions): JwksHandler;
+  /** The same as a web `Response` (fetch handlers: Hono, Next.js, Workers-style servers). */
+  jwksResponse(request?: Request, options?: JwksHandlerOptions): Response;
   /** Re-reads the store now (bounded by `storeTimeout`). */
   refresh(options?: { signal?: AbortSignal }): Promise<void>;
   on<E extends keyof KeyRingEvents>(

@@ -11,7 +11,7 @@ import type { JwtPayload } from './claims.js';
 import { toSeconds } from './duration.js';
 import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
-import { createJwksHandler } from './jwks-handler.js';
+import { createJwksHandler, jwksResponse } from './jwks-handler.js';
 import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, signCompact, verifyCompact } from './jws.js';
 import type { KeyRing, KeyRingEvents, VerifyResult } from './key-ring-types.js';
 import { createMemoryKeyStore, type StoredKey } from './key-store.js';
@@ -155,10 +155,11 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       const expiresIn =
         opts.expiresIn === undefined ? defaultExpiresIn : toSeconds(opts.expiresIn, 'expiresIn');
       const payload: JwtPayload = { ...claims, iat, exp: iat + expiresIn };
-      const iss = opts.issuer ?? options.issuer;
+      // Precedence: the call's options, then the claims given, then the ring's defaults.
+      const iss = opts.issuer ?? claims.iss ?? options.issuer;
       if (iss !== undefined) payload.iss = iss;
       if (opts.subject !== undefined) payload.sub = opts.subject;
-      const aud = opts.audience ?? options.audience;
+      const aud = opts.audience ?? claims.aud ?? options.audience;
       if (aud !== undefined) payload.aud = aud;
       if (opts.notBefore !== undefined) payload.nbf = iat + toSeconds(opts.notBefore, 'notBefore');
       if (opts.jwtId !== undefined) payload.jti = opts.jwtId;
@@ -258,6 +259,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       return { keys };
     },
     jwksHandler: (handlerOptions) => createJwksHandler(() => ring.jwks(), handlerOptions),
+    jwksResponse: (request, handlerOptions) => jwksResponse(ring.jwks(), request, handlerOptions),
     refresh: (opts = {}) => refresh(opts.signal),
     on: (event, listener) => events.on(event, listener),
     async close() {

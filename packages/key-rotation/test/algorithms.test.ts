@@ -60,6 +60,34 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
   });
 });
 
+describe('sign claims', () => {
+  it('iat and exp come from the ring; iss and aud from options, then claims, then the ring', async () => {
+    const ring = await createKeyRing({
+      algorithm: 'HS256',
+      issuer: 'ring-iss',
+      audience: 'ring-aud',
+    });
+    const p1 = decodePayload(await ring.sign({ exp: 1, iat: 1, custom: true }, { expiresIn: 10 }));
+    expect(p1).toMatchObject({ iss: 'ring-iss', aud: 'ring-aud', custom: true });
+    expect(p1.exp).toBe((p1.iat as number) + 10);
+    expect(p1.iat).toBeGreaterThan(1);
+    const p2 = decodePayload(await ring.sign({ iss: 'claim-iss', aud: 'claim-aud' }));
+    expect(p2).toMatchObject({ iss: 'claim-iss', aud: 'claim-aud' });
+    const p3 = decodePayload(
+      await ring.sign(
+        { aud: 'claim-aud' },
+        { audience: ['a', 'b'], issuer: 'opt', notBefore: 5, jwtId: 'j1' },
+      ),
+    );
+    expect(p3).toMatchObject({
+      iss: 'opt',
+      aud: ['a', 'b'],
+      jti: 'j1',
+      nbf: (p3.iat as number) + 5,
+    });
+  });
+});
+
 describe('algorithm option', () => {
   it('defaults to RS256 and refuses unknown algorithms', async () => {
     expect((await createKeyRing()).algorithm).toBe('RS256');

@@ -201,4 +201,21 @@ describe('jwksHandler', () => {
     expect((await fetch(srv.url, { headers: { 'if-none-match': etag } })).status).toBe(200);
     expect((await fetch(srv.url, { method: 'POST' })).status).toBe(405);
   });
+
+  it('jwksResponse answers web requests the same way', async () => {
+    const ring = await createKeyRing({ algorithm: 'EdDSA' });
+    const res = ring.jwksResponse(new Request('http://x/.well-known/jwks.json'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300, stale-if-error=86400');
+    const body = (await res.json()) as { keys: { kid: string; d?: string }[] };
+    expect(body.keys.map((k) => k.kid)).toEqual([ring.keys()[0]!.kid]);
+    expect(body.keys[0]!.d).toBeUndefined();
+    const etag = res.headers.get('etag')!;
+    const again = new Request('http://x/', { headers: { 'if-none-match': etag } });
+    expect(ring.jwksResponse(again).status).toBe(304);
+    expect(ring.jwksResponse(new Request('http://x/', { method: 'DELETE' })).status).toBe(405);
+    expect(ring.jwksResponse(undefined, { maxAge: 60 }).headers.get('cache-control')).toMatch(
+      /max-age=60,/,
+    );
+  });
 });
