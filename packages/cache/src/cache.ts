@@ -4,12 +4,14 @@ import { createRedisDriver } from './drivers/redis.js';
 import { decodeEntry, type Entry, encodeEntry } from './envelope.js';
 import { CacheError, invalidOption } from './errors.js';
 import { CacheEmitter, type CacheEventName, type CacheEvents, type Unsubscribe } from './events.js';
+import { Invalidations, parseBusMessage } from './invalidations.js';
 import { FAILED, L2Guard } from './l2-guard.js';
 import { loadShared } from './load.js';
-import { type Clock, MemoryStore, systemClock } from './memory-store.js';
-import { jsonSerializer, type Serializer } from './serializer.js';
+import { type Clock, MemoryStore } from './memory-store.js';
+import type { Serializer } from './serializer.js';
+import { nonNegative, resolveSettings, type Settings } from './settings.js';
 import { type Loaded, untilAborted } from './single-flight.js';
-import { resolvePresets, ttlToMs, withJitter } from './ttl.js';
+import { ttlToMs, withJitter } from './ttl.js';
 import type {
   Cache,
   CacheHealth,
@@ -18,22 +20,6 @@ import type {
   LoaderContext,
   SetOptions,
 } from './types.js';
-
-function fraction(name: string, v: number | undefined, fallback: number | undefined) {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-    throw invalidOption(`\`${name}\` must be a fraction between 0 and 1; got ${String(v)}.`);
-  }
-  return v;
-}
-
-function nonNegative(name: string, v: number | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
-    throw invalidOption(`\`${name}\` must be a number >= 0; got ${String(v)}.`);
-  }
-  return v;
-}
 
 /**
  * Creates a cache: an in-process L1 in front of an optional Redis (or other) L2. With `redis`
@@ -61,72 +47,46 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   readonly graceMs: number;
   readonly jitter: number;
   readonly earlyRefresh: number | undefined;
-  readonly timeouts: {
-    command: number;
-    connect: number;
-    soft: number | undefined;
-    hard: number | undefined;
-    lock: number;
-    lockWait: number;
-  };
+  readonly timeouts: Settings['timeouts'];
   readonly random: () => number;
   readonly inflight = new Map<string, Promise<Loaded>>();
-  readonly waiters = new Map<string, Set<() => void>>();
+  readonly invalidations = new Invalidations();
   private readonly l1TtlMs: number | undefined;
   private readonly channel: string;
   private readonly busReady: Promise<boolean>;
   private unsubscribeBus: (() => Promise<void>) | undefined;
   private readonly publishing: boolean;
-  /** Invalidation counter: an L2 read started before an invalidation of its key must not fill L1. */
-  private seq = 0;
-  private clearedAt = 0;
-  private readonly invalidated = new Map<string, number>();
   private closed = false;
 
   constructor(options: CacheOptions<P>) {
-    const t = options.timeouts ?? {};
-    const lock = nonNegative('timeouts.lock', t.lock, 5000);
-    this.timeouts = {
-      command: nonNegative('timeouts.command', t.command, 250),
-      connect: nonNegative('timeouts.connect', t.connect, 1000),
-      soft: t.soft === undefined ? undefined : nonNegative('timeouts.soft', t.soft, 0),
-      hard: t.hard === undefined ? undefined : nonNegative('timeouts.hard', t.hard, 0),
-      lock,
-      lockWait: nonNegative('timeouts.lockWait', t.lockWait, lock),
-    };
-    this.namespace = options.namespace ?? 'cache';
-    if (typeof this.namespace !== 'string' || this.namespace === '') {
-      throw invalidOption('`namespace` must be a non-empty string.');
-    }
-    this.prefix = `${encodeURIComponent(this.namespace)}:`;
-    this.channel = `org-cache:${this.prefix}`;
-    this.clock = options.clock ?? systemClock;
-    this.random = options.random ?? Math.random;
-    this.serializer = options.serializer ?? jsonSerializer;
-    this.presets = resolvePresets(
-      options.ttl as Record<string, number>,
-      options.env ?? process.env,
-    );
-    this.graceMs = nonNegative('grace', options.grace, 0) * 1000;
-    this.jitter = fraction('jitter', options.jitter, 0.1) ?? 0.1;
-    this.earlyRefresh = fraction('earlyRefresh', options.earlyRefresh, undefined);
-    if (options.memory !== false) {
-      const m = options.memory ?? {};
-      this.l1 = new MemoryStore<Entry>(m, (e) => e.payload.length * 2 + 32, this.clock);
-      this.l1TtlMs = m.ttl === undefined ? undefined : nonNegative('memory.ttl', m.ttl, 0) * 1000;
+    const s = resolveSettings(options);
+    this.namespace = s.namespace;
+    this.prefix = s.prefix;
+    this.channel = s.channel;
+    this.clock = s.clock;
+    this.random = s.random;
+    this.serializer = s.serializer;
+    this.presets = s.presets;
+    this.graceMs = s.graceMs;
+    this.jitter = s.jitter;
+    this.earlyRefresh = s.earlyRefresh;
+    this.timeouts = s.timeouts;
+    if (s.memory) {
+      this.l1 = new MemoryStore<Entry>(s.memory, (e) => e.payload.length * 2 + 32, this.clock);
+      this.l1TtlMs = s.memory.ttlMs;
     }
     const driver: CacheDriver | undefined =
       options.redis !== undefined
         ? createRedisDriver(options.redis, {
-            commandTimeout: this.timeouts.command,
-            connectTimeout: this.timeouts.connect,
+            commandTimeout: s.timeouts.command,
+            connectTimeout: s.timeouts.connect,
           })
         : options.driver;
     if (driver) {
       this.guard = new L2Guard(driver, {
-        timeoutMs: this.timeouts.command,
-        failureThreshold: options.failureThreshold ?? 3,
-        probeIntervalMs: options.probeInterval ?? 500,
+        timeoutMs: s.timeouts.command,
+        failureThreshold: s.failureThreshold,
+        probeIntervalMs: s.probeIntervalMs,
         onError: (operation, key, error) => this.emitter.emit('error', { operation, key, error }),
         onDegraded: (error) => {
           // Invalidations may be lost while L2 is unreachable: a stale L1 is worse than a miss.
@@ -139,11 +99,9 @@ export class TwoTierCache<P extends string> implements Cache<P> {
         },
       });
     }
-    this.publishing = driver?.publish !== undefined && options.invalidation !== false;
+    this.publishing = driver?.publish !== undefined && s.invalidation;
     this.busReady =
-      driver?.subscribe && options.invalidation !== false
-        ? this.subscribe(driver)
-        : Promise.resolve(true);
+      driver?.subscribe && s.invalidation ? this.subscribe(driver) : Promise.resolve(true);
   }
 
   private async subscribe(driver: CacheDriver): Promise<boolean> {
@@ -189,26 +147,14 @@ export class TwoTierCache<P extends string> implements Cache<P> {
 
   private flushL1(): void {
     this.l1?.clear();
-    this.clearedAt = ++this.seq;
-  }
-
-  private markInvalidated(fullKey: string): void {
-    if (this.invalidated.size >= 10_000) {
-      this.invalidated.clear();
-      this.clearedAt = this.seq + 1;
-    }
-    this.invalidated.set(fullKey, ++this.seq);
-  }
-
-  /** The counter an L2 read takes before it starts; see `fillL1`. */
-  get epoch(): number {
-    return this.seq;
+    this.invalidations.markAll();
   }
 
   /** Puts an entry read from L2 into L1, unless the key was invalidated since `epoch`. */
   fillL1(fullKey: string, e: Entry, epoch: number): void {
-    if (!this.l1 || this.clearedAt > epoch || (this.invalidated.get(fullKey) ?? 0) > epoch) return;
-    this.storeL1(fullKey, e, this.graceMs, undefined);
+    if (this.l1 && this.invalidations.allows(fullKey, epoch)) {
+      this.storeL1(fullKey, e, this.graceMs, undefined);
+    }
   }
 
   private storeL1(fullKey: string, e: Entry, graceMs: number, tags: readonly string[] | undefined) {
@@ -244,20 +190,14 @@ export class TwoTierCache<P extends string> implements Cache<P> {
 
   /** Writes an entry to both tiers and announces it; L2 failures are absorbed. */
   async write(fullKey: string, e: Entry, graceMs: number, tags: readonly string[] | undefined) {
-    this.markInvalidated(fullKey);
-    this.storeL1(
-      fullKey,
-      e,
-      graceMs,
-      tags?.map((t) => this.tagKey(t)),
-    );
+    this.invalidations.mark(fullKey);
+    const tagKeys = tags && tags.length > 0 ? tags.map((t) => this.tagKey(t)) : undefined;
+    this.storeL1(fullKey, e, graceMs, tagKeys);
     const guard = this.guard;
     if (!guard?.up) return;
     const raw = encodeEntry(e);
-    const opts = {
-      ttlMs: e.ttlMs + graceMs,
-      ...(tags && tags.length > 0 ? { tags: tags.map((t) => this.tagKey(t)) } : {}),
-    };
+    const ttlMs = e.ttlMs + graceMs;
+    const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
     const key = fullKey.slice(this.prefix.length + 2);
     await Promise.all([
       guard.run('set', key, (d) => d.set(fullKey, raw, opts)),
@@ -276,23 +216,17 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   private onBusMessage(text: string): void {
-    let msg: { i?: string; k?: string[]; c?: number };
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (msg.i === this.id) return;
+    const msg = parseBusMessage(text);
+    if (msg === undefined || msg.i === this.id) return;
     if (msg.c === 1) {
       this.flushL1();
-      for (const set of this.waiters.values()) for (const wake of set) wake();
+      this.invalidations.wake();
       return;
     }
     for (const k of msg.k ?? []) {
       this.l1?.delete(k);
-      this.markInvalidated(k);
-      const set = this.waiters.get(k);
-      if (set) for (const wake of [...set]) wake();
+      this.invalidations.mark(k);
+      this.invalidations.wake(k);
     }
   }
 
@@ -315,7 +249,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     }
     const guard = this.guard;
     if (guard?.up) {
-      const epoch = this.seq;
+      const epoch = this.invalidations.epoch;
       const read = guard.run('get', key, (d) => d.get(fullKey));
       const raw = await untilAborted(read, options?.signal);
       if (raw !== FAILED && raw !== undefined) {
@@ -366,7 +300,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
 
   async delete(key: string): Promise<boolean> {
     const fullKey = this.key(key);
-    this.markInvalidated(fullKey);
+    this.invalidations.mark(fullKey);
     const inL1 = this.l1?.delete(fullKey) ?? false;
     const guard = this.guard;
     if (!guard?.up) return inL1;
@@ -380,7 +314,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   async deleteByTag(tag: string): Promise<void> {
     const tagKey = this.tagKey(tag);
     const local = this.l1?.deleteByTag(tagKey) ?? [];
-    for (const k of local) this.markInvalidated(k);
+    for (const k of local) this.invalidations.mark(k);
     const guard = this.guard;
     if (!guard?.up) return;
     if (!guard.driver.deleteByTag) {
@@ -458,7 +392,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     await this.unsubscribeBus?.().catch(() => {});
     await guard?.driver.close?.().catch(() => {});
     this.l1?.clear();
-    for (const set of this.waiters.values()) for (const wake of set) wake();
+    this.invalidations.wake();
     this.emitter.clear();
   }
 }

@@ -84,7 +84,7 @@ async function load<T, P extends string>(
   const guard = c.guard;
   let token: string | undefined;
   if (guard?.up) {
-    const epoch = c.epoch;
+    const epoch = c.invalidations.epoch;
     const lockable = guard.driver.lock !== undefined;
     token = lockable ? randomUUID() : undefined;
     const lockKey = c.lockKey(fullKey);
@@ -138,19 +138,8 @@ async function waitForHolder<P extends string>(
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0 || !guard.up) return {};
-    await napOrWake(Math.min(POLL_MS, left), (wake) => {
-      let set = c.waiters.get(fullKey);
-      if (!set) {
-        set = new Set();
-        c.waiters.set(fullKey, set);
-      }
-      set.add(wake);
-      return () => {
-        set.delete(wake);
-        if (set.size === 0 && c.waiters.get(fullKey) === set) c.waiters.delete(fullKey);
-      };
-    });
-    const epoch = c.epoch;
+    await napOrWake(Math.min(POLL_MS, left), (wake) => c.invalidations.onChange(fullKey, wake));
+    const epoch = c.invalidations.epoch;
     const token = randomUUID();
     const [raw, got] = await Promise.all([
       guard.run('get', key, (d) => d.get(fullKey)),
