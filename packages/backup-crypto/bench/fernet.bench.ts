@@ -10,10 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, type Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Bench } from 'tinybench';
-import { Fernet, generateKey } from '../src/index.js';
+import { createDecryptStream, createEncryptStream, Fernet, generateKey } from '../src/index.js';
 
 const run = promisify(execFile);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -68,6 +70,17 @@ async function ours(data: Buffer, iterations: number) {
   return { encrypt: mbps(data.length, median(enc)), decrypt: mbps(data.length, median(dec)) };
 }
 
+/** Streams `data` (64 KiB writes) through a Transform into a sink that drops it; MB/s of input. */
+async function streamed(data: Buffer, stage: Transform): Promise<number> {
+  const slices = function* () {
+    for (let at = 0; at < data.length; at += 64 * 1024) yield data.subarray(at, at + 64 * 1024);
+  };
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  const t = performance.now();
+  await pipeline(Readable.from(slices()), stage, sink);
+  return mbps(data.length, (performance.now() - t) / 1000);
+}
+
 async function child(cmd: string, args: string[], timeoutMs: number) {
   const { stdout } = await run(cmd, args, {
     env: { ...process.env, BACKUP_ENCRYPTION_KEY: key },
@@ -119,7 +132,13 @@ try {
     ).catch((err: Error & { killed?: boolean; stderr?: string }) => {
       npmNote = err.killed
         ? 'did not finish within 180 s'
-        : `failed: ${(err.stderr ?? err.message).trim().split('\n').filter(Boolean).at(-1)}`;
+        : `crashed: ${
+            (err.stderr ?? err.message)
+              .split('\n')
+              .find((l) => /fatal|error|heap/i.test(l))
+              ?.replace(/^#\s*/, '')
+              .trim() ?? 'no message'
+          }`;
       return undefined;
     });
     for (const op of ['encrypt', 'decrypt'] as const) {
@@ -130,6 +149,19 @@ try {
         npm: npm && mbps(size, median(npm[op])),
         npmNote,
         python: py && mbps(size, median(py[op])),
+      });
+    }
+    if (size > MiB) {
+      console.log(`${label}: ours, streamed…`);
+      const token = Buffer.from(new Fernet(key).encrypt(data), 'latin1');
+      const enc = await streamed(data, createEncryptStream(key));
+      const dec = await streamed(token, createDecryptStream(key));
+      rows.push({ size: `${label} streamed`, op: 'encrypt', ours: enc, npmNote: 'no stream API' });
+      rows.push({
+        size: `${label} streamed`,
+        op: 'decrypt',
+        ours: (dec * size) / token.length,
+        npmNote: 'no stream API',
       });
     }
   }

@@ -2,6 +2,7 @@
 // from the BUILT package and reports this process's peak RSS, so the figure is the library's
 // and not the bench harness's. usage: node rss-child.mjs SIZE token|chunked [CHUNK_SIZE] → JSON
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -45,9 +46,19 @@ await pipeline(
   sink,
 );
 if (seen !== size) throw new Error(`round trip lost data: ${seen} of ${size}`);
+// VmHWM is this process's own peak: getrusage's maxRSS survives exec, so in a child of a big
+// parent it would report the parent's size.
+const hwm = (() => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 process.stdout.write(
   JSON.stringify({
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: hwm ?? process.resourceUsage().maxRSS * 1024,
     baselineRssBytes: baseline,
     seconds: (performance.now() - started) / 1000,
   }),

@@ -93,7 +93,7 @@ def main():
     ap.add_argument("input", help="file, or - for stdin")
     ap.add_argument("output", help="file, or - for stdout")
     ap.add_argument("--key-file", help="file holding the key (default: $BACKUP_ENCRYPTION_KEY)")
-    ap.add_argument("--chunk-size", type=int, default=1 << 20, help="bytes per chunk (encrypt)")
+    ap.add_argument("--chunk-size", type=int, default=1 << 16, help="bytes per chunk (encrypt; default 65536)")
     args = ap.parse_args()
     try:
         fernet = load_keys(args.key_file)

@@ -7,30 +7,30 @@ const isSpace = (c: number) => c === 0x0a || c === 0x0d || c === 0x20 || c === 0
  * complete 3-byte group seen so far, `end` the rest.
  */
 export class Base64UrlEncoder {
-  #carry = Buffer.alloc(0);
+  #carry: Buffer = Buffer.alloc(0);
 
-  write(bytes: Buffer): Buffer {
+  write(bytes: Buffer): string {
     let head = '';
     let rest = bytes;
     if (this.#carry.length > 0) {
       const need = 3 - this.#carry.length;
       if (bytes.length < need) {
         this.#carry = Buffer.concat([this.#carry, bytes]);
-        return Buffer.alloc(0);
+        return '';
       }
       head = Buffer.concat([this.#carry, bytes.subarray(0, need)]).toString('base64url');
       rest = bytes.subarray(need);
     }
     const whole = rest.length - (rest.length % 3);
     this.#carry = Buffer.from(rest.subarray(whole));
-    return Buffer.from(head + rest.subarray(0, whole).toString('base64url'), 'latin1');
+    return head + rest.toString('base64url', 0, whole);
   }
 
-  end(): Buffer {
+  end(): string {
     const n = this.#carry.length;
     const text = this.#carry.toString('base64url') + (n === 1 ? '==' : n === 2 ? '=' : '');
     this.#carry = Buffer.alloc(0);
-    return Buffer.from(text, 'latin1');
+    return text;
   }
 }
 

@@ -1,10 +1,15 @@
 import { Transform } from 'node:stream';
+import { Base64UrlDecoder } from './base64-stream.js';
 import { CHUNK_HEADER_BYTES, readChunkHeader } from './chunk-header.js';
 import { MAX_CHUNK_SIZE } from './chunked-encrypt.js';
-import { FernetError, FernetErrorCode, invalidToken } from './errors.js';
-import type { FernetOptions } from './fernet.js';
-import type { FernetKey } from './key.js';
-import { MultiFernet } from './multi-fernet.js';
+import { FernetError, FernetErrorCode, invalidArgument, invalidToken } from './errors.js';
+import { type FernetOptions, macMatches, openVerifiedParts } from './fernet.js';
+import { type FernetKey, parseKey } from './key.js';
+import { checkSeconds } from './time-check.js';
+import { checkTokenShape, DEFAULT_MAX_CLOCK_SKEW_SECONDS } from './token-format.js';
+
+/** Input text per decoding step. */
+const SLICE_TEXT = 64 * 1024;
 
 /** Options of {@link createChunkedDecryptStream}. */
 export interface ChunkedDecryptOptions extends FernetOptions {
@@ -42,7 +47,11 @@ export function createChunkedDecryptStream(
   key: FernetKey | readonly FernetKey[],
   options: ChunkedDecryptOptions = {},
 ): Transform {
-  const fernet = new MultiFernet(Array.isArray(key) ? key : [key as FernetKey], options);
+  const keys = (Array.isArray(key) ? key : [key as FernetKey]).map(parseKey);
+  if (keys.length === 0) throw invalidArgument('createChunkedDecryptStream needs at least one key');
+  checkSeconds('ttl', options.ttl);
+  checkSeconds('maxClockSkewSeconds', options.maxClockSkewSeconds);
+  const clock = options.clock ?? Date.now;
   const maxChunk = options.maxChunkSize ?? MAX_CHUNK_SIZE;
   const maxLine = Math.ceil((25 + CHUNK_HEADER_BYTES + maxChunk + 16 + 32) / 3) * 4 + 1;
   let parts: Buffer[] = [];
@@ -50,14 +59,42 @@ export function createChunkedDecryptStream(
   let expected = 0n;
   let streamId: Buffer | undefined;
   let done = false;
+  // Decoded token bytes, reused from chunk to chunk so that memory stays flat.
+  let scratch = Buffer.alloc(0);
 
-  const line = (stream: Transform, text: Buffer) => {
-    let end = text.length;
-    if (end > 0 && text[end - 1] === 0x0d) end--;
-    if (end === 0) return;
+  const decode = (pieces: Buffer[], textBytes: number): Buffer => {
+    if (scratch.length < textBytes) scratch = Buffer.allocUnsafe(textBytes);
+    const decoder = new Base64UrlDecoder();
+    let at = 0;
+    for (const piece of pieces) {
+      for (let i = 0; i < piece.length; i += SLICE_TEXT) {
+        at += decoder.write(piece.subarray(i, i + SLICE_TEXT)).copy(scratch, at);
+      }
+    }
+    decoder.end();
+    return scratch.subarray(0, at);
+  };
+
+  const line = (stream: Transform, pieces: Buffer[], textBytes: number) => {
+    const last = pieces[pieces.length - 1]!;
+    if (last.length > 0 && last[last.length - 1] === 0x0d) {
+      pieces[pieces.length - 1] = last.subarray(0, last.length - 1);
+      textBytes--;
+    }
+    if (textBytes === 0) return;
     if (done) throw sequenceError('data follows the final chunk');
-    const plain = fernet.decrypt(text.subarray(0, end), { ttl: options.ttl });
-    const header = readChunkHeader(plain);
+    const data = checkTokenShape(decode(pieces, textBytes));
+    const matching = keys.filter((k) => macMatches(k, data));
+    if (matching.length === 0) throw invalidToken();
+    const plain = openVerifiedParts(matching[0]!, data, {
+      ttl: options.ttl,
+      now: Math.floor(clock() / 1000),
+      maxClockSkew: options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+    });
+    const first = plain[0] ?? Buffer.alloc(0);
+    const header = readChunkHeader(
+      first.length >= CHUNK_HEADER_BYTES ? first : Buffer.concat(plain),
+    );
     streamId ??= Buffer.from(header.streamId);
     if (!header.streamId.equals(streamId)) throw sequenceError('a chunk of another backup');
     if (header.index !== expected) {
@@ -65,7 +102,16 @@ export function createChunkedDecryptStream(
     }
     expected++;
     done = header.final;
-    if (plain.length > CHUNK_HEADER_BYTES) stream.push(plain.subarray(CHUNK_HEADER_BYTES));
+    // Only now, with the token verified and the header checked, is any of its data released.
+    let skip = CHUNK_HEADER_BYTES;
+    for (const piece of plain) {
+      if (skip >= piece.length) {
+        skip -= piece.length;
+        continue;
+      }
+      stream.push(skip > 0 ? piece.subarray(skip) : piece);
+      skip = 0;
+    }
   };
 
   return new Transform({
@@ -74,7 +120,7 @@ export function createChunkedDecryptStream(
         let from = 0;
         for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, from)) {
           parts.push(chunk.subarray(from, nl));
-          line(this, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+          line(this, parts, partBytes + nl - from);
           parts = [];
           partBytes = 0;
           from = nl + 1;
@@ -91,7 +137,7 @@ export function createChunkedDecryptStream(
     },
     flush(callback) {
       try {
-        if (parts.length > 0) line(this, Buffer.concat(parts));
+        if (parts.length > 0) line(this, parts, partBytes);
         if (!done) {
           throw new FernetError(
             FernetErrorCode.Truncated,

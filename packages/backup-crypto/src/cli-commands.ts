@@ -36,7 +36,7 @@ async function transfer(
   stages: Transform[],
 ) {
   const size = input === '-' ? 0 : (await stat(input)).size;
-  const source = input === '-' ? ctx.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+  const source = input === '-' ? ctx.stdin : createReadStream(input, { highWaterMark: 64 * 1024 });
   const bar =
     ctx.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? [progressBar(label, size, ctx.stderr)] : [];
   const run = (out: Writable) => pipeline([source, ...bar, ...stages, out], { signal: ctx.signal });

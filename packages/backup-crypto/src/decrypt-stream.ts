@@ -20,6 +20,9 @@ import {
   VERSION,
 } from './token-format.js';
 
+/** Input text per decoding step: small buffers are recycled instead of freshly mapped. */
+const SLICE_TEXT = 64 * 1024;
+
 /** Options of {@link createDecryptStream}. */
 export interface DecryptStreamOptions extends DecryptOptions {
   /**
@@ -87,7 +90,9 @@ export function createDecryptStream(key: FernetKey, options: DecryptStreamOption
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
-        absorb(this, decoder.write(chunk));
+        for (let at = 0; at < chunk.length; at += SLICE_TEXT) {
+          absorb(this, decoder.write(chunk.subarray(at, at + SLICE_TEXT)));
+        }
         callback();
       } catch (err) {
         callback(err as Error);

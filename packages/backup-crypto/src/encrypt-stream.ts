@@ -1,7 +1,7 @@
 import { createCipheriv, createHmac } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { Base64UrlEncoder } from './base64-stream.js';
-import { type EncryptOptions, freshHeader } from './fernet.js';
+import { type EncryptOptions, freshHeader, SLICE_BYTES } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 
 /** Options of {@link createEncryptStream}. */
@@ -30,7 +30,7 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
   let started = false;
   const emit = (stream: Transform, bytes: Buffer) => {
     const text = encoder.write(bytes);
-    if (text.length > 0) stream.push(text);
+    if (text.length > 0) stream.push(text, 'latin1');
   };
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -38,9 +38,12 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
         started = true;
         emit(this, header);
       }
-      const body = cipher.update(chunk);
-      hmac.update(body);
-      emit(this, body);
+      // Small slices keep every transient buffer small enough to be recycled, not freshly mapped.
+      for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+        const body = cipher.update(chunk.subarray(at, at + SLICE_BYTES));
+        hmac.update(body);
+        emit(this, body);
+      }
       callback();
     },
     flush(callback) {
@@ -49,7 +52,7 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
       hmac.update(last);
       emit(this, last);
       emit(this, hmac.digest());
-      this.push(encoder.end());
+      this.push(encoder.end(), 'latin1');
       callback();
     },
   });

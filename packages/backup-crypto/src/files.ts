@@ -20,7 +20,7 @@ export interface FileOptions {
   chunked?: boolean;
   /**
    * Plaintext bytes per chunk when writing the chunked format.
-   * @default 1048576 (1 MiB)
+   * @default 65536 (64 KiB)
    */
   chunkSize?: number;
   /**
@@ -43,7 +43,7 @@ const keyList = (key: FernetKey | readonly FernetKey[]): readonly FernetKey[] =>
 async function run(src: string, dst: string, stages: Transform[], options: FileOptions) {
   const { size } = await stat(src);
   await withTempOutput(dst, async (out) => {
-    const input = createReadStream(src, { highWaterMark: 256 * 1024 });
+    const input = createReadStream(src, { highWaterMark: 64 * 1024 });
     let read = 0;
     const progress = new PassThrough({
       transform(chunk: Buffer, _e, cb) {

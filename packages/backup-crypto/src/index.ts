@@ -1,7 +1,11 @@
 export type { ChunkedDecryptOptions } from './chunked-decrypt.js';
 export { createChunkedDecryptStream } from './chunked-decrypt.js';
 export type { ChunkedEncryptOptions } from './chunked-encrypt.js';
-export { createChunkedEncryptStream, MAX_CHUNK_SIZE } from './chunked-encrypt.js';
+export {
+  createChunkedEncryptStream,
+  DEFAULT_CHUNK_SIZE,
+  MAX_CHUNK_SIZE,
+} from './chunked-encrypt.js';
 export type { DecryptStreamOptions } from './decrypt-stream.js';
 export { createDecryptStream } from './decrypt-stream.js';
 export type { EncryptStreamOptions } from './encrypt-stream.js';

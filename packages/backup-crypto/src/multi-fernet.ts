@@ -7,7 +7,7 @@ import {
   freshHeader,
   macMatches,
   openVerified,
-  sealBytes,
+  sealToken,
   timePolicy,
 } from './fernet.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
@@ -15,7 +15,6 @@ import { checkSeconds } from './time-check.js';
 import {
   DEFAULT_MAX_CLOCK_SKEW_SECONDS,
   decodeToken,
-  encodeBase64Url,
   readTimestamp,
   tokenHeader,
 } from './token-format.js';
@@ -50,7 +49,7 @@ export class MultiFernet {
   /** Encrypts with the first key; see {@link Fernet.encrypt}. */
   encrypt(data: string | Uint8Array, options?: EncryptOptions): string {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    return encodeBase64Url(sealBytes(this.#keys[0]!, freshHeader(this.#clock, options), bytes));
+    return sealToken(this.#keys[0]!, freshHeader(this.#clock, options), bytes);
   }
 
   /**
@@ -77,7 +76,7 @@ export class MultiFernet {
       maxClockSkew: 0,
     });
     const header = tokenHeader(timestamp, randomBytes(16));
-    return encodeBase64Url(sealBytes(this.#keys[0]!, header, plain));
+    return sealToken(this.#keys[0]!, header, plain);
   }
 
   #match(data: Buffer): KeyParts {

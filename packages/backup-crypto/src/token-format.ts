@@ -13,12 +13,6 @@ export const MIN_TOKEN_BYTES = HEADER_BYTES + BLOCK_BYTES + MAC_BYTES;
 /** @internal Python's `_MAX_CLOCK_SKEW`. */
 export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 60;
 
-/** @internal Bytes → url-safe base64 with padding, as Python's `urlsafe_b64encode`. */
-export function encodeBase64Url(bytes: Buffer): string {
-  const pad = (3 - (bytes.length % 3)) % 3;
-  return bytes.toString('base64url') + (pad === 2 ? '==' : pad === 1 ? '=' : '');
-}
-
 /**
  * @internal Strict url-safe base64 with padding → bytes, refusing what Python refuses (missing
  * padding). Node's decoder skips characters it does not know, so a decoded length that differs
@@ -36,7 +30,11 @@ export function decodeBase64Url(text: string): Buffer {
 /** @internal Decodes a token and checks what can be checked without a key. */
 export function decodeToken(token: string | Uint8Array): Buffer {
   const text = typeof token === 'string' ? token : Buffer.from(token).toString('latin1');
-  const data = decodeBase64Url(text);
+  return checkTokenShape(decodeBase64Url(text));
+}
+
+/** @internal Checks what can be checked of decoded token bytes without a key. */
+export function checkTokenShape(data: Buffer): Buffer {
   if (data.length < MIN_TOKEN_BYTES || data[0] !== VERSION) throw invalidToken();
   if ((data.length - HEADER_BYTES - MAC_BYTES) % BLOCK_BYTES !== 0) throw invalidToken();
   return data;

@@ -99,9 +99,15 @@ describe('chunked format', () => {
     const input = new PassThrough();
     const dec = createChunkedDecryptStream(key);
     input.pipe(dec);
-    const first = new Promise<Buffer>((resolve) => dec.once('data', resolve));
+    let released = 0;
+    const first = new Promise<number>((resolve) =>
+      dec.on('data', (chunk: Buffer) => {
+        released += chunk.length;
+        if (released >= 100) resolve(released);
+      }),
+    );
     input.write(`${t[0]}\n`);
-    expect((await first).length).toBe(100);
+    expect(await first).toBe(100);
     input.destroy();
     dec.destroy();
   });
