@@ -4,7 +4,7 @@ import type { HealthCheck } from '../types.js';
 export interface HealthReporter {
   health(options?: {
     signal?: AbortSignal;
-  }): Promise<{ available: boolean; latencyMs: number; backend: string }>;
+  }): Promise<{ available: boolean; latencyMs: number; backend: string; error?: string }>;
 }
 
 /** Options of `dependencyCheck`. */
@@ -19,7 +19,8 @@ export interface DependencyCheckOptions {
 
 /**
  * Checks an instance that reports its own health (`@org/cache`, `@org/storage`, or anything with
- * `health(): Promise<{ available, latencyMs, backend }>`): unavailable fails.
+ * `health(): Promise<{ available, latencyMs, backend, error? }>`): unavailable fails, with
+ * `error` (reduced to a safe reason) as the reason.
  */
 export function dependencyCheck(
   target: HealthReporter,
@@ -36,7 +37,9 @@ export function dependencyCheck(
         observedUnit: 'ms',
         details: { backend: h.backend },
       };
-      if (!h.available) return { ...base, status: 'fail', reason: `${h.backend} unavailable` };
+      if (!h.available) {
+        return { ...base, status: 'fail', reason: h.error ?? `${h.backend} unavailable` };
+      }
       return base;
     },
   };
