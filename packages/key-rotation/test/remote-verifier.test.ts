@@ -218,4 +218,58 @@ describe('jwksHandler', () => {
       /max-age=60,/,
     );
   });
+
+  it('takes third-party JWKS: kid of any form, alg inferred, enc keys and odd keys skipped', async () => {
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ed = generateKeyPairSync('ed25519');
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const doc = {
+      keys: [
+        { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1' },
+        { ...ed.publicKey.export({ format: 'jwk' }), kid: 'ed-1', use: 'enc' },
+        { ...p384.publicKey.export({ format: 'jwk' }), kid: 'p384' },
+        { kty: 'RSA', kid: 'broken', n: 'AQAB', e: 'AQAB' },
+        'not a key',
+      ],
+    };
+    const server = createServer((_req, res) => res.end(JSON.stringify(doc)));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    const verifier = createRemoteVerifier(url);
+    const input = `${b64({ alg: 'ES256', kid: 'ec-1' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 60 })}`;
+    const sig = sign('sha256', Buffer.from(input), {
+      key: ec.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    });
+    const result = await verifier.verify(`${input}.${sig.toString('base64url')}`);
+    expect(result.key).toEqual({ kid: 'ec-1', alg: 'ES256' });
+    expect(verifier.kids()).toEqual(['ec-1']);
+  });
+});
+
+describe('secrets stay out of errors', () => {
+  it('no error message or property carries the token, the secret or key material', async () => {
+    const { fromSecret, createKeyRing: make } = await import('@org/key-rotation');
+    const secret = 'S'.repeat(40);
+    const ring = await make({ seed: fromSecret(secret), issuer: 'me' });
+    const token = await ring.sign({}, { issuer: 'other' });
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const attempts = [
+      token,
+      `${h}.${p}.${s.slice(0, -2)}AA`,
+      `${h}.${p}`,
+      `${h}.${p}.${s}`.replace(h, b64({ alg: 'none' })),
+    ];
+    for (const t of attempts) {
+      const err = await ring.verify(t).catch((e: Error) => e);
+      const text =
+        JSON.stringify({ m: (err as Error).message, ...(err as object) }) +
+        String((err as Error).stack);
+      for (const needle of [secret, s, p, Buffer.from(secret).toString('base64url')]) {
+        expect(text).not.toContain(needle);
+      }
+    }
+  });
 });
