@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { Bench } from 'tinybench';
 import { createCache } from '../src/index.js';
+import { frozenRedisTable } from './frozen-redis.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { hostname: host, port: portText } = new URL(url);
@@ -280,4 +281,5 @@ await Promise.all([
   cm.disconnect(),
   cmL2.disconnect(),
 ]);
+if (process.env.BENCH_FROZEN !== '0') await frozenRedisTable();
 process.exit(0);

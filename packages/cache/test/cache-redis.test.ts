@@ -1,4 +1,5 @@
-import { createCache } from '@org/cache';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createCache, diagnosticsChannels } from '@org/cache';
 import { serverAvailable } from '@org/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,8 +47,8 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
     expect(tiers).toEqual(['l2', 'l1']);
   });
 
-  it('uses an ioredis instance the app holds, and leaves it open on close', async () => {
-    const client = new Redis(REDIS_URL);
+  it('uses an ioredis instance the app holds (lazyConnect too), and leaves it open on close', async () => {
+    const client = new Redis(REDIS_URL, { lazyConnect: true });
     const namespace = uniqueNamespace('client');
     const cache = createCache({ redis: client, namespace, env: {} });
     expect(await cache.ready()).toBe(true);
@@ -112,6 +113,9 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
     closers.push(() => cache.close());
     const degraded: string[] = [];
     cache.on('degraded', (e) => degraded.push(e.error.code));
+    const traced: unknown[] = [];
+    const onTrace = (m: unknown) => traced.push(m);
+    subscribe(diagnosticsChannels.degraded, onTrace);
     const t0 = performance.now();
     expect(await cache.get('k')).toBeUndefined();
     await cache.set('k', 'kept in L1');
@@ -122,6 +126,8 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
     await cache.clear();
     expect(performance.now() - t0).toBeLessThan(1_000);
     expect(degraded.length).toBe(1);
+    expect(traced).toHaveLength(1);
+    unsubscribe(diagnosticsChannels.degraded, onTrace);
     const h = await cache.health();
     expect(h).toMatchObject({ available: false, backend: 'redis' });
     expect(await cache.ready()).toBe(false);

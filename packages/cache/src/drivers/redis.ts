@@ -249,6 +249,7 @@ export function createRedisDriver(
       sub.on('message', (ch: string, message: string) => {
         if (ch === channel) handlers.onMessage(message);
       });
+      if (sub.status === 'wait') void sub.connect().catch(() => {});
       if (sub.status === 'ready') await goUp();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
