@@ -1,5 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createKeyRing, fromPrivateKey, fromSecret, isKeyRingError } from '@org/key-rotation';
+import {
+  createKeyRing,
+  createMemoryKeyStore,
+  fromPrivateKey,
+  fromSecret,
+  isKeyRingError,
+} from '@org/key-rotation';
 import { describe, expect, it } from 'vitest';
 import { decodeHeader, hmacToken, manualClock } from './helpers.js';
 
@@ -157,5 +163,30 @@ describe('seeds', () => {
     expect(() => fromPrivateKey('RS256', 'not a key')).toThrow(/PEM/);
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
     await expect(createKeyRing({ seed: fromPrivateKey('RS256', weak) })).rejects.toThrow(/2048/);
+  });
+});
+
+describe('algorithm migration', () => {
+  it('a ring moves from RS256 to EdDSA: old tokens keep their pinned algorithm', async () => {
+    const store = createMemoryKeyStore();
+    const encryptionKey = Buffer.alloc(32, 2);
+    const rs = await createKeyRing({ algorithm: 'RS256', store, encryptionKey });
+    const oldToken = await rs.sign({});
+    const ed = await createKeyRing({ algorithm: 'EdDSA', store, encryptionKey });
+    expect(ed.keys()[0]!.alg).toBe('RS256');
+    await ed.rotate();
+    const newToken = await ed.sign({});
+    expect(decodeHeader(newToken).alg).toBe('EdDSA');
+    expect((await ed.verify(oldToken)).key.alg).toBe('RS256');
+    await rs.refresh();
+    expect((await rs.verify(newToken)).key.alg).toBe('EdDSA');
+    expect(
+      ed
+        .jwks()
+        .keys.map((k) => k.alg)
+        .sort(),
+    ).toEqual(['EdDSA', 'RS256']);
+    await rs.close();
+    await ed.close();
   });
 });

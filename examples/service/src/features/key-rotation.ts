@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import {
   createKeyRing,
   createRefreshTokens,
+  createRemoteVerifier,
   createRotationSchedule,
   isKeyRingError,
 } from '@org/key-rotation';
@@ -23,12 +24,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 /**
  * JWTs from a ring of keys on the embedded defaults (RS256, in memory, 7-day grace period):
- * `POST /auth/token` signs an access token (+ a refresh token) for `{ "sub": "…" }`,
- * `GET /auth/me` verifies `Authorization: Bearer …`, `POST /auth/refresh` rotates a refresh
- * token (a reused one revokes its family), `POST /auth/rotate` makes a new key sign while
- * tokens of the old one keep verifying, `GET /auth/keys` lists the keys, and
- * `GET /.well-known/jwks.json` publishes the public keys. In a real service, guard
- * `/auth/token` and `/auth/rotate`, and share the ring through a file or Redis store.
+ * - `POST /auth/token` signs an access token (+ a refresh token) for `{ "sub": "…" }`;
+ * - `GET /auth/me` verifies `Authorization: Bearer …`;
+ * - `GET /auth/me/remote` verifies as a separate service would, from the JWKS over HTTP (a key
+ *   made by `/auth/rotate` reaches it on the first unknown kid after a 1 s cooldown);
+ * - `POST /auth/refresh` rotates a refresh token (a reused one revokes its family);
+ * - `POST /auth/rotate` makes a new key sign while tokens of the old one keep verifying;
+ * - `GET /auth/keys` lists the keys; `GET /.well-known/jwks.json` publishes the public ones.
+ * In a real service, guard `/auth/token` and `/auth/rotate`, and share the ring through a file
+ * or Redis store.
  */
 export const keyRotation: Feature = async (app) => {
   const ring = await createKeyRing({ issuer: 'example-service', audience: 'example-api' });
@@ -67,6 +71,21 @@ export const keyRotation: Feature = async (app) => {
     } catch (err) {
       if (!isKeyRingError(err)) throw err;
       res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+      return sendJson(res, 401, { error: err.message, code: err.code });
+    }
+  });
+
+  // What a service that only verifies does: the JWKS of this very process, fetched over HTTP.
+  let remote: ReturnType<typeof createRemoteVerifier> | undefined;
+  app.route('GET', '/auth/me/remote', async (req, res) => {
+    const host = req.headers.host ?? `127.0.0.1:${process.env.PORT ?? 3000}`;
+    remote ??= createRemoteVerifier(`http://${host}/.well-known/jwks.json`, { cooldown: 1_000 });
+    const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    try {
+      const { payload, key } = await remote.verify(token, { audience: 'example-api' });
+      return { sub: payload.sub, kid: key.kid, verifiedBy: 'remote JWKS', kids: remote.kids() };
+    } catch (err) {
+      if (!isKeyRingError(err)) throw err;
       return sendJson(res, 401, { error: err.message, code: err.code });
     }
   });
