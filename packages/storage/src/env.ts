@@ -1,5 +1,12 @@
 import type { S3DriverOptions } from './drivers/s3-options.js';
+import type { UrlSigningOptions } from './signing.js';
 import { createStorage, type Storage, type StorageOptions } from './storage.js';
+
+/** What `createStorageFromEnv` lets code set over the environment. */
+export interface EnvStorageOverrides extends Omit<StorageOptions, 'driver' | 's3' | 'local'> {
+  /** Signed-URL settings of the local driver; the environment's secret and URL win. @default {} */
+  signing?: UrlSigningOptions;
+}
 
 /** The namespaces `createStorageFromEnv` declares: `data/pdfs`, `data/uploads`, `data/logos`. */
 export const DEFAULT_NAMESPACES = ['pdfs', 'uploads', 'logos'] as const;
@@ -18,12 +25,13 @@ export const DEFAULT_NAMESPACES = ['pdfs', 'uploads', 'logos'] as const;
  */
 export function createStorageFromEnv(
   env: Record<string, string | undefined> = process.env,
-  overrides: Omit<StorageOptions, 'driver' | 's3' | 'local'> = {},
+  overrides: EnvStorageOverrides = {},
 ): Storage {
-  const base: StorageOptions = { namespaces: DEFAULT_NAMESPACES, ...overrides };
+  const { signing: signingOverrides, ...rest } = overrides;
+  const base: StorageOptions = { namespaces: DEFAULT_NAMESPACES, ...rest };
   const bucket = env.AWS_S3_BUCKET?.trim();
   if (bucket) return createStorage({ ...base, s3: s3FromEnv(bucket, env) });
-  const signing: NonNullable<StorageOptions['local']>['signing'] = {};
+  const signing: UrlSigningOptions = { ...signingOverrides };
   if (env.STORAGE_SIGNING_SECRET) signing.secret = env.STORAGE_SIGNING_SECRET;
   if (env.STORAGE_PUBLIC_URL) signing.baseUrl = env.STORAGE_PUBLIC_URL;
   return createStorage({ ...base, local: { root: env.STORAGE_ROOT || './data', signing } });

@@ -1,6 +1,6 @@
 export { createLocalDriver, type LocalDriver, type LocalDriverOptions } from './drivers/local.js';
 export type { RetryFn, S3DriverOptions, S3RetryOptions } from './drivers/s3-options.js';
-export { createStorageFromEnv, DEFAULT_NAMESPACES } from './env.js';
+export { createStorageFromEnv, DEFAULT_NAMESPACES, type EnvStorageOverrides } from './env.js';
 export { isStorageError, StorageError, StorageErrorCode } from './errors.js';
 export {
   createSignedUrlHandler,

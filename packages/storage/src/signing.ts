@@ -14,6 +14,11 @@ export interface UrlSigningOptions {
    * @default "http://localhost:3000/storage/signed"
    */
   baseUrl?: string;
+  /**
+   * Put the key in a `key` query parameter of `baseUrl` instead of appending it to the path,
+   * for routers that match exact paths. @default false
+   */
+  keyInQuery?: boolean;
   /** Milliseconds since the epoch; inject one in tests. @default Date.now */
   clock?: () => number;
 }
@@ -62,7 +67,13 @@ export function createUrlSigner(options: UrlSigningOptions = {}): UrlSigner {
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
   const mac = (text: string) => createHmac('sha256', secret).update(text).digest();
 
+  const inQuery = options.keyInQuery ?? false;
   const keyOf = (url: URL): string | undefined => {
+    if (inQuery) {
+      return url.pathname.replace(/\/+$/, '') === basePath
+        ? (url.searchParams.get('key') ?? undefined)
+        : undefined;
+    }
     if (!url.pathname.startsWith(`${basePath}/`)) return undefined;
     try {
       return url.pathname
@@ -80,10 +91,11 @@ export function createUrlSigner(options: UrlSigningOptions = {}): UrlSigner {
     sign(key, method, expiresIn, contentType) {
       const expires = Math.floor(clock() / 1000) + Math.ceil(expiresIn);
       const sig = mac(payload(key, method, expires, contentType ?? '')).toString('base64url');
-      const url = new URL(
-        `${basePath}/${key.split('/').map(encodeURIComponent).join('/')}`,
-        baseUrl,
-      );
+      const path = inQuery
+        ? basePath
+        : `${basePath}/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const url = new URL(path, baseUrl);
+      if (inQuery) url.searchParams.set('key', key);
       url.searchParams.set('expires', String(expires));
       url.searchParams.set('method', method);
       if (contentType !== undefined) url.searchParams.set('content-type', contentType);

@@ -169,3 +169,18 @@ describe('local driver', () => {
     expect(await d.health({})).toMatchObject({ available: true, backend: 'local' });
   });
 });
+
+describe('signed URLs with the key in the query', () => {
+  it('sign and verify keys in a `key` parameter, for exact-path routers', () => {
+    const signer = createUrlSigner({
+      secret: 'q'.repeat(32),
+      baseUrl: 'http://h/storage/signed',
+      keyInQuery: true,
+    });
+    const url = new URL(signer.sign('uploads/a b/ü.txt', 'PUT', 60));
+    expect(url.pathname).toBe('/storage/signed');
+    expect(signer.verify(url)).toMatchObject({ key: 'uploads/a b/ü.txt', method: 'PUT' });
+    url.searchParams.set('key', 'uploads/other.txt');
+    expect(() => signer.verify(url)).toThrow(/invalid or expired/);
+  });
+});

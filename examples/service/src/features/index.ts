@@ -3,7 +3,8 @@ import { backupCrypto } from './backup-crypto.js';
 import { cache } from './cache.js';
 import { health } from './health.js';
 import { keyRotation } from './key-rotation.js';
+import { storage } from './storage.js';
 import { upstream } from './upstream.js';
 
 /** Every feature of the example, one per @org package; each file says what it shows. */
-export const features: Feature[] = [upstream, health, keyRotation, cache, backupCrypto];
+export const features: Feature[] = [upstream, health, keyRotation, cache, backupCrypto, storage];

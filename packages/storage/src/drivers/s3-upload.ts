@@ -85,7 +85,8 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
   if (head.done) return single(Buffer.concat(head.chunks, head.size));
 
   async function* rest(): AsyncGenerator<Buffer> {
-    yield* head.chunks;
+    // Hand the buffered head over chunk by chunk, so it is not held for the whole upload.
+    for (let c = head.chunks.shift(); c !== undefined; c = head.chunks.shift()) yield c;
     for (;;) {
       const next = await it.next();
       if (next.done) return;

@@ -1,0 +1,92 @@
+import { createStorageFromEnv, isStorageError, type Storage } from '@org/storage';
+import type { Feature } from '../app.js';
+import { sendJson } from '../app.js';
+
+/**
+ * Object storage with @org/storage: S3 or R2 when AWS_S3_BUCKET is set, else files under
+ * ./data/{pdfs,uploads,logos}. Try it on the embedded defaults:
+ *   curl -X PUT --data-binary @README.md -H 'content-type: text/markdown' \
+ *     'http://127.0.0.1:3000/storage/uploads?key=docs/readme.md'
+ *   curl 'http://127.0.0.1:3000/storage/uploads?key=docs/readme.md'
+ *   curl 'http://127.0.0.1:3000/storage/list?namespace=uploads'
+ *   curl "$(curl -s 'http://127.0.0.1:3000/storage/signed-url?key=docs/readme.md' | jq -r .url)"
+ */
+export const storage: Feature = (app) => {
+  const port = process.env.PORT ?? '3000';
+  const store = createStorageFromEnv(process.env, {
+    signing: { baseUrl: `http://127.0.0.1:${port}/storage/signed`, keyInQuery: true },
+  });
+  const ns = (url: URL): Storage => store.namespace(url.searchParams.get('namespace') ?? 'uploads');
+  const keyOf = (url: URL): string => url.searchParams.get('key') ?? '';
+  const guard = async <T>(res: Parameters<typeof sendJson>[0], fn: () => Promise<T>) => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isStorageError(err, 'ERR_STORAGE_NOT_FOUND'))
+        return sendJson(res, 404, { error: err.message, code: err.code });
+      if (
+        isStorageError(err, 'ERR_STORAGE_INVALID_KEY') ||
+        isStorageError(err, 'ERR_STORAGE_INVALID_METADATA')
+      ) {
+        return sendJson(res, 400, { error: err.message, code: err.code });
+      }
+      throw err;
+    }
+  };
+
+  for (const name of ['pdfs', 'uploads', 'logos']) {
+    app.route('PUT', `/storage/${name}`, (req, res, url) =>
+      guard(res, () =>
+        store.namespace(name).put(keyOf(url), req, {
+          contentType: req.headers['content-type'] ?? 'application/octet-stream',
+        }),
+      ),
+    );
+    app.route('GET', `/storage/${name}`, (_req, res, url) =>
+      guard(res, async () => {
+        const s = store.namespace(name);
+        const info = await s.head(keyOf(url));
+        const body = await s.getStream(keyOf(url));
+        res.writeHead(200, {
+          'content-type': info.contentType ?? 'application/octet-stream',
+          'content-length': info.size,
+        });
+        body.pipe(res);
+        return undefined;
+      }),
+    );
+    app.route('DELETE', `/storage/${name}`, (_req, res, url) =>
+      guard(res, async () => {
+        await store.namespace(name).delete(keyOf(url));
+        return { deleted: keyOf(url) };
+      }),
+    );
+  }
+  app.route('GET', '/storage/list', (_req, res, url) =>
+    guard(res, async () => {
+      const items = [];
+      for await (const o of ns(url).list(url.searchParams.get('prefix') ?? '')) {
+        items.push({ key: o.key, size: o.size, lastModified: o.lastModified });
+        if (items.length >= 100) break;
+      }
+      return { backend: store.backend, items };
+    }),
+  );
+  app.route('GET', '/storage/signed-url', (_req, res, url) =>
+    guard(res, async () => ({
+      url: await ns(url).signedUrl(keyOf(url), {
+        expiresIn: Number(url.searchParams.get('expiresIn') ?? 300),
+        method: url.searchParams.get('method') === 'PUT' ? 'PUT' : 'GET',
+      }),
+    })),
+  );
+  app.route('GET', '/storage/health', () => store.health());
+  if (store.backend === 'local') {
+    // Serves the local driver's signed URLs (S3 and R2 serve their own).
+    const handler = store.handler();
+    app.route('GET', '/storage/signed', (req, res) => handler(req, res));
+    app.route('HEAD', '/storage/signed', (req, res) => handler(req, res));
+    app.route('PUT', '/storage/signed', (req, res) => handler(req, res));
+  }
+  app.onClose(() => store.close());
+};

@@ -1,0 +1,153 @@
+// Upload and download throughput of @org/storage's S3 driver against the bare AWS SDK, both on
+// the same moto_server, plus peak RSS while streaming 1 GiB through put (in child processes).
+// Run: pnpm --filter @org/storage build && pnpm --filter @org/storage bench  (needs moto_server)
+import { execFileSync } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createStorage } from '@org/storage';
+import { Bench } from 'tinybench';
+import { startMoto } from '../test/moto.js';
+
+const MiB = 1024 * 1024;
+const BIG = Number(process.env.BENCH_BIG_MIB ?? 512) * MiB;
+const RSS_BYTES = Number(process.env.BENCH_RSS_MIB ?? 1024) * MiB;
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+const moto = await startMoto();
+const bucket = await moto.bucket('bench');
+const sdk = new S3Client({
+  endpoint: moto.endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials,
+});
+const storage = createStorage({
+  s3: { bucket, endpoint: moto.endpoint, forcePathStyle: true, credentials },
+  timeout: 600_000,
+});
+const small = Buffer.alloc(MiB, 0x61);
+const chunk = Buffer.alloc(MiB, 0x62);
+function stream(size: number): Readable {
+  let left = size;
+  return new Readable({
+    read() {
+      if (left <= 0) return this.push(null);
+      left -= chunk.length;
+      this.push(chunk);
+    },
+  });
+}
+async function drain(r: Readable | undefined): Promise<void> {
+  for await (const _ of r ?? []) {
+  }
+}
+
+interface Case {
+  name: string;
+  bytes: number;
+  iterations: number;
+  sdk: () => Promise<unknown>;
+  ours: () => Promise<unknown>;
+}
+await storage.put('bench/1m.bin', small);
+await storage.put('bench/big.bin', stream(BIG));
+const cases: Case[] = [
+  {
+    name: 'upload 1 MiB',
+    bytes: MiB,
+    iterations: 50,
+    sdk: () =>
+      sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'bench/sdk-1m.bin', Body: small })),
+    ours: () => storage.put('bench/ours-1m.bin', small),
+  },
+  {
+    name: 'download 1 MiB',
+    bytes: MiB,
+    iterations: 50,
+    sdk: async () =>
+      drain(
+        (await sdk.send(new GetObjectCommand({ Bucket: bucket, Key: 'bench/1m.bin' })))
+          .Body as Readable,
+      ),
+    ours: async () => drain(await storage.getStream('bench/1m.bin')),
+  },
+  {
+    name: `upload ${BIG / MiB} MiB stream`,
+    bytes: BIG,
+    iterations: 2,
+    sdk: () =>
+      new Upload({
+        client: sdk,
+        params: { Bucket: bucket, Key: 'bench/sdk-big.bin', Body: stream(BIG) },
+        partSize: 8 * MiB,
+        queueSize: 4,
+      }).done(),
+    ours: () => storage.put('bench/ours-big.bin', stream(BIG)),
+  },
+  {
+    name: `download ${BIG / MiB} MiB`,
+    bytes: BIG,
+    iterations: 2,
+    sdk: async () =>
+      drain(
+        (await sdk.send(new GetObjectCommand({ Bucket: bucket, Key: 'bench/big.bin' })))
+          .Body as Readable,
+      ),
+    ours: async () => drain(await storage.getStream('bench/big.bin')),
+  },
+];
+
+const rows: Record<string, string>[] = [];
+for (const c of cases) {
+  const bench = new Bench({
+    iterations: c.iterations,
+    time: 0,
+    warmupIterations: 1,
+    warmupTime: 0,
+  });
+  bench.add('aws-sdk', c.sdk).add('@org/storage', c.ours);
+  await bench.run();
+  const mbps = (name: string) => {
+    const mean = bench.tasks.find((t) => t.name === name)?.result?.latency.mean ?? Number.NaN;
+    return c.bytes / MiB / (mean / 1000);
+  };
+  const a = mbps('aws-sdk');
+  const o = mbps('@org/storage');
+  rows.push({
+    case: c.name,
+    'aws-sdk MiB/s': a.toFixed(1),
+    '@org/storage MiB/s': o.toFixed(1),
+    'time ratio (ours/sdk)': (a / o).toFixed(2),
+  });
+}
+console.table(rows);
+
+const rss = ['sdk', 'storage'].map((mode) => {
+  const out = execFileSync(
+    process.execPath,
+    [
+      new URL('./rss-child.mjs', import.meta.url).pathname,
+      moto.endpoint,
+      bucket,
+      mode,
+      String(RSS_BYTES),
+    ],
+    { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
+  );
+  const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+    maxRssMiB: number;
+    baselineMiB: number;
+    seconds: number;
+  };
+  return {
+    case: `put ${RSS_BYTES / MiB} MiB stream, ${mode === 'sdk' ? 'aws-sdk Upload' : '@org/storage'}`,
+    'RSS after loading the SDK, MiB': r.baselineMiB.toFixed(0),
+    'peak RSS MiB': r.maxRssMiB.toFixed(0),
+    'MiB/s': (RSS_BYTES / MiB / r.seconds).toFixed(1),
+  };
+});
+console.table(rss);
+sdk.destroy();
+await storage.close();
+await moto.stop();
