@@ -17,6 +17,7 @@ export { createMemoryKeyStore } from './key-store.js';
 export type { KeyRingOptions, SignOptions, VerifyOptions } from './options.js';
 export type {
   IssuedRefreshToken,
+  RefreshCallOptions,
   RefreshTokenEvents,
   RefreshTokenRecord,
   RefreshTokenStore,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { withDeadline } from './deadline.js';
+import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
 
 /** One refresh token as a store holds it: only a hash of its secret. */
@@ -75,6 +76,14 @@ export interface RefreshTokensOptions {
   familyTtl?: number;
   /** Current time in ms. @default Date.now */
   clock?: () => number;
+  /** Ms each store call may take before it fails with `ERR_KEYRING_STORE`. @default 5000 */
+  timeout?: number;
+}
+
+/** Per-call options of `issue()` and `rotate()`. */
+export interface RefreshCallOptions {
+  /** Abandons waiting for the store. */
+  signal?: AbortSignal;
 }
 
 /** A freshly issued refresh token. */
@@ -96,14 +105,17 @@ export interface RefreshTokenEvents extends Record<string, unknown> {
 /** Refresh tokens with rotation and reuse detection; see {@link createRefreshTokens}. */
 export interface RefreshTokens {
   /** Starts a new family for `subject` (a login). */
-  issue(subject: string, options?: { data?: Record<string, unknown> }): Promise<IssuedRefreshToken>;
+  issue(
+    subject: string,
+    options?: RefreshCallOptions & { data?: Record<string, unknown> },
+  ): Promise<IssuedRefreshToken>;
   /**
    * Exchanges `token` for the next one of its family. A token used twice revokes the family
    * (`ERR_REFRESH_TOKEN_REUSED`); later tokens of it fail with `ERR_REFRESH_TOKEN_REVOKED`.
    */
-  rotate(token: string): Promise<IssuedRefreshToken>;
+  rotate(token: string, options?: RefreshCallOptions): Promise<IssuedRefreshToken>;
   /** Revokes a family (logout everywhere for that login). */
-  revokeFamily(familyId: string): Promise<void>;
+  revokeFamily(familyId: string, options?: RefreshCallOptions): Promise<void>;
   on<E extends keyof RefreshTokenEvents>(
     event: E,
     listener: (payload: RefreshTokenEvents[E]) => void,
@@ -119,7 +131,20 @@ export function createRefreshTokens(options: RefreshTokensOptions = {}): Refresh
   const store = options.store ?? createMemoryRefreshTokenStore(clock);
   const ttl = options.ttl ?? 30 * 86_400_000;
   const familyTtl = options.familyTtl ?? 90 * 86_400_000;
+  const timeout = options.timeout ?? 5000;
   const events = createEmitter<RefreshTokenEvents>();
+  const call = <T>(what: string, p: Promise<T>, signal: AbortSignal | undefined): Promise<T> =>
+    withDeadline(
+      p.catch((cause: unknown) => {
+        if (isKeyRingError(cause)) throw cause;
+        throw new KeyRingError(ErrorCodes.STORE, `the refresh token store failed to ${what}`, {
+          cause,
+        });
+      }),
+      timeout,
+      `refresh token store ${what}`,
+      signal,
+    );
   const invalid = () =>
     new KeyRingError(
       ErrorCodes.REFRESH_TOKEN_INVALID,
@@ -131,6 +156,7 @@ export function createRefreshTokens(options: RefreshTokensOptions = {}): Refresh
     familyId: string,
     familyExpiresAt: number,
     data: Record<string, unknown> | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<IssuedRefreshToken> {
     const id = randomBytes(16).toString('base64url');
     const secret = randomBytes(32).toString('base64url');
@@ -144,7 +170,7 @@ export function createRefreshTokens(options: RefreshTokensOptions = {}): Refresh
       familyExpiresAt,
     };
     if (data !== undefined) record.data = data;
-    await store.save(record);
+    await call('save', store.save(record), signal);
     return {
       token: `rt1_${id}.${secret}`,
       familyId,
@@ -156,35 +182,38 @@ export function createRefreshTokens(options: RefreshTokensOptions = {}): Refresh
 
   return {
     issue(subject, opts = {}) {
-      return mint(subject, randomBytes(16).toString('base64url'), clock() + familyTtl, opts.data);
+      const familyId = randomBytes(16).toString('base64url');
+      return mint(subject, familyId, clock() + familyTtl, opts.data, opts.signal);
     },
-    async rotate(token) {
+    async rotate(token, opts = {}) {
+      const { signal } = opts;
       const m = typeof token === 'string' ? TOKEN.exec(token) : null;
       if (!m) throw invalid();
-      const record = await store.get(m[1]!);
+      const record = await call('read', store.get(m[1]!), signal);
       if (!record) throw invalid();
       const given = hash(m[2]!);
       const want = Buffer.from(record.hash, 'base64url');
       if (want.length !== given.length || !timingSafeEqual(want, given)) throw invalid();
       const now = clock();
       if (record.expiresAt <= now) throw invalid();
-      if (await store.isFamilyRevoked(record.familyId)) {
+      if (await call('read', store.isFamilyRevoked(record.familyId), signal)) {
         throw new KeyRingError(
           ErrorCodes.REFRESH_TOKEN_REVOKED,
           'this session was revoked: sign in again',
         );
       }
-      if (!(await store.markUsed(record, now))) {
-        await store.revokeFamily(record.familyId, record.familyExpiresAt);
+      if (!(await call('write', store.markUsed(record, now), signal))) {
+        await call('write', store.revokeFamily(record.familyId, record.familyExpiresAt), signal);
         events.emit('reuse', { familyId: record.familyId, subject: record.subject });
         throw new KeyRingError(
           ErrorCodes.REFRESH_TOKEN_REUSED,
           'refresh token used twice: the session is revoked, sign in again',
         );
       }
-      return mint(record.subject, record.familyId, record.familyExpiresAt, record.data);
+      return mint(record.subject, record.familyId, record.familyExpiresAt, record.data, signal);
     },
-    revokeFamily: async (familyId) => store.revokeFamily(familyId, clock() + familyTtl),
+    revokeFamily: (familyId, opts = {}) =>
+      call('write', store.revokeFamily(familyId, clock() + familyTtl), opts.signal),
     on: (event, listener) => events.on(event, listener),
   };
 }

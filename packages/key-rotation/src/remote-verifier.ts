@@ -134,7 +134,6 @@ export function createRemoteVerifier(
       const res = await doFetch(url, {
         headers: { accept: 'application/jwk-set+json, application/json', ...options.headers },
         signal: AbortSignal.timeout(timeout),
-        redirect: 'error',
       });
       if (!res.ok) throw new Error(`the JWKS endpoint answered HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);

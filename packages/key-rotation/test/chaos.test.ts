@@ -1,5 +1,5 @@
-import { createKeyRing, type KeyRing } from '@org/key-rotation';
-import { createRedisKeyStore } from '@org/key-rotation/redis';
+import { createKeyRing, createRefreshTokens, type KeyRing } from '@org/key-rotation';
+import { createRedisKeyStore, createRedisRefreshTokenStore } from '@org/key-rotation/redis';
 import { hasCommand, type OwnedServer, programAvailable, startRedisServer } from '@org/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,24 @@ describe.runIf(haveRedis)('Redis store when Redis stalls or dies (own redis-serv
       ).toEqual([c.keys().find((k) => k.status === 'active')!.kid]);
       expect((await r.verify(tokenA)).key.alg).toBe('ES256');
       expect((await r.verify(tokenC)).key.alg).toBe('ES256');
+    }
+  });
+
+  it('refresh tokens fail fast with ERR_KEYRING_STORE while Redis stalls', async () => {
+    const tokens = createRefreshTokens({
+      store: createRedisRefreshTokenStore({ client: client(), prefix: 'chaos-rt:' }),
+      timeout: 300,
+    });
+    const login = await tokens.issue('u');
+    server.pause();
+    try {
+      const t0 = Date.now();
+      await expect(tokens.rotate(login.token)).rejects.toMatchObject({ code: 'ERR_KEYRING_STORE' });
+      expect(Date.now() - t0).toBeLessThan(2000);
+      const aborted = tokens.rotate(login.token, { signal: AbortSignal.timeout(20) });
+      await expect(aborted).rejects.toMatchObject({ name: 'TimeoutError' });
+    } finally {
+      server.resume();
     }
   });
 });
