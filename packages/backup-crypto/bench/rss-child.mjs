@@ -40,7 +40,7 @@ const started = performance.now();
 await pipeline(
   source,
   chunked
-    ? createChunkedEncryptStream(key, { chunkSize: Number(process.argv[4] ?? 1024 * 1024) })
+    ? createChunkedEncryptStream(key, process.argv[4] ? { chunkSize: Number(process.argv[4]) } : {})
     : createEncryptStream(key),
   chunked ? createChunkedDecryptStream(key) : createDecryptStream(key),
   sink,

@@ -105,11 +105,24 @@ export function sealTokenParts(
   onText(encoder.write(last) + encoder.write(hmac.digest()) + encoder.end());
 }
 
-/** @internal Encrypts `data` into a token string. */
+/**
+ * @internal Encrypts `data` into a token string. The ciphertext is written slice by slice into
+ * one buffer of the token's exact size (small transient buffers, no second copy of the data),
+ * then base64-encoded in one call: cheaper than joining many strings.
+ */
 export function sealToken(keys: KeyParts, header: Buffer, data: Uint8Array): string {
-  const parts: string[] = [];
-  sealTokenParts(keys, header, data, (text) => parts.push(text));
-  return parts.join('');
+  const cipher = createCipheriv('aes-128-cbc', keys.encryptionKey, header.subarray(9));
+  const bodyBytes = (Math.floor(data.length / BLOCK_BYTES) + 1) * BLOCK_BYTES;
+  const out = Buffer.allocUnsafe(HEADER_BYTES + bodyBytes + MAC_BYTES);
+  header.copy(out, 0);
+  let at = HEADER_BYTES;
+  for (let from = 0; from < data.length; from += SLICE_BYTES) {
+    at += cipher.update(data.subarray(from, from + SLICE_BYTES)).copy(out, at);
+  }
+  at += cipher.final().copy(out, at);
+  createHmac('sha256', keys.signingKey).update(out.subarray(0, at)).digest().copy(out, at);
+  const pad = (3 - (out.length % 3)) % 3;
+  return out.toString('base64url') + (pad === 2 ? '==' : pad === 1 ? '=' : '');
 }
 
 /**
