@@ -103,4 +103,27 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
     expect(waited).toBeLessThan(1_000);
     expect(await hung).toBe('late');
   });
+
+  it('early refresh runs once across instances, in the background', async () => {
+    const [a, b] = await pair('early', { jitter: 0, earlyRefresh: 0.5 });
+    let runs = 0;
+    const loader = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 300));
+      return `v${runs}`;
+    };
+    expect(await a.getOrSet('k', loader, { ttl: 2 })).toBe('v1');
+    expect(await b.getOrSet('k', loader, { ttl: 2 })).toBe('v1');
+    await new Promise((r) => setTimeout(r, 1_100));
+    // Both hit in the refresh window: both answer at once with the current value.
+    const t0 = performance.now();
+    const answers = await Promise.all([
+      a.getOrSet('k', loader, { ttl: 2 }),
+      b.getOrSet('k', loader, { ttl: 2 }),
+    ]);
+    expect(performance.now() - t0).toBeLessThan(250);
+    expect(answers).toEqual(['v1', 'v1']);
+    await within(1_000, async () => (await a.get('k')) === 'v2' && (await b.get('k')) === 'v2');
+    expect(runs).toBe(2);
+  });
 });
