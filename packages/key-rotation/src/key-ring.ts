@@ -45,7 +45,10 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   const clock = options.clock ?? Date.now;
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const tolerance = toSeconds(options.clockTolerance ?? 0, 'clockTolerance');
-  const defaultExpiresIn = toSeconds(options.expiresIn ?? 900, 'expiresIn');
+  const defaultExpiresIn = toSeconds(
+    options.expiresIn ?? Math.min(900, graceMs / 1000),
+    'expiresIn',
+  );
   const shared = options.store !== undefined;
   const store = options.store ?? createMemoryKeyStore();
   const sealKeys =
@@ -154,6 +157,12 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       const iat = Math.floor(clock() / 1000);
       const expiresIn =
         opts.expiresIn === undefined ? defaultExpiresIn : toSeconds(opts.expiresIn, 'expiresIn');
+      if (expiresIn * 1000 > graceMs) {
+        throw new KeyRingError(
+          ErrorCodes.OPTIONS,
+          `expiresIn (${expiresIn} s) is longer than gracePeriod (${graceMs / 1000} s): such tokens would stop verifying before they expire once the key rotates; shorten expiresIn or raise gracePeriod`,
+        );
+      }
       const payload: JwtPayload = { ...claims, iat, exp: iat + expiresIn };
       // Precedence: the call's options, then the claims given, then the ring's defaults.
       const iss = opts.issuer ?? claims.iss ?? options.issuer;

@@ -51,7 +51,11 @@ export interface KeyRingOptions {
   storeTimeout?: number;
   /** Abandons creating the ring (loading or initialising the store). @default none */
   signal?: AbortSignal;
-  /** Token lifetime when `sign()` is given no `expiresIn`: seconds, or `'15m'`. @default 900 */
+  /**
+   * Token lifetime when `sign()` is given no `expiresIn`: seconds, or `'15m'`. `sign()` refuses
+   * a lifetime longer than `gracePeriod` (such tokens would die early after a rotation).
+   * @default 900 (or gracePeriod, if shorter)
+   */
   expiresIn?: number | string;
   /** RSA modulus size in bits for new RS256 keys. @default 2048 */
   modulusLength?: number;
