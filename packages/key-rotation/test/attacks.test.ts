@@ -70,6 +70,30 @@ describe('refusals', () => {
     expect(await code(es.verify(`${input}.${sig}`))).toBe('ERR_JWT_INVALID');
   });
 
+  it('never takes a key from the token: embedded jwk, jku and x5u are ignored', async () => {
+    const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = attacker.publicKey.export({ format: 'jwk' });
+    const { calculateJwkThumbprint } = await import('jose');
+    const attackerKid = await calculateJwkThumbprint(jwk as never);
+    const forge = (kid: string) => {
+      const header = {
+        alg: 'ES256',
+        kid,
+        jwk,
+        jku: 'https://evil.example/jwks',
+        x5u: 'https://evil.example/c',
+      };
+      const input = `${b64(header)}.${b64(good())}`;
+      const sig = sign('sha256', Buffer.from(input), {
+        key: attacker.privateKey,
+        dsaEncoding: 'ieee-p1363',
+      });
+      return `${input}.${sig.toString('base64url')}`;
+    };
+    expect(await code(es.verify(forge(attackerKid)))).toBe('ERR_JWT_UNKNOWN_KID');
+    expect(await code(es.verify(forge(es.keys()[0]!.kid)))).toBe('ERR_JWT_SIGNATURE_INVALID');
+  });
+
   it('refuses unknown, missing and non-string kids', async () => {
     expect(await code(hs.verify(hmacToken({ alg: 'HS256', kid: 'nope' }, good(), secret)))).toBe(
       'ERR_JWT_UNKNOWN_KID',
