@@ -180,7 +180,9 @@ export function createHealth(options: HealthOptions): Health {
     let last: { at: number; report: HealthReport } | undefined;
     let inflight: Promise<HealthReport> | undefined;
     return (opts: RunOptions = {}): Promise<HealthReport> => {
-      if (last && clock.now() - last.at < cacheMs) return Promise.resolve(last.report);
+      // A clock that went backwards expires the cache rather than freezing it.
+      const age = last ? clock.now() - last.at : -1;
+      if (last && age >= 0 && age < cacheMs) return Promise.resolve(last.report);
       inflight ??= run(kind, names)
         .then((report) => {
           last = { at: clock.now(), report };

@@ -267,3 +267,19 @@ describe('IETF form', () => {
     });
   });
 });
+
+describe('clock', () => {
+  it('a clock that goes backwards expires the cache', async () => {
+    let now = 10_000;
+    let runs = 0;
+    const health = createHealth({
+      checks: { db: () => void runs++ },
+      cacheMs: 5_000,
+      clock: { now: () => now },
+    });
+    await health.full();
+    now -= 60_000;
+    await health.full();
+    expect(runs).toBe(2);
+  });
+});
