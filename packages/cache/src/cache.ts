@@ -57,6 +57,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   private unsubscribeBus: (() => Promise<void>) | undefined;
   private readonly publishing: boolean;
   private closed = false;
+  /** True on the views `withNamespace` returns: they share everything with their root. */
+  private readonly isView: boolean = false;
 
   constructor(options: CacheOptions<P>) {
     const s = resolveSettings(options);
@@ -205,7 +207,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     ]);
   }
 
-  private publish(guard: L2Guard, msg: { k?: string[]; c?: 1 }): Promise<unknown> {
+  private publish(guard: L2Guard, msg: { k?: string[]; c?: string }): Promise<unknown> {
     if (!this.publishing) return Promise.resolve();
     const text = JSON.stringify({ i: this.id, ...msg });
     return guard.run(
@@ -218,8 +220,9 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   private onBusMessage(text: string): void {
     const msg = parseBusMessage(text);
     if (msg === undefined || msg.i === this.id) return;
-    if (msg.c === 1) {
-      this.flushL1();
+    if (typeof msg.c === 'string') {
+      this.l1?.clear(msg.c);
+      this.invalidations.markAll();
       this.invalidations.wake();
       return;
     }
@@ -335,39 +338,38 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   async clear(): Promise<void> {
-    this.flushL1();
+    this.l1?.clear(this.prefix);
+    this.invalidations.markAll();
     const guard = this.guard;
     if (!guard?.up) return;
     await Promise.all([
       guard.run('clear', undefined, (d) => d.clear(this.prefix)),
-      this.publish(guard, { c: 1 }),
+      this.publish(guard, { c: this.prefix }),
     ]);
+  }
+
+  withNamespace(name: string): Cache<P> {
+    if (typeof name !== 'string' || name === '') {
+      throw invalidOption('withNamespace(name): `name` must be a non-empty string.');
+    }
+    // A view: own namespace and prefix, everything else (L1, Redis, subscription, events,
+    // single flights) read through the prototype from the root cache.
+    const view = Object.create(this) as TwoTierCache<P>;
+    Object.defineProperties(view, {
+      namespace: { value: `${this.namespace}:${name}`, enumerable: true },
+      prefix: { value: `${this.prefix}n:${encodeURIComponent(name)}:` },
+      isView: { value: true },
+    });
+    return view;
   }
 
   async health(): Promise<CacheHealth> {
     const guard = this.guard;
     if (!guard) return { available: true, latencyMs: 0, backend: 'memory' };
-    const driver = guard.driver;
     const start = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    let available = !this.closed;
-    if (available) {
-      try {
-        const ping = driver.ping ? driver.ping() : driver.get(`${this.prefix}health`);
-        await Promise.race([
-          ping,
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('timeout')), this.timeouts.command);
-          }),
-        ]);
-      } catch {
-        available = false;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
+    const available = !this.closed && (await guard.ping());
     const latencyMs = Math.round((performance.now() - start) * 100) / 100;
-    return { available, latencyMs, backend: driver.name };
+    return { available, latencyMs, backend: guard.driver.name };
   }
 
   async ready(): Promise<boolean> {
@@ -385,7 +387,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.isView) return;
     this.closed = true;
     const guard = this.guard;
     guard?.stop();

@@ -56,12 +56,12 @@ export class Invalidations {
   }
 }
 
-/** One message on the invalidation channel: keys that changed, or `c: 1` for a clear. */
+/** One message on the invalidation channel: keys that changed, or the prefix that was cleared. */
 export interface BusMessage {
   /** Id of the sending instance, which ignores its own messages. */
   i: string;
   k?: string[];
-  c?: 1;
+  c?: string;
 }
 
 /** The message in `text`, or undefined when it is not one of ours. */

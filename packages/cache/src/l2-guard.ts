@@ -108,8 +108,8 @@ export class L2Guard {
     this.probeTimer.unref();
   }
 
-  private async probe(): Promise<void> {
-    if (this.stopped || this.downSince === undefined) return;
+  /** Round-trips to the backend within `timeoutMs`, whatever the guard's state: true if it answered. */
+  async ping(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const ping = this.driver.ping
@@ -118,14 +118,20 @@ export class L2Guard {
       await Promise.race([
         ping,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('probe timed out')), this.options.timeoutMs);
+          timer = setTimeout(() => reject(new Error('ping timed out')), this.options.timeoutMs);
         }),
       ]);
+      return true;
     } catch {
+      return false;
+    } finally {
       clearTimeout(timer);
-      return this.scheduleProbe();
     }
-    clearTimeout(timer);
+  }
+
+  private async probe(): Promise<void> {
+    if (this.stopped || this.downSince === undefined) return;
+    if (!(await this.ping())) return this.scheduleProbe();
     if (this.stopped) return;
     const downtime = Date.now() - this.downSince;
     this.downSince = undefined;

@@ -144,8 +144,14 @@ export interface Cache<P extends string = never> {
   delete(key: string): Promise<boolean>;
   /** Deletes every key set with `tag`, on every instance. */
   deleteByTag(tag: string): Promise<void>;
-  /** Deletes every key of this namespace, in Redis and in every instance's L1. */
+  /** Deletes every key of this namespace (nested ones included), in Redis and in every L1. */
   clear(): Promise<void>;
+  /**
+   * A view of this cache under `<namespace>:<name>`, sharing its L1, Redis connection,
+   * subscription and events; its `clear()` deletes only its own keys. Closing a view does
+   * nothing: close the cache it came from.
+   */
+  withNamespace(name: string): Cache<P>;
   /** Pings the backend. */
   health(): Promise<CacheHealth>;
   /** Resolves true once Redis and invalidation are connected, false after `timeouts.connect`. */

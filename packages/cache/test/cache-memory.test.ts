@@ -215,3 +215,31 @@ describe('two caches sharing one memory driver', () => {
     expect(runs).toBe(1);
   });
 });
+
+describe('withNamespace', () => {
+  it('gives views with their own keys, nested under the parent for clear()', async () => {
+    const cache = createCache({ env: {}, namespace: 'app' });
+    const users = cache.withNamespace('users');
+    const orders = cache.withNamespace('orders');
+    expect(users.namespace).toBe('app:users');
+    await cache.set('1', 'root');
+    await users.set('1', 'user');
+    await orders.set('1', 'order');
+    expect([await cache.get('1'), await users.get('1'), await orders.get('1')]).toEqual([
+      'root',
+      'user',
+      'order',
+    ]);
+    await users.clear();
+    expect([await cache.get('1'), await users.get('1'), await orders.get('1')]).toEqual([
+      'root',
+      undefined,
+      'order',
+    ]);
+    await users.close();
+    expect(await cache.get('1')).toBe('root');
+    await cache.clear();
+    expect(await orders.get('1')).toBeUndefined();
+    expect(() => cache.withNamespace('')).toThrow(/non-empty/);
+  });
+});

@@ -126,4 +126,18 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
     await within(1_000, async () => (await a.get('k')) === 'v2' && (await b.get('k')) === 'v2');
     expect(runs).toBe(2);
   });
+
+  it('namespace views: invalidation and clear reach the same view on the other instance', async () => {
+    const [a, b] = await pair('views');
+    const [ua, ub] = [a.withNamespace('users'), b.withNamespace('users')];
+    await a.set('1', 'root');
+    await ua.set('1', 'u1');
+    expect(await ub.get('1')).toBe('u1');
+    expect(await b.get('1')).toBe('root');
+    await ua.set('1', 'u2');
+    await within(1_000, async () => (await ub.get('1')) === 'u2');
+    await ub.clear();
+    await within(1_000, async () => (await ua.get('1')) === undefined);
+    expect(await a.get('1')).toBe('root');
+  });
 });
