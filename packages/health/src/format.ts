@@ -22,6 +22,7 @@ export function toIetf(
   const checks: Record<string, IetfCheck[]> = {};
   for (const [name, c] of Object.entries(report.checks)) {
     const entry: IetfCheck = {
+      ...(c.componentId === undefined ? {} : { componentId: c.componentId }),
       ...(c.componentType === undefined ? {} : { componentType: c.componentType }),
       status: IETF_CHECK[c.status],
       observedValue: c.observedValue,

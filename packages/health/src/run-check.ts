@@ -86,6 +86,7 @@ export async function runCheck(
     measurement: 'responseTime',
     observedUnit: 'ms',
     ...(check.componentType === undefined ? {} : { componentType: check.componentType }),
+    ...(check.componentId === undefined ? {} : { componentId: check.componentId }),
   };
   try {
     const settled = await Promise.race([

@@ -47,6 +47,8 @@ export interface HealthCheck {
   critical?: boolean;
   /** The IETF `componentType` (`datastore`, `component`, `system` or a URI). */
   componentType?: string;
+  /** The IETF `componentId`: which instance of the component (e.g. a replica's id). */
+  componentId?: string;
 }
 
 /** One check's part of a report. */
@@ -61,6 +63,7 @@ export interface CheckReport {
   observedValue: number | string | boolean;
   observedUnit?: string;
   componentType?: string;
+  componentId?: string;
   details?: Record<string, unknown>;
 }
 
@@ -81,6 +84,7 @@ export type SimpleReport = { status: HealthStatus } & Record<string, string>;
 
 /** One entry of an IETF draft `checks` array. */
 export interface IetfCheck {
+  componentId?: string;
   componentType?: string;
   observedValue?: number | string | boolean;
   observedUnit?: string;

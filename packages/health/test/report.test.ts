@@ -238,7 +238,7 @@ describe('IETF form', () => {
       serviceId: 'orders',
       releaseId: '2.3.1',
       checks: {
-        database: { check: ok, componentType: 'datastore' },
+        database: { check: ok, componentType: 'datastore', componentId: 'primary' },
         memory: () => ({ measurement: 'utilization', observedValue: 41.5, observedUnit: '%' }),
         search: { check: boom, critical: false },
       },
@@ -252,6 +252,7 @@ describe('IETF form', () => {
       releaseId: '2.3.1',
     });
     expect(ietf.checks['database:responseTime']?.[0]).toMatchObject({
+      componentId: 'primary',
       componentType: 'datastore',
       status: 'pass',
       observedUnit: 'ms',
