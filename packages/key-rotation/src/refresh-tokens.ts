@@ -20,13 +20,16 @@ export interface RefreshTokenRecord {
 
 /**
  * Where refresh tokens live. `markUsed` must be atomic: of two concurrent calls for one id,
- * exactly one resolves true.
+ * exactly one resolves undefined (the first use).
  */
 export interface RefreshTokenStore {
   save(record: RefreshTokenRecord): Promise<void>;
   get(id: string): Promise<RefreshTokenRecord | undefined>;
-  /** Marks the token used at `at`; true if this call did, false if it was used before. */
-  markUsed(record: RefreshTokenRecord, at: number): Promise<boolean>;
+  /**
+   * Marks the token used at `at`. Resolves undefined when this call was the first use, else
+   * the time (ms) of the first use.
+   */
+  markUsed(record: RefreshTokenRecord, at: number): Promise<number | undefined>;
   /** Revokes a whole family until `until` (ms since the epoch). */
   revokeFamily(familyId: string, until: number): Promise<void>;
   isFamilyRevoked(familyId: string): Promise<boolean>;
@@ -53,9 +56,10 @@ export function createMemoryRefreshTokenStore(clock: () => number = Date.now): R
     },
     async markUsed(record, at) {
       const r = records.get(record.id);
-      if (!r || r.usedAt !== undefined) return false;
+      if (!r) return 0;
+      if (r.usedAt !== undefined) return r.usedAt;
       r.usedAt = at;
-      return true;
+      return undefined;
     },
     async revokeFamily(familyId, until) {
       revoked.set(familyId, until);
@@ -78,6 +82,13 @@ export interface RefreshTokensOptions {
   clock?: () => number;
   /** Ms each store call may take before it fails with `ERR_KEYRING_STORE`. @default 5000 */
   timeout?: number;
+  /**
+   * Ms after its first use during which a token presented again (a client retrying after a lost
+   * response, two tabs refreshing at once) gets a new token of the family instead of revoking it.
+   * A replay within this window is not detected, so keep it short.
+   * @default 0 (any second use revokes the family)
+   */
+  reuseInterval?: number;
 }
 
 /** Per-call options of `issue()` and `rotate()`. */
@@ -132,6 +143,7 @@ export function createRefreshTokens(options: RefreshTokensOptions = {}): Refresh
   const ttl = options.ttl ?? 30 * 86_400_000;
   const familyTtl = options.familyTtl ?? 90 * 86_400_000;
   const timeout = options.timeout ?? 5000;
+  const reuseInterval = options.reuseInterval ?? 0;
   const events = createEmitter<RefreshTokenEvents>();
   const call = <T>(what: string, p: Promise<T>, signal: AbortSignal | undefined): Promise<T> =>
     withDeadline(
@@ -202,7 +214,8 @@ export function createRefreshTokens(options: RefreshTokensOptions = {}): Refresh
           'this session was revoked: sign in again',
         );
       }
-      if (!(await call('write', store.markUsed(record, now), signal))) {
+      const firstUse = await call('write', store.markUsed(record, now), signal);
+      if (firstUse !== undefined && now - firstUse >= reuseInterval) {
         await call('write', store.revokeFamily(record.familyId, record.familyExpiresAt), signal);
         events.emit('reuse', { familyId: record.familyId, subject: record.subject });
         throw new KeyRingError(

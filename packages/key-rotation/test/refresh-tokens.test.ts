@@ -92,4 +92,25 @@ describe.each(backends)('refresh tokens on $name', ({ enabled, make }) => {
     await tokens.revokeFamily(a.familyId);
     expect(await code(tokens.rotate(a.token))).toBe('ERR_REFRESH_TOKEN_REVOKED');
   });
+
+  it.runIf(enabled)(
+    'reuseInterval: a retry soon after the first use gets a token, later ones revoke',
+    async () => {
+      let now = Date.now();
+      const tokens = createRefreshTokens({
+        store: make(),
+        reuseInterval: 10_000,
+        clock: () => now,
+      });
+      const a = await tokens.issue('user-6');
+      const b = await tokens.rotate(a.token);
+      now += 5_000;
+      const retry = await tokens.rotate(a.token);
+      expect(retry.familyId).toBe(b.familyId);
+      expect(retry.token).not.toBe(b.token);
+      now += 5_000;
+      expect(await code(tokens.rotate(a.token))).toBe('ERR_REFRESH_TOKEN_REUSED');
+      expect(await code(tokens.rotate(retry.token))).toBe('ERR_REFRESH_TOKEN_REVOKED');
+    },
+  );
 });

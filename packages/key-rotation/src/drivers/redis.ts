@@ -101,12 +101,21 @@ export function createRedisKeyStore(options: RedisKeyStoreOptions = {}): KeyStor
   };
 }
 
+// First use wins: SET NX, else the time of the first use.
+const MARK_USED = `
+local first = redis.call('GET', KEYS[1])
+if first then return first end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+`;
+
 /** Options of {@link createRedisRefreshTokenStore}. */
 export type RedisRefreshTokenStoreOptions = RedisConnectionOptions;
 
 /**
  * Refresh tokens in Redis: one key per token (expiring with it), `SET NX` to mark it used
- * (atomic, so two concurrent rotations of one token cannot both win), one key per revoked family.
+ * (atomic in Lua, so two concurrent rotations of one token cannot both win), one key per revoked
+ * family.
  */
 export function createRedisRefreshTokenStore(
   options: RedisRefreshTokenStoreOptions = {},
@@ -128,14 +137,14 @@ export function createRedisRefreshTokenStore(
       return text === null ? undefined : (JSON.parse(text) as RefreshTokenRecord);
     },
     async markUsed(record, at) {
-      const ok = await client.set(
+      const first = await client.eval(
+        MARK_USED,
+        1,
         `${prefix}u:${record.id}`,
         String(at),
-        'PX',
-        ms(record.familyExpiresAt),
-        'NX',
+        String(ms(record.familyExpiresAt)),
       );
-      return ok === 'OK';
+      return first === null ? undefined : Number(first);
     },
     async revokeFamily(familyId, until) {
       await client.set(`${prefix}f:${familyId}`, '1', 'PX', ms(until));
