@@ -28,6 +28,7 @@ if (mode === 'storage') {
   const s3 = { bucket, endpoint, forcePathStyle: true, credentials };
   if (process.env.BENCH_PART_MIB) s3.partSize = Number(process.env.BENCH_PART_MIB) * 1024 * 1024;
   if (process.env.BENCH_QUEUE) s3.queueSize = Number(process.env.BENCH_QUEUE);
+  if (process.env.BENCH_R2) s3.profile = 'r2';
   const storage = createStorage({ s3 });
   await storage.put('rss/storage.bin', body());
   await storage.close();

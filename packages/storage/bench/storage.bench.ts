@@ -123,7 +123,17 @@ for (const c of cases) {
 }
 console.table(rows);
 
-const rss = ['sdk', 'storage'].map((mode) => {
+const modes = [
+  { mode: 'sdk', label: 'aws-sdk Upload, 8 MiB × 4', env: {} },
+  { mode: 'storage', label: '@org/storage, 8 MiB × 4 (default)', env: {} },
+  { mode: 'storage', label: '@org/storage, 8 MiB × 2', env: { BENCH_QUEUE: '2' } },
+  {
+    mode: 'storage',
+    label: '@org/storage, 5 MiB × 1',
+    env: { BENCH_PART_MIB: '5', BENCH_QUEUE: '1' },
+  },
+];
+const rss = modes.map(({ mode, label, env }) => {
   const out = execFileSync(
     process.execPath,
     [
@@ -133,7 +143,12 @@ const rss = ['sdk', 'storage'].map((mode) => {
       mode,
       String(RSS_BYTES),
     ],
-    { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname },
+    {
+      encoding: 'utf8',
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
   );
   const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
     maxRssMiB: number;
@@ -141,7 +156,7 @@ const rss = ['sdk', 'storage'].map((mode) => {
     seconds: number;
   };
   return {
-    case: `put ${RSS_BYTES / MiB} MiB stream, ${mode === 'sdk' ? 'aws-sdk Upload' : '@org/storage'}`,
+    case: `put ${RSS_BYTES / MiB} MiB stream: ${label}`,
     'RSS after loading the SDK, MiB': r.baselineMiB.toFixed(0),
     'peak RSS MiB': r.maxRssMiB.toFixed(0),
     'MiB/s': (RSS_BYTES / MiB / r.seconds).toFixed(1),

@@ -77,7 +77,7 @@ function loadS3(options: S3DriverOptions): () => Promise<StorageDriver> {
         driver = undefined;
         throw new StorageError(
           StorageErrorCode.INVALID_OPTIONS,
-          'S3 storage needs @aws-sdk/client-s3, @aws-sdk/lib-storage and @aws-sdk/s3-request-presigner: install them',
+          'S3 storage needs @aws-sdk/client-s3 and @aws-sdk/s3-request-presigner: install them',
           { cause: err },
         );
       },

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { createStorage, isStorageError, type Storage } from '@org/storage';
-import { freePort } from '@org/test-utils';
+import { freePort, waitFor } from '@org/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generated } from './conformance.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
@@ -119,10 +119,18 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     );
     expect(sent).toBeLessThan(total);
     expect(await storage.exists('aborted/half.bin')).toBe(false);
-    const pending = await moto.admin.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'aborted/' }),
+    // The caller's await ends at the abort; the AbortMultipartUpload follows in the background.
+    await waitFor(
+      'the multipart upload to be aborted',
+      async () => {
+        const pending = await moto.admin.send(
+          new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'aborted/' }),
+        );
+        return (pending.Uploads ?? []).length === 0;
+      },
+      5_000,
     );
-    expect(pending.Uploads ?? []).toEqual([]);
+    expect(await storage.exists('aborted/half.bin')).toBe(false);
   });
 
   it('a source stream that fails halfway leaves no object', async () => {

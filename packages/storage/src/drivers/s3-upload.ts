@@ -1,19 +1,12 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import {
-  AbortMultipartUploadCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { bodyBytes, bodyStream, HashingStream, sha256Hex } from '../body.js';
+import { createHash } from 'node:crypto';
+import { PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { bodyBytes, bodyStream, sha256Hex } from '../body.js';
 import { abortError } from '../errors.js';
 import type { Body, PutResult } from '../types.js';
+import { multipartUpload } from './s3-multipart.js';
 
 interface UploadArgs {
   client: S3Client;
-  getUploadClient: () => S3Client;
   bucket: string;
   key: string;
   body: Body;
@@ -46,8 +39,7 @@ async function readHead(
 /**
  * Puts an object: bodies that fit in one part go up in one `PutObject`, retried (the bytes are
  * in memory), with their SHA-256 kept in the metadata. Longer bodies and streams go up in parts
- * through lib-storage's `Upload`, holding at most about `partSize × (queueSize + 1)` bytes;
- * their SHA-256 is computed as they stream and returned, but cannot be stored (the metadata is
+ * (`multipartUpload`), holding at most `partSize × (queueSize + 1)` bytes of parts; their SHA-256 is computed as they stream and returned, but cannot be stored (the metadata is
  * sent before the first byte). An aborted or failed multipart upload is aborted on S3, so no
  * object appears.
  */
@@ -84,54 +76,31 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
   }
   if (head.done) return single(Buffer.concat(head.chunks, head.size));
 
-  async function* rest(): AsyncGenerator<Buffer> {
-    // Hand the buffered head over chunk by chunk, so it is not held for the whole upload.
-    for (let c = head.chunks.shift(); c !== undefined; c = head.chunks.shift()) yield c;
-    for (;;) {
-      const next = await it.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  }
-  const hasher = new HashingStream();
-  const feeding = pipeline(Readable.from(rest(), { objectMode: false }), hasher).catch(
-    (err: unknown) => err,
-  );
-  const controller = new AbortController();
-  const upload = new Upload({
-    client: a.getUploadClient(),
-    params: { Bucket: a.bucket, Key: a.key, Body: hasher, ...a.params },
-    partSize: a.partSize,
-    queueSize: a.queueSize,
-    leavePartsOnError: false,
-    abortController: controller,
-  });
-  const onAbort = () => {
-    controller.abort();
-    source.destroy();
-  };
+  const hash = createHash('sha256');
+  const onAbort = () => source.destroy();
   a.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await upload.done();
-    const feedError = await feeding;
-    if (feedError !== undefined) throw feedError;
+    const r = await multipartUpload({
+      client: a.client,
+      bucket: a.bucket,
+      key: a.key,
+      params: a.params,
+      head: head.chunks,
+      rest: it,
+      hash,
+      partSize: a.partSize,
+      queueSize: a.queueSize,
+      signal: a.signal,
+      withRetry: a.withRetry,
+    });
     return {
       key: a.key,
-      size: hasher.bytes,
-      sha256: hasher.digest(),
-      ...(res.ETag ? { etag: res.ETag } : {}),
+      size: r.size,
+      sha256: hash.digest('hex'),
+      ...(r.etag ? { etag: r.etag } : {}),
     };
   } catch (err) {
     source.destroy();
-    hasher.destroy();
-    // lib-storage aborts the upload on S3 only once its reader notices; make sure it is gone.
-    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
-    if (uploadId !== undefined) {
-      await a
-        .getUploadClient()
-        .send(new AbortMultipartUploadCommand({ Bucket: a.bucket, Key: a.key, UploadId: uploadId }))
-        .catch(() => {});
-    }
     if (a.signal.aborted) throw abortError(a.signal, 'put');
     throw a.mapError(err);
   } finally {

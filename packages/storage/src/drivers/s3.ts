@@ -86,18 +86,10 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
   const queueSize = options.queueSize ?? 4;
   const bucket = options.bucket;
   const own = options.client === undefined;
-  // Our clients do not retry by themselves: @org/resilience does, around calls that can be
-  // repeated. The multipart client keeps the SDK's retries, since lib-storage relies on them
-  // to retry a part (a part is a Buffer, so that is safe).
+  // The client does not retry by itself: @org/resilience does, around every request that can
+  // be sent again (all of them: bodies are Buffers, and streams go up as Buffer parts).
   const client = options.client ?? new S3Client(clientConfig(options, r2, 1));
-  let uploadClient: S3Client | undefined;
   let presignClient: S3Client | undefined;
-  const getUploadClient = () => {
-    uploadClient ??= own
-      ? new S3Client(clientConfig(options, r2, options.retry?.attempts ?? 3))
-      : client;
-    return uploadClient;
-  };
   // Presigned PUTs must not carry an SDK checksum of an empty body (browsers cannot match it).
   const getPresignClient = () => {
     presignClient ??= own
@@ -139,7 +131,6 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
       const signal = opts.signal ?? new AbortController().signal;
       return uploadObject({
         client,
-        getUploadClient,
         bucket,
         key,
         body,
@@ -308,7 +299,6 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     async close() {
       if (!own) return;
       client.destroy();
-      uploadClient?.destroy();
       presignClient?.destroy();
     },
   };
