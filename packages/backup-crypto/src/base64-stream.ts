@@ -9,28 +9,28 @@ const isSpace = (c: number) => c === 0x0a || c === 0x0d || c === 0x20 || c === 0
 export class Base64UrlEncoder {
   #carry: Buffer = Buffer.alloc(0);
 
-  write(bytes: Buffer): string {
-    let head = '';
+  /** Hands `emit` the text of every complete 3-byte group, in at most two flat strings. */
+  write(bytes: Buffer, emit: (text: string) => void): void {
     let rest = bytes;
     if (this.#carry.length > 0) {
       const need = 3 - this.#carry.length;
       if (bytes.length < need) {
         this.#carry = Buffer.concat([this.#carry, bytes]);
-        return '';
+        return;
       }
-      head = Buffer.concat([this.#carry, bytes.subarray(0, need)]).toString('base64url');
+      emit(Buffer.concat([this.#carry, bytes.subarray(0, need)]).toString('base64url'));
       rest = bytes.subarray(need);
     }
     const whole = rest.length - (rest.length % 3);
     this.#carry = Buffer.from(rest.subarray(whole));
-    return head + rest.toString('base64url', 0, whole);
+    // One string per call (no `a + b`): a concatenation would be copied again when flattened.
+    if (whole > 0) emit(rest.toString('base64url', 0, whole));
   }
 
-  end(): string {
+  end(emit: (text: string) => void): void {
     const n = this.#carry.length;
-    const text = this.#carry.toString('base64url') + (n === 1 ? '==' : n === 2 ? '=' : '');
+    if (n > 0) emit(this.#carry.toString('base64url') + (n === 1 ? '==' : '='));
     this.#carry = Buffer.alloc(0);
-    return text;
   }
 }
 

@@ -81,7 +81,11 @@ export async function decryptCommand(ctx: CommandContext): Promise<void> {
     return;
   }
   await asFile(ctx, async (input) => {
-    const { index } = await scanTokenFile(input, ctx.keys.map(parseKey), ctx.signal);
+    // With one key there is nothing to find: skip the extra pass over the file.
+    const { index } =
+      ctx.keys.length === 1
+        ? { index: 0 }
+        : await scanTokenFile(input, ctx.keys.map(parseKey), ctx.signal);
     const stage = () => createDecryptStream(ctx.keys[index]!, { ttl: ctx.ttl });
     if (ctx.output !== '-') return transfer(ctx, 'decrypt', input, ctx.output, [stage()]);
     // stdout cannot be taken back: decrypt into a private file, release it once verified.

@@ -28,10 +28,8 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
   const hmac = createHmac('sha256', keys.signingKey).update(header);
   const encoder = new Base64UrlEncoder();
   let started = false;
-  const emit = (stream: Transform, bytes: Buffer) => {
-    const text = encoder.write(bytes);
-    if (text.length > 0) stream.push(text, 'latin1');
-  };
+  const emit = (stream: Transform, bytes: Buffer) =>
+    encoder.write(bytes, (text) => stream.push(text, 'latin1'));
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       if (!started) {
@@ -52,7 +50,7 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
       hmac.update(last);
       emit(this, last);
       emit(this, hmac.digest());
-      this.push(encoder.end(), 'latin1');
+      encoder.end((text) => this.push(text, 'latin1'));
       callback();
     },
   });

@@ -1,23 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { invalidArgument, invalidToken } from './errors.js';
+import { invalidArgument } from './errors.js';
 import {
   type DecryptOptions,
   type EncryptOptions,
   type FernetOptions,
   freshHeader,
-  macMatches,
-  openVerified,
   sealToken,
   timePolicy,
 } from './fernet.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
 import { checkSeconds } from './time-check.js';
-import {
-  DEFAULT_MAX_CLOCK_SKEW_SECONDS,
-  decodeToken,
-  readTimestamp,
-  tokenHeader,
-} from './token-format.js';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS, tokenHeader } from './token-format.js';
+import { openToken } from './token-open.js';
 
 /**
  * Several keys at once, for key rotation, as Python's `MultiFernet`: encrypts with the first key,
@@ -58,8 +52,7 @@ export class MultiFernet {
    */
   decrypt(token: string | Uint8Array, options?: DecryptOptions): Buffer {
     const policy = timePolicy(this.#clock, this.#maxClockSkew, options);
-    const data = decodeToken(token);
-    return openVerified(this.#match(data), data, policy);
+    return openToken(this.#keys, token, policy).plaintext;
   }
 
   /**
@@ -68,22 +61,7 @@ export class MultiFernet {
    * @throws FernetError `ERR_FERNET_INVALID_TOKEN`
    */
   rotate(token: string | Uint8Array): string {
-    const data = decodeToken(token);
-    const timestamp = readTimestamp(data);
-    const plain = openVerified(this.#match(data), data, {
-      ttl: undefined,
-      now: 0,
-      maxClockSkew: 0,
-    });
-    const header = tokenHeader(timestamp, randomBytes(16));
-    return sealToken(this.#keys[0]!, header, plain);
-  }
-
-  #match(data: Buffer): KeyParts {
-    // Every key is tried, so the time taken does not tell which key (if any) matched.
-    let found: KeyParts | undefined;
-    for (const keys of this.#keys) if (macMatches(keys, data) && found === undefined) found = keys;
-    if (found === undefined) throw invalidToken();
-    return found;
+    const { plaintext, timestamp } = openToken(this.#keys, token, undefined);
+    return sealToken(this.#keys[0]!, tokenHeader(timestamp, randomBytes(16)), plaintext);
   }
 }

@@ -13,26 +13,6 @@ export const MIN_TOKEN_BYTES = HEADER_BYTES + BLOCK_BYTES + MAC_BYTES;
 /** @internal Python's `_MAX_CLOCK_SKEW`. */
 export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 60;
 
-/**
- * @internal Strict url-safe base64 with padding → bytes, refusing what Python refuses (missing
- * padding). Node's decoder skips characters it does not know, so a decoded length that differs
- * from what the text's length promises means the text was not base64.
- */
-export function decodeBase64Url(text: string): Buffer {
-  if (text.length % 4 !== 0) throw invalidToken();
-  let pad = 0;
-  while (pad < 2 && text.charCodeAt(text.length - 1 - pad) === 0x3d /* = */) pad++;
-  const bytes = Buffer.from(text, 'base64url');
-  if (bytes.length !== (text.length / 4) * 3 - pad) throw invalidToken();
-  return bytes;
-}
-
-/** @internal Decodes a token and checks what can be checked without a key. */
-export function decodeToken(token: string | Uint8Array): Buffer {
-  const text = typeof token === 'string' ? token : Buffer.from(token).toString('latin1');
-  return checkTokenShape(decodeBase64Url(text));
-}
-
 /** @internal Checks what can be checked of decoded token bytes without a key. */
 export function checkTokenShape(data: Buffer): Buffer {
   if (data.length < MIN_TOKEN_BYTES || data[0] !== VERSION) throw invalidToken();

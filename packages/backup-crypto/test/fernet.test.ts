@@ -148,6 +148,11 @@ describe('Fernet', () => {
     }
   });
 
+  it('ignores trailing whitespace, as Python does (a token file with a final newline)', () => {
+    expect(f.decrypt(`${f.encrypt('nl')}\n`).toString()).toBe('nl');
+    expect(f.decrypt(`${f.encrypt('crlf')}\r\n`).toString()).toBe('crlf');
+  });
+
   it('accepts the token as bytes too', () => {
     expect(f.decrypt(Buffer.from(f.encrypt('b'))).toString()).toBe('b');
   });

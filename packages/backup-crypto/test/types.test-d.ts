@@ -1,0 +1,45 @@
+import type { Transform } from 'node:stream';
+import {
+  createChunkedDecryptStream,
+  createDecryptStream,
+  createEncryptStream,
+  decryptFile,
+  Fernet,
+  type FernetError,
+  FernetErrorCode,
+  type FernetKey,
+  isFernetError,
+  MultiFernet,
+} from '@org/backup-crypto';
+import { describe, expectTypeOf, it } from 'vitest';
+
+describe('public types', () => {
+  it('keys are strings or bytes', () => {
+    expectTypeOf<string>().toExtend<FernetKey>();
+    expectTypeOf<Uint8Array>().toExtend<FernetKey>();
+    expectTypeOf<number>().not.toExtend<FernetKey>();
+  });
+
+  it('encrypt returns a string token and decrypt a Buffer', () => {
+    const f = new Fernet('k');
+    expectTypeOf(f.encrypt).returns.toEqualTypeOf<string>();
+    expectTypeOf(f.decrypt).returns.toEqualTypeOf<Buffer>();
+    expectTypeOf(new MultiFernet(['k']).rotate).returns.toEqualTypeOf<string>();
+  });
+
+  it('error codes are a closed union and the guard narrows', () => {
+    expectTypeOf(FernetErrorCode.InvalidToken).toEqualTypeOf<'ERR_FERNET_INVALID_TOKEN'>();
+    const err: unknown = new Error('x');
+    if (isFernetError(err)) expectTypeOf(err).toEqualTypeOf<FernetError>();
+    expectTypeOf<FernetError['code']>().toEqualTypeOf<FernetErrorCode>();
+  });
+
+  it('streams are Node Transforms; decryption takes one key or several where it can', () => {
+    expectTypeOf(createEncryptStream).returns.toEqualTypeOf<Transform>();
+    expectTypeOf(createDecryptStream).parameter(0).toEqualTypeOf<FernetKey>();
+    expectTypeOf(createChunkedDecryptStream)
+      .parameter(0)
+      .toEqualTypeOf<FernetKey | readonly FernetKey[]>();
+    expectTypeOf(decryptFile).returns.toEqualTypeOf<Promise<void>>();
+  });
+});
