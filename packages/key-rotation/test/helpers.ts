@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 
 /** A clock the test moves by hand, in ms. */
 export function manualClock(start = Date.UTC(2026, 0, 1)) {
@@ -34,3 +35,13 @@ export const encryptionKey = randomBytes(32).toString('base64');
 
 export const uniquePrefix = (name: string) =>
   `test:key-rotation:${name}:${process.pid}:${randomBytes(4).toString('hex')}:`;
+
+/** Deletes every key under `prefix` (this suite's own keys only; never FLUSHDB on shared Redis). */
+export async function deletePrefix(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}

@@ -7,11 +7,13 @@ import { createRedisRefreshTokenStore } from '@org/key-rotation/redis';
 import { serverAvailable } from '@org/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { uniquePrefix } from './helpers.js';
+import { deletePrefix, uniquePrefix } from './helpers.js';
 
 const redisUp = await serverAvailable('Redis', 6379);
 const clients: Redis[] = [];
-afterAll(() => {
+const prefixes: string[] = [];
+afterAll(async () => {
+  if (clients[0]) for (const prefix of prefixes) await deletePrefix(clients[0], prefix);
   for (const c of clients) c.disconnect();
 });
 
@@ -29,7 +31,9 @@ const backends: { name: string; enabled: boolean; make: () => RefreshTokenStore 
     make: () => {
       const client = new Redis('redis://127.0.0.1:6379');
       clients.push(client);
-      return createRedisRefreshTokenStore({ client, prefix: uniquePrefix('rt') });
+      const prefix = uniquePrefix('rt');
+      prefixes.push(prefix);
+      return createRedisRefreshTokenStore({ client, prefix });
     },
   },
 ];

@@ -12,13 +12,15 @@ import { createRedisKeyStore } from '@org/key-rotation/redis';
 import { serverAvailable } from '@org/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeHeader, encryptionKey, uniquePrefix } from './helpers.js';
+import { decodeHeader, deletePrefix, encryptionKey, uniquePrefix } from './helpers.js';
 
 const redisUp = await serverAvailable('Redis', 6379);
 const dirs: string[] = [];
 const clients: Redis[] = [];
+const prefixes: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
+  if (clients[0]) for (const prefix of prefixes) await deletePrefix(clients[0], prefix);
   for (const c of clients) c.disconnect();
 });
 
@@ -52,6 +54,7 @@ const backends: Backend[] = [
     enabled: redisUp,
     async shared() {
       const prefix = uniquePrefix('store');
+      prefixes.push(prefix);
       return () => {
         const client = new Redis('redis://127.0.0.1:6379');
         clients.push(client);
