@@ -84,6 +84,24 @@ describe('retire', () => {
     await expect(ring.retire('nope')).rejects.toMatchObject({ code: 'ERR_KEYRING_KEY_NOT_FOUND' });
   });
 
+  it('a retired pending key is never promoted; several pending keys go oldest first', async () => {
+    const clock = manualClock();
+    const ring = await createKeyRing({ algorithm: 'ES256', clock });
+    clock.advance(1);
+    const p1 = await ring.stage();
+    clock.advance(1);
+    const p2 = await ring.stage();
+    clock.advance(1);
+    const p3 = await ring.stage();
+    await ring.retire(p1.kid);
+    expect(ring.jwks().keys.map((k) => k.kid)).not.toContain(p1.kid);
+    expect((await ring.rotate()).kid).toBe(p2.kid);
+    expect((await ring.rotate()).kid).toBe(p3.kid);
+    const fresh = await ring.rotate();
+    expect([p1.kid, p2.kid, p3.kid]).not.toContain(fresh.kid);
+    expect(ring.keys().filter((k) => k.status === 'active')).toHaveLength(1);
+  });
+
   it('emits rotate events', async () => {
     const ring = await createKeyRing({ algorithm: 'ES256' });
     const events: unknown[] = [];
