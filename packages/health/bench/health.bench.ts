@@ -1,6 +1,7 @@
 /**
  * `GET /health` requests per second through a node:http server: @org/health's handler (results
  * cached for 1 s, and uncached) against @godaddy/terminus on the same checks, in one process.
+ * With PostgreSQL on 127.0.0.1:5432 it also compares a real `SELECT 1` check.
  * Each task iteration sends 64 concurrent keep-alive requests (an autocannon-style batch) from
  * an http.Agent with 64 sockets; req/s = 64 × iterations/s, best of 5 interleaved rounds.
  *
@@ -11,6 +12,9 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTerminus } from '@godaddy/terminus';
 import { createHealth } from '@org/health';
+import { pgCheck } from '@org/health/pg';
+import { canConnect } from '@org/test-utils';
+import pg from 'pg';
 import { Bench } from 'tinybench';
 
 const BATCH = 64;
@@ -25,7 +29,7 @@ async function start(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
 }
 
-function ours(check: () => Promise<unknown>, cacheMs: number): Server {
+function ours(check: (signal: AbortSignal) => unknown, cacheMs: number): Server {
   const health = createHealth({ checks: { database: check }, quick: ['database'], cacheMs });
   return createServer(health.handler());
 }
@@ -53,7 +57,19 @@ function get(url: string): Promise<void> {
 }
 const batch = (url: string) => () => Promise.all(Array.from({ length: BATCH }, () => get(url)));
 
+// With PostgreSQL on loopback, the same `SELECT 1` on one pool behind both.
+const pool = (await canConnect(5432))
+  ? new pg.Pool({ host: '127.0.0.1', user: 'postgres', database: 'test', max: 10 })
+  : undefined;
+const pgServers: [string, Server][] = pool
+  ? [
+      ['terminus, pg SELECT 1', terminus(() => pool.query('SELECT 1'))],
+      ['@org/health cached 1 s, pg SELECT 1', ours(pgCheck({ client: pool }).check, 1_000)],
+    ]
+  : [];
+
 const servers: [string, Server][] = [
+  ...pgServers,
   ['terminus, 2 ms check', terminus(dbCheck)],
   ['@org/health cached 1 s, 2 ms check', ours(dbCheck, 1_000)],
   ['@org/health uncached, 2 ms check', ours(dbCheck, 0)],
@@ -77,6 +93,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 agent.destroy();
+await pool?.end();
 for (const [, s] of servers) {
   s.closeAllConnections();
   s.close();
@@ -86,7 +103,11 @@ const rps = (name: string) => best.get(name) ?? Number.NaN;
 console.table(
   servers.map(([name]) => {
     const r = rps(name);
-    const anchor = name.includes('instant') ? 'terminus, instant check' : 'terminus, 2 ms check';
+    const anchor = name.includes('instant')
+      ? 'terminus, instant check'
+      : name.includes('pg')
+        ? 'terminus, pg SELECT 1'
+        : 'terminus, 2 ms check';
     return {
       task: name,
       'req/s (best of 5)': Math.round(r).toLocaleString('en-US'),
