@@ -163,6 +163,33 @@ describe.each(backends)('KeyStore conformance: $name', ({ enabled, shared }) => 
   );
 });
 
+describe.runIf(redisUp)('Redis store pub/sub', () => {
+  it('another instance sees a rotation through pub/sub alone (polling off) in well under a second', async () => {
+    const prefix = uniquePrefix('pubsub');
+    prefixes.push(prefix);
+    const make = () => {
+      const client = new Redis('redis://127.0.0.1:6379');
+      clients.push(client);
+      return createRedisKeyStore({ client, prefix });
+    };
+    const opts = { algorithm: 'EdDSA' as const, encryptionKey, refreshInterval: 0 };
+    const a = await createKeyRing({ ...opts, store: make() });
+    const b = await createKeyRing({ ...opts, store: make() });
+    await new Promise((r) => setTimeout(r, 100)); // let b's subscriber connect
+    const changes: number[] = [];
+    b.on('change', (e) => changes.push(e.version));
+    const t0 = Date.now();
+    const next = await a.rotate();
+    await expect
+      .poll(() => b.keys().find((k) => k.status === 'active')?.kid, { timeout: 1000, interval: 5 })
+      .toBe(next.kid);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(changes).toHaveLength(1);
+    await a.close();
+    await b.close();
+  });
+});
+
 describe('stores', () => {
   it('a ring with a store needs an encryption key', async () => {
     const before = process.env.KEYRING_ENCRYPTION_KEY;
