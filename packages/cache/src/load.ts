@@ -52,6 +52,8 @@ export async function loadShared<T, P extends string>(
     flight = f;
   }
   const loaded = await untilAborted(flight, options?.signal);
+  // An L2 hit may fall in the refresh window too (after a lost race for L1, say).
+  if (loaded.entry) maybeRefresh(c, fullKey, key, loaded.entry, loader, options, graceMs);
   try {
     return c.decode<T>(loaded.payload);
   } catch (err) {
@@ -106,20 +108,55 @@ async function load<T, P extends string>(
         if (got === true) release(guard, key, lockKey, token as string);
         c.fillL1(fullKey, e, epoch);
         c.emitHit(key, 'l2', false);
-        return { payload: e.payload, stale: false };
+        return { payload: e.payload, stale: false, entry: e };
       }
       if (stale === undefined && now - e.expiresAt <= graceMs) stale = { entry: e, tier: 'l2' };
     }
+    c.emitMiss(key);
     if (got === false && lockable) {
-      const waited = await waitForHolder(c, guard, fullKey, key, lockKey);
-      if (waited.loaded) return waited.loaded;
-      token = waited.token;
-    } else if (got !== true) {
-      token = undefined;
+      const afterWait = waitForHolder(c, guard, fullKey, key, lockKey).then((waited) =>
+        waited.loaded
+          ? waited.loaded
+          : runLoader(c, fullKey, key, loader, options, stale, graceMs, waited.token),
+      );
+      // Another instance is refreshing: with a stale value at hand, the soft timeout applies to
+      // the wait as well, and the wait (maybe ending in a load of its own) goes on behind it.
+      return softly(c, key, afterWait, stale, options?.timeouts?.soft ?? c.timeouts.soft);
     }
+    if (got !== true) token = undefined;
+    return runLoader(c, fullKey, key, loader, options, stale, graceMs, token);
   }
   c.emitMiss(key);
-  return runLoader(c, fullKey, key, loader, options, stale, graceMs, token);
+  return runLoader(c, fullKey, key, loader, options, stale, graceMs, undefined);
+}
+
+/**
+ * `work`, or, when a stale value is at hand: that value if `work` fails, or once `soft` ms have
+ * passed (`work` goes on in the background).
+ */
+function softly<P extends string>(
+  c: TwoTierCache<P>,
+  key: string,
+  work: Promise<Loaded>,
+  stale: Stale | undefined,
+  soft: number | undefined,
+): Promise<Loaded> {
+  if (stale === undefined) return work;
+  const served = (): Loaded => {
+    c.emitHit(key, stale.tier, true);
+    return { payload: stale.entry.payload, stale: true };
+  };
+  // Within grace, a failure is answered with the stale value (stale-if-error).
+  const withFallback = work.catch(served);
+  if (soft === undefined) return withFallback;
+  let timer: NodeJS.Timeout | undefined;
+  const early = new Promise<'soft'>((resolve) => {
+    timer = setTimeout(() => resolve('soft'), soft);
+  });
+  return Promise.race([withFallback, early]).then((r) => {
+    clearTimeout(timer);
+    return r === 'soft' ? served() : r;
+  });
 }
 
 /**
@@ -212,20 +249,7 @@ function runLoader<T, P extends string>(
       if (token !== undefined && guard) release(guard, key, c.lockKey(fullKey), token);
     });
   if (stale === undefined) return stored;
-  const served = (): Loaded => {
-    c.emitHit(key, stale.tier, true);
-    return { payload: stale.entry.payload, stale: true };
-  };
-  const withFallback = stored.catch(served);
-  if (soft === undefined) return withFallback;
-  let softTimer: NodeJS.Timeout | undefined;
-  const early = new Promise<'soft'>((resolve) => {
-    softTimer = setTimeout(() => resolve('soft'), soft);
-  });
-  return Promise.race([withFallback, early]).then((r) => {
-    clearTimeout(softTimer);
-    return r === 'soft' ? served() : r;
-  });
+  return softly(c, key, stored, stale, soft);
 }
 
 /** Starts a background refresh when a hit is in the last `earlyRefresh` part of its TTL. */

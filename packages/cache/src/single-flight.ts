@@ -1,7 +1,11 @@
+import type { Entry } from './envelope.js';
+
 /** The outcome of one shared load: the serialized value, and whether it was stale. */
 export interface Loaded {
   payload: string;
   stale: boolean;
+  /** The fresh entry read from L2, when that is where the value came from (for early refresh). */
+  entry?: Entry;
 }
 
 /** Awaits `p`, or rejects with the signal's reason as soon as `signal` aborts. */

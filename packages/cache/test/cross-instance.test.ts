@@ -123,7 +123,7 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
     ]);
     expect(performance.now() - t0).toBeLessThan(250);
     expect(answers).toEqual(['v1', 'v1']);
-    await within(1_000, async () => (await a.get('k')) === 'v2' && (await b.get('k')) === 'v2');
+    await within(3_000, async () => (await a.get('k')) === 'v2' && (await b.get('k')) === 'v2');
     expect(runs).toBe(2);
   });
 
@@ -139,5 +139,24 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
     await ub.clear();
     await within(1_000, async () => (await ua.get('1')) === undefined);
     expect(await a.get('1')).toBe('root');
+  });
+
+  it('with a stale value, a soft timeout also bounds the wait for the other instance', async () => {
+    const [a, b] = await pair('soft-wait', { jitter: 0, grace: 60 });
+    await a.set('k', 'old', { ttl: 0.1 });
+    expect(await b.get('k')).toBe('old');
+    await new Promise((r) => setTimeout(r, 150));
+    const slow = () => new Promise<string>((r) => setTimeout(() => r('new'), 400));
+    const refreshing = a.getOrSet('k', slow, { ttl: 60 });
+    await new Promise((r) => setTimeout(r, 30));
+    const t0 = performance.now();
+    const fromB = await b.getOrSet('k', () => 'b should not load', {
+      ttl: 60,
+      timeouts: { soft: 50 },
+    });
+    expect(fromB).toBe('old');
+    expect(performance.now() - t0).toBeLessThan(300);
+    expect(await refreshing).toBe('new');
+    await within(2_000, async () => (await b.get('k')) === 'new');
   });
 });
