@@ -89,3 +89,13 @@ export function unseal(keys: SealKeys, kid: string, sealed: string): string {
     throw Object.assign(fail(), { cause });
   }
 }
+
+/**
+ * `sealed` re-sealed under the first key, when another key sealed it (re-keying happens with
+ * each write of the ring); the same string when it is already sealed under the first key.
+ */
+export function reseal(keys: SealKeys, kid: string, sealed: string): string {
+  const primary = keys.keys[0]!;
+  if (sealed.split('.')[1] === primary.id) return sealed;
+  return seal(keys, kid, unseal(keys, kid, sealed));
+}

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { SealKeys } from './at-rest.js';
+import { reseal, type SealKeys } from './at-rest.js';
 import { withDeadline } from './deadline.js';
 import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import type { KeyStore, RingState } from './key-store.js';
@@ -77,6 +77,10 @@ export function createStoreSync(
       const next = await fn(tidy(current, now), now);
       if (next === undefined) return apply(current, force);
       next.version = current.version + 1;
+      // Move material sealed under an older encryption key to the current one.
+      next.keys = next.keys.map((k) =>
+        k.material === undefined ? k : { ...k, material: reseal(seal, k.kid, k.material) },
+      );
       const written = await call('write', () => store.compareAndSet(current.version, next), signal);
       if (written) return apply(next, force);
       // Another instance wrote first: back off a little, then redo the change on its state.

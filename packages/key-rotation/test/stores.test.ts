@@ -209,7 +209,7 @@ describe('stores', () => {
     }
   });
 
-  it('re-keying: the first encryption key seals, older ones still open', async () => {
+  it('re-keying: the first encryption key seals, older ones open, writes re-seal', async () => {
     const store = createMemoryKeyStore();
     const oldKey = Buffer.alloc(32, 5);
     const a = await createKeyRing({ algorithm: 'HS256', store, encryptionKey: oldKey });
@@ -220,6 +220,9 @@ describe('stores', () => {
     });
     await b.rotate();
     expect(b.keys()).toHaveLength(2);
+    // Every key was re-sealed under the new key by that write: the old key can go.
+    const c = await createKeyRing({ algorithm: 'HS256', store, encryptionKey });
+    expect(c.keys()).toHaveLength(2);
     await expect(createKeyRing({ store, encryptionKey: oldKey })).rejects.toMatchObject({
       code: 'ERR_KEYRING_ENCRYPTION',
     });
