@@ -149,6 +149,27 @@ export function createHealth(options: HealthOptions): Health {
   const events = createEmitter();
   const lifecycle = createLifecycle({ ...options, ready: options.ready ?? true }, events);
 
+  const lastCheck = new Map<string, CheckReport['status']>();
+  const lastStatus = new Map<'quick' | 'full', HealthStatus>();
+  function announce(kind: 'quick' | 'full', report: HealthReport): void {
+    for (const [name, c] of Object.entries(report.checks)) {
+      const from = lastCheck.get(name);
+      if (from === c.status) continue;
+      lastCheck.set(name, c.status);
+      events.emit('checkChange', {
+        check: name,
+        from,
+        to: c.status,
+        ...(c.reason === undefined ? {} : { reason: c.reason }),
+      });
+    }
+    const from = lastStatus.get(kind);
+    if (from !== report.status) {
+      lastStatus.set(kind, report.status);
+      events.emit('statusChange', { kind, from, to: report.status });
+    }
+  }
+
   async function run(kind: 'quick' | 'full', names: readonly string[]): Promise<HealthReport> {
     const checkedAt = new Date(clock.now()).toISOString();
     const started = performance.now();
@@ -170,6 +191,7 @@ export function createHealth(options: HealthOptions): Health {
         checks: byName,
       };
       events.emit('report', { kind, report });
+      announce(kind, report);
       return report;
     } finally {
       deadline.clear();

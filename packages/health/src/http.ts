@@ -145,9 +145,10 @@ export function createHttp(deps: {
         return render(await deps.quick(), format);
       }
       default: {
-        if (refusing) {
+        // The load balancer's probe must not send traffic to an instance still starting.
+        if (refusing || (r === 'quick' && state === 'starting')) {
           return format === 'ietf'
-            ? answer(503, { status: 'fail', output: 'shutting down', checks: {} }, IETF_TYPE)
+            ? answer(503, { status: 'fail', output: state, checks: {} }, IETF_TYPE)
             : answer(503, { status: 'unhealthy', state });
         }
         return render(await (r === 'full' ? deps.full() : deps.quick()), format);

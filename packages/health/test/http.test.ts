@@ -78,9 +78,13 @@ describe('node:http handler', () => {
     const srv = await listen(health.handler());
     closers.push(srv.close);
     const status = async (p: string) => (await fetch(srv.url + p)).status;
-    expect([await status('/livez'), await status('/startupz'), await status('/readyz')]).toEqual([
-      200, 503, 503,
-    ]);
+    expect([
+      await status('/livez'),
+      await status('/startupz'),
+      await status('/readyz'),
+      await status('/health'),
+      await status('/health/full'),
+    ]).toEqual([200, 503, 503, 503, 200]);
     health.markReady();
     expect([await status('/startupz'), await status('/readyz')]).toEqual([200, 200]);
     db.down = true;

@@ -231,6 +231,40 @@ describe('caching', () => {
   });
 });
 
+describe('change events', () => {
+  it('emits checkChange and statusChange only when something changes', async () => {
+    let down = false;
+    const health = createHealth({
+      checks: {
+        db: () => {
+          if (down) throw new Error('refused password=pw');
+        },
+        cache: { check: () => undefined, critical: false },
+      },
+      cacheMs: 0,
+    });
+    const changes: string[] = [];
+    health.on('checkChange', (e) => changes.push(`${e.check} ${e.from}→${e.to} ${e.reason ?? ''}`));
+    health.on('statusChange', (e) => changes.push(`${e.kind} ${e.from}→${e.to}`));
+    await health.full();
+    await health.full();
+    down = true;
+    await health.full();
+    await health.full();
+    down = false;
+    await health.full();
+    expect(changes).toEqual([
+      'db undefined→ok ',
+      'cache undefined→ok ',
+      'full undefined→healthy',
+      'db ok→fail refused password=***',
+      'full healthy→unhealthy',
+      'db fail→ok ',
+      'full unhealthy→healthy',
+    ]);
+  });
+});
+
 describe('IETF form', () => {
   it('maps statuses and keys checks name:measurement with observed values', async () => {
     const health = createHealth({
