@@ -60,6 +60,27 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
   });
 });
 
+describe.each(['RS256', 'ES256', 'EdDSA'] as const)('jose-signed %s tokens', (algorithm) => {
+  it('verify with a ring seeded with the same private key', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { fromPrivateKey } = await import('@org/key-rotation');
+    const { privateKey } =
+      algorithm === 'RS256'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : algorithm === 'ES256'
+          ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          : generateKeyPairSync('ed25519');
+    const ring = await createKeyRing({ seed: fromPrivateKey(algorithm, privateKey) });
+    const kid = ring.keys()[0]!.kid;
+    const token = await new SignJWT({ from: 'jose' })
+      .setProtectedHeader({ alg: algorithm, kid })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    expect((await ring.verify(token)).payload.from).toBe('jose');
+  });
+});
+
 describe('sign claims', () => {
   it('iat and exp come from the ring; iss and aud from options, then claims, then the ring', async () => {
     const ring = await createKeyRing({
