@@ -87,44 +87,65 @@ async function load<T, P extends string>(
   let token: string | undefined;
   if (guard?.up) {
     const epoch = c.invalidations.epoch;
-    const lockable = guard.driver.lock !== undefined;
-    token = lockable ? randomUUID() : undefined;
-    const lockKey = c.lockKey(fullKey);
-    // The read and the lock go out together: one round trip on a miss.
-    const [raw, got] = await Promise.all([
-      guard.run('get', key, (d) => d.get(fullKey)),
-      token === undefined
-        ? false
-        : guard.run(
-            'lock',
-            key,
-            (d) => d.lock?.(lockKey, token as string, c.timeouts.lock) ?? Promise.resolve(false),
-          ),
-    ]);
+    const raw = await guard.run('get', key, (d) => d.get(fullKey));
     const e = readEntry(c, key, raw);
     if (e !== undefined) {
       const now = c.clock.now();
       if (e.expiresAt > now) {
-        if (got === true) release(guard, key, lockKey, token as string);
         c.fillL1(fullKey, e, epoch);
         c.emitHit(key, 'l2', false);
         return { payload: e.payload, stale: false, entry: e };
       }
       if (stale === undefined && now - e.expiresAt <= graceMs) stale = { entry: e, tier: 'l2' };
     }
-    c.emitMiss(key);
-    if (got === false && lockable) {
-      const afterWait = waitForHolder(c, guard, fullKey, key, lockKey).then((waited) =>
-        waited.loaded
-          ? waited.loaded
-          : runLoader(c, fullKey, key, loader, options, stale, graceMs, waited.token),
+    // Only a load takes the lock (one more round trip on a miss, none on a hit), so that a hit
+    // never makes another instance wait or skip its refresh.
+    const lockable = raw !== FAILED && guard.driver.lock !== undefined;
+    token = lockable ? randomUUID() : undefined;
+    const lockKey = c.lockKey(fullKey);
+    if (lockable) {
+      // Re-read with the lock attempt, in the same round trip: a holder that finished between
+      // the first read and now must not make this instance load again.
+      const again = c.invalidations.epoch;
+      const [got, reread] = await Promise.all([
+        guard.run(
+          'lock',
+          key,
+          (d) => d.lock?.(lockKey, token as string, c.timeouts.lock) ?? Promise.resolve(false),
+        ),
+        guard.run('get', key, (d) => d.get(fullKey)),
+      ]);
+      const fresh = readEntry(c, key, reread);
+      if (fresh !== undefined && fresh.expiresAt > c.clock.now()) {
+        if (got === true) release(guard, key, lockKey, token as string);
+        c.fillL1(fullKey, fresh, again);
+        c.emitHit(key, 'l2', false);
+        return { payload: fresh.payload, stale: false, entry: fresh };
+      }
+      c.emitMiss(key);
+      if (got === false) {
+        const afterWait = waitForHolder(c, guard, fullKey, key, lockKey).then((waited) =>
+          waited.loaded
+            ? waited.loaded
+            : runLoader(c, fullKey, key, loader, options, stale, graceMs, waited.token),
+        );
+        // Another instance is loading: with a stale value at hand, the soft timeout applies to
+        // the wait as well, and the wait (maybe ending in a load of its own) goes on behind it.
+        return softly(c, key, afterWait, stale, options?.timeouts?.soft ?? c.timeouts.soft);
+      }
+      return runLoader(
+        c,
+        fullKey,
+        key,
+        loader,
+        options,
+        stale,
+        graceMs,
+        got === true ? token : undefined,
       );
-      // Another instance is refreshing: with a stale value at hand, the soft timeout applies to
-      // the wait as well, and the wait (maybe ending in a load of its own) goes on behind it.
-      return softly(c, key, afterWait, stale, options?.timeouts?.soft ?? c.timeouts.soft);
     }
-    if (got !== true) token = undefined;
-    return runLoader(c, fullKey, key, loader, options, stale, graceMs, token);
+    c.emitMiss(key);
+    return runLoader(c, fullKey, key, loader, options, stale, graceMs, undefined);
   }
   c.emitMiss(key);
   return runLoader(c, fullKey, key, loader, options, stale, graceMs, undefined);
