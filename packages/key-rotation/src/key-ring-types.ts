@@ -1,5 +1,6 @@
 import type { Algorithm, PublicJwk } from './algorithms.js';
 import type { JwtPayload } from './claims.js';
+import type { ErrorCode } from './errors.js';
 import type { JwksHandler, JwksHandlerOptions } from './jwks-handler.js';
 import type { ProtectedHeader } from './jws.js';
 import type { SignOptions, VerifyOptions } from './options.js';
@@ -17,6 +18,8 @@ export interface KeyRingEvents extends Record<string, unknown> {
   change: { version: number };
   /** A background refresh from the store failed; the ring keeps its last view. */
   error: { error: Error };
+  /** `verify()` refused a token (for alerting on spikes of bad signatures); never the token. */
+  reject: { code: ErrorCode };
 }
 
 /** What {@link KeyRing.verify} returns. */

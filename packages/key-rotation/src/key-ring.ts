@@ -21,6 +21,7 @@ import type { SeedKey } from './seed.js';
 import { createStoreSync } from './store-sync.js';
 
 const rotateChannel = channel('org:key-rotation:rotate');
+const rejectChannel = channel('org:key-rotation:reject');
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
 /**
@@ -114,6 +115,15 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         }, refreshInterval).unref()
       : undefined;
 
+  /** Reports a refused token (its code only) to listeners and diagnostics_channel. */
+  function rejected(err: unknown): unknown {
+    if (isKeyRingError(err)) {
+      events.emit('reject', { code: err.code });
+      if (rejectChannel.hasSubscribers) rejectChannel.publish({ code: err.code });
+    }
+    return err;
+  }
+
   function verifySync(token: string, opts: VerifyOptions): VerifyResult {
     const now = clock();
     const v = current();
@@ -179,14 +189,23 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         return verifySync(token, opts) as VerifyResult<P>;
       } catch (err) {
         // Another instance may have rotated a moment ago: re-read the store, at most once a second.
-        if (!shared || !isKeyRingError(err, ErrorCodes.JWT_UNKNOWN_KID)) throw err;
-        const now = clock();
-        if (now - lastUnknownRefresh < UNKNOWN_KID_REFRESH_MS) throw err;
-        lastUnknownRefresh = now;
-        const before = sync.peek()?.version;
-        await refresh();
-        if (sync.peek()?.version === before) throw err;
-        return verifySync(token, opts) as VerifyResult<P>;
+        const retry =
+          shared &&
+          isKeyRingError(err, ErrorCodes.JWT_UNKNOWN_KID) &&
+          clock() - lastUnknownRefresh >= UNKNOWN_KID_REFRESH_MS;
+        if (retry) {
+          lastUnknownRefresh = clock();
+          const before = sync.peek()?.version;
+          await refresh().catch(() => undefined);
+          if (sync.peek()?.version !== before) {
+            try {
+              return verifySync(token, opts) as VerifyResult<P>;
+            } catch (again) {
+              throw rejected(again);
+            }
+          }
+        }
+        throw rejected(err);
       }
     },
     async stage(opts = {}) {

@@ -102,6 +102,25 @@ describe('retire', () => {
     expect(ring.keys().filter((k) => k.status === 'active')).toHaveLength(1);
   });
 
+  it('emits reject events (code only) and publishes them on diagnostics_channel', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const ring = await createKeyRing({ algorithm: 'HS256' });
+    const seen: unknown[] = [];
+    const onMessage = (m: unknown) => seen.push(m);
+    subscribe('org:key-rotation:reject', onMessage);
+    const codes: string[] = [];
+    ring.on('reject', (e) => codes.push(e.code));
+    await ring.verify('nope').catch(() => undefined);
+    const token = await ring.sign({});
+    const dot = token.lastIndexOf('.') + 1;
+    const flipped = `${token.slice(0, dot)}${token[dot] === 'A' ? 'B' : 'A'}${token.slice(dot + 1)}`;
+    await ring.verify(flipped).catch(() => undefined);
+    await ring.verify(token);
+    unsubscribe('org:key-rotation:reject', onMessage);
+    expect(codes).toEqual(['ERR_JWT_INVALID', 'ERR_JWT_SIGNATURE_INVALID']);
+    expect(seen).toEqual([{ code: 'ERR_JWT_INVALID' }, { code: 'ERR_JWT_SIGNATURE_INVALID' }]);
+  });
+
   it('emits rotate events', async () => {
     const ring = await createKeyRing({ algorithm: 'ES256' });
     const events: unknown[] = [];
