@@ -81,7 +81,23 @@ export interface Health extends HealthHttp {
   dispose(): void;
 }
 
+function checkDuration(name: string, value: number | undefined, min: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new HealthError(
+      'ERR_HEALTH_INVALID_OPTIONS',
+      `${name} must be a finite number of milliseconds ≥ ${min}, got ${String(value)}`,
+    );
+  }
+}
+
 function resolveChecks(options: HealthOptions): Map<string, ResolvedCheck> {
+  checkDuration('cacheMs', options.cacheMs, 0);
+  checkDuration('deadlineMs', options.deadlineMs, 1);
+  checkDuration('timeout', options.timeout, 1);
+  checkDuration('beforeShutdownMs', options.beforeShutdownMs, 0);
+  checkDuration('drainTimeoutMs', options.drainTimeoutMs, 0);
+  checkDuration('closerTimeoutMs', options.closerTimeoutMs, 1);
   const out = new Map<string, ResolvedCheck>();
   for (const [name, c] of Object.entries(options.checks)) {
     if (name === 'status' || name.includes(':') || name.length === 0) {
@@ -97,6 +113,7 @@ function resolveChecks(options: HealthOptions): Map<string, ResolvedCheck> {
         `check "${name}" has no check function: pass a function or { check, timeout?, critical? }`,
       );
     }
+    checkDuration(`checks.${name}.timeout`, hc.timeout, 1);
     out.set(name, {
       ...hc,
       timeout: hc.timeout ?? options.timeout ?? 800,

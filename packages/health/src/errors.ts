@@ -2,9 +2,7 @@
 export type HealthErrorCode =
   | 'ERR_HEALTH_INVALID_OPTIONS'
   | 'ERR_HEALTH_CHECK_TIMEOUT'
-  | 'ERR_HEALTH_DEADLINE'
-  | 'ERR_HEALTH_SHUTTING_DOWN'
-  | 'ERR_HEALTH_UNREACHABLE';
+  | 'ERR_HEALTH_DEADLINE';
 
 /** The one base error of @org/health; `code` is stable, `message` says what to do. */
 export class HealthError extends Error {

@@ -54,6 +54,16 @@ describe('report status', () => {
       }
     }
     expect(() => createHealth({ checks: { a: ok }, quick: ['b'] })).toThrow(/not in checks/);
+    expect(() => createHealth({ checks: { a: ok }, deadlineMs: 0 })).toThrow(
+      'deadlineMs must be a finite number of milliseconds ≥ 1, got 0',
+    );
+    expect(() => createHealth({ checks: { a: { check: ok, timeout: Number.NaN } } })).toThrow(
+      /checks\.a\.timeout/,
+    );
+    expect(() => createHealth({ checks: { a: ok }, cacheMs: -1 })).toThrow(/cacheMs/);
+    expect(createHealth({ checks: { a: ok }, cacheMs: 0, beforeShutdownMs: 0 }).state).toBe(
+      'ready',
+    );
   });
 });
 
