@@ -3,6 +3,7 @@ import { bounded, DEFAULT_TIMEOUT } from './call.js';
 import { createLocalDriver, type LocalDriverOptions } from './drivers/local.js';
 import type { S3DriverOptions } from './drivers/s3-options.js';
 import { StorageError, StorageErrorCode } from './errors.js';
+import { createEmitter, type Emitter, type StorageEvents, type StorageListener } from './events.js';
 import type { SignedUrlHandler } from './handler.js';
 import { keyProblem, validateKey, validatePrefix } from './keys.js';
 import type {
@@ -64,6 +65,8 @@ export interface Storage {
   handler(): SignedUrlHandler;
   /** Releases the driver's sockets and handles. */
   close(): Promise<void>;
+  /** Listens to `operation` (every call) or `retry` (S3); returns the unsubscribe function. */
+  on<E extends keyof StorageEvents>(event: E, listener: StorageListener<E>): () => void;
 }
 
 const MAX_EXPIRES_IN = 7 * 24 * 3600;
@@ -88,6 +91,7 @@ function loadS3(options: S3DriverOptions): () => Promise<StorageDriver> {
 
 /** Creates a storage over S3/R2 (`s3`), the local disk (`local`, the default) or any `driver`. */
 export function createStorage(options: StorageOptions = {}): Storage {
+  const events = createEmitter();
   let getDriver: () => Promise<StorageDriver>;
   let backend: string;
   if (options.driver !== undefined) {
@@ -95,7 +99,17 @@ export function createStorage(options: StorageOptions = {}): Storage {
     getDriver = async () => d;
     backend = d.name;
   } else if (options.s3 !== undefined) {
-    getDriver = loadS3(options.s3);
+    const userOnRetry = options.s3.retry?.onRetry;
+    getDriver = loadS3({
+      ...options.s3,
+      retry: {
+        ...options.s3.retry,
+        onRetry: (info) => {
+          events.emit('retry', info);
+          userOnRetry?.(info);
+        },
+      },
+    });
     backend = options.s3.profile === 'r2' ? 'r2' : 's3';
   } else {
     const d = createLocalDriver(options.local);
@@ -104,7 +118,7 @@ export function createStorage(options: StorageOptions = {}): Storage {
   }
   const allowed = options.namespaces;
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-  return scoped({ getDriver, backend, allowed, timeout }, '');
+  return scoped({ getDriver, backend, allowed, timeout, events }, '');
 }
 
 interface Ctx {
@@ -112,6 +126,7 @@ interface Ctx {
   backend: string;
   allowed: readonly string[] | undefined;
   timeout: number;
+  events: Emitter;
 }
 
 function isStream(body: Body): boolean {
@@ -127,9 +142,12 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     what: string,
     opts: CallOptions | undefined,
     fn: (d: StorageDriver, signal: AbortSignal) => Promise<T>,
+    key?: string,
   ) =>
-    bounded(what, opts?.timeout ?? ctx.timeout, opts?.signal, async (signal) =>
-      fn(await ctx.getDriver(), signal),
+    ctx.events.track(what, key, () =>
+      bounded(what, opts?.timeout ?? ctx.timeout, opts?.signal, async (signal) =>
+        fn(await ctx.getDriver(), signal),
+      ),
     );
   const strip = (info: ObjectInfo): ObjectInfo => ({ ...info, key: info.key.slice(prefix.length) });
 
@@ -140,10 +158,12 @@ function scoped(ctx: Ctx, prefix: string): Storage {
       const k = full(key);
       // A stream takes as long as it takes; only an explicit timeout bounds it.
       const t = isStream(body) ? opts.timeout : (opts.timeout ?? ctx.timeout);
-      return bounded('put', t, opts.signal, async (signal) => {
-        const r = await (await ctx.getDriver()).put(k, body, { ...opts, signal });
-        return { ...r, key };
-      });
+      return ctx.events.track('put', k, () =>
+        bounded('put', t, opts.signal, async (signal) => {
+          const r = await (await ctx.getDriver()).put(k, body, { ...opts, signal });
+          return { ...r, key };
+        }),
+      );
     },
     async getBuffer(key, opts = {}) {
       const stream = await storage.getStream(key, opts);
@@ -153,11 +173,11 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     },
     async getStream(key, opts = {}) {
       const k = full(key);
-      return call('getStream', opts, (d, signal) => d.getStream(k, { ...opts, signal }));
+      return call('getStream', opts, (d, signal) => d.getStream(k, { ...opts, signal }), k);
     },
     async head(key, opts) {
       const k = full(key);
-      return strip(await call('head', opts, (d, signal) => d.head(k, { signal })));
+      return strip(await call('head', opts, (d, signal) => d.head(k, { signal }), k));
     },
     async exists(key, opts) {
       const k = full(key);
@@ -175,7 +195,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     },
     async delete(key, opts) {
       const k = full(key);
-      return call('delete', opts, (d, signal) => d.delete(k, { signal }));
+      return call('delete', opts, (d, signal) => d.delete(k, { signal }), k);
     },
     async deleteMany(keys, opts) {
       const ks = keys.map(full);
@@ -270,6 +290,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
       const d = await ctx.getDriver();
       await d.close?.();
     },
+    on: (event, listener) => ctx.events.on(event, listener),
   };
   return storage;
 }

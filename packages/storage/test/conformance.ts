@@ -146,6 +146,12 @@ export function conformance(name: string, setup: () => Promise<Harness>): void {
       expect(await code(ns.head('missing/x'))).toBe('ERR_STORAGE_NOT_FOUND');
       expect(await code(ns.copy('missing/x', 'missing/y'))).toBe('ERR_STORAGE_NOT_FOUND');
       expect(await ns.exists('missing/x')).toBe(false);
+      // Below an object, as if it were a folder: still just a missing key.
+      await ns.put('plain-object', 'x');
+      expect(await code(ns.getBuffer('plain-object/child'))).toBe('ERR_STORAGE_NOT_FOUND');
+      expect(await code(ns.head('plain-object/child'))).toBe('ERR_STORAGE_NOT_FOUND');
+      expect(await ns.exists('plain-object/child')).toBe(false);
+      expect(await code(ns.copy('plain-object/child', 'y'))).toBe('ERR_STORAGE_NOT_FOUND');
       await expect(ns.delete('missing/x')).resolves.toBeUndefined();
     });
 

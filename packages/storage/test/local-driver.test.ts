@@ -2,7 +2,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createLocalDriver, createStorage, createUrlSigner, isStorageError } from '@org/storage';
+import {
+  createLocalDriver,
+  createStorage,
+  createUrlSigner,
+  isStorageError,
+  OPERATION_CHANNEL,
+} from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHarness } from './harness.js';
 
@@ -162,6 +168,24 @@ describe('local driver', () => {
     url.searchParams.set('method', 'PUT');
     expect(() => signer.verify(url)).toThrow('Signed URL is invalid or expired: ask for a new one');
     expect(() => createUrlSigner({ secret: 'short' })).toThrow(/32 bytes/);
+  });
+
+  it('emits an operation event per call, also on a diagnostics channel', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const s = createStorage({ local: { root: join(base, 'events') } });
+    const seen: { op: string; ok: boolean; code?: string; key?: string }[] = [];
+    const off = s.on('operation', (e) => seen.push(e));
+    const onChannel = (m: unknown) =>
+      seen.push({ ...(m as { op: string; ok: boolean }), op: `dc:${(m as { op: string }).op}` });
+    subscribe(OPERATION_CHANNEL, onChannel);
+    await s.put('e.txt', 'x');
+    await s.head('nope').catch(() => {});
+    off();
+    unsubscribe(OPERATION_CHANNEL, onChannel);
+    await s.head('e.txt');
+    expect(seen.map((e) => e.op)).toEqual(['dc:put', 'put', 'dc:head', 'head']);
+    expect(seen[1]).toMatchObject({ ok: true, key: 'e.txt' });
+    expect(seen[3]).toMatchObject({ ok: false, code: 'ERR_STORAGE_NOT_FOUND', key: 'nope' });
   });
 
   it('health says whether the root is usable', async () => {

@@ -51,6 +51,8 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
   });
 
   it('retries 500 and 503 with backoff, then succeeds', async () => {
+    const events: number[] = [];
+    const off = storage.on('retry', ({ attempt }) => events.push(attempt));
     for (const status of [500, 503] as const) {
       retries.length = 0;
       const failedBefore = proxy.failed;
@@ -69,6 +71,8 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
       expect(listed).toContain(`retry-${status}.txt`);
     }
     proxy.rule = () => 'forward';
+    off();
+    expect(events.length).toBe(2 * (3 + 2 + 2 + 2));
   });
 
   it('gives up after its attempts with ERR_STORAGE_UNAVAILABLE when 503 persists', async () => {

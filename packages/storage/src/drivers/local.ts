@@ -56,10 +56,13 @@ interface Sidecar {
   size: number;
 }
 
-function fsError(err: unknown, key: string): StorageError {
+function fsError(err: unknown, key: string, read = false): StorageError {
   if (err instanceof StorageError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'EISDIR') return notFound(key, err);
+  // Reading "a/b" when "a" is an object: on S3 that is simply a missing key.
+  if (code === 'ENOENT' || code === 'EISDIR' || (read && code === 'ENOTDIR')) {
+    return notFound(key, err);
+  }
   if (code === 'ENOTDIR' || code === 'EEXIST') {
     return new StorageError(
       StorageErrorCode.KEY_CONFLICT,
@@ -190,7 +193,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
             { key },
           );
         }
-        throw fsError(err, key);
+        throw fsError(err, key, true);
       }
     },
 
@@ -212,7 +215,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
         if (side.sha256 !== undefined && side.size === st.size) info.sha256 = side.sha256;
         return info;
       } catch (err) {
-        throw fsError(err, key);
+        throw fsError(err, key, true);
       }
     },
 
@@ -268,8 +271,12 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       } catch (err) {
         await unlink(tmp).catch(() => {});
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' && !(await stat(src).catch(() => undefined)))
+        if (
+          (code === 'ENOENT' || code === 'ENOTDIR') &&
+          !(await stat(src).catch(() => undefined))
+        ) {
           throw notFound(from, err);
+        }
         throw fsError(err, to);
       }
     },
