@@ -1,7 +1,7 @@
 import type { ImportedKey } from './algorithms.js';
 import type { JwtPayload } from './claims.js';
 import { toSeconds } from './duration.js';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { type ErrorCode, ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
 import { parseJwks, type RemoteAlgorithm } from './jwks-keys.js';
 import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, verifyCompact } from './jws.js';
@@ -59,6 +59,8 @@ export interface RemoteVerifierEvents extends Record<string, unknown> {
   fetch: { keys: number; reason: 'initial' | 'expired' | 'unknown-kid' | 'manual' };
   /** A JWKS fetch failed; `stale` says whether the last good JWKS is still in use. */
   error: { error: KeyRingError; stale: boolean };
+  /** `verify()` refused a token (its code only, never the token). */
+  reject: { code: ErrorCode };
 }
 
 /** A verifier for services that only verify, against a remote JWKS; see {@link createRemoteVerifier}. */
@@ -215,46 +217,60 @@ export function createRemoteVerifier(
     );
   }
 
+  async function verifyToken<P extends JwtPayload>(
+    token: string,
+    opts: RemoteVerifyOptions,
+  ): Promise<VerifyResult<P>> {
+    if (typeof token === 'string' && token.length > maxTokenBytes) {
+      throw new KeyRingError(
+        ErrorCodes.JWT_TOO_LARGE,
+        `the token is larger than maxTokenBytes (${maxTokenBytes})`,
+      );
+    }
+    let set = await currentKeys(opts.signal);
+    let result: ReturnType<typeof verifyCompact>;
+    try {
+      result = await verifyWith(token, opts, set);
+    } catch (err) {
+      if (!(err instanceof KeyRingError) || err.code !== ErrorCodes.JWT_UNKNOWN_KID) throw err;
+      const kid = (() => {
+        try {
+          const h = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
+          return typeof h?.kid === 'string' ? (h.kid as string) : undefined;
+        } catch {
+          return undefined;
+        }
+      })();
+      const now = clock();
+      if (kid === undefined || (negative.get(kid) ?? 0) > now) throw err;
+      // Within the cooldown no fetch, and no negative entry either: nothing was learnt.
+      if (!inflight && now - lastAttempt < cooldown) throw err;
+      // One fetch at a time: every caller with an unknown kid waits on the same request.
+      await raceSignal(fetchShared('unknown-kid'), opts.signal).catch(() => undefined);
+      set = keys ?? set;
+      if (!set.has(kid)) {
+        remember(kid, clock());
+        throw err;
+      }
+      result = await verifyWith(token, opts, set);
+    }
+    return {
+      payload: result.payload as P,
+      protectedHeader: result.protectedHeader,
+      key: { kid: result.protectedHeader.kid ?? result.key.kid, alg: result.key.alg },
+    };
+  }
+
   return {
     async verify<P extends JwtPayload = JwtPayload>(token: string, opts: RemoteVerifyOptions = {}) {
-      if (typeof token === 'string' && token.length > maxTokenBytes) {
-        throw new KeyRingError(
-          ErrorCodes.JWT_TOO_LARGE,
-          `the token is larger than maxTokenBytes (${maxTokenBytes})`,
-        );
-      }
-      let set = await currentKeys(opts.signal);
-      let result: ReturnType<typeof verifyCompact>;
       try {
-        result = await verifyWith(token, opts, set);
+        return await verifyToken<P>(token, opts);
       } catch (err) {
-        if (!(err instanceof KeyRingError) || err.code !== ErrorCodes.JWT_UNKNOWN_KID) throw err;
-        const kid = (() => {
-          try {
-            const h = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
-            return typeof h?.kid === 'string' ? (h.kid as string) : undefined;
-          } catch {
-            return undefined;
-          }
-        })();
-        const now = clock();
-        if (kid === undefined || (negative.get(kid) ?? 0) > now) throw err;
-        // Within the cooldown no fetch, and no negative entry either: nothing was learnt.
-        if (!inflight && now - lastAttempt < cooldown) throw err;
-        // One fetch at a time: every caller with an unknown kid waits on the same request.
-        await raceSignal(fetchShared('unknown-kid'), opts.signal).catch(() => undefined);
-        set = keys ?? set;
-        if (!set.has(kid)) {
-          remember(kid, clock());
-          throw err;
+        if (isKeyRingError(err) && err.code.startsWith('ERR_JWT_')) {
+          events.emit('reject', { code: err.code });
         }
-        result = await verifyWith(token, opts, set);
+        throw err;
       }
-      return {
-        payload: result.payload as P,
-        protectedHeader: result.protectedHeader,
-        key: { kid: result.protectedHeader.kid ?? result.key.kid, alg: result.key.alg },
-      };
     },
     refresh: (signal) => raceSignal(fetchShared('manual'), signal),
     kids: () => [...(keys?.keys() ?? [])],

@@ -168,6 +168,8 @@ describe('createRemoteVerifier', () => {
     const ring = await createKeyRing({ algorithm: 'RS256' });
     const srv = await serve(ring);
     const verifier = createRemoteVerifier(srv.url);
+    const rejects: string[] = [];
+    verifier.on('reject', (e) => rejects.push(e.code));
     const jwk = ring.jwks().keys[0]!;
     const token = hmacToken(
       { alg: 'HS256', kid: jwk.kid },
@@ -177,6 +179,7 @@ describe('createRemoteVerifier', () => {
     expect(await code(verifier.verify(token))).toBe('ERR_JWT_INVALID');
     expect(await code(verifier.verify('x'.repeat(10_000)))).toBe('ERR_JWT_TOO_LARGE');
     expect(srv.count()).toBe(1);
+    expect(rejects).toEqual(['ERR_JWT_INVALID', 'ERR_JWT_TOO_LARGE']);
   });
 
   it('limits accepted algorithms', async () => {
