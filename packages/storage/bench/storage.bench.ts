@@ -110,7 +110,8 @@ for (const c of cases) {
     const bench = new Bench({
       iterations: c.iterations,
       time: 0,
-      warmupIterations: 1,
+      warmup: c.bytes < 64 * MiB,
+      warmupIterations: 2,
       warmupTime: 0,
     });
     const tasks: [string, () => Promise<unknown>][] = [
