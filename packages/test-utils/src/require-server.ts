@@ -1,7 +1,7 @@
 import { canConnect } from './net.js';
 
 /** True when the suite runs in CI, where a missing server is a failure and never a skip. */
-export const inCI = process.env.CI === 'true';
+export const inCI = (): boolean => process.env.CI === 'true';
 
 /**
  * Checks that a shared server is reachable. Returns true when it is. When it is not: in CI it
@@ -17,7 +17,7 @@ export async function serverAvailable(
 ): Promise<boolean> {
   if (await canConnect(port, host, 1_000)) return true;
   const msg = `${name} is not reachable at ${host}:${port}`;
-  if (inCI) throw new Error(`${msg}; CI needs it (.ci/run starts it)`);
+  if (inCI()) throw new Error(`${msg}; CI needs it (.ci/run starts it)`);
   console.warn(`[skip] ${msg}: its tests are skipped. Start it to run them.`);
   return false;
 }
@@ -29,7 +29,7 @@ export async function programAvailable(
 ): Promise<boolean> {
   if (await check().catch(() => false)) return true;
   const msg = `${name} is not installed on this machine`;
-  if (inCI) throw new Error(`${msg}; CI needs it (.ci/run installs it)`);
+  if (inCI()) throw new Error(`${msg}; CI needs it (.ci/run installs it)`);
   console.warn(`[skip] ${msg}: its tests are skipped. Install it to run them.`);
   return false;
 }

@@ -1,15 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freePort, startRedisServer } from '../src/index.js';
+import { freePort, serverAvailable, startRedisServer } from '../src/index.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();
-  vi.resetModules();
 });
 
 describe('serverAvailable', () => {
   it('skips with a message naming the server outside CI', async () => {
     vi.stubEnv('CI', '');
-    const { serverAvailable } = await import('../src/require-server.js');
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const port = await freePort();
     await expect(serverAvailable('Nothing', port)).resolves.toBe(false);
@@ -21,7 +19,6 @@ describe('serverAvailable', () => {
 
   it('fails in CI, never skips', async () => {
     vi.stubEnv('CI', 'true');
-    const { serverAvailable } = await import('../src/require-server.js');
     const port = await freePort();
     await expect(serverAvailable('Nothing', port)).rejects.toThrow(/CI needs it/);
   });
