@@ -187,9 +187,10 @@ try {
     ];
     const npm = await child(process.execPath, npmArgs, 180_000).catch(
       (err: Error & { killed?: boolean; stderr?: string }) => {
-        const why = (err.stderr ?? err.message)
-          .split('\n')
-          .find((l) => /fatal|error|heap/i.test(l))
+        const lines = (err.stderr ?? err.message).split('\n');
+        const why = [/invalid size|out of memory|RangeError/i, /fatal|error/i]
+          .map((re) => lines.find((l) => re.test(l)))
+          .find((l) => l !== undefined)
           ?.replace(/^#\s*/, '')
           .trim();
         npmNote = err.killed ? 'did not finish in 180 s' : `crashed: ${why ?? 'no message'}`;

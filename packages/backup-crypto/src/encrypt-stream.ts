@@ -28,8 +28,14 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
   const hmac = createHmac('sha256', keys.signingKey).update(header);
   const encoder = new Base64UrlEncoder();
   let started = false;
-  const emit = (stream: Transform, bytes: Buffer) =>
-    encoder.write(bytes, (text) => stream.push(text, 'latin1'));
+  // One push per write: many tiny chunks (the carried bytes) would raise peak memory by half.
+  const emit = (stream: Transform, bytes: Buffer) => {
+    let text = '';
+    encoder.write(bytes, (t) => {
+      text += t;
+    });
+    if (text.length > 0) stream.push(text, 'latin1');
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       if (!started) {

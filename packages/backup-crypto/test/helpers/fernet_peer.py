@@ -1,10 +1,12 @@
 """Python's cryptography.fernet as a peer for the interop tests.
 
 usage: fernet_peer.py encrypt|decrypt IN OUT   (key in BACKUP_ENCRYPTION_KEY; IN/OUT may be -)
+       fernet_peer.py decrypt-sha256 IN   (prints the SHA-256 of the plaintext, writes nothing)
        fernet_peer.py batch-encrypt|batch-decrypt  (stdin: JSON list of base64 strings; stdout:
        the JSON list of results, base64; a token that fails to decrypt gives null)
 """
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -42,6 +44,9 @@ def main():
                 except InvalidToken:
                     out.append(None)
         json.dump(out, sys.stdout)
+        return
+    if cmd == "decrypt-sha256":
+        sys.stdout.write(hashlib.sha256(f.decrypt(read(sys.argv[2]))).hexdigest())
         return
     src, dst = sys.argv[2:4]
     if cmd == "encrypt":

@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { programAvailable } from '@org/test-utils';
 
-const peer = fileURLToPath(new URL('./fernet_peer.py', import.meta.url));
+/** The Python peer script (see its docstring for commands). */
+export const peerScript = fileURLToPath(new URL('./fernet_peer.py', import.meta.url));
+const peer = peerScript;
 export const chunkedTool = fileURLToPath(
   new URL('../../python/fernet_chunked.py', import.meta.url),
 );
