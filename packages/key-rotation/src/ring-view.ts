@@ -25,8 +25,6 @@ export interface KeyInfo {
   retiredAt: Date | undefined;
 }
 
-const imported = new WeakMap<SealKeys, Map<string, ImportedKey>>();
-
 /**
  * The ring as this process sees it: an O(1) map by kid of keys imported once. Key material is
  * immutable per kid, so a new state re-uses every KeyObject it already holds.
@@ -43,11 +41,6 @@ export class RingView {
     previous: RingView | undefined,
   ) {
     this.version = state.version;
-    let cache = imported.get(seal);
-    if (!cache) {
-      cache = new Map();
-      imported.set(seal, cache);
-    }
     const entries = new Map<string, Entry>();
     let active: Entry | undefined;
     let legacy: Entry | undefined;
@@ -55,7 +48,8 @@ export class RingView {
       const old = previous?.entries.get(record.kid);
       let key: ImportedKey | undefined;
       if (record.status !== 'retired' && record.material !== undefined) {
-        key = old?.key ?? cache.get(record.kid);
+        // Re-used from the previous view; a retired key is dropped with it (nothing else holds it).
+        key = old?.key;
         if (key === undefined) {
           const jwk = JSON.parse(unseal(seal, record.kid, record.material)) as JsonWebKey;
           key = importPrivateJwk(record.alg, jwk);
@@ -65,7 +59,6 @@ export class RingView {
               `stored key ${record.kid} does not match its kid`,
             );
           }
-          cache.set(record.kid, key);
         }
       }
       const entry: Entry = { record, key, header: old?.header ?? headerSegment(record) };
