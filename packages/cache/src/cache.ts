@@ -4,7 +4,7 @@ import { createRedisDriver } from './drivers/redis.js';
 import { decodeEntry, type Entry, encodeEntry } from './envelope.js';
 import { CacheError, invalidOption } from './errors.js';
 import { CacheEmitter, type CacheEventName, type CacheEvents, type Unsubscribe } from './events.js';
-import { Invalidations, parseBusMessage } from './invalidations.js';
+import { encodeBusMessage, Invalidations, parseBusMessage } from './invalidations.js';
 import { FAILED, L2Guard } from './l2-guard.js';
 import { loadShared } from './load.js';
 import { type Clock, MemoryStore } from './memory-store.js';
@@ -102,8 +102,12 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       });
     }
     this.publishing = driver?.publish !== undefined && s.invalidation;
+    // Without an L1 there is nothing to invalidate here; waiters for another instance's load
+    // then poll only.
     this.busReady =
-      driver?.subscribe && s.invalidation ? this.subscribe(driver) : Promise.resolve(true);
+      driver?.subscribe && s.invalidation && this.l1
+        ? this.subscribe(driver)
+        : Promise.resolve(true);
   }
 
   private async subscribe(driver: CacheDriver): Promise<boolean> {
@@ -209,7 +213,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
 
   private publish(guard: L2Guard, msg: { k?: string[]; c?: string }): Promise<unknown> {
     if (!this.publishing) return Promise.resolve();
-    const text = JSON.stringify({ i: this.id, ...msg });
+    const text = encodeBusMessage(this.id, msg);
     return guard.run(
       'publish',
       undefined,
@@ -218,8 +222,10 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   private onBusMessage(text: string): void {
+    // Every instance hears its own messages too: drop those before parsing anything.
+    if (text.startsWith(this.id)) return;
     const msg = parseBusMessage(text);
-    if (msg === undefined || msg.i === this.id) return;
+    if (msg === undefined) return;
     if (typeof msg.c === 'string') {
       this.l1?.clear(msg.c);
       this.invalidations.markAll();

@@ -58,19 +58,22 @@ export class Invalidations {
 
 /** One message on the invalidation channel: keys that changed, or the prefix that was cleared. */
 export interface BusMessage {
-  /** Id of the sending instance, which ignores its own messages. */
-  i: string;
   k?: string[];
   c?: string;
 }
 
-/** The message in `text`, or undefined when it is not one of ours. */
+/** `<sender id><JSON>`: the id in front lets a receiver drop its own messages unparsed. */
+export function encodeBusMessage(senderId: string, msg: BusMessage): string {
+  return senderId + JSON.stringify(msg);
+}
+
+/** The message in `text` (sender id cut off), or undefined when it is not one of ours. */
 export function parseBusMessage(text: string): BusMessage | undefined {
+  const start = text.indexOf('{');
+  if (start < 0) return undefined;
   try {
-    const m = JSON.parse(text) as Partial<BusMessage>;
-    return typeof m === 'object' && m !== null && typeof m.i === 'string'
-      ? (m as BusMessage)
-      : undefined;
+    const m = JSON.parse(text.slice(start)) as unknown;
+    return typeof m === 'object' && m !== null ? (m as BusMessage) : undefined;
   } catch {
     return undefined;
   }
