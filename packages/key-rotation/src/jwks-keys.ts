@@ -44,7 +44,8 @@ export function parseJwks(
     }
     if (typeof jwk.kid !== 'string' || jwk.kid === '' || out.has(jwk.kid)) continue;
     if (jwk.use !== undefined && jwk.use !== 'sig') continue;
-    const alg = (jwk.alg ?? inferAlg(jwk)) as RemoteAlgorithm | undefined;
+    const named = jwk.alg === 'Ed25519' ? 'EdDSA' : jwk.alg;
+    const alg = (named ?? inferAlg(jwk)) as RemoteAlgorithm | undefined;
     if (alg === undefined || !allowed.includes(alg)) continue;
     const json = JSON.stringify(jwk);
     const old = previous?.get(jwk.kid);

@@ -5,7 +5,8 @@ import { ErrorCodes, KeyRingError, SIGNATURE_MESSAGE } from './errors.js';
 
 /** The protected header of a verified token. */
 export interface ProtectedHeader {
-  alg: Algorithm;
+  /** The key's pinned algorithm (`Ed25519` is accepted as the RFC 9864 name of EdDSA). */
+  alg: Algorithm | 'Ed25519';
   /** Always present, except on legacy tokens accepted by `fromSecret(…, { acceptMissingKid })`. */
   kid?: string;
   typ?: string;
@@ -132,7 +133,9 @@ export function verifyCompact(
     );
   }
   // The algorithm is the key's, never the token's: refuses alg confusion (HS256 over a public key).
-  if (header.alg !== key.alg) throw invalid(`the token alg does not match the key (${key.alg})`);
+  // `Ed25519` is the fully specified name (RFC 9864) of what an EdDSA key over Ed25519 does.
+  const sameAlg = header.alg === key.alg || (header.alg === 'Ed25519' && key.alg === 'EdDSA');
+  if (!sameAlg) throw invalid(`the token alg does not match the key (${key.alg})`);
   if (!verifyInput(key, token.slice(0, dot2), token.slice(dot2 + 1))) {
     throw new KeyRingError(ErrorCodes.JWT_SIGNATURE_INVALID, SIGNATURE_MESSAGE);
   }

@@ -231,6 +231,7 @@ describe('jwksHandler', () => {
       keys: [
         { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1' },
         { ...ed.publicKey.export({ format: 'jwk' }), kid: 'ed-1', use: 'enc' },
+        { ...ed.publicKey.export({ format: 'jwk' }), kid: 'ed-2', alg: 'Ed25519' },
         { ...p384.publicKey.export({ format: 'jwk' }), kid: 'p384' },
         { kty: 'RSA', kid: 'broken', n: 'AQAB', e: 'AQAB' },
         'not a key',
@@ -248,7 +249,15 @@ describe('jwksHandler', () => {
     });
     const result = await verifier.verify(`${input}.${sig.toString('base64url')}`);
     expect(result.key).toEqual({ kid: 'ec-1', alg: 'ES256' });
-    expect(verifier.kids()).toEqual(['ec-1']);
+    expect(verifier.kids()).toEqual(['ec-1', 'ed-2']);
+    // RFC 9864 names Ed25519 signatures `Ed25519`; an Ed25519 key takes them as EdDSA.
+    for (const alg of ['Ed25519', 'EdDSA']) {
+      const edInput = `${b64({ alg, kid: 'ed-2' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 60 })}`;
+      const edSig = sign(null, Buffer.from(edInput), ed.privateKey).toString('base64url');
+      expect((await verifier.verify(`${edInput}.${edSig}`)).key.alg).toBe('EdDSA');
+    }
+    const wrong = `${b64({ alg: 'ES256', kid: 'ed-2' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 60 })}`;
+    expect(await code(verifier.verify(`${wrong}.${'A'.repeat(86)}`))).toBe('ERR_JWT_INVALID');
   });
 });
 
