@@ -97,6 +97,13 @@ describe.each(backends)('KeyStore conformance: $name', ({ enabled, shared }) => 
       expect(Date.now() - t0).toBeLessThan(3000);
       expect(decodeHeader(await b.sign({})).kid).toBe(next.kid);
       expect((await b.verify(tokenA)).payload.from).toBe('a');
+
+      // A key staged on one instance is in every instance's JWKS before it signs anywhere.
+      const staged = await a.stage();
+      await expect
+        .poll(() => b.jwks().keys.map((k) => k.kid), { timeout: 3000, interval: 20 })
+        .toContain(staged.kid);
+      expect(decodeHeader(await b.sign({})).kid).toBe(next.kid);
     } finally {
       await a.close();
       await b.close();
