@@ -118,3 +118,16 @@ describe.each(backends)('refresh tokens on $name', ({ enabled, make }) => {
     },
   );
 });
+
+describe.runIf(redisUp)('Redis stores from a URL', () => {
+  it('create their own client and close it', async () => {
+    const prefix = uniquePrefix('url');
+    prefixes.push(prefix);
+    const store = createRedisRefreshTokenStore({ url: 'redis://127.0.0.1:6379', prefix });
+    const tokens = createRefreshTokens({ store });
+    const a = await tokens.issue('url-user');
+    expect((await tokens.rotate(a.token)).subject).toBe('url-user');
+    await store.close?.();
+    await expect(tokens.issue('x')).rejects.toMatchObject({ code: 'ERR_KEYRING_STORE' });
+  });
+});
