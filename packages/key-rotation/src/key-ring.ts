@@ -47,7 +47,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const tolerance = toSeconds(options.clockTolerance ?? 0, 'clockTolerance');
   const defaultExpiresIn = toSeconds(
-    options.expiresIn ?? Math.min(900, graceMs / 1000),
+    options.expiresIn ?? (graceMs === 0 ? 900 : Math.min(900, graceMs / 1000)),
     'expiresIn',
   );
   const shared = options.store !== undefined;
@@ -167,7 +167,8 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       const iat = Math.floor(clock() / 1000);
       const expiresIn =
         opts.expiresIn === undefined ? defaultExpiresIn : toSeconds(opts.expiresIn, 'expiresIn');
-      if (expiresIn * 1000 > graceMs) {
+      // gracePeriod 0 says "a rotation ends every token": then any lifetime is the caller's choice.
+      if (graceMs > 0 && expiresIn * 1000 > graceMs) {
         throw new KeyRingError(
           ErrorCodes.OPTIONS,
           `expiresIn (${expiresIn} s) is longer than gracePeriod (${graceMs / 1000} s): such tokens would stop verifying before they expire once the key rotates; shorten expiresIn or raise gracePeriod`,

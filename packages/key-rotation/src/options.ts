@@ -11,7 +11,7 @@ export interface KeyRingOptions {
   algorithm?: Algorithm;
   /**
    * Seconds a replaced key keeps verifying after `rotate()` (or a string such as `'7d'`).
-   * Make it at least the lifetime of your longest token.
+   * `sign()` refuses tokens that would outlive it; 0 means a rotation ends every token.
    * @default 604800 (7 days)
    */
   gracePeriod?: number | string;
@@ -54,7 +54,7 @@ export interface KeyRingOptions {
   /**
    * Token lifetime when `sign()` is given no `expiresIn`: seconds, or `'15m'`. `sign()` refuses
    * a lifetime longer than `gracePeriod` (such tokens would die early after a rotation).
-   * @default 900 (or gracePeriod, if shorter)
+   * @default 900 (or a shorter non-zero gracePeriod)
    */
   expiresIn?: number | string;
   /** RSA modulus size in bits for new RS256 keys. @default 2048 */

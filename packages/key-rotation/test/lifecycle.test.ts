@@ -121,6 +121,14 @@ describe('retire', () => {
     expect(seen).toEqual([{ code: 'ERR_JWT_INVALID' }, { code: 'ERR_JWT_SIGNATURE_INVALID' }]);
   });
 
+  it('gracePeriod 0: a rotation ends every token at once', async () => {
+    const ring = await createKeyRing({ algorithm: 'HS256', gracePeriod: 0 });
+    const token = await ring.sign({}, { expiresIn: '1h' });
+    expect(await code(ring.verify(token))).toBe('verified');
+    await ring.rotate();
+    expect(await code(ring.verify(token))).toBe('ERR_JWT_KEY_RETIRED');
+  });
+
   it('emits rotate events', async () => {
     const ring = await createKeyRing({ algorithm: 'ES256' });
     const events: unknown[] = [];
