@@ -1,4 +1,4 @@
-import { ALGORITHMS, createKeyRing, type KeyRing } from '@org/key-rotation';
+import { ALGORITHMS, createKeyRing, createRemoteVerifier, type KeyRing } from '@org/key-rotation';
 import fc from 'fast-check';
 import { jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,43 @@ describe.each(ALGORITHMS)('round trip %s', (algorithm) => {
         }
       }),
       { numRuns: algorithm === 'RS256' ? 30 : 100 },
+    );
+  });
+});
+
+describe('remote JWKS parsing', () => {
+  it('any JSON document as a JWKS fails with a coded error, never a crash or a verified token', async () => {
+    const ring = rings.get('ES256')!;
+    const token = await ring.sign({});
+    const realKey = ring.jwks().keys[0]!;
+    const jwkish = fc.record(
+      {
+        kty: fc.constantFrom('RSA', 'EC', 'OKP', 'oct', 'x'),
+        kid: fc.oneof(fc.constant(realKey.kid), fc.string()),
+        alg: fc.constantFrom('ES256', 'RS256', 'EdDSA', 'HS256', 'none', undefined),
+        crv: fc.constantFrom('P-256', 'Ed25519', 'P-384', undefined),
+        x: fc.oneof(fc.constant(realKey.x), fc.base64String()),
+        y: fc.oneof(fc.constant('AAAA'), fc.base64String()),
+        use: fc.constantFrom('sig', 'enc', undefined),
+      },
+      { requiredKeys: [] },
+    );
+    const doc = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ keys: fc.array(fc.oneof(jwkish, fc.jsonValue()), { maxLength: 4 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(doc, async (d) => {
+        const verifier = createRemoteVerifier('http://jwks.invalid/jwks.json', {
+          fetch: async () => new Response(JSON.stringify(d)),
+        });
+        const outcome = await verifier.verify(token).then(
+          () => 'verified',
+          (e: { code?: string }) => e.code,
+        );
+        expect(outcome).toMatch(/^ERR_(JWT|JWKS)_/);
+      }),
+      { numRuns: 300 },
     );
   });
 });
