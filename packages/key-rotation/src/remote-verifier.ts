@@ -10,7 +10,12 @@ import type { VerifyOptions } from './options.js';
 
 /** Options of {@link createRemoteVerifier}. */
 export interface RemoteVerifierOptions {
-  /** Ms a fetched JWKS counts as fresh; after it, a background refetch. @default 600000 (10 min) */
+  /**
+   * Ms a fetched JWKS counts as fresh; after it, a background refetch. A shorter
+   * `Cache-Control: max-age` from the endpoint wins, so the publisher sets how soon its staged
+   * keys are seen.
+   * @default 600000 (10 min)
+   */
   cacheTtl?: number;
   /**
    * Least ms between two fetches caused by unknown kids or by failures, so that random kids or
@@ -111,7 +116,8 @@ export function createRemoteVerifier(
   options: RemoteVerifierOptions = {},
 ): RemoteVerifier {
   const url = new URL(jwksUrl);
-  const cacheTtl = options.cacheTtl ?? 600_000;
+  const maxCacheTtl = options.cacheTtl ?? 600_000;
+  let cacheTtl = maxCacheTtl;
   const cooldown = options.cooldown ?? 30_000;
   const negativeTtl = options.negativeCacheTtl ?? 60_000;
   const staleTtl = options.staleTtl ?? 6 * 3600_000;
@@ -144,6 +150,8 @@ export function createRemoteVerifier(
       if (text.length > maxJwksBytes) throw new Error('the JWKS is larger than maxJwksBytes');
       keys = parseJwks(text, allowed, keys);
       fetchedAt = clock();
+      const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(res.headers.get('cache-control') ?? '')?.[1];
+      cacheTtl = maxAge === undefined ? maxCacheTtl : Math.min(maxCacheTtl, Number(maxAge) * 1000);
       negative.clear();
       events.emit('fetch', { keys: keys.size, reason });
     } catch (cause) {

@@ -86,6 +86,22 @@ describe('createRemoteVerifier', () => {
     expect(await code(verifier.verify(`${h}.${p}.${s}`))).toBe('verified');
   });
 
+  it('a shorter Cache-Control max-age from the endpoint shortens the cache', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const srv = await serve(ring); // the ring's handler sends max-age=300
+    const clock = manualClock(Date.now());
+    const verifier = createRemoteVerifier(srv.url, { cacheTtl: 3_600_000, cooldown: 1000, clock });
+    const staged = await ring.stage();
+    expect(await code(verifier.verify(await ring.sign({})))).toBe('verified');
+    clock.advance(299_000);
+    expect(await code(verifier.verify(await ring.sign({})))).toBe('verified');
+    expect(srv.count()).toBe(1);
+    clock.advance(2_000);
+    expect(await code(verifier.verify(await ring.sign({})))).toBe('verified');
+    await expect.poll(() => srv.count()).toBe(2);
+    expect(verifier.kids()).toContain(staged.kid);
+  });
+
   it('picks up a rotated key with one refetch once the cooldown has passed', async () => {
     const ring = await createKeyRing({ algorithm: 'RS256' });
     const srv = await serve(ring);
