@@ -36,7 +36,8 @@ export interface RotationSchedule {
   due(): ScheduleAction | undefined;
   /**
    * Does what is due, checked again against the shared store, so that many instances (or cron
-   * runs) rotate once. Resolves to what was done.
+   * runs) rotate once. Resolves to what this call did (undefined if nothing, or if another
+   * instance did it first).
    */
   run(): Promise<ScheduleAction | undefined>;
   /** Runs `run()` every `checkInterval` on an unref'd timer; returns `stop`. */
@@ -76,15 +77,20 @@ export function createRotationSchedule(
   async function run(): Promise<ScheduleAction | undefined> {
     await ring.refresh();
     const action = due();
-    if (action === 'stage') {
-      const key = await ring.stage({ ifNonePending: true });
-      events.emit('stage', { kid: key.kid });
-    } else if (action === 'rotate') {
-      const before = ring.keys().find((k) => k.status === 'active')?.kid;
-      const key = await ring.rotate({ ifActiveOlderThan: interval });
-      if (key.kid === before) return undefined;
-      events.emit('rotate', { kid: key.kid });
+    if (action === undefined) return undefined;
+    // Only what this ring itself did counts: another instance may have done it a moment ago.
+    let done: string | undefined;
+    const off = ring.on(action, (e) => {
+      done = e.kid;
+    });
+    try {
+      if (action === 'stage') await ring.stage({ ifNonePending: true });
+      else await ring.rotate({ ifActiveOlderThan: interval });
+    } finally {
+      off();
     }
+    if (done === undefined) return undefined;
+    events.emit(action, { kid: done });
     return action;
   }
 

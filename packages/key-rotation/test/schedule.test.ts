@@ -33,10 +33,12 @@ describe('createRotationSchedule', () => {
     const rings = [await createKeyRing(opts), await createKeyRing(opts), await createKeyRing(opts)];
     const schedules = rings.map((r) => createRotationSchedule(r, { everyDays: 7, clock }));
     clock.advance(6 * DAY);
-    await Promise.all(schedules.map((s) => s.run()));
+    const staged = await Promise.all(schedules.map((s) => s.run()));
+    expect(staged.filter((a) => a === 'stage')).toHaveLength(1);
     expect(rings[0]!.keys().filter((k) => k.status === 'pending')).toHaveLength(1);
     clock.advance(DAY);
-    await Promise.all(schedules.map((s) => s.run()));
+    const rotated = await Promise.all(schedules.map((s) => s.run()));
+    expect(rotated.filter((a) => a === 'rotate')).toHaveLength(1);
     await rings[2]!.refresh();
     const keys = rings[2]!.keys();
     expect(keys).toHaveLength(2);
