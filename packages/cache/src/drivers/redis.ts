@@ -150,6 +150,33 @@ export function createRedisDriver(
     return c;
   };
 
+  // GETs issued in the same turn of the event loop (a page rendering 50 cached fragments) go out
+  // as one MGET: one command to write and parse instead of 50. A lone GET stays a GET, and the
+  // flush is a microtask, so a single call waits for nothing.
+  let batch: { key: string; resolve(v: string | undefined): void; reject(e: unknown): void }[] = [];
+  const flush = (c: Redis) => {
+    const b = batch;
+    batch = [];
+    const first = b[0];
+    if (b.length === 1 && first) {
+      c.get(first.key).then((v) => first.resolve(v ?? undefined), first.reject);
+      return;
+    }
+    c.mget(b.map((x) => x.key)).then(
+      (values) => {
+        for (const [i, x] of b.entries()) x.resolve(values[i] ?? undefined);
+      },
+      (err) => {
+        for (const x of b) x.reject(err);
+      },
+    );
+  };
+  const batchedGet = (c: Redis, key: string) =>
+    new Promise<string | undefined>((resolve, reject) => {
+      if (batch.length === 0) queueMicrotask(() => flush(c));
+      batch.push({ key, resolve, reject });
+    });
+
   const unlinkAll = async (c: Redis | Cluster, keys: string[]): Promise<void> => {
     if (keys.length === 0) return;
     if (isCluster(c)) {
@@ -166,7 +193,9 @@ export function createRedisDriver(
     get(key) {
       // The hot path of every L2 hit: no extra async frame when the client is ready.
       const c = client;
-      if (c !== undefined && c.status === 'ready') return c.get(key).then(orUndefined);
+      if (c !== undefined && c.status === 'ready') {
+        return isCluster(c) ? c.get(key).then(orUndefined) : batchedGet(c, key);
+      }
       return ready().then((r) => r.get(key).then(orUndefined));
     },
     async set(key, value, opts?: DriverSetOptions) {

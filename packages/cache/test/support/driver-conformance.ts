@@ -38,6 +38,15 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       expect(await d.get(k('a'))).toBe('beta');
     });
 
+    it('answers many concurrent gets, present and missing, each with its own value', async () => {
+      fresh();
+      for (let i = 0; i < 30; i += 2) await d.set(k(`c${i}`), `v${i}`);
+      const got = await Promise.all(Array.from({ length: 30 }, (_, i) => d.get(k(`c${i}`))));
+      expect(got).toEqual(
+        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? `v${i}` : undefined)),
+      );
+    });
+
     it('stores the empty string as a value, not as a miss', async () => {
       fresh();
       await d.set(k('empty'), '');
