@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -220,8 +220,14 @@ try {
 
   const cell = (s: Speed | undefined, note?: string) =>
     s === undefined ? (note ?? 'n/a') : `${fmt(s.cpu)} (${fmt(s.wall)})`;
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   console.log(
-    '\nMB/s per CPU second (wall clock in parentheses); ratios per CPU second; limit = openssl\n',
+    `\nNode ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model}), load average ${load} at the end`,
+  );
+  console.log(
+    'MB/s per CPU second (wall clock in parentheses); ratios per CPU second; limit = openssl\n',
   );
   console.log(
     '| size | op | @org/backup-crypto | fernet (npm) | Python cryptography | vs fernet (npm) | vs Python | of openssl limit |',
