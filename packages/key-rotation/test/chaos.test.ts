@@ -89,6 +89,17 @@ describe.runIf(haveRedis)('Redis store when Redis stalls or dies (own redis-serv
     }
   });
 
+  it('creating a ring against a stalled Redis fails fast instead of hanging', async () => {
+    server.pause();
+    try {
+      const t0 = Date.now();
+      await expect(ring()).rejects.toMatchObject({ code: 'ERR_KEYRING_STORE' });
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      server.resume();
+    }
+  });
+
   it('refresh tokens fail fast with ERR_KEYRING_STORE while Redis stalls', async () => {
     const tokens = createRefreshTokens({
       store: createRedisRefreshTokenStore({ client: client(), prefix: 'chaos-rt:' }),
