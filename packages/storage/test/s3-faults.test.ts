@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { createStorage, isStorageError, type Storage } from '@org/storage';
@@ -155,6 +156,39 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     expect(await code(storage.head('slow', { timeout: 300 }))).toBe('ERR_STORAGE_TIMEOUT');
     proxy.rule = () => 'forward';
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('copies objects over the CopyObject limit part by part, keeping metadata', async () => {
+    const big = createStorage({
+      s3: {
+        bucket,
+        endpoint: moto.endpoint,
+        forcePathStyle: true,
+        credentials,
+        copyLimit: 6 * 1024 * 1024,
+      },
+    });
+    const { stream, sha256 } = generated(13 * 1024 * 1024, 5);
+    await big.put('copy/src.bin', stream, {
+      contentType: 'application/x-big',
+      metadata: { owner: 'me' },
+    });
+    await big.copy('copy/src.bin', 'copy/dst.bin');
+    const info = await big.head('copy/dst.bin');
+    expect(info).toMatchObject({
+      size: 13 * 1024 * 1024,
+      contentType: 'application/x-big',
+      metadata: { owner: 'me' },
+    });
+    expect(info.etag).toMatch(/-3"?$/); // three UploadPartCopy parts of 6 MiB at most
+    expect(
+      createHash('sha256')
+        .update(await big.getBuffer('copy/dst.bin'))
+        .digest('hex'),
+    ).toBe(sha256);
+    expect(await code(big.copy('copy/missing.bin', 'copy/x.bin'))).toBe('ERR_STORAGE_NOT_FOUND');
+    await big.deleteMany(['copy/src.bin', 'copy/dst.bin']);
+    await big.close();
   });
 
   it('S3 gone (closed port): a clear ERR_STORAGE_UNAVAILABLE in bounded time', async () => {

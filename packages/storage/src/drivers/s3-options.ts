@@ -61,6 +61,11 @@ export interface S3DriverOptions {
   partSize?: number;
   /** Parts uploaded at once. @default 4 */
   queueSize?: number;
+  /**
+   * Objects larger than this (bytes) are copied part by part with `UploadPartCopy` (parts of
+   * up to 1 GiB) instead of one `CopyObject`, whose limit is 5 GiB. @default 5 GiB
+   */
+  copyLimit?: number;
   /** Time to open a connection, in milliseconds. @default 5000 */
   connectTimeout?: number;
   /** Time a socket may stay silent mid-request, in milliseconds. @default 30000 */

@@ -16,6 +16,7 @@ import { retry as resilienceRetry } from '@org/resilience';
 import { validateMetadata } from '../body.js';
 import { StorageError, StorageErrorCode } from '../errors.js';
 import type { StorageDriver } from '../types.js';
+import { multipartCopy } from './s3-copy.js';
 import { isTransientS3Error, toStorageError } from './s3-errors.js';
 import type { RetryFn, S3DriverOptions } from './s3-options.js';
 import { uploadObject } from './s3-upload.js';
@@ -84,6 +85,8 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     );
   }
   const queueSize = options.queueSize ?? 4;
+  const copyLimit = options.copyLimit ?? 5 * 1024 * MiB;
+  const copyPartSize = Math.max(5 * MiB, Math.min(copyLimit, 1024 * MiB));
   const bucket = options.bucket;
   const own = options.client === undefined;
   // The client does not retry by itself: @org/resilience does, around every request that can
@@ -230,6 +233,21 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     async copy(from, to, opts) {
       const signal = opts.signal ?? new AbortController().signal;
       const source = `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+      const head = await withRetry(from, signal, (s) =>
+        client.send(new HeadObjectCommand({ Bucket: bucket, Key: from }), { abortSignal: s }),
+      );
+      if ((head.ContentLength ?? 0) > copyLimit) {
+        await multipartCopy({
+          client,
+          bucket,
+          to,
+          source,
+          head,
+          partSize: copyPartSize,
+          withRetry: (fn) => withRetry(from, signal, fn),
+        });
+        return;
+      }
       await withRetry(from, signal, (s) =>
         client.send(
           new CopyObjectCommand({
