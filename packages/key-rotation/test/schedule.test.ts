@@ -53,6 +53,7 @@ describe('createRotationSchedule', () => {
     const stop = schedule.start();
     await expect.poll(() => rotations.length, { timeout: 2000 }).toBeGreaterThan(0);
     stop();
+    await new Promise((r) => setTimeout(r, 50)); // a run already under way may still finish
     const n = rotations.length;
     await new Promise((r) => setTimeout(r, 50));
     expect(rotations.length).toBe(n);
