@@ -59,7 +59,7 @@ export interface Storage {
   signedUrl(key: string, options?: SignedUrlOptions): Promise<string>;
   /** A storage scoped to `<prefix><name>/`. */
   namespace(name: string): Storage;
-  /** Probes the backend; never throws. */
+  /** Probes the backend (S3: `HeadBucket`; local: root writable); never throws. Timeout 5 s by default. */
   health(options?: CallOptions): Promise<StorageHealth>;
   /** The node:http handler serving signed URLs (local driver); throws `ERR_STORAGE_UNSUPPORTED` on S3. */
   handler(): SignedUrlHandler;
@@ -262,7 +262,9 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     async health(opts) {
       const started = performance.now();
       try {
-        return await call('health', opts, (d, signal) => d.health({ signal }));
+        // A probe must answer quickly: 5 s unless the caller says otherwise.
+        const probe = { ...opts, timeout: opts?.timeout ?? Math.min(ctx.timeout, 5_000) };
+        return await call('health', probe, (d, signal) => d.health({ signal }));
       } catch (err) {
         return {
           available: false,

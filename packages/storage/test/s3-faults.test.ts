@@ -154,6 +154,9 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     proxy.rule = () => 'hang';
     const started = Date.now();
     expect(await code(storage.head('slow', { timeout: 300 }))).toBe('ERR_STORAGE_TIMEOUT');
+    const health = await storage.health({ timeout: 300 });
+    expect(health).toMatchObject({ available: false, backend: 's3' });
+    expect(health.error).toMatch(/timed out/);
     proxy.rule = () => 'forward';
     expect(Date.now() - started).toBeLessThan(2_000);
   });
