@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Fernet, generateKey } from '@org/backup-crypto';
+import { encryptFile, Fernet, generateKey } from '@org/backup-crypto';
 import { hasCommand } from '@org/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliCommand } from './helpers/cli.js';
@@ -15,6 +15,8 @@ const data = randomBytes(200_003);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'backup-crypto-cli-'));
   await writeFile(join(dir, 'dump.sql'), data);
+  // A backup made by the library, so that every test below stands alone and they run at once.
+  await encryptFile(join(dir, 'dump.sql'), join(dir, 'dump.sql.fernet'), key);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -22,7 +24,8 @@ const env = { BACKUP_ENCRYPTION_KEY: key };
 const hasScript = await hasCommand('script');
 const oneLine = (s: string) => expect(s).toMatch(/^backup-crypto: [^\n]+\n$/);
 
-describe('backup-crypto CLI', () => {
+// Concurrent: each test spawns processes and waits; every test writes files of its own.
+describe.concurrent('backup-crypto CLI', () => {
   it('keygen prints a fresh Fernet key', async () => {
     const { code, stdout } = await cli(['keygen']);
     expect(code).toBe(0);
@@ -32,12 +35,12 @@ describe('backup-crypto CLI', () => {
   });
 
   it('encrypts to one standard token and decrypts it back, file to file', async () => {
-    const enc = await cli(['encrypt', 'dump.sql', 'dump.sql.fernet'], { cwd: dir, env });
+    const enc = await cli(['encrypt', 'dump.sql', 'cli.fernet'], { cwd: dir, env });
     expect(enc).toMatchObject({ code: 0, stderr: '' });
-    const token = await readFile(join(dir, 'dump.sql.fernet'), 'latin1');
+    const token = await readFile(join(dir, 'cli.fernet'), 'latin1');
     expect(new Fernet(key).decrypt(token).equals(data)).toBe(true);
-    expect((await stat(join(dir, 'dump.sql.fernet'))).mode & 0o777).toBe(0o600);
-    const dec = await cli(['decrypt', 'dump.sql.fernet', 'restored.sql'], { cwd: dir, env });
+    expect((await stat(join(dir, 'cli.fernet'))).mode & 0o777).toBe(0o600);
+    const dec = await cli(['decrypt', 'cli.fernet', 'restored.sql'], { cwd: dir, env });
     expect(dec.code).toBe(0);
     expect((await readFile(join(dir, 'restored.sql'))).equals(data)).toBe(true);
   });
