@@ -78,7 +78,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       this.l1TtlMs = s.memory.ttlMs;
     }
     const driver: CacheDriver | undefined =
-      options.redis !== undefined
+      // `redis: process.env.REDIS_URL` with the variable set but empty means no Redis.
+      options.redis !== undefined && options.redis !== ''
         ? createRedisDriver(options.redis, {
             commandTimeout: s.timeouts.command,
             connectTimeout: s.timeouts.connect,

@@ -155,9 +155,11 @@ describe('createCache, memory only', () => {
     expect(seen).toEqual(['miss:k', 'hit:k:l1']);
   });
 
-  it('reports memory health', async () => {
+  it('reports memory health, also for an empty REDIS_URL', async () => {
     const cache = createCache({ env: {} });
     expect(await cache.health()).toEqual({ available: true, latencyMs: 0, backend: 'memory' });
+    const empty = createCache({ env: {}, redis: '' });
+    expect(await empty.health()).toEqual({ available: true, latencyMs: 0, backend: 'memory' });
     expect(await cache.ready()).toBe(true);
   });
 
