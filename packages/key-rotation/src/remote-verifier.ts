@@ -115,7 +115,17 @@ export function createRemoteVerifier(
   jwksUrl: string | URL,
   options: RemoteVerifierOptions = {},
 ): RemoteVerifier {
-  const url = new URL(jwksUrl);
+  let url: URL;
+  try {
+    url = new URL(jwksUrl);
+  } catch (cause) {
+    throw new KeyRingError(ErrorCodes.OPTIONS, 'jwksUrl must be an absolute http(s) URL', {
+      cause,
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new KeyRingError(ErrorCodes.OPTIONS, 'jwksUrl must be an absolute http(s) URL');
+  }
   const maxCacheTtl = options.cacheTtl ?? 600_000;
   let cacheTtl = maxCacheTtl;
   const cooldown = options.cooldown ?? 30_000;

@@ -198,6 +198,14 @@ describe('createRemoteVerifier', () => {
     expect(rejects).toEqual(['ERR_JWT_INVALID', 'ERR_JWT_TOO_LARGE']);
   });
 
+  it('refuses a jwksUrl that is not an absolute http(s) URL', () => {
+    for (const bad of ['/jwks.json', 'file:///etc/passwd', 'not a url']) {
+      expect(() => createRemoteVerifier(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_KEYRING_OPTIONS' }),
+      );
+    }
+  });
+
   it('limits accepted algorithms', async () => {
     const ring = await createKeyRing({ algorithm: 'EdDSA' });
     const srv = await serve(ring);
