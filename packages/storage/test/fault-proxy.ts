@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 
 /** What the proxy does with one request: forward it, fail it with a status, or never answer. */
-export type Verdict = 'forward' | 500 | 503 | 'hang';
+export type Verdict = 'forward' | 500 | 503 | 'hang' | 'cut';
 
 /** A loopback HTTP proxy in front of an S3 server that can fail or stall requests. */
 export interface FaultProxy {
@@ -40,7 +40,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const server: Server = createServer((req, res) => {
     const verdict = proxy.rule(req, ++seen);
     if (verdict === 'hang') return;
-    if (verdict !== 'forward') {
+    if (verdict === 500 || verdict === 503) {
       failed++;
       req.resume();
       res.writeHead(verdict, { 'content-type': 'application/xml' }).end(XML[verdict]);
@@ -50,7 +50,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
+        if (verdict !== 'cut') return void upRes.pipe(res);
+        // Sends the first 64 KiB of the body, then drops the connection.
+        upRes.once('data', (chunk: Buffer) => {
+          res.write(chunk.subarray(0, 65536), () => res.socket?.destroy());
+          upRes.destroy();
+        });
       },
     );
     up.on('error', () => res.destroy());

@@ -150,6 +150,19 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     expect(await storage.exists('failed/half.bin')).toBe(false);
   });
 
+  it('a download cut halfway fails with a StorageError, not a raw socket error', async () => {
+    await storage.put('cut/big.bin', Buffer.alloc(4 * 1024 * 1024, 9));
+    proxy.rule = (req) => (req.method === 'GET' ? 'cut' : 'forward');
+    const stream = await storage.getStream('cut/big.bin');
+    let received = 0;
+    const err = await (async () => {
+      for await (const c of stream) received += (c as Buffer).length;
+    })().catch((e: unknown) => e);
+    proxy.rule = () => 'forward';
+    expect(received).toBeLessThan(4 * 1024 * 1024);
+    expect(isStorageError(err)).toBe(true);
+  });
+
   it('bounds a call to a server that never answers with ERR_STORAGE_TIMEOUT', async () => {
     proxy.rule = () => 'hang';
     const started = Date.now();

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -31,6 +31,20 @@ export const SHA256_META = 'org-sha256';
 export interface S3Driver extends StorageDriver {
   readonly bucket: string;
   readonly client: S3Client;
+}
+
+/**
+ * The body of a response, with errors that happen mid-transfer (a reset connection, a socket
+ * idle past `idleTimeout`) surfacing as `StorageError`s like every other failure.
+ */
+function withMappedErrors(body: Readable, map: (err: unknown) => Error): Readable {
+  const out = new PassThrough();
+  body.once('error', (err) => out.destroy(map(err)));
+  out.once('close', () => {
+    if (!body.destroyed) body.destroy();
+  });
+  body.pipe(out);
+  return out;
 }
 
 function unwrapRetry(err: unknown): unknown {
@@ -178,7 +192,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
           { abortSignal: s },
         ),
       );
-      return res.Body as Readable;
+      return withMappedErrors(res.Body as Readable, (err) => toStorageError(err, key, where));
     },
 
     async head(key, opts) {
