@@ -45,3 +45,11 @@ export function toSeconds(value: number | string, what: string): number {
   }
   return Math.floor(seconds);
 }
+
+/** `value` when it is a finite number >= `min`; else `ERR_KEYRING_OPTIONS` naming `what`. */
+export function atLeast(value: number, min: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new KeyRingError(ErrorCodes.OPTIONS, `${what} must be a number >= ${min}`);
+  }
+  return value;
+}

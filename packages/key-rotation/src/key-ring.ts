@@ -8,7 +8,7 @@ import {
 } from './algorithms.js';
 import { ephemeralSealKeys, resolveSealKeys, seal as sealText } from './at-rest.js';
 import type { JwtPayload } from './claims.js';
-import { toSeconds } from './duration.js';
+import { atLeast, toSeconds } from './duration.js';
 import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
 import { createJwksHandler, jwksResponse } from './jwks-handler.js';
@@ -44,7 +44,11 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   }
   const graceMs = toSeconds(options.gracePeriod ?? 7 * 86400, 'gracePeriod') * 1000;
   const clock = options.clock ?? Date.now;
-  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const maxTokenBytes = atLeast(
+    options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
+    1,
+    'maxTokenBytes',
+  );
   const tolerance = toSeconds(options.clockTolerance ?? 0, 'clockTolerance');
   const defaultExpiresIn = toSeconds(
     options.expiresIn ?? (graceMs === 0 ? 900 : Math.min(900, graceMs / 1000)),
@@ -60,7 +64,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       'a ring with a store needs an encryption key for its private keys: set KEYRING_ENCRYPTION_KEY (32 random bytes, base64) or pass encryptionKey',
     );
   }
-  const storeTimeout = options.storeTimeout ?? 5000;
+  const storeTimeout = atLeast(options.storeTimeout ?? 5000, 1, 'storeTimeout');
   const events = createEmitter<KeyRingEvents>();
   const headers = new HeaderCache();
   let lastUnknownRefresh = 0;
@@ -107,7 +111,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   const unsubscribe = store.subscribe?.(() => {
     refresh().catch((error: Error) => events.emit('error', { error }));
   });
-  const refreshInterval = options.refreshInterval ?? 5000;
+  const refreshInterval = atLeast(options.refreshInterval ?? 5000, 0, 'refreshInterval');
   const timer =
     shared && refreshInterval > 0
       ? setInterval(() => {

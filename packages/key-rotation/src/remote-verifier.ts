@@ -1,6 +1,6 @@
 import type { ImportedKey } from './algorithms.js';
 import type { JwtPayload } from './claims.js';
-import { toSeconds } from './duration.js';
+import { atLeast, toSeconds } from './duration.js';
 import { type ErrorCode, ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
 import { parseJwks, type RemoteAlgorithm } from './jwks-keys.js';
@@ -126,17 +126,21 @@ export function createRemoteVerifier(
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new KeyRingError(ErrorCodes.OPTIONS, 'jwksUrl must be an absolute http(s) URL');
   }
-  const maxCacheTtl = options.cacheTtl ?? 600_000;
+  const maxCacheTtl = atLeast(options.cacheTtl ?? 600_000, 0, 'cacheTtl');
   let cacheTtl = maxCacheTtl;
-  const cooldown = options.cooldown ?? 30_000;
-  const negativeTtl = options.negativeCacheTtl ?? 60_000;
-  const staleTtl = options.staleTtl ?? 6 * 3600_000;
-  const timeout = options.timeout ?? 5000;
+  const cooldown = atLeast(options.cooldown ?? 30_000, 0, 'cooldown');
+  const negativeTtl = atLeast(options.negativeCacheTtl ?? 60_000, 0, 'negativeCacheTtl');
+  const staleTtl = atLeast(options.staleTtl ?? 6 * 3600_000, 0, 'staleTtl');
+  const timeout = atLeast(options.timeout ?? 5000, 1, 'timeout');
   const maxJwksBytes = options.maxJwksBytes ?? 1 << 20;
   const doFetch = options.fetch ?? globalThis.fetch;
   const allowed = options.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
   const clock = options.clock ?? Date.now;
-  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const maxTokenBytes = atLeast(
+    options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
+    1,
+    'maxTokenBytes',
+  );
   const tolerance = toSeconds(options.clockTolerance ?? 0, 'clockTolerance');
   const events = createEmitter<RemoteVerifierEvents>();
   const headers = new HeaderCache();

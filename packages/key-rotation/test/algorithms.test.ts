@@ -110,6 +110,22 @@ describe('sign claims', () => {
 });
 
 describe('algorithm option', () => {
+  it('refuses nonsense numeric options with the option named', async () => {
+    await expect(createKeyRing({ algorithm: 'HS256', maxTokenBytes: 0 })).rejects.toThrow(
+      /maxTokenBytes/,
+    );
+    await expect(createKeyRing({ algorithm: 'HS256', refreshInterval: -1 })).rejects.toThrow(
+      /refreshInterval/,
+    );
+    await expect(createKeyRing({ algorithm: 'HS256', gracePeriod: 'forever' })).rejects.toThrow(
+      /gracePeriod/,
+    );
+    const { createRemoteVerifier } = await import('@org/key-rotation');
+    expect(() => createRemoteVerifier('https://x/jwks', { cooldown: Number.NaN })).toThrow(
+      /cooldown/,
+    );
+  });
+
   it('defaults to RS256 and refuses unknown algorithms', async () => {
     expect((await createKeyRing()).algorithm).toBe('RS256');
     await expect(createKeyRing({ algorithm: 'HS512' as never })).rejects.toBeInstanceOf(
