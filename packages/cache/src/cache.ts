@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CacheDriver } from './driver.js';
 import { createRedisDriver } from './drivers/redis.js';
 import { decodeEntry, type Entry, encodeEntry } from './envelope.js';
-import { CacheError, invalidOption } from './errors.js';
+import { backendError, CacheError, corruptValueError, invalidOption } from './errors.js';
 import { CacheEmitter, type CacheEventName, type CacheEvents, type Unsubscribe } from './events.js';
 import { encodeBusMessage, Invalidations, parseBusMessage } from './invalidations.js';
 import { FAILED, L2Guard } from './l2-guard.js';
@@ -128,17 +128,10 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       if (this.closed) await stop?.();
       else this.unsubscribeBus = stop;
     } catch (err) {
-      this.emitter.emit('error', {
-        operation: 'subscribe',
-        error: new CacheError('ERR_CACHE_BACKEND', 'Could not subscribe to invalidations.', {
-          cause: err,
-        }),
-      });
+      this.emitter.emit('error', { operation: 'subscribe', error: backendError('subscribe', err) });
     }
     return up;
   }
-
-  // ---- keys, entries, tiers -------------------------------------------------------------------
 
   key(key: string): string {
     return `${this.prefix}v:${key}`;
@@ -206,10 +199,16 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     const ttlMs = e.ttlMs + graceMs;
     const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
     const key = fullKey.slice(this.prefix.length + 2);
+    const epoch = this.invalidations.epoch;
     await Promise.all([
       guard.run('set', key, (d) => d.set(fullKey, raw, opts)),
       this.publish(guard, { k: [fullKey] }),
     ]);
+    // When this very write found Redis gone, the degrade flushed L1; the value just written is
+    // still the newest this instance knows, so `set` keeps it in L1 as promised.
+    if (!guard.up && !this.invalidations.keyChangedSince(fullKey, epoch)) {
+      this.storeL1(fullKey, e, graceMs, tagKeys);
+    }
   }
 
   private publish(guard: L2Guard, msg: { k?: string[]; c?: string }): Promise<unknown> {
@@ -248,8 +247,6 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     if (this.emitter.has('miss')) this.emitter.emit('miss', { key });
   }
 
-  // ---- public API -----------------------------------------------------------------------------
-
   async get<T = unknown>(key: string, options?: { signal?: AbortSignal }): Promise<T | undefined> {
     const fullKey = this.key(key);
     const hit = this.l1?.get(fullKey);
@@ -281,15 +278,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   reportCorrupt(key: string, cause: unknown): void {
-    this.emitter.emit('error', {
-      operation: 'deserialize',
-      key,
-      error: new CacheError(
-        'ERR_CACHE_SERIALIZE',
-        'A stored value could not be read back; it was treated as a miss. Was it written with another serializer?',
-        { cause },
-      ),
-    });
+    this.emitter.emit('error', { operation: 'deserialize', key, error: corruptValueError(cause) });
   }
 
   async set(key: string, value: unknown, options?: SetOptions<P>): Promise<void> {

@@ -58,3 +58,12 @@ export function backendError(operation: string, cause: unknown): CacheError {
 export function invalidOption(message: string): CacheError {
   return new CacheError('ERR_CACHE_INVALID_OPTION', message);
 }
+
+/** A stored value the serializer could not read back. */
+export function corruptValueError(cause: unknown): CacheError {
+  return new CacheError(
+    'ERR_CACHE_SERIALIZE',
+    'A stored value could not be read back; it was treated as a miss. Was it written with another serializer?',
+    { cause },
+  );
+}

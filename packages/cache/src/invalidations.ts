@@ -35,6 +35,11 @@ export class Invalidations {
     return this.flushedAt <= epoch && (this.byKey.get(key) ?? 0) <= epoch;
   }
 
+  /** Whether `key` itself was marked after `epoch` (flushes aside). */
+  keyChangedSince(key: string, epoch: number): boolean {
+    return (this.byKey.get(key) ?? 0) > epoch;
+  }
+
   /** Registers `wake` to run when `key` changes; returns the function that unregisters it. */
   onChange(key: string, wake: () => void): () => void {
     let set = this.waiters.get(key);
