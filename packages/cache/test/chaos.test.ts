@@ -120,6 +120,12 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
         expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i));
         expect(performance.now() - t0).toBeLessThan(1_000);
         expect(events).toEqual(['degraded']);
+        // While Redis is frozen, set keeps L1 and get serves it, at once.
+        const t1 = performance.now();
+        await cache.set('during', { ok: true });
+        expect(await cache.get('during')).toEqual({ ok: true });
+        expect(await cache.getOrSet('k3', () => 'not called')).toBe(3);
+        expect(performance.now() - t1).toBeLessThan(50);
         server.resume();
         await waitFor('recovery', async () => events.includes('recovered'), 3_000);
         await cache.set('after-thaw', 1);
