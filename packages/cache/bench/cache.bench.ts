@@ -169,7 +169,7 @@ const scenarios: {
 // ---- run ------------------------------------------------------------------------------------
 // Rounds interleave the libraries in rotated order and the table keeps each one's median round,
 // so a burst of load from something else on the machine does not decide a row.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 await org.ready();
 await orgL2.ready();
 const rows: {
