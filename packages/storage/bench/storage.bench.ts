@@ -137,13 +137,13 @@ console.table(rows);
 
 const modes = [
   { mode: 'sdk', label: 'aws-sdk Upload, 8 MiB × 4', env: {} },
-  { mode: 'storage', label: '@org/storage, 8 MiB × 4 (default)', env: {} },
-  { mode: 'storage', label: '@org/storage, 8 MiB × 2', env: { BENCH_QUEUE: '2' } },
+  { mode: 'storage', label: '@org/storage, 8 MiB × 2 (default)', env: {} },
   {
     mode: 'storage',
-    label: '@org/storage, 5 MiB × 1',
-    env: { BENCH_PART_MIB: '5', BENCH_QUEUE: '1' },
+    label: '@org/storage, 8 MiB × 2, --max-semi-space-size=1',
+    env: { NODE_OPTIONS: '--max-semi-space-size=1' },
   },
+  { mode: 'storage', label: '@org/storage, 8 MiB × 4', env: { BENCH_QUEUE: '4' } },
 ];
 const rss = modes.map(({ mode, label, env }) => {
   const out = execFileSync(

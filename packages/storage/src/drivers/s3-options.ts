@@ -59,7 +59,10 @@ export interface S3DriverOptions {
    * at least 5 MiB). Memory per upload is about `partSize × (queueSize + 1)`. @default 8 MiB
    */
   partSize?: number;
-  /** Parts uploaded at once. @default 4 */
+  /**
+   * Parts uploaded at once. Memory for parts is `partSize × (queueSize + 1)`: 24 MiB by default.
+   * @default 2
+   */
   queueSize?: number;
   /**
    * Objects larger than this (bytes) are copied part by part with `UploadPartCopy` (parts of

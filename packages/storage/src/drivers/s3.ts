@@ -98,7 +98,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
       `partSize must be at least 5 MiB (S3's minimum), got ${partSize}`,
     );
   }
-  const queueSize = options.queueSize ?? 4;
+  const queueSize = options.queueSize ?? 2;
   const copyLimit = options.copyLimit ?? 5 * 1024 * MiB;
   const copyPartSize = Math.max(5 * MiB, Math.min(copyLimit, 1024 * MiB));
   const bucket = options.bucket;
