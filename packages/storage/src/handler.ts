@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isStorageError, StorageErrorCode } from './errors.js';
 import type { UrlSigner } from './signing.js';
-import type { ByteRange, StorageDriver } from './types.js';
+import type { ByteRange, PutResult, StorageDriver } from './types.js';
 
 /**
  * A node:http handler for signed URLs. Answers requests under the signer's base path and
@@ -33,7 +34,10 @@ function parseRange(header: string | undefined): ByteRange | undefined | 'bad' {
 }
 
 function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${body}\n`);
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  // An upload refused before its body was read leaves bytes on the socket: do not reuse it.
+  if (status === 413) headers.connection = 'close';
+  res.writeHead(status, headers).end(`${body}\n`);
 }
 
 /** Serves the local driver's signed URLs: GET and HEAD (with `Range`) and PUT. */
@@ -64,9 +68,30 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
           text(res, 413, `Uploads are limited to ${maxUpload} bytes`);
           return true;
         }
-        const result = await driver.put(signed.key, req, {
-          contentType: ct ?? 'application/octet-stream',
-        });
+        // Chunked uploads carry no length: count, and fail the put past the limit.
+        let seen = 0;
+        const limited = req.pipe(
+          new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              seen += chunk.length;
+              done(seen > maxUpload ? new Error('upload too large') : null, chunk);
+            },
+          }),
+        );
+        req.once('error', (err) => limited.destroy(err));
+        limited.on('error', () => {}); // surfaced by the put's rejection
+        let result: PutResult;
+        try {
+          result = await driver.put(signed.key, limited, {
+            contentType: ct ?? 'application/octet-stream',
+          });
+        } catch (err) {
+          if (seen > maxUpload) {
+            text(res, 413, `Uploads are limited to ${maxUpload} bytes`);
+            return true;
+          }
+          throw err;
+        }
         res.writeHead(200, { 'content-type': 'application/json', etag: `"${result.sha256}"` });
         res.end(JSON.stringify({ key: result.key, size: result.size, sha256: result.sha256 }));
         return true;

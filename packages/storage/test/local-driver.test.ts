@@ -153,6 +153,38 @@ describe('local driver', () => {
     }
   });
 
+  it('the signed PUT handler refuses uploads over its limit, chunked ones too', async () => {
+    const root = join(base, 'limit');
+    const driver = createLocalDriver({
+      root,
+      signing: { secret: 'l'.repeat(32), baseUrl: 'http://127.0.0.1:1/up' },
+    });
+    const signer = createUrlSigner({ secret: 'l'.repeat(32), baseUrl: 'http://127.0.0.1:1/up' });
+    const { createSignedUrlHandler } = await import('@org/storage');
+    const handler = createSignedUrlHandler({ driver, signer, maxUploadBytes: 1000 });
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const url = signer.sign('big.bin', 'PUT', 60).replace('127.0.0.1:1', `127.0.0.1:${port}`);
+      const chunked = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 5; i++) c.enqueue(new Uint8Array(400));
+          c.close();
+        },
+      });
+      const res = await fetch(url, { method: 'PUT', body: chunked, duplex: 'half' } as RequestInit);
+      expect(res.status).toBe(413);
+      expect(await driver.exists?.('big.bin', {})).toBe(false);
+      const ok = await fetch(url, { method: 'PUT', body: new Uint8Array(999) });
+      expect(ok.status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('signer: expired and tampered tokens fail with one generic message', () => {
     let now = 1_700_000_000_000;
     const signer = createUrlSigner({
