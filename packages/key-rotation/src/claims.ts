@@ -1,4 +1,6 @@
+import { toSeconds } from './duration.js';
 import { ErrorCodes, KeyRingError } from './errors.js';
+import type { VerifyOptions } from './options.js';
 
 /** Registered JWT claims (RFC 7519) plus any of the application's own. */
 export interface JwtPayload {
@@ -32,6 +34,35 @@ export interface ClaimChecks {
   typ?: string | undefined;
   /** The token's `typ` header, filled in by the verifier. */
   headerTyp?: unknown;
+}
+
+/**
+ * The claim checks of one `verify` call: the call's options over the ring's (or remote
+ * verifier's) issuer and audience, durations turned into seconds.
+ */
+export function claimChecks(
+  opts: VerifyOptions,
+  defaults: {
+    issuer?: string | readonly string[] | undefined;
+    audience?: string | readonly string[] | undefined;
+  },
+  nowMs: number,
+  tolerance: number,
+): ClaimChecks {
+  return {
+    now: Math.floor(nowMs / 1000),
+    tolerance:
+      opts.clockTolerance === undefined
+        ? tolerance
+        : toSeconds(opts.clockTolerance, 'clockTolerance'),
+    issuer: opts.issuer ?? defaults.issuer,
+    audience: opts.audience ?? defaults.audience,
+    maxTokenAge:
+      opts.maxTokenAge === undefined ? undefined : toSeconds(opts.maxTokenAge, 'maxTokenAge'),
+    requireExp: opts.requireExp ?? true,
+    subject: opts.subject,
+    typ: opts.typ,
+  };
 }
 
 function claimError(claim: string, message: string): KeyRingError {

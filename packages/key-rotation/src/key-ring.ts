@@ -7,7 +7,7 @@ import {
   type PublicJwk,
 } from './algorithms.js';
 import { ephemeralSealKeys, resolveSealKeys, seal as sealText } from './at-rest.js';
-import type { JwtPayload } from './claims.js';
+import { claimChecks, type JwtPayload } from './claims.js';
 import { atLeast, toSeconds } from './duration.js';
 import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
@@ -134,20 +134,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
     const result = verifyCompact(
       token,
       (kid) => v.lookup(kid, now),
-      {
-        now: Math.floor(now / 1000),
-        tolerance:
-          opts.clockTolerance === undefined
-            ? tolerance
-            : toSeconds(opts.clockTolerance, 'clockTolerance'),
-        issuer: opts.issuer ?? options.issuer,
-        audience: opts.audience ?? options.audience,
-        maxTokenAge:
-          opts.maxTokenAge === undefined ? undefined : toSeconds(opts.maxTokenAge, 'maxTokenAge'),
-        requireExp: opts.requireExp ?? true,
-        subject: opts.subject,
-        typ: opts.typ,
-      },
+      claimChecks(opts, options, now, tolerance),
       maxTokenBytes,
       headers,
     );

@@ -1,5 +1,5 @@
 import type { ImportedKey } from './algorithms.js';
-import type { JwtPayload } from './claims.js';
+import { claimChecks, type JwtPayload } from './claims.js';
 import { atLeast, toSeconds } from './duration.js';
 import { type ErrorCode, ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
 import { createEmitter } from './events.js';
@@ -220,20 +220,7 @@ export function createRemoteVerifier(
     return verifyCompact(
       token,
       (kid) => (kid === undefined ? undefined : set.get(kid)?.key),
-      {
-        now: Math.floor(now / 1000),
-        tolerance:
-          opts.clockTolerance === undefined
-            ? tolerance
-            : toSeconds(opts.clockTolerance, 'clockTolerance'),
-        issuer: opts.issuer ?? options.issuer,
-        audience: opts.audience ?? options.audience,
-        maxTokenAge:
-          opts.maxTokenAge === undefined ? undefined : toSeconds(opts.maxTokenAge, 'maxTokenAge'),
-        requireExp: opts.requireExp ?? true,
-        subject: opts.subject,
-        typ: opts.typ,
-      },
+      claimChecks(opts, options, now, tolerance),
       maxTokenBytes,
       headers,
     );
