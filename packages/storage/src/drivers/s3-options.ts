@@ -1,22 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { retry } from '@org/resilience';
 
-/**
- * A `retry` with the shape of `@org/resilience`'s: runs `fn` until it succeeds or `retryOn`
- * refuses the error, handing each attempt a signal.
- */
-export type RetryFn = <T>(
-  fn: (ctx: { signal: AbortSignal; attempt: number }) => Promise<T>,
-  options?: {
-    attempts?: number;
-    minDelay?: number;
-    maxDelay?: number;
-    deadline?: number;
-    timeout?: number;
-    retryOn?: (err: unknown, attempt: number) => boolean;
-    signal?: AbortSignal;
-    onRetry?: (info: { attempt: number; delay: number; error: unknown }) => void;
-  },
-) => Promise<T>;
+/** The retry function the S3 driver runs each repeatable request through: `@org/resilience`'s. */
+export type RetryFn = typeof retry;
 
 /** Retries of the S3 driver (throttling, 5xx, network errors). */
 export interface S3RetryOptions {

@@ -121,7 +121,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     options.endpoint === undefined
       ? `s3://${bucket}`
       : `${new URL(options.endpoint).origin}/${bucket}`;
-  const retryFn: RetryFn = options.retryFn ?? (resilienceRetry as RetryFn);
+  const retryFn: RetryFn = options.retryFn ?? resilienceRetry;
   const withRetry = <T>(
     key: string | undefined,
     signal: AbortSignal,
