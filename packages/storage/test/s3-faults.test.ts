@@ -133,7 +133,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
         );
         return (pending.Uploads ?? []).length === 0;
       },
-      5_000,
+      15_000,
     );
     expect(await storage.exists('aborted/half.bin')).toBe(false);
   });

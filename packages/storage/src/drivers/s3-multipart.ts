@@ -8,6 +8,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { retry } from '@org/resilience';
 
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;
@@ -161,10 +162,16 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
     return { size, ...(done.ETag ? { etag: done.ETag } : {}) };
   } catch (err) {
     await Promise.allSettled(inFlight);
-    // Not under the caller's signal: the abort must go out even when the caller gave up.
-    await a.client
-      .send(new AbortMultipartUploadCommand({ Bucket: a.bucket, Key: a.key, UploadId: uploadId }))
-      .catch(() => {});
+    // Not under the caller's signal: the abort must go out even when the caller gave up, and it
+    // is retried on its own, since a pending upload left behind keeps its parts (and their cost).
+    await retry(
+      ({ signal }) =>
+        a.client.send(
+          new AbortMultipartUploadCommand({ Bucket: a.bucket, Key: a.key, UploadId: uploadId }),
+          { abortSignal: signal },
+        ),
+      { attempts: 4, minDelay: 100, maxDelay: 1_000, timeout: 10_000 },
+    ).catch(() => {});
     throw err;
   }
 }
