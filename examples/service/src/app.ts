@@ -7,10 +7,20 @@ export type Handler = (
   url: URL,
 ) => Promise<unknown> | unknown;
 
+/** Anything that reports its own health the way @org/cache and @org/storage instances do. */
+export interface Dependency {
+  health(options?: {
+    signal?: AbortSignal;
+  }): Promise<{ available: boolean; latencyMs: number; backend: string; error?: string }>;
+}
+
 /** What each feature module adds to the service: its routes, and what to close on shutdown. */
 export interface App {
   route(method: string, path: string, handler: Handler): void;
   onClose(fn: () => Promise<void> | void): void;
+  /** Registers a dependency for the health feature's full report (mounted last). */
+  dependency(name: string, target: Dependency): void;
+  readonly dependencies: ReadonlyMap<string, Dependency>;
 }
 
 /** A feature of the example: one file per @org package, mounted by main.ts. */

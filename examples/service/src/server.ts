@@ -1,14 +1,17 @@
 import { createServer, type Server } from 'node:http';
-import { type App, type Feature, type Handler, sendJson } from './app.js';
+import { type App, type Dependency, type Feature, type Handler, sendJson } from './app.js';
 import { features } from './features/index.js';
 
 /** Builds the example service with every feature mounted; `listen` is the caller's. */
 export async function createService(): Promise<{ server: Server; close(): Promise<void> }> {
   const routes = new Map<string, Handler>();
   const closers: (() => Promise<void> | void)[] = [];
+  const dependencies = new Map<string, Dependency>();
   const app: App = {
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
     onClose: (fn) => closers.push(fn),
+    dependency: (name, target) => dependencies.set(name, target),
+    dependencies,
   };
   for (const feature of features as Feature[]) await feature(app);
   app.route('GET', '/', () => ({ routes: [...routes.keys()].sort() }));

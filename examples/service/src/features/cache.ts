@@ -60,5 +60,6 @@ export const cache: Feature = (app) => {
   });
 
   app.route('GET', '/cache/health', async () => c.health());
+  app.dependency('cache', c);
   app.onClose(() => c.close());
 };

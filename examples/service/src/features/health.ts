@@ -1,6 +1,7 @@
 import {
   breakersCheck,
   createHealth,
+  dependencyCheck,
   diskCheck,
   eventLoopCheck,
   type HealthCheck,
@@ -10,8 +11,9 @@ import { breakers } from '@org/resilience';
 import type { Feature } from '../app.js';
 
 /**
- * Health on the embedded defaults: event loop, memory and disk, plus every @org/resilience
- * breaker (open breakers degrade). `GET /health` is the quick probe for the load balancer,
+ * Health on the embedded defaults: event loop, memory and disk, every @org/resilience breaker
+ * (open breakers degrade), and the cache and storage the other features registered (a failing
+ * one degrades the report). `GET /health` is the quick probe for the load balancer,
  * `GET /health/full` the full report (add `?format=ietf` or `Accept: application/health+json`
  * for the IETF draft form), and `/livez`, `/readyz`, `/startupz` the Kubernetes probes.
  */
@@ -22,6 +24,9 @@ export const health: Feature = (app) => {
     disk: diskCheck(),
     breakers: breakersCheck({ registry: breakers }),
   };
+  // The example's cache and storage (memory and ./data by default, Redis and S3 when set).
+  for (const [name, target] of app.dependencies)
+    checks[name] = dependencyCheck(target, { critical: false });
   const h = createHealth({
     checks,
     quick: ['eventLoop'],

@@ -7,4 +7,5 @@ import { storage } from './storage.js';
 import { upstream } from './upstream.js';
 
 /** Every feature of the example, one per @org package; each file says what it shows. */
-export const features: Feature[] = [upstream, health, keyRotation, cache, backupCrypto, storage];
+// Health comes last: its full report checks what the others registered with `app.dependency`.
+export const features: Feature[] = [upstream, keyRotation, cache, backupCrypto, storage, health];

@@ -81,6 +81,7 @@ export const storage: Feature = (app) => {
     })),
   );
   app.route('GET', '/storage/health', () => store.health());
+  app.dependency('storage', store);
   if (store.backend === 'local') {
     // Serves the local driver's signed URLs (S3 and R2 serve their own).
     const handler = store.handler();
