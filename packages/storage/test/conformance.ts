@@ -3,18 +3,9 @@ import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
 import { isStorageError, type Storage } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { code } from './harness.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    if (!isStorageError(err)) throw err;
-    return err.code;
-  }
-}
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

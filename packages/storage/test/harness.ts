@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStorage } from '@org/storage';
+import { createStorage, isStorageError } from '@org/storage';
 
 export async function localHarness(root?: string) {
   const dir = root ?? (await mkdtemp(join(tmpdir(), 'org-storage-')));
@@ -36,4 +36,15 @@ export async function localHarness(root?: string) {
       return all.filter((p) => p.includes('.~tmp-'));
     },
   };
+}
+
+/** The `code` of the StorageError `p` rejects with; undefined when it resolves. */
+export async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (!isStorageError(err)) throw err;
+    return err.code;
+  }
 }

@@ -10,17 +10,7 @@ import {
   OPERATION_CHANNEL,
 } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localHarness } from './harness.js';
-
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    if (!isStorageError(err)) throw err;
-    return err.code;
-  }
-}
+import { code, localHarness } from './harness.js';
 
 describe('local driver', () => {
   let base: string;

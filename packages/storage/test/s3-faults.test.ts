@@ -6,17 +6,8 @@ import { freePort, waitFor } from '@org/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generated } from './conformance.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { code } from './harness.js';
 import { credentials, motoAvailable, startMoto } from './moto.js';
-
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    if (!isStorageError(err)) throw err;
-    return err.code;
-  }
-}
 
 describe.runIf(motoAvailable)('S3 driver under faults', () => {
   let moto: Awaited<ReturnType<typeof startMoto>>;
