@@ -37,7 +37,8 @@ describe('every package on its embedded default', () => {
     const full = await fetch(`${base}/health/full`);
     expect([200, 503]).toContain(full.status);
     const text = await full.text();
-    for (const check of ['eventLoop', 'breakers', 'cache', 'storage']) expect(text).toContain(check);
+    for (const check of ['eventLoop', 'breakers', 'cache', 'storage'])
+      expect(text).toContain(check);
   });
 
   it('cache: the second read is served from the cache, the loader ran once', async () => {
