@@ -1,3 +1,4 @@
+import { childController } from './abort.js';
 import { TimeoutError } from './errors.js';
 
 /**
@@ -24,15 +25,9 @@ export class Attempt {
   /** Aborts when this attempt times out or the caller aborts. */
   get signal(): AbortSignal {
     if (!this.controller) {
-      const controller = new AbortController();
+      const { controller, dispose } = childController(this.parent);
       this.controller = controller;
-      const parent = this.parent;
-      if (parent?.aborted) controller.abort(parent.reason);
-      else if (parent) {
-        const onAbort = () => controller.abort(parent.reason);
-        parent.addEventListener('abort', onAbort, { once: true });
-        this.unlink = () => parent.removeEventListener('abort', onAbort);
-      }
+      this.unlink = dispose;
     }
     return this.controller.signal;
   }
