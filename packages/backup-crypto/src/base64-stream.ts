@@ -3,38 +3,6 @@ import { invalidToken } from './errors.js';
 const isSpace = (c: number) => c === 0x0a || c === 0x0d || c === 0x20 || c === 0x09;
 
 /**
- * @internal Incremental url-safe base64 encoder with padding: `write` returns the text for every
- * complete 3-byte group seen so far, `end` the rest.
- */
-export class Base64UrlEncoder {
-  #carry: Buffer = Buffer.alloc(0);
-
-  /** Hands `emit` the text of every complete 3-byte group, in at most two flat strings. */
-  write(bytes: Buffer, emit: (text: string) => void): void {
-    let rest = bytes;
-    if (this.#carry.length > 0) {
-      const need = 3 - this.#carry.length;
-      if (bytes.length < need) {
-        this.#carry = Buffer.concat([this.#carry, bytes]);
-        return;
-      }
-      emit(Buffer.concat([this.#carry, bytes.subarray(0, need)]).toString('base64url'));
-      rest = bytes.subarray(need);
-    }
-    const whole = rest.length - (rest.length % 3);
-    this.#carry = Buffer.from(rest.subarray(whole));
-    // One string per call (no `a + b`): a concatenation would be copied again when flattened.
-    if (whole > 0) emit(rest.toString('base64url', 0, whole));
-  }
-
-  end(emit: (text: string) => void): void {
-    const n = this.#carry.length;
-    if (n > 0) emit(this.#carry.toString('base64url') + (n === 1 ? '==' : '='));
-    this.#carry = Buffer.alloc(0);
-  }
-}
-
-/**
  * @internal Incremental strict url-safe base64 decoder. Padding may only end the text; trailing
  * whitespace (a newline after the token) is allowed, anything else throws the generic
  * ERR_FERNET_INVALID_TOKEN.
@@ -44,33 +12,51 @@ export class Base64UrlDecoder {
   #ended = false;
   #spaceSeen = false;
 
-  write(chunk: Buffer): Buffer {
+  /** The most bytes that `decodeInto` can write for a chunk of `textBytes`. */
+  static maxBytes(textBytes: number): number {
+    return Math.floor((textBytes + 3) / 4) * 3;
+  }
+
+  /** Decodes a chunk of text into a new buffer. */
+  write(chunk: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(Base64UrlDecoder.maxBytes(chunk.length));
+    return out.subarray(0, this.decodeInto(chunk, out, 0));
+  }
+
+  /**
+   * Decodes a chunk of text into `target` at `offset` (which must have room for
+   * `maxBytes(chunk.length)` bytes) and returns how many bytes it wrote: decoding into a buffer
+   * the caller reuses allocates nothing but the chunk's text.
+   */
+  decodeInto(chunk: Uint8Array, target: Buffer, offset: number): number {
     let end = chunk.length;
     while (end > 0 && isSpace(chunk[end - 1]!)) end--;
     if (end === 0) {
       if (chunk.length > 0) this.#spaceSeen = true;
-      return Buffer.alloc(0);
+      return 0;
     }
     if (this.#spaceSeen || this.#ended) throw invalidToken();
     if (end < chunk.length) this.#spaceSeen = true;
-    const text = this.#carry + chunk.toString('latin1', 0, end);
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let text = bytes.toString('latin1', 0, end);
+    if (this.#carry.length > 0) text = this.#carry + text;
     const whole = text.length - (text.length % 4);
     this.#carry = text.slice(whole);
-    return this.#decode(text.slice(0, whole));
-  }
-
-  end(): Buffer {
-    if (this.#carry.length !== 0) throw invalidToken();
-    return Buffer.alloc(0);
-  }
-
-  #decode(text: string): Buffer {
-    if (text.length === 0) return Buffer.alloc(0);
+    if (whole === 0) return 0;
+    if (whole < text.length) text = text.slice(0, whole);
     let pad = 0;
     while (pad < 2 && text.charCodeAt(text.length - 1 - pad) === 0x3d) pad++;
     if (pad > 0) this.#ended = true;
-    const bytes = Buffer.from(text, 'base64url');
-    if (bytes.length !== (text.length / 4) * 3 - pad) throw invalidToken();
-    return bytes;
+    // Node's decoder skips characters outside the alphabet: a short count means the text was
+    // not base64 (this also catches `=` anywhere but at the end).
+    const n = target.write(text, offset, 'base64url');
+    if (n !== (text.length / 4) * 3 - pad) throw invalidToken();
+    return n;
+  }
+
+  end(): void {
+    if (this.#carry.length !== 0) throw invalidToken();
   }
 }

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { CHUNK_HEADER_BYTES, writeChunkHeader } from './chunk-header.js';
 import { invalidArgument } from './errors.js';
-import { freshHeader, sealTokenParts } from './fernet.js';
+import { freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { TokenSealer } from './token-seal.js';
 
 /** Options of {@link createChunkedEncryptStream}. */
 export interface ChunkedEncryptOptions {
@@ -71,7 +72,9 @@ export function createChunkedEncryptStream(
     pendingBytes -= take;
     // Pushed in pieces: one string per token would land in V8's large-object space and keep
     // the process's memory growing until a full GC.
-    sealTokenParts(keys, freshHeader(clock), plain, (text) => stream.push(text, 'latin1'));
+    const sealer = new TokenSealer(keys, freshHeader(clock), (text) => stream.push(text));
+    sealer.update(plain);
+    sealer.end();
     stream.push(NEWLINE);
   };
 

@@ -1,27 +1,9 @@
-import {
-  createDecipheriv,
-  createHmac,
-  type Decipher,
-  type Hmac,
-  timingSafeEqual,
-} from 'node:crypto';
 import { Transform } from 'node:stream';
-import { Base64UrlDecoder } from './base64-stream.js';
-import { invalidToken } from './errors.js';
 import type { DecryptOptions } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
-import { checkSeconds, checkTime } from './time-check.js';
-import {
-  BLOCK_BYTES,
-  DEFAULT_MAX_CLOCK_SKEW_SECONDS,
-  HEADER_BYTES,
-  MAC_BYTES,
-  readTimestamp,
-  VERSION,
-} from './token-format.js';
-
-/** Input text per decoding step: small buffers are recycled instead of freshly mapped. */
-const SLICE_TEXT = 64 * 1024;
+import { checkSeconds, type TimePolicy } from './time-check.js';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from './token-format.js';
+import { TokenStreamOpener } from './token-stream-open.js';
 
 /** Options of {@link createDecryptStream}. */
 export interface DecryptStreamOptions extends DecryptOptions {
@@ -52,47 +34,11 @@ export interface DecryptStreamOptions extends DecryptOptions {
  * use the chunked format ({@link createChunkedDecryptStream}).
  */
 export function createDecryptStream(key: FernetKey, options: DecryptStreamOptions = {}): Transform {
-  const keys = parseKey(key);
-  checkSeconds('ttl', options.ttl);
-  checkSeconds('maxClockSkewSeconds', options.maxClockSkewSeconds);
-  const decoder = new Base64UrlDecoder();
-  const hmac: Hmac = createHmac('sha256', keys.signingKey);
-  let head: Buffer = Buffer.alloc(0);
-  let decipher: Decipher | undefined;
-  let tail: Buffer = Buffer.alloc(0); // the last MAC_BYTES seen: the MAC candidate
-  let bodyBytes = 0;
-
-  const absorb = (stream: Transform, bytes: Buffer) => {
-    if (decipher === undefined) {
-      head = Buffer.concat([head, bytes]);
-      if (head.length < HEADER_BYTES) return;
-      if (head[0] !== VERSION) throw invalidToken();
-      const header = Buffer.from(head.subarray(0, HEADER_BYTES));
-      hmac.update(header);
-      decipher = createDecipheriv('aes-128-cbc', keys.encryptionKey, header.subarray(9));
-      bytes = head.subarray(HEADER_BYTES);
-      head = header;
-    }
-    const all = tail.length === 0 ? bytes : Buffer.concat([tail, bytes]);
-    const release = all.length - MAC_BYTES;
-    if (release <= 0) {
-      tail = all;
-      return;
-    }
-    const body = all.subarray(0, release);
-    tail = Buffer.from(all.subarray(release));
-    bodyBytes += body.length;
-    hmac.update(body);
-    const plain = decipher.update(body);
-    if (plain.length > 0) stream.push(plain);
-  };
-
-  return new Transform({
+  const opener = streamOpener(key, options, (plain) => stream.push(plain));
+  const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
-        for (let at = 0; at < chunk.length; at += SLICE_TEXT) {
-          absorb(this, decoder.write(chunk.subarray(at, at + SLICE_TEXT)));
-        }
+        opener.update(chunk);
         callback();
       } catch (err) {
         callback(err as Error);
@@ -100,25 +46,29 @@ export function createDecryptStream(key: FernetKey, options: DecryptStreamOption
     },
     flush(callback) {
       try {
-        absorb(this, decoder.end());
-        if (decipher === undefined || tail.length !== MAC_BYTES) throw invalidToken();
-        if (bodyBytes === 0 || bodyBytes % BLOCK_BYTES !== 0) throw invalidToken();
-        if (!timingSafeEqual(hmac.digest(), tail)) throw invalidToken();
-        checkTime(readTimestamp(head), {
-          ttl: options.ttl,
-          now: options.now ?? Math.floor((options.clock ?? Date.now)() / 1000),
-          maxClockSkew: options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
-        });
-        let last: Buffer;
-        try {
-          last = decipher.final();
-        } catch {
-          throw invalidToken();
-        }
-        callback(null, last.length > 0 ? last : undefined);
+        opener.end();
+        callback();
       } catch (err) {
         callback(err as Error);
       }
     },
   });
+  return stream;
+}
+
+/** @internal Validates the options and makes the decryption core of both stream forms. */
+export function streamOpener(
+  key: FernetKey,
+  options: DecryptStreamOptions,
+  emit: (plain: Buffer) => void,
+): TokenStreamOpener {
+  const keys = parseKey(key);
+  checkSeconds('ttl', options.ttl);
+  checkSeconds('maxClockSkewSeconds', options.maxClockSkewSeconds);
+  const policy = (): TimePolicy => ({
+    ttl: options.ttl,
+    now: options.now ?? Math.floor((options.clock ?? Date.now)() / 1000),
+    maxClockSkew: options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+  });
+  return new TokenStreamOpener(keys, policy, emit);
 }

@@ -1,8 +1,7 @@
-import { createCipheriv, createHmac } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { Base64UrlEncoder } from './base64-stream.js';
-import { type EncryptOptions, freshHeader, SLICE_BYTES } from './fernet.js';
+import { type EncryptOptions, freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { TokenSealer } from './token-seal.js';
 
 /** Options of {@link createEncryptStream}. */
 export interface EncryptStreamOptions extends EncryptOptions {
@@ -24,40 +23,16 @@ export interface EncryptStreamOptions extends EncryptOptions {
 export function createEncryptStream(key: FernetKey, options: EncryptStreamOptions = {}): Transform {
   const keys = parseKey(key);
   const header = freshHeader(options.clock ?? Date.now, options);
-  const cipher = createCipheriv('aes-128-cbc', keys.encryptionKey, header.subarray(9));
-  const hmac = createHmac('sha256', keys.signingKey).update(header);
-  const encoder = new Base64UrlEncoder();
-  let started = false;
-  // One push per write: many tiny chunks (the carried bytes) would raise peak memory by half.
-  const emit = (stream: Transform, bytes: Buffer) => {
-    let text = '';
-    encoder.write(bytes, (t) => {
-      text += t;
-    });
-    if (text.length > 0) stream.push(text, 'latin1');
-  };
-  return new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      if (!started) {
-        started = true;
-        emit(this, header);
-      }
-      // Small slices keep every transient buffer small enough to be recycled, not freshly mapped.
-      for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
-        const body = cipher.update(chunk.subarray(at, at + SLICE_BYTES));
-        hmac.update(body);
-        emit(this, body);
-      }
+      sealer.update(chunk);
       callback();
     },
     flush(callback) {
-      if (!started) emit(this, header);
-      const last = cipher.final();
-      hmac.update(last);
-      emit(this, last);
-      emit(this, hmac.digest());
-      encoder.end((text) => this.push(text, 'latin1'));
+      sealer.end();
       callback();
     },
   });
+  const sealer = new TokenSealer(keys, header, (text) => stream.push(text));
+  return stream;
 }

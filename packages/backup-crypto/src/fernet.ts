@@ -1,11 +1,4 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
-import { Base64UrlEncoder } from './base64-stream.js';
+import { createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { invalidArgument, invalidToken } from './errors.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
 import { checkSeconds, checkTime, type TimePolicy } from './time-check.js';
@@ -18,6 +11,7 @@ import {
   tokenHeader,
 } from './token-format.js';
 import { openToken } from './token-open.js';
+import { SLICE_BYTES, sealToken } from './token-seal.js';
 
 /** Options of {@link Fernet} and {@link MultiFernet}. */
 export interface FernetOptions {
@@ -72,58 +66,6 @@ export function freshHeader(clock: () => number, options: EncryptOptions = {}): 
   const iv = options.iv ?? randomBytes(BLOCK_BYTES);
   if (iv.byteLength !== BLOCK_BYTES) throw invalidArgument('iv must be exactly 16 bytes');
   return tokenHeader(timestamp, iv);
-}
-
-/**
- * @internal Slice size for in-memory encryption: a multiple of 3 (base64) and 16 (AES), and small
- * enough that each transient buffer is recycled by the allocator instead of freshly mapped: on
- * many machines first-touching fresh pages costs more than the cipher.
- */
-export const SLICE_BYTES = 48 * 1024;
-
-/**
- * @internal Encrypts `data` into a token, handing its text to `onText` in pieces of at most
- * about 64 KiB, so that callers can stream it without building one large string.
- */
-export function sealTokenParts(
-  keys: KeyParts,
-  header: Buffer,
-  data: Uint8Array,
-  onText: (text: string) => void,
-): void {
-  const cipher = createCipheriv('aes-128-cbc', keys.encryptionKey, header.subarray(9));
-  const hmac = createHmac('sha256', keys.signingKey).update(header);
-  const encoder = new Base64UrlEncoder();
-  encoder.write(header, onText);
-  for (let at = 0; at < data.length; at += SLICE_BYTES) {
-    const body = cipher.update(data.subarray(at, at + SLICE_BYTES));
-    hmac.update(body);
-    encoder.write(body, onText);
-  }
-  const last = cipher.final();
-  hmac.update(last);
-  encoder.write(Buffer.concat([last, hmac.digest()]), onText);
-  encoder.end(onText);
-}
-
-/**
- * @internal Encrypts `data` into a token string. The ciphertext is written slice by slice into
- * one buffer of the token's exact size (small transient buffers, no second copy of the data),
- * then base64-encoded in one call: cheaper than joining many strings.
- */
-export function sealToken(keys: KeyParts, header: Buffer, data: Uint8Array): string {
-  const cipher = createCipheriv('aes-128-cbc', keys.encryptionKey, header.subarray(9));
-  const bodyBytes = (Math.floor(data.length / BLOCK_BYTES) + 1) * BLOCK_BYTES;
-  const out = Buffer.allocUnsafe(HEADER_BYTES + bodyBytes + MAC_BYTES);
-  header.copy(out, 0);
-  let at = HEADER_BYTES;
-  for (let from = 0; from < data.length; from += SLICE_BYTES) {
-    at += cipher.update(data.subarray(from, from + SLICE_BYTES)).copy(out, at);
-  }
-  at += cipher.final().copy(out, at);
-  createHmac('sha256', keys.signingKey).update(out.subarray(0, at)).digest().copy(out, at);
-  const pad = (3 - (out.length % 3)) % 3;
-  return out.toString('base64url') + (pad === 2 ? '==' : pad === 1 ? '=' : '');
 }
 
 /**

@@ -5,13 +5,13 @@ import {
   type EncryptOptions,
   type FernetOptions,
   freshHeader,
-  sealToken,
   timePolicy,
 } from './fernet.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
 import { checkSeconds } from './time-check.js';
 import { DEFAULT_MAX_CLOCK_SKEW_SECONDS, tokenHeader } from './token-format.js';
 import { openToken } from './token-open.js';
+import { sealToken } from './token-seal.js';
 
 /**
  * Several keys at once, for key rotation, as Python's `MultiFernet`: encrypts with the first key,
