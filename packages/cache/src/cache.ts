@@ -8,6 +8,7 @@ import { encodeBusMessage, Invalidations, parseBusMessage } from './invalidation
 import { FAILED, L2Guard } from './l2-guard.js';
 import { loadShared } from './load.js';
 import { type Clock, MemoryStore } from './memory-store.js';
+import { OutageJournal } from './outage-journal.js';
 import type { Serializer } from './serializer.js';
 import { nonNegative, resolveSettings, type Settings } from './settings.js';
 import { type Loaded, untilAborted } from './single-flight.js';
@@ -20,6 +21,16 @@ import type {
   LoaderContext,
   SetOptions,
 } from './types.js';
+
+/** How `write` stores an entry. */
+export interface WriteOptions {
+  graceMs: number;
+  tags: readonly string[] | undefined;
+  /** L1 lifetime cap, in ms. */
+  l1TtlMs: number | undefined;
+  /** The loader lock to release with the write. */
+  unlock?: { key: string; token: string };
+}
 
 /**
  * Creates a cache: an in-process L1 in front of an optional Redis (or other) L2. With `redis`
@@ -51,6 +62,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   readonly random: () => number;
   readonly inflight = new Map<string, Promise<Loaded>>();
   readonly invalidations = new Invalidations();
+  /** Writes made while L2 was degraded, replayed to it before it is used again. */
+  readonly journal: OutageJournal;
   private readonly l1TtlMs: number | undefined;
   private readonly channel: string;
   private readonly busReady: Promise<boolean>;
@@ -73,6 +86,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.jitter = s.jitter;
     this.earlyRefresh = s.earlyRefresh;
     this.timeouts = s.timeouts;
+    this.journal = new OutageJournal(s.outageJournal, s.prefix);
     if (s.memory) {
       this.l1 = new MemoryStore<Entry>(s.memory, (e) => e.payload.length * 2 + 32, this.clock);
       this.l1TtlMs = s.memory.ttlMs;
@@ -100,6 +114,16 @@ export class TwoTierCache<P extends string> implements Cache<P> {
           this.flushL1();
           this.emitter.emit('recovered', { downtimeMs });
         },
+        hasBacklog: () => !this.journal.empty,
+        replayBacklog: () =>
+          this.journal.replay({
+            driver,
+            publish: async (msg) => {
+              if (this.publishing)
+                await driver.publish?.(this.channel, encodeBusMessage(this.id, msg));
+            },
+            timeoutMs: Math.max(1_000, 4 * s.timeouts.command),
+          }),
       });
     }
     this.publishing = driver?.publish !== undefined && s.invalidation;
@@ -151,17 +175,33 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   /** Puts an entry read from L2 into L1, unless the key was invalidated since `epoch`. */
-  fillL1(fullKey: string, e: Entry, epoch: number): void {
+  fillL1(fullKey: string, e: Entry, epoch: number, l1TtlMs = this.l1TtlMs): void {
     if (this.l1 && this.invalidations.allows(fullKey, epoch)) {
-      this.storeL1(fullKey, e, this.graceMs, undefined);
+      this.storeL1(fullKey, e, this.graceMs, undefined, l1TtlMs);
     }
   }
 
-  private storeL1(fullKey: string, e: Entry, graceMs: number, tags: readonly string[] | undefined) {
+  private storeL1(
+    fullKey: string,
+    e: Entry,
+    graceMs: number,
+    tags: readonly string[] | undefined,
+    l1TtlMs: number | undefined,
+  ) {
     if (!this.l1) return;
     let until = e.expiresAt + graceMs;
-    if (this.l1TtlMs !== undefined) until = Math.min(until, this.clock.now() + this.l1TtlMs);
+    if (l1TtlMs !== undefined) until = Math.min(until, this.clock.now() + l1TtlMs);
     this.l1.set(fullKey, e, until, tags);
+  }
+
+  /** The L1 lifetime cap of a call (ms): its `memory.ttl`, else the cache's. */
+  l1TtlOf(options: SetOptions<P> | undefined): number | undefined {
+    const m = options?.memory;
+    if (m === undefined) return this.l1TtlMs;
+    if (typeof m !== 'object' || m === null) {
+      throw invalidOption('`memory` of a call must be an object such as { ttl: 30 }.');
+    }
+    return m.ttl === undefined ? this.l1TtlMs : nonNegative('memory.ttl', m.ttl, 0) * 1000;
   }
 
   decode<T>(payload: string): T {
@@ -188,27 +228,55 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       : nonNegative('grace', options.grace, 0) * 1000;
   }
 
-  /** Writes an entry to both tiers and announces it; L2 failures are absorbed. */
-  async write(fullKey: string, e: Entry, graceMs: number, tags: readonly string[] | undefined) {
+  /**
+   * Writes an entry to both tiers and announces it; L2 failures are absorbed. With `unlock`, a
+   * driver that can (`commit`) also releases that lock in the same round trip: the result says
+   * whether it did.
+   */
+  async write(fullKey: string, e: Entry, w: WriteOptions): Promise<boolean> {
     this.invalidations.mark(fullKey);
+    const tags = w.tags;
     const tagKeys = tags && tags.length > 0 ? tags.map((t) => this.tagKey(t)) : undefined;
-    this.storeL1(fullKey, e, graceMs, tagKeys);
+    this.storeL1(fullKey, e, w.graceMs, tagKeys, w.l1TtlMs);
     const guard = this.guard;
-    if (!guard?.up) return;
+    if (!guard?.writable) {
+      // Redis may still hold the value this one replaces: it goes when L2 comes back.
+      if (guard) this.journal.key(fullKey);
+      return false;
+    }
     const raw = encodeEntry(e);
-    const ttlMs = e.ttlMs + graceMs;
-    const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
+    const ttlMs = e.ttlMs + w.graceMs;
     const key = fullKey.slice(this.prefix.length + 2);
     const epoch = this.invalidations.epoch;
-    await Promise.all([
-      guard.run('set', key, (d) => d.set(fullKey, raw, opts)),
-      this.publish(guard, { k: [fullKey] }),
-    ]);
+    let released = false;
+    let failed: boolean;
+    if (guard.driver.commit) {
+      // SET, tags, lock release and PUBLISH in one command and one round trip.
+      const publish = this.publishing
+        ? { channel: this.channel, message: encodeBusMessage(this.id, { k: [fullKey] }) }
+        : undefined;
+      const opts = { ttlMs, tags: tagKeys, unlock: w.unlock, publish };
+      const done = await guard.run('commit', key, (d) =>
+        d.commit ? d.commit(fullKey, raw, opts) : Promise.reject(new Error('no commit')),
+      );
+      failed = done === FAILED;
+      released = !failed && w.unlock !== undefined;
+    } else {
+      const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
+      const done = await Promise.all([
+        guard.run('set', key, (d) => d.set(fullKey, raw, opts)),
+        this.publish(guard, { k: [fullKey] }),
+      ]);
+      failed = done.includes(FAILED);
+    }
+    // Redis (or another instance's L1) may still hold the value this one replaces.
+    if (failed) this.journal.key(fullKey);
     // When this very write found Redis gone, the degrade flushed L1; the value just written is
     // still the newest this instance knows, so `set` keeps it in L1 as promised.
     if (!guard.up && !this.invalidations.keyChangedSince(fullKey, epoch)) {
-      this.storeL1(fullKey, e, graceMs, tagKeys);
+      this.storeL1(fullKey, e, w.graceMs, tagKeys, w.l1TtlMs);
     }
+    return released;
   }
 
   private publish(guard: L2Guard, msg: { k?: string[]; c?: string }): Promise<unknown> {
@@ -282,8 +350,13 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   async set(key: string, value: unknown, options?: SetOptions<P>): Promise<void> {
+    const l1TtlMs = this.l1TtlOf(options);
     const e = this.entryFor(value, options);
-    await this.write(this.key(key), e, this.graceOf(options), options?.tags);
+    await this.write(this.key(key), e, {
+      graceMs: this.graceOf(options),
+      tags: options?.tags,
+      l1TtlMs,
+    });
   }
 
   getOrSet<T>(
@@ -302,11 +375,15 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.invalidations.mark(fullKey);
     const inL1 = this.l1?.delete(fullKey) ?? false;
     const guard = this.guard;
-    if (!guard?.up) return inL1;
-    const [inL2] = await Promise.all([
+    if (!guard?.writable) {
+      if (guard) this.journal.key(fullKey);
+      return inL1;
+    }
+    const [inL2, sent] = await Promise.all([
       guard.run('delete', key, (d) => d.delete(fullKey)),
       this.publish(guard, { k: [fullKey] }),
     ]);
+    if (inL2 === FAILED || sent === FAILED) this.journal.key(fullKey);
     return inL1 || inL2 === true;
   }
 
@@ -315,7 +392,10 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     const local = this.l1?.deleteByTag(tagKey) ?? [];
     for (const k of local) this.invalidations.mark(k);
     const guard = this.guard;
-    if (!guard?.up) return;
+    if (!guard?.writable) {
+      if (guard) this.journal.tag(tagKey);
+      return;
+    }
     if (!guard.driver.deleteByTag) {
       this.emitter.emit('error', {
         operation: 'deleteByTag',
@@ -329,6 +409,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     const keys = await guard.run('deleteByTag', undefined, (d) =>
       d.deleteByTag ? d.deleteByTag(tagKey) : Promise.resolve([]),
     );
+    if (keys === FAILED) this.journal.tag(tagKey);
     const all = new Set([...local, ...(keys === FAILED ? [] : keys)]);
     if (all.size > 0) await this.publish(guard, { k: [...all] });
   }
@@ -337,11 +418,15 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.l1?.clear(this.prefix);
     this.invalidations.markAll();
     const guard = this.guard;
-    if (!guard?.up) return;
-    await Promise.all([
+    if (!guard?.writable) {
+      if (guard) this.journal.clear(this.prefix);
+      return;
+    }
+    const done = await Promise.all([
       guard.run('clear', undefined, (d) => d.clear(this.prefix)),
       this.publish(guard, { c: this.prefix }),
     ]);
+    if (done.includes(FAILED)) this.journal.clear(this.prefix);
   }
 
   withNamespace(name: string): Cache<P> {

@@ -6,6 +6,19 @@ export interface DriverSetOptions {
   tags?: readonly string[];
 }
 
+/** Options of `CacheDriver.commit`: a `set`, plus what a write ends with. */
+export interface DriverCommitOptions extends DriverSetOptions {
+  /** Release this lock if it still holds `token` (the end of a load). */
+  unlock?: { key: string; token: string };
+  /** Publish `message` on `channel` once the value is stored. */
+  publish?: { channel: string; message: string };
+}
+
+/** What `CacheDriver.getOrLock` found: the value, or whether the lock was taken. */
+export type GetOrLockResult =
+  | { value: string; locked: false }
+  | { value: undefined; locked: boolean };
+
 /** Handlers of a driver's invalidation channel. */
 export interface BusHandlers {
   /** A message published by any instance (including this one). */
@@ -44,12 +57,29 @@ export interface CacheDriver {
   lock?(key: string, token: string, ttlMs: number): Promise<boolean>;
   /** Releases `key` only if it still holds `token`; true when released. */
   unlock?(key: string, token: string): Promise<boolean>;
+  /**
+   * In one step: the value of `key` when it is there; otherwise takes `lockKey` for `ttlMs` if it
+   * is free (like `lock`). Lets a cold `getOrSet` read and lock in one round trip.
+   */
+  getOrLock?(key: string, lockKey: string, token: string, ttlMs: number): Promise<GetOrLockResult>;
+  /**
+   * `set`, then the lock release and the publish, in one step (one round trip on Redis), in
+   * that order: a waiter woken by the message finds the value.
+   */
+  commit?(key: string, value: string, options: DriverCommitOptions): Promise<void>;
   /** Sends `message` to every subscriber of `channel`, on every instance. */
   publish?(channel: string, message: string): Promise<void>;
   /** Listens on `channel`; resolves once subscribed (or failed) to a function that stops it. */
   subscribe?(channel: string, handlers: BusHandlers): Promise<() => Promise<void>>;
   /** Whether the backend is believed usable now; lets the cache skip a dead one without waiting. */
   isReady?(): boolean;
+  /**
+   * The deadline (ms) within which a call of one command (`get`, `set`, `delete`, `lock`,
+   * `unlock`, `publish`) started now settles on its own, or undefined when the driver cannot
+   * promise one now. When it is at most `timeouts.command`, the cache arms no timer of its own
+   * for that call.
+   */
+  commandDeadline?(): number | undefined;
   /** Round-trips to the backend; rejects when it does not answer. */
   ping?(): Promise<void>;
   /** Releases what the driver opened (not clients handed to it). */

@@ -1,5 +1,11 @@
 export { createCache } from './cache.js';
-export type { BusHandlers, CacheDriver, DriverSetOptions } from './driver.js';
+export type {
+  BusHandlers,
+  CacheDriver,
+  DriverCommitOptions,
+  DriverSetOptions,
+  GetOrLockResult,
+} from './driver.js';
 export {
   createMemoryDriver,
   type MemoryDriver,

@@ -5,6 +5,21 @@ import { backendError, CacheError } from './errors.js';
 export const FAILED: unique symbol = Symbol('l2-failed');
 export type Failed = typeof FAILED;
 
+/** Calls that are one command each, so that a driver's own command deadline bounds them. */
+const SINGLE_COMMAND = new Set([
+  'get',
+  'set',
+  'delete',
+  'lock',
+  'unlock',
+  'publish',
+  'getOrLock',
+  'commit',
+]);
+
+/** Calls that change L2 (or tell other instances about it) rather than read it. */
+const WRITES = new Set(['set', 'commit', 'delete', 'deleteByTag', 'clear', 'publish', 'unlock']);
+
 /** Settings and hooks of the L2 guard. */
 export interface GuardOptions {
   /** Bound on every L2 call, in ms. */
@@ -16,6 +31,10 @@ export interface GuardOptions {
   onError(operation: string, key: string | undefined, error: CacheError): void;
   onDegraded(error: CacheError): void;
   onRecovered(downtimeMs: number): void;
+  /** Whether writes made while degraded still have to reach L2 before it is used again. */
+  hasBacklog?(): boolean;
+  /** Sends that backlog to L2 (bounded in time); true when it got through. */
+  replayBacklog?(): Promise<boolean>;
 }
 
 /**
@@ -27,6 +46,8 @@ export interface GuardOptions {
 export class L2Guard {
   private failures = 0;
   private downSince: number | undefined;
+  /** Degraded, but L2 answers again and the backlog is being replayed: writes go through. */
+  private catchingUp = false;
   private probeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -40,13 +61,41 @@ export class L2Guard {
     return this.downSince === undefined && !this.stopped;
   }
 
+  /**
+   * Whether writes go to L2: when it is up, and while a recovery replays the backlog (so that
+   * writes made meanwhile need no replay of their own and the replay can finish under load).
+   */
+  get writable(): boolean {
+    return !this.stopped && (this.downSince === undefined || this.catchingUp);
+  }
+
   run<T>(
     operation: string,
     key: string | undefined,
     fn: (driver: CacheDriver) => Promise<T>,
   ): Promise<T | Failed> {
-    if (this.downSince !== undefined || this.stopped) return Promise.resolve(FAILED);
-    // One promise and one timer per call: this is on every L2 hit, so no Promise.race.
+    if (
+      this.stopped ||
+      (this.downSince !== undefined && !(this.catchingUp && WRITES.has(operation)))
+    ) {
+      return Promise.resolve(FAILED);
+    }
+    // A driver that bounds this call itself (ioredis `commandTimeout` on a ready connection)
+    // gets no second timer: this is on every L2 hit, and the client already armed one.
+    const own = SINGLE_COMMAND.has(operation) ? this.driver.commandDeadline?.() : undefined;
+    if (own !== undefined && own <= this.options.timeoutMs) {
+      let pending: Promise<T>;
+      try {
+        pending = fn(this.driver);
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      return pending.then(this.succeeded, (err) => {
+        this.fail(operation, key, this.errorOf(operation, err));
+        return FAILED;
+      });
+    }
+    // One promise and one timer per call, no Promise.race.
     return new Promise<T | Failed>((resolve) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -78,6 +127,17 @@ export class L2Guard {
         },
       );
     });
+  }
+
+  private readonly succeeded = <T>(value: T): T => {
+    this.failures = 0;
+    return value;
+  };
+
+  private errorOf(operation: string, err: unknown): CacheError {
+    return err instanceof Error && err.message === 'Command timed out'
+      ? this.timeoutError(operation)
+      : backendError(operation, err);
   }
 
   private timeoutError(operation: string): CacheError {
@@ -132,6 +192,18 @@ export class L2Guard {
   private async probe(): Promise<void> {
     if (this.stopped || this.downSince === undefined) return;
     if (!(await this.ping())) return this.scheduleProbe();
+    // Writes made while degraded reach L2 before anything reads it again. Meanwhile new writes
+    // go to L2 directly; one that fails is journaled and gets another pass, and L2 is marked up
+    // right after the check that finds nothing left.
+    this.catchingUp = true;
+    try {
+      for (let pass = 0; this.options.hasBacklog?.() === true; pass++) {
+        if (this.stopped) return;
+        if (pass >= 5 || !(await this.options.replayBacklog?.())) return this.scheduleProbe();
+      }
+    } finally {
+      this.catchingUp = false;
+    }
     if (this.stopped) return;
     const downtime = Date.now() - this.downSince;
     this.downSince = undefined;

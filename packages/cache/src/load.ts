@@ -30,6 +30,7 @@ export async function loadShared<T, P extends string>(
 ): Promise<T> {
   const fullKey = c.key(key);
   const graceMs = c.graceOf(options);
+  c.l1TtlOf(options); // validates a per-call `memory` before any hit can skip it
   let stale: Stale | undefined;
   const hit = c.l1?.get(fullKey);
   if (hit !== undefined) {
@@ -84,71 +85,90 @@ async function load<T, P extends string>(
 ): Promise<Loaded> {
   let stale = l1Stale;
   const guard = c.guard;
-  let token: string | undefined;
-  if (guard?.up) {
-    const epoch = c.invalidations.epoch;
-    const raw = await guard.run('get', key, (d) => d.get(fullKey));
-    const e = readEntry(c, key, raw);
-    if (e !== undefined) {
-      const now = c.clock.now();
-      if (e.expiresAt > now) {
-        c.fillL1(fullKey, e, epoch);
-        c.emitHit(key, 'l2', false);
-        return { payload: e.payload, stale: false, entry: e };
-      }
-      if (stale === undefined && now - e.expiresAt <= graceMs) stale = { entry: e, tier: 'l2' };
-    }
-    // Only a load takes the lock (one more round trip on a miss, none on a hit), so that a hit
-    // never makes another instance wait or skip its refresh.
-    const lockable = raw !== FAILED && guard.driver.lock !== undefined;
-    token = lockable ? randomUUID() : undefined;
-    const lockKey = c.lockKey(fullKey);
-    if (lockable) {
-      // Re-read with the lock attempt, in the same round trip: a holder that finished between
-      // the first read and now must not make this instance load again.
-      const again = c.invalidations.epoch;
-      const [got, reread] = await Promise.all([
-        guard.run(
-          'lock',
-          key,
-          (d) => d.lock?.(lockKey, token as string, c.timeouts.lock) ?? Promise.resolve(false),
-        ),
-        guard.run('get', key, (d) => d.get(fullKey)),
-      ]);
-      const fresh = readEntry(c, key, reread);
-      if (fresh !== undefined && fresh.expiresAt > c.clock.now()) {
-        if (got === true) release(guard, key, lockKey, token as string);
-        c.fillL1(fullKey, fresh, again);
-        c.emitHit(key, 'l2', false);
-        return { payload: fresh.payload, stale: false, entry: fresh };
-      }
-      c.emitMiss(key);
-      if (got === false) {
-        const afterWait = waitForHolder(c, guard, fullKey, key, lockKey).then((waited) =>
-          waited.loaded
-            ? waited.loaded
-            : runLoader(c, fullKey, key, loader, options, stale, graceMs, waited.token),
-        );
-        // Another instance is loading: with a stale value at hand, the soft timeout applies to
-        // the wait as well, and the wait (maybe ending in a load of its own) goes on behind it.
-        return softly(c, key, afterWait, stale, options?.timeouts?.soft ?? c.timeouts.soft);
-      }
-      return runLoader(
-        c,
-        fullKey,
-        key,
-        loader,
-        options,
-        stale,
-        graceMs,
-        got === true ? token : undefined,
-      );
-    }
+  if (!guard?.up) {
     c.emitMiss(key);
     return runLoader(c, fullKey, key, loader, options, stale, graceMs, undefined);
   }
+  const l1TtlMs = c.l1TtlOf(options);
+  const lockKey = c.lockKey(fullKey);
+  const epoch = c.invalidations.epoch;
+  let raw: unknown;
+  let token: string | undefined;
+  let got: boolean | typeof FAILED | undefined;
+  if (guard.driver.getOrLock) {
+    // One round trip: the value, or the lock when there is none (a cold key).
+    const t = randomUUID();
+    const r = await guard.run('getOrLock', key, (d) =>
+      d.getOrLock
+        ? d.getOrLock(fullKey, lockKey, t, c.timeouts.lock)
+        : Promise.reject(new Error('no getOrLock')),
+    );
+    if (r === FAILED) raw = FAILED;
+    else if (r.value !== undefined) raw = r.value;
+    else {
+      token = t;
+      got = r.locked;
+    }
+  } else {
+    raw = await guard.run('get', key, (d) => d.get(fullKey));
+  }
+  const e = readEntry(c, key, raw);
+  if (e !== undefined) {
+    const now = c.clock.now();
+    if (e.expiresAt > now) {
+      c.fillL1(fullKey, e, epoch, l1TtlMs);
+      c.emitHit(key, 'l2', false);
+      return { payload: e.payload, stale: false, entry: e };
+    }
+    if (stale === undefined && now - e.expiresAt <= graceMs) stale = { entry: e, tier: 'l2' };
+  }
+  // Only a load takes the lock (never a hit), so that a hit never makes another instance wait
+  // or skip its refresh.
+  if (got === undefined && raw !== FAILED && guard.driver.lock !== undefined) {
+    // A value that is stale (or unreadable) is there: lock and re-read in the same round trip,
+    // since a holder that finished between the first read and now must not make this instance
+    // load again.
+    token = randomUUID();
+    const t = token;
+    const again = c.invalidations.epoch;
+    const [locked, reread] = await Promise.all([
+      guard.run(
+        'lock',
+        key,
+        (d) => d.lock?.(lockKey, t, c.timeouts.lock) ?? Promise.resolve(false),
+      ),
+      guard.run('get', key, (d) => d.get(fullKey)),
+    ]);
+    got = locked;
+    const fresh = readEntry(c, key, reread);
+    if (fresh !== undefined && fresh.expiresAt > c.clock.now()) {
+      if (got === true) release(guard, key, lockKey, t);
+      c.fillL1(fullKey, fresh, again, l1TtlMs);
+      c.emitHit(key, 'l2', false);
+      return { payload: fresh.payload, stale: false, entry: fresh };
+    }
+  }
   c.emitMiss(key);
-  return runLoader(c, fullKey, key, loader, options, stale, graceMs, undefined);
+  if (got === false) {
+    const afterWait = waitForHolder(c, guard, fullKey, key, lockKey, l1TtlMs).then((waited) =>
+      waited.loaded
+        ? waited.loaded
+        : runLoader(c, fullKey, key, loader, options, stale, graceMs, waited.token),
+    );
+    // Another instance is loading: with a stale value at hand, the soft timeout applies to
+    // the wait as well, and the wait (maybe ending in a load of its own) goes on behind it.
+    return softly(c, key, afterWait, stale, options?.timeouts?.soft ?? c.timeouts.soft);
+  }
+  return runLoader(
+    c,
+    fullKey,
+    key,
+    loader,
+    options,
+    stale,
+    graceMs,
+    got === true ? token : undefined,
+  );
 }
 
 /**
@@ -191,6 +211,7 @@ async function waitForHolder<P extends string>(
   fullKey: string,
   key: string,
   lockKey: string,
+  l1TtlMs: number | undefined,
 ): Promise<{ loaded?: Loaded; token?: string }> {
   const deadline = Date.now() + c.timeouts.lockWait;
   for (;;) {
@@ -210,7 +231,7 @@ async function waitForHolder<P extends string>(
     const e = readEntry(c, key, raw);
     if (e !== undefined && e.expiresAt > c.clock.now()) {
       if (got === true) release(guard, key, lockKey, token);
-      c.fillL1(fullKey, e, epoch);
+      c.fillL1(fullKey, e, epoch, l1TtlMs);
       c.emitHit(key, 'l2', false);
       return { loaded: { payload: e.payload, stale: false } };
     }
@@ -257,17 +278,26 @@ function runLoader<T, P extends string>(
       .then(() => loader({ key, signal: controller.signal }))
       .then(resolve, reject);
   });
+  let released = false;
   const stored = value
     .then(async (v) => {
       clearTimeout(hardTimer);
       const e = c.entryFor(v, options);
-      await c.write(fullKey, e, graceMs, options?.tags);
+      const unlock = token === undefined ? undefined : { key: c.lockKey(fullKey), token };
+      released = await c.write(fullKey, e, {
+        graceMs,
+        tags: options?.tags,
+        l1TtlMs: c.l1TtlOf(options),
+        unlock,
+      });
       return { payload: e.payload, stale: false };
     })
     .finally(() => {
       clearTimeout(hardTimer);
       const guard = c.guard;
-      if (token !== undefined && guard) release(guard, key, c.lockKey(fullKey), token);
+      if (token !== undefined && !released && guard) {
+        release(guard, key, c.lockKey(fullKey), token);
+      }
     });
   if (stale === undefined) return stored;
   return softly(c, key, stored, stale, soft);

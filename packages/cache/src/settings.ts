@@ -57,6 +57,8 @@ export interface Settings {
   failureThreshold: number;
   probeIntervalMs: number;
   invalidation: boolean;
+  /** Most keys, tags and prefixes remembered while L2 is degraded. */
+  outageJournal: number;
 }
 
 /** Validates `options` (throwing `ERR_CACHE_INVALID_OPTION` with what to fix) and fills defaults. */
@@ -101,5 +103,6 @@ export function resolveSettings<P extends string>(options: CacheOptions<P>): Set
     failureThreshold: Math.max(1, failureThreshold),
     probeIntervalMs: nonNegative('probeInterval', options.probeInterval, 500),
     invalidation: options.invalidation !== false,
+    outageJournal: Math.floor(nonNegative('outageJournal', options.outageJournal, 1_000)),
   };
 }

@@ -77,6 +77,14 @@ export interface CacheOptions<P extends string = never> {
   failureThreshold?: number;
   /** Interval of the recovery probe while L2 is skipped, in ms. @default 500 */
   probeInterval?: number;
+  /**
+   * Most keys, tags and cleared namespaces remembered from `set`, `getOrSet` loads, `delete`,
+   * `deleteByTag` and `clear` made while L2 is degraded (they reach only L1 then). On recovery
+   * they are deleted or invalidated in Redis, and announced to the other instances, before L2
+   * is read again, so that Redis cannot serve what was overwritten or deleted during the outage.
+   * Past this many, recovery clears the whole namespace in Redis instead. @default 1000
+   */
+  outageJournal?: number;
   /** Environment read for `CACHE_TTL_*`. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** Time source for TTLs, for tests. @default Date.now */
@@ -93,6 +101,13 @@ export interface SetOptions<P extends string = never> {
   grace?: number;
   /** Tags, for `deleteByTag`. */
   tags?: readonly string[];
+  /**
+   * L1 settings of this entry: `ttl` caps how long this instance keeps it in L1, in seconds
+   * (`0` = not kept in L1), in place of the cache's `memory.ttl`; never past the entry's TTL
+   * (plus grace). It applies where this call stores the entry: its `set`, or the L1 fill of a
+   * `getOrSet` (from the loader or from L2). @default the cache's `memory.ttl`
+   */
+  memory?: { ttl?: number };
 }
 
 /** What the loader of `getOrSet` receives. */

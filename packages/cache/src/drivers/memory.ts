@@ -1,4 +1,10 @@
-import type { BusHandlers, CacheDriver, DriverSetOptions } from '../driver.js';
+import type {
+  BusHandlers,
+  CacheDriver,
+  DriverCommitOptions,
+  DriverSetOptions,
+  GetOrLockResult,
+} from '../driver.js';
 import { type Clock, type MemoryBounds, MemoryStore, systemClock } from '../memory-store.js';
 
 /** Options of `createMemoryDriver`. */
@@ -25,6 +31,15 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   const channels = new Map<string, Set<BusHandlers>>();
   const expiry = (ttlMs: number | undefined) =>
     ttlMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + ttlMs;
+  const lock = (key: string, token: string, ttlMs: number) => {
+    if (locks.get(key) !== undefined) return false;
+    locks.set(key, token, clock.now() + ttlMs);
+    return true;
+  };
+  const unlock = (key: string, token: string) => locks.get(key) === token && locks.delete(key);
+  const publish = (channel: string, message: string) => {
+    for (const h of channels.get(channel) ?? []) queueMicrotask(() => h.onMessage(message));
+  };
   return {
     name: 'memory',
     get entries() {
@@ -49,16 +64,23 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       return store.deleteByTag(tag);
     },
     async lock(key, token, ttlMs) {
-      if (locks.get(key) !== undefined) return false;
-      locks.set(key, token, clock.now() + ttlMs);
-      return true;
+      return lock(key, token, ttlMs);
     },
     async unlock(key, token) {
-      if (locks.get(key) !== token) return false;
-      return locks.delete(key);
+      return unlock(key, token);
+    },
+    async getOrLock(key, lockKey, token, ttlMs): Promise<GetOrLockResult> {
+      const value = store.get(key);
+      if (value !== undefined) return { value, locked: false };
+      return { value: undefined, locked: lock(lockKey, token, ttlMs) };
+    },
+    async commit(key, value, opts: DriverCommitOptions) {
+      store.set(key, value, expiry(opts.ttlMs), opts.tags);
+      if (opts.unlock) unlock(opts.unlock.key, opts.unlock.token);
+      if (opts.publish) publish(opts.publish.channel, opts.publish.message);
     },
     async publish(channel, message) {
-      for (const h of channels.get(channel) ?? []) queueMicrotask(() => h.onMessage(message));
+      publish(channel, message);
     },
     async subscribe(channel, handlers) {
       let set = channels.get(channel);

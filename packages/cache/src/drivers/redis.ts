@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import type { CacheDriver, DriverSetOptions } from '../driver.js';
+import type {
+  CacheDriver,
+  DriverCommitOptions,
+  DriverSetOptions,
+  GetOrLockResult,
+} from '../driver.js';
 import { CacheError } from '../errors.js';
 
 /** What `createRedisDriver` connects with: a URL, or a client the app already holds. */
@@ -38,6 +43,30 @@ local cur = redis.call('pttl', KEYS[1])
 if fresh or (cur >= 0 and cur < ttl) then redis.call('pexpire', KEYS[1], ttl) end
 return 1`;
 
+// The value, or 1 when the lock was taken, or 0 when another holds it: one round trip for the
+// read and the lock of a cold getOrSet. Two keys, so standalone Redis only.
+const GET_OR_LOCK = `local v = redis.call('get', KEYS[1])
+if v then return v end
+if redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0`;
+
+// The end of a write in one round trip: SET (PX ARGV[2] ms, 0 = no expiry), index the key under
+// each tag in KEYS[3..] (as TAG does), release the lock KEYS[2] if it holds ARGV[3], publish
+// ARGV[5] on ARGV[4]. The publish comes last so that a waiter woken by it finds the value.
+const COMMIT = `local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('set', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('set', KEYS[1], ARGV[1]) end
+for i = 3, #KEYS do
+  local fresh = redis.call('exists', KEYS[i]) == 0
+  redis.call('sadd', KEYS[i], KEYS[1])
+  if ttl == 0 then redis.call('persist', KEYS[i]) else
+    local cur = redis.call('pttl', KEYS[i])
+    if fresh or (cur >= 0 and cur < ttl) then redis.call('pexpire', KEYS[i], ttl) end
+  end
+end
+if ARGV[3] ~= '' and redis.call('get', KEYS[2]) == ARGV[3] then redis.call('del', KEYS[2]) end
+if ARGV[4] ~= '' then redis.call('publish', ARGV[4], ARGV[5]) end
+return 1`;
+
 /**
  * The client options that keep a dead or frozen Redis from holding calls: no offline queue (a
  * command on a broken connection fails at once instead of piling up), a command timeout, a
@@ -72,21 +101,21 @@ async function loadIoredis(): Promise<typeof import('ioredis')> {
 const sha1 = (script: string) => createHash('sha1').update(script).digest('hex');
 const UNLOCK_SHA = sha1(UNLOCK);
 const TAG_SHA = sha1(TAG);
+const GET_OR_LOCK_SHA = sha1(GET_OR_LOCK);
+const COMMIT_SHA = sha1(COMMIT);
 
 /** EVALSHA, falling back to EVAL once when the server does not have the script yet. */
-async function runScript(
+function runScript(
   c: Redis | Cluster,
   script: string,
   sha: string,
-  key: string,
-  ...args: string[]
+  keys: readonly string[],
+  ...args: (string | number)[]
 ): Promise<unknown> {
-  try {
-    return await c.evalsha(sha, 1, key, ...args);
-  } catch (err) {
+  return c.evalsha(sha, keys.length, ...keys, ...args).catch((err: unknown) => {
     if (!String((err as Error)?.message).includes('NOSCRIPT')) throw err;
-    return c.eval(script, 1, key, ...args);
-  }
+    return c.eval(script, keys.length, ...keys, ...args);
+  });
 }
 
 const orUndefined = (v: string | null): string | undefined => v ?? undefined;
@@ -150,18 +179,18 @@ export function createRedisDriver(
     return c;
   };
 
-  // GETs issued in the same turn of the event loop (a page rendering 50 cached fragments) go out
-  // as one MGET: one command to write and parse instead of 50. A lone GET stays a GET, and the
-  // flush is a microtask, so a single call waits for nothing.
+  // GETs issued in the same turn of the event loop (a page rendering 50 cached fragments): the
+  // first goes out as a GET at once, the rest as one MGET flushed on a microtask, so 50 gets are
+  // two commands to write and parse instead of 50, and a lone get pays for no batching at all.
   let batch: { key: string; resolve(v: string | undefined): void; reject(e: unknown): void }[] = [];
+  let sentThisTurn = false;
+  const endTurn = () => {
+    sentThisTurn = false;
+  };
   const flush = (c: Redis) => {
+    sentThisTurn = false;
     const b = batch;
     batch = [];
-    const first = b[0];
-    if (b.length === 1 && first) {
-      c.get(first.key).then((v) => first.resolve(v ?? undefined), first.reject);
-      return;
-    }
     c.mget(b.map((x) => x.key)).then(
       (values) => {
         for (const [i, x] of b.entries()) x.resolve(values[i] ?? undefined);
@@ -171,11 +200,17 @@ export function createRedisDriver(
       },
     );
   };
-  const batchedGet = (c: Redis, key: string) =>
-    new Promise<string | undefined>((resolve, reject) => {
+  const batchedGet = (c: Redis, key: string): Promise<string | undefined> => {
+    if (!sentThisTurn) {
+      sentThisTurn = true;
+      queueMicrotask(endTurn);
+      return c.get(key).then(orUndefined);
+    }
+    return new Promise<string | undefined>((resolve, reject) => {
       if (batch.length === 0) queueMicrotask(() => flush(c));
       batch.push({ key, resolve, reject });
     });
+  };
 
   const unlinkAll = async (c: Redis | Cluster, keys: string[]): Promise<void> => {
     if (keys.length === 0) return;
@@ -186,10 +221,56 @@ export function createRedisDriver(
     for (let i = 0; i < keys.length; i += 500) await c.unlink(...keys.slice(i, i + 500));
   };
 
+  const ttlOf = (ms: number | undefined) =>
+    ms === undefined ? undefined : Math.max(1, Math.ceil(ms));
+  // Scripts over two or more keys (value, lock, tags) would cross hash slots on a Cluster: there
+  // the cache does the same in separate commands.
+  const multiKey: Pick<CacheDriver, 'getOrLock' | 'commit'> =
+    connection !== undefined && typeof connection !== 'string' && isCluster(connection)
+      ? {}
+      : {
+          async getOrLock(key, lockKey, token, ttlMs): Promise<GetOrLockResult> {
+            const c = client?.status === 'ready' ? client : await ready();
+            const r = await runScript(
+              c,
+              GET_OR_LOCK,
+              GET_OR_LOCK_SHA,
+              [key, lockKey],
+              token,
+              ttlOf(ttlMs) ?? 1,
+            );
+            return typeof r === 'string'
+              ? { value: r, locked: false }
+              : { value: undefined, locked: r === 1 };
+          },
+          async commit(key, value, opts: DriverCommitOptions) {
+            const c = client?.status === 'ready' ? client : await ready();
+            const keys = [key, opts.unlock?.key ?? key, ...(opts.tags ?? [])];
+            await runScript(
+              c,
+              COMMIT,
+              COMMIT_SHA,
+              keys,
+              value,
+              ttlOf(opts.ttlMs) ?? 0,
+              opts.unlock?.token ?? '',
+              opts.publish?.channel ?? '',
+              opts.publish?.message ?? '',
+            );
+          },
+        };
+
   return {
     name: 'redis',
     client: ready,
+    ...multiKey,
     isReady: () => client === undefined || client.status === 'ready' || client.status === 'wait',
+    // ioredis arms `commandTimeout` on every command it is sent; on a ready standalone
+    // connection nothing else waits before the command goes out.
+    commandDeadline: () =>
+      client !== undefined && client.status === 'ready' && !isCluster(client)
+        ? client.options.commandTimeout
+        : undefined,
     get(key) {
       // The hot path of every L2 hit: no extra async frame when the client is ready.
       const c = client;
@@ -200,12 +281,12 @@ export function createRedisDriver(
     },
     async set(key, value, opts?: DriverSetOptions) {
       const c = client?.status === 'ready' ? client : await ready();
-      const ttl = opts?.ttlMs === undefined ? undefined : Math.max(1, Math.ceil(opts.ttlMs));
+      const ttl = ttlOf(opts?.ttlMs);
       const pending: Promise<unknown>[] = [
         ttl === undefined ? c.set(key, value) : c.set(key, value, 'PX', ttl),
       ];
       for (const tag of opts?.tags ?? [])
-        pending.push(runScript(c, TAG, TAG_SHA, tag, key, String(ttl ?? 0)));
+        pending.push(runScript(c, TAG, TAG_SHA, [tag], key, ttl ?? 0));
       await Promise.all(pending);
     },
     async delete(key) {
@@ -239,7 +320,7 @@ export function createRedisDriver(
     },
     async unlock(key, token) {
       const c = await ready();
-      return (await runScript(c, UNLOCK, UNLOCK_SHA, key, token)) === 1;
+      return (await runScript(c, UNLOCK, UNLOCK_SHA, [key], token)) === 1;
     },
     async publish(channel, message) {
       const c = client?.status === 'ready' ? client : await ready();

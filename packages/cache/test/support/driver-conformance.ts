@@ -132,6 +132,66 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       await d.unlock(k('L'), 'three');
     });
 
+    it('getOrLock: the value when there is one, else the lock if it is free', async (ctx) => {
+      if (!d.getOrLock || !d.unlock) return ctx.skip();
+      fresh();
+      await d.set(k('v'), 'there');
+      expect(await d.getOrLock(k('v'), k('lv'), 'one', 5_000)).toEqual({
+        value: 'there',
+        locked: false,
+      });
+      // A hit takes no lock.
+      expect(await d.unlock(k('lv'), 'one')).toBe(false);
+      expect(await d.getOrLock(k('cold'), k('lc'), 'one', 5_000)).toEqual({
+        value: undefined,
+        locked: true,
+      });
+      expect(await d.getOrLock(k('cold'), k('lc'), 'two', 5_000)).toEqual({
+        value: undefined,
+        locked: false,
+      });
+      expect(await d.unlock(k('lc'), 'one')).toBe(true);
+      // The empty string is a value, not a miss.
+      await d.set(k('empty'), '');
+      expect((await d.getOrLock(k('empty'), k('le'), 'one', 5_000)).value).toBe('');
+    });
+
+    it('commit: sets with ttl and tags, releases only its own lock, then publishes', async (ctx) => {
+      if (!d.commit || !d.lock || !d.unlock) return ctx.skip();
+      fresh();
+      const got: string[] = [];
+      const stop = d.subscribe
+        ? await d.subscribe(k('chan'), {
+            onMessage: (m) => got.push(m),
+            onUp: () => {},
+            onDown: () => {},
+          })
+        : undefined;
+      expect(await d.lock(k('L'), 'mine', 5_000)).toBe(true);
+      await d.commit(k('a'), 'A', {
+        ttlMs: 10_000,
+        tags: [k('tag')],
+        unlock: { key: k('L'), token: 'mine' },
+        publish: d.publish ? { channel: k('chan'), message: 'changed' } : undefined,
+      });
+      expect(await d.get(k('a'))).toBe('A');
+      expect(await d.lock(k('L'), 'next', 5_000)).toBe(true);
+      // Another holder's lock stays.
+      await d.commit(k('b'), 'B', { unlock: { key: k('L'), token: 'mine' } });
+      expect(await d.get(k('b'))).toBe('B');
+      expect(await d.lock(k('L'), 'third', 5_000)).toBe(false);
+      await d.unlock(k('L'), 'next');
+      if (d.deleteByTag) expect(await d.deleteByTag(k('tag'))).toEqual([k('a')]);
+      await d.commit(k('short'), 'S', { ttlMs: 50 });
+      await sleep(120);
+      expect(await d.get(k('short'))).toBeUndefined();
+      if (stop) {
+        for (let i = 0; i < 40 && got.length === 0; i++) await sleep(25);
+        expect(got).toEqual(['changed']);
+        await stop();
+      }
+    });
+
     it('delivers published messages to subscribers', async (ctx) => {
       if (!d.publish || !d.subscribe) return ctx.skip();
       fresh();
