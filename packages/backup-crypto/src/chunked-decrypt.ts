@@ -63,12 +63,13 @@ export function createChunkedDecryptStream(
   let scratch = Buffer.alloc(0);
 
   const decode = (pieces: Buffer[], textBytes: number): Buffer => {
-    if (scratch.length < textBytes) scratch = Buffer.allocUnsafe(textBytes);
+    // Decoding writes at most 3 bytes per 4 characters, plus up to 3 for a carried group.
+    if (scratch.length < textBytes + 4) scratch = Buffer.allocUnsafe(textBytes + 4);
     const decoder = new Base64UrlDecoder();
     let at = 0;
     for (const piece of pieces) {
       for (let i = 0; i < piece.length; i += SLICE_TEXT) {
-        at += decoder.write(piece.subarray(i, i + SLICE_TEXT)).copy(scratch, at);
+        at += decoder.decodeInto(piece.subarray(i, i + SLICE_TEXT), scratch, at);
       }
     }
     decoder.end();

@@ -53,6 +53,7 @@ export function createChunkedEncryptStream(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let scratch = Buffer.alloc(0);
+  let sealer: TokenSealer | undefined;
 
   const seal = (stream: Transform, final: boolean, take: number) => {
     // One buffer, reused from chunk to chunk: the token is sealed from it synchronously.
@@ -72,7 +73,11 @@ export function createChunkedEncryptStream(
     pendingBytes -= take;
     // Pushed in pieces: one string per token would land in V8's large-object space and keep
     // the process's memory growing until a full GC.
-    const sealer = new TokenSealer(keys, freshHeader(clock), (text) => stream.push(text));
+    if (sealer === undefined) {
+      sealer = new TokenSealer(keys, freshHeader(clock), (text) => stream.push(text));
+    } else {
+      sealer.restart(freshHeader(clock));
+    }
     sealer.update(plain);
     sealer.end();
     stream.push(NEWLINE);

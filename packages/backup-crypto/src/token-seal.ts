@@ -57,18 +57,31 @@ export function sealToken(keys: KeyParts, header: Buffer, data: Uint8Array): str
  * between pieces and no intermediate buffer outlives a call.
  */
 export class TokenSealer {
-  readonly #cipher: Cipher;
-  readonly #hmac: Hmac;
+  readonly #keys: KeyParts;
   readonly #emit: (text: Buffer) => void;
   readonly #stage = Buffer.allocUnsafe(SLICE_BYTES);
   #staged = 0;
+  #cipher: Cipher;
+  #hmac: Hmac;
 
   constructor(keys: KeyParts, header: Buffer, emit: (text: Buffer) => void) {
-    this.#cipher = createCipheriv('aes-128-cbc', keys.encryptionKey, header.subarray(9));
-    this.#hmac = createHmac('sha256', keys.signingKey).update(header);
+    this.#keys = keys;
     this.#emit = emit;
+    [this.#cipher, this.#hmac] = this.#begin(header);
+  }
+
+  /** Starts the next token (after `end`), reusing this sealer's buffer. */
+  restart(header: Buffer): void {
+    [this.#cipher, this.#hmac] = this.#begin(header);
+  }
+
+  #begin(header: Buffer): [Cipher, Hmac] {
     this.#stage.set(header);
     this.#staged = header.length;
+    return [
+      createCipheriv('aes-128-cbc', this.#keys.encryptionKey, header.subarray(9)),
+      createHmac('sha256', this.#keys.signingKey).update(header),
+    ];
   }
 
   /** Encrypts `data`, emitting the text of every full stage. */
