@@ -47,6 +47,13 @@ export interface PutResult {
   sha256: string;
   /** The backend's entity tag, where it has one (S3). */
   etag?: string;
+  /**
+   * `false` when the object is stored but its SHA-256 is not in its metadata, so `head()` will
+   * not return it: on S3, a multipart object larger than `copyLimit`, uploaded with
+   * `storeMultipartSha256: false`, or whose metadata copy failed after its retries. Absent when
+   * the hash is stored.
+   */
+  sha256Stored?: false;
 }
 
 /** What `head` and `list` tell about an object. */
@@ -62,7 +69,7 @@ export interface ObjectInfo {
   metadata?: Record<string, string>;
   /** `head` only. */
   cacheControl?: string;
-  /** `head` only; on S3 only for objects that fit in one part (known before the upload). */
+  /** `head` only; absent for objects whose `put` returned `sha256Stored: false`. */
   sha256?: string;
 }
 

@@ -2,13 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  createLocalDriver,
-  createStorage,
-  createUrlSigner,
-  isStorageError,
-  OPERATION_CHANNEL,
-} from '@org/storage';
+import { createLocalDriver, createStorage, createUrlSigner, OPERATION_CHANNEL } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { code, localHarness } from './harness.js';
 

@@ -96,6 +96,36 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     expect((await storage.head('multipart-retried.bin')).size).toBe(11 * 1024 * 1024);
   });
 
+  it('a multipart put whose metadata copy keeps failing still resolves: stored, without the hash in head', async () => {
+    const copies: string[] = [];
+    proxy.rule = (req) => {
+      if (req.headers['x-amz-copy-source'] === undefined) return 'forward';
+      copies.push(String(req.headers['x-amz-copy-source-if-match']));
+      return 503;
+    };
+    const { stream, sha256 } = generated(9 * 1024 * 1024, 4);
+    const r = await storage.put('stamp/failed.bin', stream, {
+      contentType: 'application/x-kept',
+      metadata: { owner: 'me' },
+    });
+    proxy.rule = () => 'forward';
+    expect(r).toMatchObject({ size: 9 * 1024 * 1024, sha256, sha256Stored: false });
+    // Retried like any request, each attempt guarded by the ETag of the completed upload.
+    expect(copies).toEqual([r.etag, r.etag, r.etag, r.etag]);
+    const info = await storage.head('stamp/failed.bin');
+    expect(info).toMatchObject({
+      size: 9 * 1024 * 1024,
+      contentType: 'application/x-kept',
+      metadata: { owner: 'me' },
+    });
+    expect(info.sha256).toBeUndefined();
+    expect(
+      createHash('sha256')
+        .update(await storage.getBuffer('stamp/failed.bin'))
+        .digest('hex'),
+    ).toBe(sha256);
+  });
+
   it('an upload aborted halfway leaves no object and no pending multipart upload', async () => {
     const ctrl = new AbortController();
     let sent = 0;
@@ -176,10 +206,13 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
       },
     });
     const { stream, sha256 } = generated(13 * 1024 * 1024, 5);
-    await big.put('copy/src.bin', stream, {
+    const put = await big.put('copy/src.bin', stream, {
       contentType: 'application/x-big',
       metadata: { owner: 'me' },
     });
+    // Above copyLimit no single CopyObject can add the hash to the metadata: put says so.
+    expect(put).toMatchObject({ sha256, sha256Stored: false });
+    expect((await big.head('copy/src.bin')).sha256).toBeUndefined();
     await big.copy('copy/src.bin', 'copy/dst.bin');
     const info = await big.head('copy/dst.bin');
     expect(info).toMatchObject({
@@ -196,6 +229,30 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     expect(await code(big.copy('copy/missing.bin', 'copy/x.bin'))).toBe('ERR_STORAGE_NOT_FOUND');
     await big.deleteMany(['copy/src.bin', 'copy/dst.bin']);
     await big.close();
+  });
+
+  it('storeMultipartSha256: false skips the metadata copy', async () => {
+    const plain = createStorage({
+      s3: {
+        bucket,
+        endpoint: proxy.endpoint,
+        forcePathStyle: true,
+        credentials,
+        storeMultipartSha256: false,
+      },
+    });
+    const copies: unknown[] = [];
+    proxy.rule = (req) => {
+      if (req.headers['x-amz-copy-source'] !== undefined) copies.push(req.url);
+      return 'forward';
+    };
+    const { stream, sha256 } = generated(9 * 1024 * 1024, 6);
+    const r = await plain.put('stamp/off.bin', stream);
+    proxy.rule = () => 'forward';
+    expect(r).toMatchObject({ sha256, sha256Stored: false });
+    expect(copies).toEqual([]);
+    expect((await plain.head('stamp/off.bin')).sha256).toBeUndefined();
+    await plain.close();
   });
 
   it('S3 gone (closed port): a clear ERR_STORAGE_UNAVAILABLE in bounded time', async () => {

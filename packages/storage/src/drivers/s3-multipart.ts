@@ -9,18 +9,20 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { retry } from '@org/resilience';
+import type { ChunkReader } from '../chunk-reader.js';
 
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;
+
+/** Bytes already in memory (sent as slices), or a stream's chunks read so far and the rest. */
+export type MultipartSource = { bytes: Buffer } | { head: Buffer[]; rest: ChunkReader };
 
 interface MultipartArgs {
   client: S3Client;
   bucket: string;
   key: string;
   params: Omit<CreateMultipartUploadCommandInput, 'Bucket' | 'Key'>;
-  /** Chunks read so far (handed over, then the iterator for the rest). */
-  head: Buffer[];
-  rest: AsyncIterator<Buffer>;
+  source: MultipartSource;
   hash: Hash;
   partSize: number;
   queueSize: number;
@@ -29,12 +31,98 @@ interface MultipartArgs {
   withRetry: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
+/** Where the parts come from; `release` hands a part's memory back once its upload settled. */
+interface PartSource {
+  /** The next part, empty at the end; waits while `queueSize + 1` parts are held. */
+  next(inFlight: Set<Promise<void>>): Promise<Buffer>;
+  release(part: Buffer): void;
+  readonly ended: boolean;
+  readonly size: number;
+}
+
+/** Slices of bytes already in memory: nothing is copied or allocated. */
+function sliceSource(bytes: Buffer, a: MultipartArgs): PartSource {
+  let at = 0;
+  return {
+    async next(inFlight) {
+      while (inFlight.size > a.queueSize) await Promise.race(inFlight);
+      const part = bytes.subarray(at, at + a.partSize);
+      at += part.length;
+      a.hash.update(part);
+      return part;
+    },
+    release() {},
+    get ended() {
+      return at >= bytes.length;
+    },
+    get size() {
+      return at;
+    },
+  };
+}
+
 /**
- * A multipart upload in bounded memory: parts are copied into a fixed pool of
- * `queueSize + 1` buffers of `partSize` bytes, reused once their upload settles, so memory
- * does not grow with the object and nothing waits for the garbage collector. Each part is
- * retried on its own. On any failure or abort the upload is aborted on S3 (no object appears,
- * no parts are left to pay for).
+ * A stream copied into a fixed pool of `queueSize + 1` buffers of `partSize` bytes, reused
+ * once their part settles: memory does not grow with the object, and no garbage is left for
+ * the collector (each chunk is copied once, from the producer's buffer into a part).
+ */
+function poolSource(head: Buffer[], rest: ChunkReader, a: MultipartArgs): PartSource {
+  const free: Buffer[] = [];
+  let allocated = 0;
+  let leftover: Buffer | undefined;
+  let ended = false;
+  let size = 0;
+  const nextChunk = async (): Promise<Buffer | undefined> => {
+    if (leftover !== undefined) {
+      const c = leftover;
+      leftover = undefined;
+      return c;
+    }
+    const buf = head.shift() ?? (await rest.next());
+    if (buf === undefined) return undefined;
+    a.hash.update(buf);
+    size += buf.length;
+    return buf;
+  };
+  return {
+    async next(inFlight) {
+      while (free.length === 0 && allocated > a.queueSize) await Promise.race(inFlight);
+      let buf = free.pop();
+      if (buf === undefined) {
+        allocated++;
+        buf = Buffer.allocUnsafe(a.partSize);
+      }
+      let at = 0;
+      while (at < buf.length) {
+        const c = await nextChunk();
+        if (c === undefined) {
+          ended = true;
+          break;
+        }
+        const n = Math.min(c.length, buf.length - at);
+        c.copy(buf, at, 0, n);
+        at += n;
+        if (n < c.length) leftover = c.subarray(n);
+      }
+      if (at === 0) free.push(buf);
+      return buf.subarray(0, at);
+    },
+    release(part) {
+      free.push(Buffer.from(part.buffer, part.byteOffset, a.partSize));
+    },
+    get ended() {
+      return ended;
+    },
+    get size() {
+      return size;
+    },
+  };
+}
+
+/**
+ * A multipart upload in bounded memory (see `poolSource`). Each part is retried on its own. On
+ * any failure or abort the upload is aborted on S3 (no object appears, no parts are left to
+ * pay for).
  */
 export async function multipartUpload(a: MultipartArgs): Promise<{ size: number; etag?: string }> {
   const checksums = (await a.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
@@ -44,74 +132,37 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
         Bucket: a.bucket,
         Key: a.key,
         ...a.params,
-        ...(checksums ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
+        // A full-object CRC32 (combined by S3 from the parts' CRC32s) rather than the default
+        // composite one: it stays valid for the object's bytes when a copy rewrites the object
+        // (storeSha256Metadata), and the SDK can then verify whole downloads against it.
+        ...(checksums
+          ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumType: 'FULL_OBJECT' as const }
+          : {}),
       }),
       { abortSignal: signal },
     ),
   );
   const uploadId = created.UploadId as string;
-  const free: Buffer[] = [];
-  let allocated = 0;
+  const source =
+    'bytes' in a.source
+      ? sliceSource(a.source.bytes, a)
+      : poolSource(a.source.head, a.source.rest, a);
   const parts: CompletedPart[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  let leftover: Buffer | undefined;
-  let ended = false;
-  let size = 0;
-
-  const nextChunk = async (): Promise<Buffer | undefined> => {
-    if (leftover !== undefined) {
-      const c = leftover;
-      leftover = undefined;
-      return c;
-    }
-    const h = a.head.shift();
-    const c = h ?? (await a.rest.next().then((r) => (r.done ? undefined : r.value)));
-    if (c === undefined) return undefined;
-    const buf = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
-    a.hash.update(buf);
-    size += buf.length;
-    return buf;
-  };
-  const fill = async (buf: Buffer): Promise<number> => {
-    let at = 0;
-    while (at < buf.length) {
-      const c = await nextChunk();
-      if (c === undefined) {
-        ended = true;
-        break;
-      }
-      const n = Math.min(c.length, buf.length - at);
-      c.copy(buf, at, 0, n);
-      at += n;
-      if (n < c.length) leftover = c.subarray(n);
-    }
-    return at;
-  };
 
   try {
-    for (let partNumber = 1; !ended; partNumber++) {
+    for (let partNumber = 1; !source.ended; partNumber++) {
       if (failure !== undefined) throw failure;
       a.signal.throwIfAborted();
-      while (free.length === 0 && allocated > a.queueSize) await Promise.race(inFlight);
+      const body = await source.next(inFlight);
       if (failure !== undefined) throw failure;
-      let buf = free.pop();
-      if (buf === undefined) {
-        allocated++;
-        buf = Buffer.allocUnsafe(a.partSize);
-      }
-      const part = buf;
-      const n = await fill(buf);
-      if (n === 0) {
-        free.push(buf);
-        break;
-      }
+      if (body.length === 0) break;
       if (partNumber > MAX_PARTS) {
         throw new Error(
           `More than ${MAX_PARTS} parts: raise partSize (object over ${MAX_PARTS} × partSize)`,
         );
       }
-      const body = part.subarray(0, n);
       const task = a
         .withRetry((signal) =>
           a.client.send(
@@ -121,7 +172,7 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
               UploadId: uploadId,
               PartNumber: partNumber,
               Body: body,
-              ContentLength: n,
+              ContentLength: body.length,
             }),
             { abortSignal: signal },
           ),
@@ -139,7 +190,7 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
           },
         )
         .finally(() => {
-          free.push(part);
+          source.release(body);
           inFlight.delete(task);
         });
       inFlight.add(task);
@@ -155,11 +206,12 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
           Key: a.key,
           UploadId: uploadId,
           MultipartUpload: { Parts: parts },
+          ...(checksums ? { ChecksumType: 'FULL_OBJECT' as const } : {}),
         }),
         { abortSignal: signal },
       ),
     );
-    return { size, ...(done.ETag ? { etag: done.ETag } : {}) };
+    return { size: source.size, ...(done.ETag ? { etag: done.ETag } : {}) };
   } catch (err) {
     await Promise.allSettled(inFlight);
     // Not under the caller's signal: the abort must go out even when the caller gave up, and it

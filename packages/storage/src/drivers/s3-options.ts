@@ -51,6 +51,14 @@ export interface S3DriverOptions {
    */
   queueSize?: number;
   /**
+   * After a multipart upload, add the object's SHA-256 to its metadata (so that `head()`
+   * returns it, as for single-part puts) with a `CopyObject` of the object onto itself, for
+   * objects up to `copyLimit`. In a versioned bucket that copy is a second version: `false`
+   * skips it, and `put` then returns `sha256Stored: false` for multipart objects.
+   * @default true
+   */
+  storeMultipartSha256?: boolean;
+  /**
    * Objects larger than this (bytes) are copied part by part with `UploadPartCopy` (parts of
    * up to 1 GiB) instead of one `CopyObject`, whose limit is 5 GiB. @default 5 GiB
    */

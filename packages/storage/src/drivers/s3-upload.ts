@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { bodyBytes, bodyStream, sha256Hex } from '../body.js';
+import { type ChunkReader, chunkReader } from '../chunk-reader.js';
 import { abortError } from '../errors.js';
 import type { Body, PutResult } from '../types.js';
-import { multipartUpload } from './s3-multipart.js';
+import { type MultipartSource, multipartUpload } from './s3-multipart.js';
+import { storeSha256Metadata } from './s3-sha256-metadata.js';
 
 interface UploadArgs {
   client: S3Client;
@@ -15,21 +18,24 @@ interface UploadArgs {
   queueSize: number;
   params: Pick<PutObjectCommandInput, 'ContentType' | 'CacheControl' | 'Metadata'>;
   shaMetaKey: string;
+  /** Whether a multipart object gets its SHA-256 into its metadata afterwards (by a copy). */
+  storeMultipartSha256: boolean;
+  /** Largest object one `CopyObject` may copy (bytes). */
+  copyLimit: number;
   withRetry: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
   mapError: (err: unknown) => Error;
 }
 
 /** Reads up to `limit` bytes; `done` tells whether the stream ended within them. */
 async function readHead(
-  it: AsyncIterator<Buffer>,
+  reader: ChunkReader,
   limit: number,
 ): Promise<{ chunks: Buffer[]; size: number; done: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   while (size <= limit) {
-    const next = await it.next();
-    if (next.done) return { chunks, size, done: true };
-    const buf = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+    const buf = await reader.next();
+    if (buf === undefined) return { chunks, size, done: true };
     chunks.push(buf);
     size += buf.length;
   }
@@ -39,9 +45,11 @@ async function readHead(
 /**
  * Puts an object: bodies that fit in one part go up in one `PutObject`, retried (the bytes are
  * in memory), with their SHA-256 kept in the metadata. Longer bodies and streams go up in parts
- * (`multipartUpload`), holding at most `partSize × (queueSize + 1)` bytes of parts; their SHA-256 is computed as they stream and returned, but cannot be stored (the metadata is
- * sent before the first byte). An aborted or failed multipart upload is aborted on S3, so no
- * object appears.
+ * (`multipartUpload`), holding at most `partSize × (queueSize + 1)` bytes of parts; their
+ * SHA-256 is computed as they stream, and added to the metadata once the upload is complete
+ * (`storeSha256Metadata`). An aborted or failed multipart upload is aborted on S3, so no object
+ * appears; a failure of the metadata step leaves the object stored and is reported as
+ * `sha256Stored: false`, not as a failed put.
  */
 export async function uploadObject(a: UploadArgs): Promise<PutResult> {
   const single = async (bytes: Buffer): Promise<PutResult> => {
@@ -62,48 +70,69 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
     return { key: a.key, size: bytes.length, sha256, ...(res.ETag ? { etag: res.ETag } : {}) };
   };
 
-  const bytes = bodyBytes(a.body);
-  if (bytes !== undefined && bytes.length <= a.partSize) return single(bytes);
+  const multipart = async (
+    source: MultipartSource,
+    stream: Readable | undefined,
+  ): Promise<PutResult> => {
+    const hash = createHash('sha256');
+    const onAbort = () => stream?.destroy();
+    a.signal.addEventListener('abort', onAbort, { once: true });
+    let r: { size: number; etag?: string };
+    try {
+      r = await multipartUpload({
+        client: a.client,
+        bucket: a.bucket,
+        key: a.key,
+        params: a.params,
+        source,
+        hash,
+        partSize: a.partSize,
+        queueSize: a.queueSize,
+        signal: a.signal,
+        withRetry: a.withRetry,
+      });
+    } catch (err) {
+      stream?.destroy();
+      if (a.signal.aborted) throw abortError(a.signal, 'put');
+      throw a.mapError(err);
+    } finally {
+      a.signal.removeEventListener('abort', onAbort);
+    }
+    const sha256 = hash.digest('hex');
+    const result: PutResult = { key: a.key, size: r.size, sha256 };
+    if (r.etag) result.etag = r.etag;
+    if (!a.storeMultipartSha256 || r.size > a.copyLimit) return { ...result, sha256Stored: false };
+    try {
+      const stored = await storeSha256Metadata({
+        client: a.client,
+        bucket: a.bucket,
+        key: a.key,
+        params: a.params,
+        shaMetaKey: a.shaMetaKey,
+        sha256,
+        etag: r.etag,
+        withRetry: a.withRetry,
+      });
+      return { ...result, ...stored };
+    } catch {
+      // The object is complete and readable: the put succeeded, only `head().sha256` is missing.
+      return { ...result, sha256Stored: false };
+    }
+  };
 
-  const source = bodyStream(a.body);
-  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const bytes = bodyBytes(a.body);
+  if (bytes !== undefined) {
+    return bytes.length <= a.partSize ? single(bytes) : multipart({ bytes }, undefined);
+  }
+  const stream = bodyStream(a.body);
+  const reader = chunkReader(stream);
   let head: Awaited<ReturnType<typeof readHead>>;
   try {
-    head = await readHead(it, a.partSize);
+    head = await readHead(reader, a.partSize);
   } catch (err) {
     if (a.signal.aborted) throw abortError(a.signal, 'put');
     throw a.mapError(err);
   }
   if (head.done) return single(Buffer.concat(head.chunks, head.size));
-
-  const hash = createHash('sha256');
-  const onAbort = () => source.destroy();
-  a.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const r = await multipartUpload({
-      client: a.client,
-      bucket: a.bucket,
-      key: a.key,
-      params: a.params,
-      head: head.chunks,
-      rest: it,
-      hash,
-      partSize: a.partSize,
-      queueSize: a.queueSize,
-      signal: a.signal,
-      withRetry: a.withRetry,
-    });
-    return {
-      key: a.key,
-      size: r.size,
-      sha256: hash.digest('hex'),
-      ...(r.etag ? { etag: r.etag } : {}),
-    };
-  } catch (err) {
-    source.destroy();
-    if (a.signal.aborted) throw abortError(a.signal, 'put');
-    throw a.mapError(err);
-  } finally {
-    a.signal.removeEventListener('abort', onAbort);
-  }
+  return multipart({ head: head.chunks, rest: reader }, stream);
 }
