@@ -18,3 +18,4 @@ export { decryptFile, encryptFile, rotateFile } from './files.js';
 export type { FernetKey } from './key.js';
 export { generateKey } from './key.js';
 export { MultiFernet } from './multi-fernet.js';
+export { createDecryptWebStream, createEncryptWebStream } from './web-streams.js';

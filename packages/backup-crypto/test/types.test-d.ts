@@ -1,8 +1,11 @@
 import type { Transform } from 'node:stream';
+import type { TransformStream } from 'node:stream/web';
 import {
   createChunkedDecryptStream,
   createDecryptStream,
+  createDecryptWebStream,
   createEncryptStream,
+  createEncryptWebStream,
   decryptFile,
   Fernet,
   type FernetError,
@@ -41,5 +44,14 @@ describe('public types', () => {
       .parameter(0)
       .toEqualTypeOf<FernetKey | readonly FernetKey[]>();
     expectTypeOf(decryptFile).returns.toEqualTypeOf<Promise<void>>();
+  });
+
+  it('the Web forms are byte TransformStreams', () => {
+    expectTypeOf(createEncryptWebStream).returns.toEqualTypeOf<
+      TransformStream<Uint8Array, Uint8Array>
+    >();
+    expectTypeOf(createDecryptWebStream).returns.toEqualTypeOf<
+      TransformStream<Uint8Array, Uint8Array>
+    >();
   });
 });
