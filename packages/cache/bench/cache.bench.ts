@@ -22,7 +22,7 @@ const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { hostname: host, port: portText } = new URL(url);
 const port = Number(portText || 6379);
 const run = `bench-${randomUUID().slice(0, 8)}`;
-const TIME = Number(process.env.BENCH_TIME_MS ?? 1_000);
+const TIME = Number(process.env.BENCH_TIME_MS ?? 500);
 const value = {
   id: 1042,
   name: 'Ada Builders GmbH',
@@ -171,7 +171,7 @@ const scenarios: {
 // CPU per call, and @org/cache its ratio to the better anchor of that same round; the table shows
 // medians over rounds, so a burst of load from something else on the machine does not decide a
 // row, and the ratio compares runs made seconds apart rather than medians of different rounds.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 // BENCH_ONLY=getOrSet runs only the scenarios whose name contains it.
 const only = process.env.BENCH_ONLY;
 const picked = scenarios.filter((sc) => only === undefined || sc.name.includes(only));

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CacheDriver } from './driver.js';
 import { createRedisDriver } from './drivers/redis.js';
-import { decodeEntry, type Entry, encodeEntry } from './envelope.js';
-import { backendError, CacheError, corruptValueError, invalidOption } from './errors.js';
+import { decodeEntry, type Entry } from './envelope.js';
+import { backendError, corruptValueError, invalidOption } from './errors.js';
 import { CacheEmitter, type CacheEventName, type CacheEvents, type Unsubscribe } from './events.js';
 import { encodeBusMessage, Invalidations, parseBusMessage } from './invalidations.js';
 import { FAILED, L2Guard } from './l2-guard.js';
@@ -21,6 +21,7 @@ import type {
   LoaderContext,
   SetOptions,
 } from './types.js';
+import { clearPrefix, deleteKey, deleteTag, writeEntry } from './writes.js';
 
 /** How `write` stores an entry. */
 export interface WriteOptions {
@@ -65,10 +66,10 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   /** Writes made while L2 was degraded, replayed to it before it is used again. */
   readonly journal: OutageJournal;
   private readonly l1TtlMs: number | undefined;
-  private readonly channel: string;
+  readonly channel: string;
   private readonly busReady: Promise<boolean>;
   private unsubscribeBus: (() => Promise<void>) | undefined;
-  private readonly publishing: boolean;
+  readonly publishing: boolean;
   private closed = false;
   /** True on the views `withNamespace` returns: they share everything with their root. */
   private readonly isView: boolean = false;
@@ -165,7 +166,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     return `${this.prefix}l:${fullKey.slice(this.prefix.length + 2)}`;
   }
 
-  private tagKey(tag: string): string {
+  tagKey(tag: string): string {
     return `${this.prefix}t:${tag}`;
   }
 
@@ -181,7 +182,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     }
   }
 
-  private storeL1(
+  storeL1(
     fullKey: string,
     e: Entry,
     graceMs: number,
@@ -228,65 +229,9 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       : nonNegative('grace', options.grace, 0) * 1000;
   }
 
-  /**
-   * Writes an entry to both tiers and announces it; L2 failures are absorbed. With `unlock`, a
-   * driver that can (`commit`) also releases that lock in the same round trip: the result says
-   * whether it did.
-   */
-  async write(fullKey: string, e: Entry, w: WriteOptions): Promise<boolean> {
-    this.invalidations.mark(fullKey);
-    const tags = w.tags;
-    const tagKeys = tags && tags.length > 0 ? tags.map((t) => this.tagKey(t)) : undefined;
-    this.storeL1(fullKey, e, w.graceMs, tagKeys, w.l1TtlMs);
-    const guard = this.guard;
-    if (!guard?.writable) {
-      // Redis may still hold the value this one replaces: it goes when L2 comes back.
-      if (guard) this.journal.key(fullKey);
-      return false;
-    }
-    const raw = encodeEntry(e);
-    const ttlMs = e.ttlMs + w.graceMs;
-    const key = fullKey.slice(this.prefix.length + 2);
-    const epoch = this.invalidations.epoch;
-    let released = false;
-    let failed: boolean;
-    if (guard.driver.commit) {
-      // SET, tags, lock release and PUBLISH in one command and one round trip.
-      const publish = this.publishing
-        ? { channel: this.channel, message: encodeBusMessage(this.id, { k: [fullKey] }) }
-        : undefined;
-      const opts = { ttlMs, tags: tagKeys, unlock: w.unlock, publish };
-      const done = await guard.run('commit', key, (d) =>
-        d.commit ? d.commit(fullKey, raw, opts) : Promise.reject(new Error('no commit')),
-      );
-      failed = done === FAILED;
-      released = !failed && w.unlock !== undefined;
-    } else {
-      const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
-      const done = await Promise.all([
-        guard.run('set', key, (d) => d.set(fullKey, raw, opts)),
-        this.publish(guard, { k: [fullKey] }),
-      ]);
-      failed = done.includes(FAILED);
-    }
-    // Redis (or another instance's L1) may still hold the value this one replaces.
-    if (failed) this.journal.key(fullKey);
-    // When this very write found Redis gone, the degrade flushed L1; the value just written is
-    // still the newest this instance knows, so `set` keeps it in L1 as promised.
-    if (!guard.up && !this.invalidations.keyChangedSince(fullKey, epoch)) {
-      this.storeL1(fullKey, e, w.graceMs, tagKeys, w.l1TtlMs);
-    }
-    return released;
-  }
-
-  private publish(guard: L2Guard, msg: { k?: string[]; c?: string }): Promise<unknown> {
-    if (!this.publishing) return Promise.resolve();
-    const text = encodeBusMessage(this.id, msg);
-    return guard.run(
-      'publish',
-      undefined,
-      (d) => d.publish?.(this.channel, text) ?? Promise.resolve(),
-    );
+  /** See `writeEntry`. */
+  write(fullKey: string, e: Entry, w: WriteOptions): Promise<boolean> {
+    return writeEntry(this, fullKey, e, w);
   }
 
   private onBusMessage(text: string): void {
@@ -370,63 +315,16 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     return loadShared<T, P>(this, key, loader, options);
   }
 
-  async delete(key: string): Promise<boolean> {
-    const fullKey = this.key(key);
-    this.invalidations.mark(fullKey);
-    const inL1 = this.l1?.delete(fullKey) ?? false;
-    const guard = this.guard;
-    if (!guard?.writable) {
-      if (guard) this.journal.key(fullKey);
-      return inL1;
-    }
-    const [inL2, sent] = await Promise.all([
-      guard.run('delete', key, (d) => d.delete(fullKey)),
-      this.publish(guard, { k: [fullKey] }),
-    ]);
-    if (inL2 === FAILED || sent === FAILED) this.journal.key(fullKey);
-    return inL1 || inL2 === true;
+  delete(key: string): Promise<boolean> {
+    return deleteKey(this, key);
   }
 
-  async deleteByTag(tag: string): Promise<void> {
-    const tagKey = this.tagKey(tag);
-    const local = this.l1?.deleteByTag(tagKey) ?? [];
-    for (const k of local) this.invalidations.mark(k);
-    const guard = this.guard;
-    if (!guard?.writable) {
-      if (guard) this.journal.tag(tagKey);
-      return;
-    }
-    if (!guard.driver.deleteByTag) {
-      this.emitter.emit('error', {
-        operation: 'deleteByTag',
-        error: new CacheError(
-          'ERR_CACHE_UNSUPPORTED',
-          `The "${guard.driver.name}" driver has no deleteByTag; only this instance's L1 was cleared.`,
-        ),
-      });
-      return;
-    }
-    const keys = await guard.run('deleteByTag', undefined, (d) =>
-      d.deleteByTag ? d.deleteByTag(tagKey) : Promise.resolve([]),
-    );
-    if (keys === FAILED) this.journal.tag(tagKey);
-    const all = new Set([...local, ...(keys === FAILED ? [] : keys)]);
-    if (all.size > 0) await this.publish(guard, { k: [...all] });
+  deleteByTag(tag: string): Promise<void> {
+    return deleteTag(this, tag);
   }
 
-  async clear(): Promise<void> {
-    this.l1?.clear(this.prefix);
-    this.invalidations.markAll();
-    const guard = this.guard;
-    if (!guard?.writable) {
-      if (guard) this.journal.clear(this.prefix);
-      return;
-    }
-    const done = await Promise.all([
-      guard.run('clear', undefined, (d) => d.clear(this.prefix)),
-      this.publish(guard, { c: this.prefix }),
-    ]);
-    if (done.includes(FAILED)) this.journal.clear(this.prefix);
+  clear(): Promise<void> {
+    return clearPrefix(this);
   }
 
   withNamespace(name: string): Cache<P> {
