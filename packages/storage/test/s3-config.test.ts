@@ -36,6 +36,13 @@ describe('S3 driver configuration', () => {
     }
   });
 
+  it('refuses a queueSize that is not an integer >= 0 (a negative one would wait forever)', () => {
+    for (const queueSize of [-1, 1.5, Number.NaN]) {
+      expect(() => createS3Driver({ bucket: 'b', queueSize })).toThrow(/queueSize must be/);
+    }
+    expect(createS3Driver({ bucket: 'b', queueSize: 0 }).name).toBe('s3');
+  });
+
   it('refuses a missing bucket and a part size under 5 MiB', () => {
     const err = (() => {
       try {

@@ -135,7 +135,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
       read() {
         if (sent >= total) return this.push(null);
         sent += chunk.length;
-        // Abort once two parts (16 MiB) have been read, well before the end.
+        // Abort after 20 MiB have been read (past the first parts), well before the end.
         if (sent >= 20 * 1024 * 1024 && !ctrl.signal.aborted) ctrl.abort();
         setImmediate(() => this.push(chunk));
       },

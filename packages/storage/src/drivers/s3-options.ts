@@ -42,12 +42,16 @@ export interface S3DriverOptions {
   forcePathStyle?: boolean;
   /**
    * Bodies larger than this, and streams longer than it, go up in parts of this size (bytes,
-   * at least 5 MiB). Memory per upload is about `partSize × (queueSize + 1)`. @default 8 MiB
+   * at least 5 MiB; S3 takes at most 10,000 parts, so a stream may be up to `10,000 × partSize`:
+   * 58.5 GiB by default). A stream upload holds `partSize × (queueSize + 1)` bytes of parts;
+   * Buffer bodies are sent in slices of themselves, with no copy. @default 6 MiB
    */
   partSize?: number;
   /**
-   * Parts uploaded at once. Memory for parts is `partSize × (queueSize + 1)`: 24 MiB by default.
-   * @default 2
+   * Parts sent while the next one fills (an integer ≥ 0). A stream upload holds
+   * `partSize × (queueSize + 1)` bytes of parts: 12 MiB by default, which keeps a 1 GiB stream
+   * under 100 MiB of peak RSS (README, Bench). Raise it where the link to S3, not memory, is
+   * the limit: each part in flight is one connection. @default 1
    */
   queueSize?: number;
   /**

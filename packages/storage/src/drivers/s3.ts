@@ -91,14 +91,20 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     );
   }
   const r2 = options.profile === 'r2';
-  const partSize = options.partSize ?? 8 * MiB;
+  const partSize = options.partSize ?? 6 * MiB;
   if (!(partSize >= 5 * MiB)) {
     throw new StorageError(
       StorageErrorCode.INVALID_OPTIONS,
       `partSize must be at least 5 MiB (S3's minimum), got ${partSize}`,
     );
   }
-  const queueSize = options.queueSize ?? 2;
+  const queueSize = options.queueSize ?? 1;
+  if (!(Number.isSafeInteger(queueSize) && queueSize >= 0)) {
+    throw new StorageError(
+      StorageErrorCode.INVALID_OPTIONS,
+      `queueSize must be an integer >= 0 (parts in flight besides the one filling), got ${queueSize}`,
+    );
+  }
   const copyLimit = options.copyLimit ?? 5 * 1024 * MiB;
   const copyPartSize = Math.max(5 * MiB, Math.min(copyLimit, 1024 * MiB));
   const bucket = options.bucket;
