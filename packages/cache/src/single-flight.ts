@@ -6,6 +6,8 @@ export interface Loaded {
   stale: boolean;
   /** The fresh entry read from L2, when that is where the value came from (for early refresh). */
   entry?: Entry;
+  /** The payload parsed once, never handed out: each caller gets a copy of it. */
+  decoded?: { value: unknown };
 }
 
 /** Awaits `p`, or rejects with the signal's reason as soon as `signal` aborts. */

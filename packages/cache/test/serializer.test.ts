@@ -1,4 +1,4 @@
-import { jsonSerializer } from '@org/cache';
+import { createCache, jsonSerializer } from '@org/cache';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -56,5 +56,38 @@ describe('jsonSerializer', () => {
 
   it('leaves plain JSON as plain JSON (readable by other tools)', () => {
     expect(serialize({ a: 1, b: 'x', c: [true, null] })).toBe('{"a":1,"b":"x","c":[true,null]}');
+  });
+
+  it('concurrent getOrSet callers each get their own full copy (property)', async () => {
+    const cache = createCache({ env: {} });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(value, async (v) => {
+        const key = `k${n++}`;
+        const all = await Promise.all([1, 2, 3].map(() => cache.getOrSet(key, async () => v)));
+        for (const r of all) expect(r).toStrictEqual(v);
+        if (typeof v === 'object' && v !== null) {
+          expect(all[0]).not.toBe(all[1]);
+          expect(all[1]).not.toBe(all[2]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('copies a `__proto__` key as a plain property, and values nested past the copy depth', async () => {
+    const cache = createCache({ env: {} });
+    const withProto = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as object;
+    const [r1, r2] = await Promise.all([1, 2].map(() => cache.getOrSet('p', () => withProto)));
+    for (const r of [r1, r2] as Record<string, unknown>[]) {
+      expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+      expect(Object.keys(r)).toEqual(['__proto__', 'a']);
+      expect((r as { polluted?: boolean }).polluted).toBeUndefined();
+    }
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 1_500; i++) deep = [deep]; // past the copy depth, within what serializes
+    const [d1, d2] = await Promise.all([1, 2].map(() => cache.getOrSet('deep', () => deep)));
+    expect(d1).toStrictEqual(deep);
+    expect(d1).not.toBe(d2);
   });
 });

@@ -1,0 +1,47 @@
+/** What `cloneDecoded` returns for a value nested too deeply to copy by recursion. */
+export const TOO_DEEP: unique symbol = Symbol('too-deep');
+
+const MAX_DEPTH = 1_000;
+
+/**
+ * A deep copy of a value `jsonSerializer.deserialize` produced, which holds nothing but plain
+ * objects, arrays, Dates and primitives (`undefined` included). Copying the parsed value is
+ * several times cheaper than parsing its text again, which is what lets many callers of one load
+ * each get their own copy at little cost. Own keys only, `__proto__` kept as a plain property
+ * (as `JSON.parse` makes it); past `MAX_DEPTH` levels it gives up with `TOO_DEEP`.
+ */
+export function cloneDecoded(value: unknown): unknown {
+  try {
+    return copy(value, 0);
+  } catch (err) {
+    if (err === TOO_DEEP) return TOO_DEEP;
+    throw err;
+  }
+}
+
+function copy(v: unknown, depth: number): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (depth > MAX_DEPTH) throw TOO_DEEP;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copy(v[i], depth + 1);
+    return out;
+  }
+  if (v instanceof Date) return new Date(v.getTime());
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) {
+    const c = copy(src[k], depth + 1);
+    if (k === '__proto__') {
+      Object.defineProperty(out, k, {
+        value: c,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[k] = c;
+    }
+  }
+  return out;
+}
