@@ -11,6 +11,16 @@ describe('public types', () => {
     void cache.set('k', 1, { ttl: 'sesion' });
   });
 
+  it('takes a per-call L1 TTL in seconds on set and getOrSet, and an outage journal bound', () => {
+    const cache = createCache({ memory: { ttl: 30 }, outageJournal: 500 });
+    void cache.set('k', 1, { ttl: 60, memory: { ttl: 5 } });
+    void cache.getOrSet('k', () => 1, { memory: { ttl: 0 } });
+    // @ts-expect-error: seconds, not a preset name
+    void cache.set('k', 1, { memory: { ttl: 'session' } });
+    // @ts-expect-error: `memory: false` is a cache-wide setting only
+    void cache.set('k', 1, { memory: false });
+  });
+
   it('types get and getOrSet by the caller or the loader', () => {
     const cache = createCache();
     expectTypeOf(cache.get<{ id: number }>('k')).resolves.toEqualTypeOf<
