@@ -198,14 +198,16 @@ export function createRedisDriver(
       : {
           async getOrLock(key, lockKey, token, ttlMs): Promise<GetOrLockResult> {
             const c = client?.status === 'ready' ? client : await ready();
-            const r = await runScript(
-              c,
-              GET_OR_LOCK,
-              GET_OR_LOCK_SHA,
-              [key, lockKey],
-              token,
-              ttlOf(ttlMs) ?? 1,
-            );
+            const ms = ttlOf(ttlMs) ?? 1;
+            const r = await runScript(c, GET_OR_LOCK, GET_OR_LOCK_SHA, [key, lockKey], token, ms)
+              .catch((err: unknown) => refused(err))
+              .then(async (res) => {
+                if (res !== REFUSED) return res;
+                // No Lua for this user: the same in two steps (a miss costs one more round trip).
+                const v = await c.get(key);
+                if (v !== null) return v;
+                return (await c.set(lockKey, token, 'PX', ms, 'NX')) === 'OK' ? 1 : 0;
+              });
             return typeof r === 'string'
               ? { value: r, locked: false }
               : { value: undefined, locked: r === 1 };
@@ -213,7 +215,7 @@ export function createRedisDriver(
           async commit(key, value, opts: DriverCommitOptions) {
             const c = client?.status === 'ready' ? client : await ready();
             const keys = [key, opts.unlock?.key ?? key, ...(opts.tags ?? [])];
-            await runScript(
+            const done = await runScript(
               c,
               COMMIT,
               COMMIT_SHA,
@@ -223,11 +225,29 @@ export function createRedisDriver(
               opts.unlock?.token ?? '',
               opts.publish?.channel ?? '',
               opts.publish?.message ?? '',
-            );
+            ).catch((err: unknown) => refused(err));
+            if (done !== REFUSED) return;
+            // No Lua for this user: set and publish; the lock is left to expire, and tags (kept
+            // by a script too) fail the call rather than go unindexed.
+            await Promise.all([
+              driver.set(key, value, { ttlMs: opts.ttlMs, tags: opts.tags }),
+              opts.publish ? c.publish(opts.publish.channel, opts.publish.message) : undefined,
+            ]);
           },
         };
+  // A server or ACL that refuses scripts (EVALSHA/EVAL): these two members go, and the cache
+  // uses plain commands from then on, as it would with a driver without them.
+  const REFUSED = Symbol('refused');
+  const refused = (err: unknown): typeof REFUSED => {
+    if (!/NOPERM|unknown command|not allowed|disabled/i.test(String((err as Error)?.message))) {
+      throw err;
+    }
+    delete driver.getOrLock;
+    delete driver.commit;
+    return REFUSED;
+  };
 
-  return {
+  const driver: RedisDriver = {
     name: 'redis',
     client: ready,
     ...multiKey,
@@ -361,4 +381,5 @@ export function createRedisDriver(
       c.disconnect();
     },
   };
+  return driver;
 }
