@@ -74,10 +74,9 @@ export interface CacheDriver {
   /** Whether the backend is believed usable now; lets the cache skip a dead one without waiting. */
   isReady?(): boolean;
   /**
-   * The deadline (ms) within which a call of one command (`get`, `set`, `delete`, `lock`,
-   * `unlock`, `publish`) started now settles on its own, or undefined when the driver cannot
-   * promise one now. When it is at most `timeouts.command`, the cache arms no timer of its own
-   * for that call.
+   * The deadline (ms) within which a `get`, `delete`, `lock` or `publish` started now settles
+   * on its own (each is one command), or undefined when the driver cannot promise one now. When
+   * it is at most `timeouts.command`, the cache arms no timer of its own for those calls.
    */
   commandDeadline?(): number | undefined;
   /** Round-trips to the backend; rejects when it does not answer. */

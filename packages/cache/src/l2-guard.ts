@@ -5,17 +5,12 @@ import { backendError, CacheError } from './errors.js';
 export const FAILED: unique symbol = Symbol('l2-failed');
 export type Failed = typeof FAILED;
 
-/** Calls that are one command each, so that a driver's own command deadline bounds them. */
-const SINGLE_COMMAND = new Set([
-  'get',
-  'set',
-  'delete',
-  'lock',
-  'unlock',
-  'publish',
-  'getOrLock',
-  'commit',
-]);
+/**
+ * Calls that are one plain command each, so that a driver's own command deadline bounds them.
+ * Not the scripted ones (`set` with tags, `commit`, `getOrLock`, `unlock`): after a Redis restart
+ * a script goes out twice (EVALSHA, then EVAL), which one command deadline does not bound.
+ */
+const SINGLE_COMMAND = new Set(['get', 'delete', 'lock', 'publish']);
 
 /** Calls that change L2 (or tell other instances about it) rather than read it. */
 const WRITES = new Set(['set', 'commit', 'delete', 'deleteByTag', 'clear', 'publish', 'unlock']);
