@@ -159,8 +159,18 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   }
 
   key(key: string): string {
-    return `${this.prefix}v:${key}`;
+    // A stampede calls with one key many times in a row: the same string then, already hashed.
+    if (key === this.lastKey && this.prefix === this.lastPrefix) return this.lastFullKey;
+    const full = `${this.prefix}v:${key}`;
+    this.lastKey = key;
+    this.lastPrefix = this.prefix;
+    this.lastFullKey = full;
+    return full;
   }
+
+  private lastKey: string | undefined;
+  private lastPrefix = '';
+  private lastFullKey = '';
 
   lockKey(fullKey: string): string {
     return `${this.prefix}l:${fullKey.slice(this.prefix.length + 2)}`;
