@@ -49,8 +49,8 @@ export interface S3DriverOptions {
   partSize?: number;
   /**
    * Parts sent while the next one fills (an integer ≥ 0). A stream upload holds
-   * `partSize × (queueSize + 1)` bytes of parts: 12 MiB by default, which keeps a 1 GiB stream
-   * under 100 MiB of peak RSS (README, Bench). Raise it where the link to S3, not memory, is
+   * `partSize × (queueSize + 1)` bytes of parts: 12 MiB by default, with which a 1 GiB stream
+   * peaks at about 100 MiB of RSS (README, Bench). Raise it where the link to S3, not memory, is
    * the limit: each part in flight is one connection. @default 1
    */
   queueSize?: number;
