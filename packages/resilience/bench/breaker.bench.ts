@@ -50,7 +50,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const samples = new Map<string, number[]>(tasks.map(([name]) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
   const bench = new Bench({ time: 500, warmupTime: 150 });
-  const order = tasks.map((t, i) => tasks[(i + round) % tasks.length] as (typeof tasks)[number]);
+  const order = tasks.map((_t, i) => tasks[(i + round) % tasks.length] as (typeof tasks)[number]);
   for (const [name, fn] of order) bench.add(name, fn);
   await bench.run();
   for (const t of bench.tasks) samples.get(t.name)?.push(t.result?.throughput.mean ?? Number.NaN);

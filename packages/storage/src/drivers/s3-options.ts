@@ -57,9 +57,10 @@ export interface S3DriverOptions {
   /**
    * After a multipart upload, add the object's SHA-256 to its metadata (so that `head()`
    * returns it, as for single-part puts) with a `CopyObject` of the object onto itself, for
-   * objects up to `copyLimit`. In a versioned bucket that copy is a second version: `false`
-   * skips it, and `put` then returns `sha256Stored: false` for multipart objects.
-   * @default true
+   * objects up to `copyLimit`. Off by default: the copy lengthens every large put and, in a
+   * versioned bucket, is a second version of the object. Without it `put` returns
+   * `sha256Stored: false` for multipart objects (the hash is still in its result).
+   * @default false
    */
   storeMultipartSha256?: boolean;
   /**

@@ -166,7 +166,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
           Metadata: metadata,
         },
         shaMetaKey: SHA256_META,
-        storeMultipartSha256: options.storeMultipartSha256 ?? true,
+        storeMultipartSha256: options.storeMultipartSha256 ?? false,
         copyLimit: Math.min(copyLimit, 5 * 1024 * MiB),
         withRetry: (fn) => withRetry(key, signal, fn),
         mapError: (err) => toStorageError(unwrapRetry(err), key, where),
