@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createStorage, isStorageError, type Storage } from '@org/storage';
 import { freePort, waitFor } from '@org/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,63 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     const seen = proxy.seen;
     expect(await code(storage.head('missing'))).toBe('ERR_STORAGE_NOT_FOUND');
     expect(proxy.seen - seen).toBe(1);
+  });
+
+  it('a single-part put signs the SHA-256 it computed instead of hashing the body twice', async () => {
+    // The client's own SHA-256, counting the bytes the SDK hashes (payload and signing key).
+    let hashed = 0;
+    const bytesOf = (d: string | ArrayBuffer | ArrayBufferView) =>
+      typeof d === 'string'
+        ? Buffer.from(d)
+        : ArrayBuffer.isView(d)
+          ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
+          : Buffer.from(d);
+    class CountingSha256 {
+      private readonly h;
+      constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+        this.h = secret ? createHmac('sha256', bytesOf(secret)) : createHash('sha256');
+      }
+      update(data: string | ArrayBuffer | ArrayBufferView) {
+        const b = bytesOf(data);
+        hashed += b.length;
+        this.h.update(b);
+      }
+      async digest() {
+        return new Uint8Array(this.h.digest());
+      }
+    }
+    const client = new S3Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials,
+      sha256: CountingSha256,
+    });
+    const counted = createStorage({ s3: { bucket, client } });
+    const seen: { sha?: string; auth?: string }[] = [];
+    proxy.rule = (req) => {
+      if (req.method === 'PUT' && req.url?.includes('preset-hash.bin'))
+        seen.push({
+          sha: String(req.headers['x-amz-content-sha256']),
+          auth: String(req.headers.authorization),
+        });
+      return 'forward';
+    };
+    const body = Buffer.alloc(1024 * 1024, 0x33);
+    const r = await counted.put('preset-hash.bin', body);
+    proxy.rule = () => 'forward';
+    const hex = createHash('sha256').update(body).digest('hex');
+    expect(r.sha256).toBe(hex);
+    // The SDK hashed the signing strings only, never the 1 MiB body.
+    expect(hashed).toBeGreaterThan(0);
+    expect(hashed).toBeLessThan(64 * 1024);
+    // The signed payload hash is the body's (S3 refuses a request whose body does not match it).
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.sha).toBe(hex);
+    expect(seen[0]?.auth).toMatch(/SignedHeaders=[^,]*x-amz-content-sha256/);
+    expect((await counted.getBuffer('preset-hash.bin')).equals(body)).toBe(true);
+    await counted.close();
+    client.destroy();
   });
 
   it('multipart parts that get a 503 are retried by the upload', async () => {

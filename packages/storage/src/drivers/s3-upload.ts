@@ -26,6 +26,22 @@ interface UploadArgs {
   mapError: (err: unknown) => Error;
 }
 
+/**
+ * SigV4 signs the SHA-256 of the payload, and the signer takes it from `x-amz-content-sha256`
+ * when the request already carries one: `put` has just hashed the same bytes for its result, so
+ * the SDK does not hash them a second time (a pass over the body saved on every single-part put).
+ */
+function presetPayloadHash(command: PutObjectCommand, sha256: string): void {
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      if (request?.headers) request.headers['x-amz-content-sha256'] = sha256;
+      return next(args);
+    },
+    { step: 'build', name: 'orgStoragePresetPayloadHash' },
+  );
+}
+
 /** Reads up to `limit` bytes; `done` tells whether the stream ended within them. */
 async function readHead(
   reader: ChunkReader,
@@ -54,19 +70,18 @@ async function readHead(
 export async function uploadObject(a: UploadArgs): Promise<PutResult> {
   const single = async (bytes: Buffer): Promise<PutResult> => {
     const sha256 = sha256Hex(bytes);
-    const res = await a.withRetry((signal) =>
-      a.client.send(
-        new PutObjectCommand({
-          Bucket: a.bucket,
-          Key: a.key,
-          Body: bytes,
-          ContentLength: bytes.length,
-          ...a.params,
-          Metadata: { ...a.params.Metadata, [a.shaMetaKey]: sha256 },
-        }),
-        { abortSignal: signal },
-      ),
-    );
+    const res = await a.withRetry((signal) => {
+      const command = new PutObjectCommand({
+        Bucket: a.bucket,
+        Key: a.key,
+        Body: bytes,
+        ContentLength: bytes.length,
+        ...a.params,
+        Metadata: { ...a.params.Metadata, [a.shaMetaKey]: sha256 },
+      });
+      presetPayloadHash(command, sha256);
+      return a.client.send(command, { abortSignal: signal });
+    });
     return { key: a.key, size: bytes.length, sha256, ...(res.ETag ? { etag: res.ETag } : {}) };
   };
 
