@@ -6,10 +6,10 @@ import {
   Fernet,
   FernetErrorCode,
   generateKey,
-  isFernetError,
 } from '@org/backup-crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { failure } from './helpers/failure.js';
 import { splitAt, through } from './helpers/streams.js';
 
 const key = generateKey();
@@ -18,11 +18,6 @@ const encrypt = (data: Buffer, chunkSize = 100) =>
 const lines = (enc: Buffer) => enc.toString('latin1').split('\n').filter(Boolean);
 const decrypt = (text: string | Buffer, k: string | string[] = key) =>
   through(createChunkedDecryptStream(k), [Buffer.from(text)]);
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (err: unknown) => (isFernetError(err) ? err.code : `other: ${String(err)}`),
-  );
 
 describe('chunked format', () => {
   it('round-trips any data, chunk size and input cuts', async () => {

@@ -5,24 +5,15 @@ import {
   Fernet,
   FernetErrorCode,
   generateKey,
-  isFernetError,
 } from '@org/backup-crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { failure } from './helpers/failure.js';
 import { splitAt, through } from './helpers/streams.js';
 
 const key = generateKey();
 const f = new Fernet(key);
 const fixed = { timestamp: 1_700_000_000, iv: Buffer.alloc(16, 7) };
-
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    return isFernetError(err) ? err.code : `other: ${String(err)}`;
-  }
-  return 'resolved';
-};
 
 describe('createEncryptStream', () => {
   it('writes exactly the token Fernet.encrypt writes, however the input is cut', async () => {

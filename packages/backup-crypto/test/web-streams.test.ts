@@ -2,48 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReadableStream, type TransformStream } from 'node:stream/web';
+import { ReadableStream } from 'node:stream/web';
 import {
   createDecryptWebStream,
   createEncryptWebStream,
   Fernet,
   FernetErrorCode,
   generateKey,
-  isFernetError,
 } from '@org/backup-crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { failure } from './helpers/failure.js';
 import { pyFernet, pythonReady } from './helpers/python.js';
-import { splitAt } from './helpers/streams.js';
+import { splitAt, throughWeb } from './helpers/streams.js';
 
 const key = generateKey();
 const f = new Fernet(key);
 const fixed = { timestamp: 1_700_000_000, iv: Buffer.alloc(16, 7) };
-
-/** Feeds `pieces` through a Web TransformStream and collects its output. */
-async function throughWeb(
-  stage: TransformStream<Uint8Array, Uint8Array>,
-  pieces: Uint8Array[],
-): Promise<Buffer> {
-  const source = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const p of pieces) controller.enqueue(p);
-      controller.close();
-    },
-  });
-  const out: Uint8Array[] = [];
-  for await (const chunk of source.pipeThrough(stage)) out.push(chunk);
-  return Buffer.concat(out);
-}
-
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    return isFernetError(err) ? err.code : `other: ${String(err)}`;
-  }
-  return 'resolved';
-};
 
 describe('createEncryptWebStream / createDecryptWebStream', () => {
   it('write the token Fernet.encrypt writes and read it back, however the input is cut', async () => {

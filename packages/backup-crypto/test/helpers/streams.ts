@@ -1,4 +1,5 @@
 import { Readable, type Transform } from 'node:stream';
+import { ReadableStream, type TransformStream } from 'node:stream/web';
 
 /** Feeds `pieces` through `stage` and collects its output. */
 export async function through(stage: Transform, pieces: Buffer[]): Promise<Buffer> {
@@ -22,4 +23,20 @@ export function splitAt(data: Buffer, cuts: number[]): Buffer[] {
   }
   pieces.push(data.subarray(from));
   return pieces;
+}
+
+/** Feeds `pieces` through a Web TransformStream and collects its output. */
+export async function throughWeb(
+  stage: TransformStream<Uint8Array, Uint8Array>,
+  pieces: Uint8Array[],
+): Promise<Buffer> {
+  const source = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const p of pieces) controller.enqueue(p);
+      controller.close();
+    },
+  });
+  const out: Uint8Array[] = [];
+  for await (const chunk of source.pipeThrough(stage)) out.push(chunk);
+  return Buffer.concat(out);
 }
