@@ -17,21 +17,13 @@ import { Keyv } from 'keyv';
 import { Bench } from 'tinybench';
 import { createCache } from '../src/index.js';
 import { frozenRedisTable } from './frozen-redis.js';
+import { value } from './sample-value.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { hostname: host, port: portText } = new URL(url);
 const port = Number(portText || 6379);
 const run = `bench-${randomUUID().slice(0, 8)}`;
 const TIME = Number(process.env.BENCH_TIME_MS ?? 500);
-const value = {
-  id: 1042,
-  name: 'Ada Builders GmbH',
-  trades: ['roofing', 'plumbing', 'electrical'],
-  rating: 4.7,
-  since: '2014-03-01',
-  address: { street: 'Hauptstraße 12', city: 'Berlin', zip: '10115' },
-  verified: true,
-};
 
 // ---- the three caches, each as L1+L2 ("tiered") and as L2 only --------------------------------
 const org = createCache({ redis: url, namespace: `${run}-org`, env: {} });

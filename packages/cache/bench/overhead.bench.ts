@@ -7,16 +7,8 @@
  *   pnpm --filter @org/cache run bench:overhead      (BENCH_CALLS, default 200000 per round)
  */
 import { type CacheDriver, createCache } from '../src/index.js';
+import { value } from './sample-value.js';
 
-const value = {
-  id: 1042,
-  name: 'Ada Builders GmbH',
-  trades: ['roofing', 'plumbing', 'electrical'],
-  rating: 4.7,
-  since: '2014-03-01',
-  address: { street: 'Hauptstraße 12', city: 'Berlin', zip: '10115' },
-  verified: true,
-};
 const store = new Map<string, string>();
 const driver = (deadline: boolean): CacheDriver => ({
   name: 'map',
