@@ -1,16 +1,10 @@
 import { finished, type Readable } from 'node:stream';
+import { bodyBytes } from './body.js';
 
 /** Pulls a stream's chunks one at a time, as the producer pushed them. */
 export interface ChunkReader {
   /** The next chunk, or `undefined` once the stream has ended; rejects with the stream's error. */
   next(): Promise<Buffer | undefined>;
-}
-
-function toBuffer(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  const u8 = chunk as Uint8Array;
-  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }
 
 /**
@@ -31,8 +25,9 @@ export function chunkReader(stream: Readable): ChunkReader {
   };
   // Paused before the listener is added, so that adding it does not start the flow.
   stream.pause();
-  stream.on('data', (chunk: unknown) => {
-    queue.push(toBuffer(chunk));
+  // A byte stream's chunks are Buffers, strings or Uint8Arrays: bodyBytes views each as a Buffer.
+  stream.on('data', (chunk: Buffer | string | Uint8Array) => {
+    queue.push(bodyBytes(chunk) as Buffer);
     stream.pause();
     notify();
   });
