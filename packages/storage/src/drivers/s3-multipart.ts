@@ -14,6 +14,26 @@ import type { ChunkReader } from '../chunk-reader.js';
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;
 
+/** S3's largest part (5 GiB). */
+const MAX_PART_BYTES = 5 * 1024 ** 3;
+
+/** Parts per size step: the part size doubles every this many parts. */
+export const PARTS_PER_STEP = 1_000;
+
+/**
+ * The size of part `partNumber` (from 1): `partSize` for the first 1,000 parts, then doubling
+ * every 1,000 parts (S3 takes parts of different sizes). A stream of unknown length can so reach
+ * S3's 5 TiB object limit (5 MiB parts: 4.9 GiB in the first 1,000, 4.9 TiB in 10,000), while the
+ * memory of uploads up to `1,000 × partSize` stays `partSize × (queueSize + 1)`.
+ */
+export function partSizeFor(
+  partNumber: number,
+  partSize: number,
+  partsPerStep = PARTS_PER_STEP,
+): number {
+  return Math.min(MAX_PART_BYTES, partSize * 2 ** Math.floor((partNumber - 1) / partsPerStep));
+}
+
 /** Bytes already in memory (sent as slices), or a stream's chunks read so far and the rest. */
 export type MultipartSource = { bytes: Buffer } | { head: Buffer[]; rest: ChunkReader };
 
@@ -27,14 +47,22 @@ interface MultipartArgs {
   partSize: number;
   queueSize: number;
   signal: AbortSignal;
+  /**
+   * Ask S3 for a full-object CRC32 instead of the composite one the SDK asks for: it stays valid
+   * when a copy rewrites the object (storeSha256Metadata), and the SDK verifies whole downloads
+   * against it (it skips composite checksums).
+   */
+  fullObjectChecksum: boolean;
+  /** Parts per size step; only tests change it, to step up without uploading 5 GB. */
+  partsPerStep?: number;
   /** Runs one request with retries (every part is a Buffer, so it can be sent again). */
   withRetry: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 /** Where the parts come from; `release` hands a part's memory back once its upload settled. */
 interface PartSource {
-  /** The next part, empty at the end; waits while `queueSize + 1` parts are held. */
-  next(inFlight: Set<Promise<void>>): Promise<Buffer>;
+  /** Part `partNumber`, empty at the end; waits while `queueSize + 1` parts are held. */
+  next(inFlight: Set<Promise<void>>, partNumber: number): Promise<Buffer>;
   release(part: Buffer): void;
   readonly ended: boolean;
   readonly size: number;
@@ -44,9 +72,9 @@ interface PartSource {
 function sliceSource(bytes: Buffer, a: MultipartArgs): PartSource {
   let at = 0;
   return {
-    async next(inFlight) {
+    async next(inFlight, partNumber) {
       while (inFlight.size > a.queueSize) await Promise.race(inFlight);
-      const part = bytes.subarray(at, at + a.partSize);
+      const part = bytes.subarray(at, at + partSizeFor(partNumber, a.partSize, a.partsPerStep));
       at += part.length;
       a.hash.update(part);
       return part;
@@ -62,9 +90,10 @@ function sliceSource(bytes: Buffer, a: MultipartArgs): PartSource {
 }
 
 /**
- * A stream copied into a fixed pool of `queueSize + 1` buffers of `partSize` bytes, reused
- * once their part settles: memory does not grow with the object, and no garbage is left for
- * the collector (each chunk is copied once, from the producer's buffer into a part).
+ * A stream copied into a fixed pool of `queueSize + 1` buffers of the current part size, reused
+ * once their part settles: memory does not grow with the object (until the part size steps up),
+ * and no garbage is left for the collector (each chunk is copied once, from the producer's
+ * buffer into a part).
  */
 function poolSource(head: Buffer[], rest: ChunkReader, a: MultipartArgs): PartSource {
   const free: Buffer[] = [];
@@ -85,12 +114,18 @@ function poolSource(head: Buffer[], rest: ChunkReader, a: MultipartArgs): PartSo
     return buf;
   };
   return {
-    async next(inFlight) {
+    async next(inFlight, partNumber) {
+      const partSize = partSizeFor(partNumber, a.partSize, a.partsPerStep);
       while (free.length === 0 && allocated > a.queueSize) await Promise.race(inFlight);
       let buf = free.pop();
+      if (buf !== undefined && buf.length < partSize) {
+        // The part size stepped up: this buffer is dropped and a larger one takes its place.
+        allocated--;
+        buf = undefined;
+      }
       if (buf === undefined) {
         allocated++;
-        buf = Buffer.allocUnsafe(a.partSize);
+        buf = Buffer.allocUnsafe(partSize);
       }
       let at = 0;
       while (at < buf.length) {
@@ -108,7 +143,10 @@ function poolSource(head: Buffer[], rest: ChunkReader, a: MultipartArgs): PartSo
       return buf.subarray(0, at);
     },
     release(part) {
-      free.push(Buffer.from(part.buffer, part.byteOffset, a.partSize));
+      // The whole pooled buffer (a part's own ArrayBuffer), not just the bytes the part used.
+      free.push(
+        Buffer.from(part.buffer, part.byteOffset, part.buffer.byteLength - part.byteOffset),
+      );
     },
     get ended() {
       return ended;
@@ -126,18 +164,17 @@ function poolSource(head: Buffer[], rest: ChunkReader, a: MultipartArgs): PartSo
  */
 export async function multipartUpload(a: MultipartArgs): Promise<{ size: number; etag?: string }> {
   const checksums = (await a.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+  const fullObject = checksums && a.fullObjectChecksum;
   const created = await a.withRetry((signal) =>
     a.client.send(
       new CreateMultipartUploadCommand({
         Bucket: a.bucket,
         Key: a.key,
         ...a.params,
-        // A full-object CRC32 (combined by S3 from the parts' CRC32s) rather than the default
-        // composite one: it stays valid for the object's bytes when a copy rewrites the object
-        // (storeSha256Metadata), and the SDK can then verify whole downloads against it.
-        ...(checksums
-          ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumType: 'FULL_OBJECT' as const }
-          : {}),
+        // Otherwise composite, as lib-storage's Upload: S3 derives both from the parts' CRC32s,
+        // but moto computes a full-object one by reading the whole object again.
+        ...(checksums ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
+        ...(fullObject ? { ChecksumType: 'FULL_OBJECT' as const } : {}),
       }),
       { abortSignal: signal },
     ),
@@ -155,12 +192,12 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
     for (let partNumber = 1; !source.ended; partNumber++) {
       if (failure !== undefined) throw failure;
       a.signal.throwIfAborted();
-      const body = await source.next(inFlight);
+      const body = await source.next(inFlight, partNumber);
       if (failure !== undefined) throw failure;
       if (body.length === 0) break;
       if (partNumber > MAX_PARTS) {
         throw new Error(
-          `More than ${MAX_PARTS} parts: raise partSize (object over ${MAX_PARTS} × partSize)`,
+          `More than ${MAX_PARTS} parts: the object is larger than S3 takes, even with parts growing to ${partSizeFor(MAX_PARTS, a.partSize, a.partsPerStep)} bytes`,
         );
       }
       const task = a
@@ -206,7 +243,7 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
           Key: a.key,
           UploadId: uploadId,
           MultipartUpload: { Parts: parts },
-          ...(checksums ? { ChecksumType: 'FULL_OBJECT' as const } : {}),
+          ...(fullObject ? { ChecksumType: 'FULL_OBJECT' as const } : {}),
         }),
         { abortSignal: signal },
       ),

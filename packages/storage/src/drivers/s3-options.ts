@@ -42,15 +42,17 @@ export interface S3DriverOptions {
   forcePathStyle?: boolean;
   /**
    * Bodies larger than this, and streams longer than it, go up in parts of this size (bytes,
-   * at least 5 MiB; S3 takes at most 10,000 parts, so a stream may be up to `10,000 × partSize`:
-   * 58.5 GiB by default). A stream upload holds `partSize × (queueSize + 1)` bytes of parts;
-   * Buffer bodies are sent in slices of themselves, with no copy. @default 6 MiB
+   * at least 5 MiB) for the first 1,000 parts; then the part size doubles every 1,000 parts, so
+   * that a stream of unknown length can reach S3's 5 TiB object limit within its 10,000 parts.
+   * A stream upload holds `partSize × (queueSize + 1)` bytes of parts (twice that past
+   * `1,000 × partSize`, 4.9 GiB by default, and so on); Buffer bodies are sent in slices of
+   * themselves, with no copy. @default 5 MiB
    */
   partSize?: number;
   /**
    * Parts sent while the next one fills (an integer ≥ 0). A stream upload holds
-   * `partSize × (queueSize + 1)` bytes of parts: 12 MiB by default, with which a 1 GiB stream
-   * peaks at about 100 MiB of RSS (README, Bench). Raise it where the link to S3, not memory, is
+   * `partSize × (queueSize + 1)` bytes of parts: 10 MiB by default, with which a 1 GiB stream
+   * peaks at about 95 MiB of RSS (README, Bench). Raise it where the link to S3, not memory, is
    * the limit: each part in flight is one connection. @default 1
    */
   queueSize?: number;
@@ -59,7 +61,10 @@ export interface S3DriverOptions {
    * returns it, as for single-part puts) with a `CopyObject` of the object onto itself, for
    * objects up to `copyLimit`. Off by default: the copy lengthens every large put and, in a
    * versioned bucket, is a second version of the object. Without it `put` returns
-   * `sha256Stored: false` for multipart objects (the hash is still in its result).
+   * `sha256Stored: false` for multipart objects (the hash is still in its result). Where the
+   * client computes checksums (the `aws` profile), it also makes multipart uploads ask for a
+   * full-object CRC32, which stays valid across the copy and which the SDK verifies on whole
+   * downloads, instead of lib-storage's composite one, which the SDK does not verify.
    * @default false
    */
   storeMultipartSha256?: boolean;

@@ -104,6 +104,7 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
         partSize: a.partSize,
         queueSize: a.queueSize,
         signal: a.signal,
+        fullObjectChecksum: a.storeMultipartSha256,
         withRetry: a.withRetry,
       });
     } catch (err) {

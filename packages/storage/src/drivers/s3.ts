@@ -91,7 +91,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     );
   }
   const r2 = options.profile === 'r2';
-  const partSize = options.partSize ?? 6 * MiB;
+  const partSize = options.partSize ?? 5 * MiB;
   if (!(partSize >= 5 * MiB)) {
     throw new StorageError(
       StorageErrorCode.INVALID_OPTIONS,
