@@ -3,6 +3,7 @@
 // processes).
 // Run: pnpm --filter @org/storage build && pnpm --filter @org/storage bench  (needs moto_server)
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -15,6 +16,11 @@ const BIG = Number(process.env.BENCH_BIG_MIB ?? 512) * MiB;
 const RSS_BYTES = Number(process.env.BENCH_RSS_MIB ?? 1024) * MiB;
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+console.log(`Node ${process.version}, load average at the start ${load()}`);
 const moto = await startMoto();
 const bucket = await moto.bucket('bench');
 const sdk = new S3Client({
@@ -79,7 +85,7 @@ const cases: Case[] = [
   {
     name: 'upload 1 MiB',
     bytes: MiB,
-    iterations: 20,
+    iterations: 30,
     sdk: () =>
       sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'bench/sdk-1m.bin', Body: small })),
     ours: () => storage.put('bench/ours-1m.bin', small),
@@ -87,7 +93,7 @@ const cases: Case[] = [
   {
     name: 'download 1 MiB',
     bytes: MiB,
-    iterations: 20,
+    iterations: 30,
     sdk: async () =>
       drain(
         (await sdk.send(new GetObjectCommand({ Bucket: bucket, Key: 'bench/1m.bin' })))
@@ -122,19 +128,23 @@ const cases: Case[] = [
   },
 ];
 
-// Rounds alternate which side runs first and the median of the round means is reported, so a
-// drift of the shared machine or of moto (GC, memory growth) does not favour one side.
-const ROUNDS = 3;
+// Rounds alternate which side runs first, and each row reports the median of the per-round
+// time ratios with their range: moto and this shared machine drift (GC, memory growth, the
+// neighbours), and a ratio of two times measured side by side in one round cancels the drift
+// that a ratio of two medians taken over the whole run would keep.
+const ROUNDS_SMALL = 9;
+const ROUNDS_BIG = 5;
 const median = (xs: number[]) =>
   [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const rows: Record<string, string>[] = [];
 for (const c of cases) {
+  const big = c.bytes >= 64 * MiB;
   const means: Record<string, number[]> = { 'aws-sdk': [], '@org/storage': [] };
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < (big ? ROUNDS_BIG : ROUNDS_SMALL); round++) {
     const bench = new Bench({
       iterations: c.iterations,
       time: 0,
-      warmup: c.bytes < 64 * MiB,
+      warmup: !big,
       warmupIterations: 2,
       warmupTime: 0,
     });
@@ -147,14 +157,15 @@ for (const c of cases) {
     await bench.run();
     for (const t of bench.tasks) means[t.name]?.push(t.result?.latency.mean ?? Number.NaN);
   }
+  const ratios = (means['@org/storage'] ?? []).map((o, i) => o / (means['aws-sdk']?.[i] ?? 1));
   const mbps = (name: string) => c.bytes / MiB / (median(means[name] ?? []) / 1000);
-  const a = mbps('aws-sdk');
-  const o = mbps('@org/storage');
   rows.push({
     case: c.name,
-    'aws-sdk MiB/s': a.toFixed(1),
-    '@org/storage MiB/s': o.toFixed(1),
-    'time ratio (ours/sdk)': (a / o).toFixed(2),
+    rounds: String(ratios.length),
+    'aws-sdk MiB/s': mbps('aws-sdk').toFixed(1),
+    '@org/storage MiB/s': mbps('@org/storage').toFixed(1),
+    'time ratio (ours/sdk), median of rounds': median(ratios).toFixed(2),
+    range: `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
   });
 }
 console.table(rows);
@@ -167,7 +178,7 @@ const modes: { mode: string; label: string; runs: number; env?: Record<string, s
   { mode: 'storage', label: 'put: @org/storage (defaults)', runs: RSS_RUNS },
   {
     mode: 'storage',
-    label: 'put: @org/storage, 8 MiB × 2',
+    label: 'put: @org/storage, 8 MiB × (2 + 1)',
     runs: 1,
     env: { BENCH_PART_MIB: '8', BENCH_QUEUE: '2' },
   },
@@ -219,6 +230,7 @@ const rss = modes.map(({ mode, label, runs, env }) => {
   };
 });
 console.table(rss);
+console.log(`load average at the end ${load()}`);
 sdk.destroy();
 await storage.close();
 await withCopy.close();
