@@ -1,9 +1,10 @@
 // Streams SIZE bytes through one put (or one getStream) and prints, as JSON, the peak RSS
-// (`process.resourceUsage().maxRSS`) and the peaks of `process.memoryUsage()` sampled every
+// (VmHWM) and the peaks of `process.memoryUsage()` sampled every
 // 20 ms over the transfer (heapTotal: V8's heap, young generation included; arrayBuffers:
 // Buffers, part buffers included). Plain JavaScript on the built package (`pnpm build` first),
 // run in a fresh process by storage.bench.ts so that nothing else shares its heap.
 // Modes: storage | sdk (puts), storage-get | sdk-get (downloads of rss/storage.bin).
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -64,11 +65,20 @@ if (mode === 'storage' || mode === 'storage-get') {
   client.destroy();
 }
 const seconds = (performance.now() - started) / 1000;
+// VmHWM, this process's own peak: getrusage's maxRSS survives exec, so in a child of a larger
+// parent (the bench) it reports the parent's size instead.
+function peakRssKiB() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {}
+  return process.resourceUsage().maxRSS;
+}
 clearInterval(sampler);
 console.log(
   JSON.stringify({
     mode,
-    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    maxRssMiB: peakRssKiB() / 1024,
     baselineMiB,
     heapTotalMiB: peak.heapTotal / MiB,
     arrayBuffersMiB: peak.arrayBuffers / MiB,

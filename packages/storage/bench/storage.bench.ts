@@ -3,6 +3,7 @@
 // processes).
 // Run: pnpm --filter @org/storage build && pnpm --filter @org/storage bench  (needs moto_server)
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -21,7 +22,9 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 console.log(`Node ${process.version}, load average at the start ${load()}`);
-const moto = await startMoto();
+// moto spills objects over 5 MiB to files in TMPDIR; on a tmpfs the page cache's writeback of
+// the gigabytes this bench writes cannot stall one side of a round at random.
+const moto = await startMoto(existsSync('/dev/shm') ? { env: { TMPDIR: '/dev/shm' } } : {});
 const bucket = await moto.bucket('bench');
 const sdk = new S3Client({
   endpoint: moto.endpoint,
@@ -33,6 +36,18 @@ const storage = createStorage({
   // moto completes and copies large multipart objects in Python, on this loaded machine
   // sometimes for longer than the default 30 s of socket silence.
   s3: { bucket, endpoint: moto.endpoint, forcePathStyle: true, credentials, idleTimeout: 300_000 },
+  timeout: 600_000,
+});
+// Three parts in flight instead of two: 15 MiB of parts instead of 10.
+const queue2 = createStorage({
+  s3: {
+    bucket,
+    endpoint: moto.endpoint,
+    forcePathStyle: true,
+    credentials,
+    idleTimeout: 300_000,
+    queueSize: 2,
+  },
   timeout: 600_000,
 });
 // The same with the CopyObject that stores a multipart object's sha256 in its metadata.
@@ -109,6 +124,13 @@ const cases: Case[] = [
     ours: () => storage.put('bench/ours-big.bin', stream(BIG)),
   },
   {
+    name: `upload ${BIG / MiB} MiB stream, queueSize: 2`,
+    bytes: BIG,
+    iterations: 1,
+    sdk: sdkUploadBig,
+    ours: () => queue2.put('bench/ours-big.bin', stream(BIG)),
+  },
+  {
     name: `upload ${BIG / MiB} MiB stream, storeMultipartSha256: true`,
     bytes: BIG,
     iterations: 1,
@@ -137,7 +159,9 @@ const ROUNDS_BIG = 5;
 const median = (xs: number[]) =>
   [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const rows: Record<string, string>[] = [];
-for (const c of cases) {
+// BENCH_CASES=regex runs only the matching cases; BENCH_RSS=0 skips the RSS children.
+const only = process.env.BENCH_CASES ? new RegExp(process.env.BENCH_CASES) : undefined;
+for (const c of cases.filter((c) => only === undefined || only.test(c.name))) {
   const big = c.bytes >= 64 * MiB;
   const means: Record<string, number[]> = { 'aws-sdk': [], '@org/storage': [] };
   for (let round = 0; round < (big ? ROUNDS_BIG : ROUNDS_SMALL); round++) {
@@ -153,9 +177,21 @@ for (const c of cases) {
       ['@org/storage', c.ours],
     ];
     if (round % 2 === 1) tasks.reverse();
-    for (const [name, fn] of tasks) bench.add(name, fn);
+    // Added as async functions: tinybench calls a plain function once when it is added, to see
+    // whether it returns a promise, which would start an extra upload beside the measured one.
+    for (const [name, fn] of tasks) {
+      bench.add(name, async () => {
+        await fn();
+      });
+    }
     await bench.run();
     for (const t of bench.tasks) means[t.name]?.push(t.result?.latency.mean ?? Number.NaN);
+    if (big) {
+      const ms = (name: string) => (means[name]?.at(-1) ?? Number.NaN).toFixed(0);
+      console.log(
+        `  ${c.name}, round ${round + 1}: aws-sdk ${ms('aws-sdk')} ms, ours ${ms('@org/storage')} ms`,
+      );
+    }
   }
   const ratios = (means['@org/storage'] ?? []).map((o, i) => o / (means['aws-sdk']?.[i] ?? 1));
   const mbps = (name: string) => c.bytes / MiB / (median(means[name] ?? []) / 1000);
@@ -173,14 +209,15 @@ console.table(rows);
 // Peak RSS of fresh child processes, each streaming RSS_BYTES through one call. The defaults run
 // RSS_RUNS times (the table shows the range); reference rows run once.
 const RSS_RUNS = Number(process.env.BENCH_RSS_RUNS ?? 5);
+const rssModes = process.env.BENCH_RSS === '0' ? [] : undefined;
 const modes: { mode: string; label: string; runs: number; env?: Record<string, string> }[] = [
   { mode: 'sdk', label: 'put: aws-sdk Upload, 8 MiB × 4', runs: 1 },
   { mode: 'storage', label: 'put: @org/storage (defaults)', runs: RSS_RUNS },
   {
     mode: 'storage',
-    label: 'put: @org/storage, 8 MiB × (2 + 1)',
-    runs: 1,
-    env: { BENCH_PART_MIB: '8', BENCH_QUEUE: '2' },
+    label: 'put: @org/storage, queueSize 2: 5 MiB × (2 + 1)',
+    runs: 3,
+    env: { BENCH_QUEUE: '2' },
   },
   { mode: 'sdk-get', label: 'get: aws-sdk GetObject', runs: 1 },
   { mode: 'storage-get', label: 'get: @org/storage getStream', runs: RSS_RUNS },
@@ -197,7 +234,7 @@ const range = (xs: number[]) => {
   const hi = Math.max(...xs).toFixed(0);
   return lo === hi ? lo : `${lo}–${hi}`;
 };
-const rss = modes.map(({ mode, label, runs, env }) => {
+const rss = (rssModes ?? modes).map(({ mode, label, runs, env }) => {
   const results: RssRun[] = [];
   for (let i = 0; i < runs; i++) {
     const out = execFileSync(
@@ -234,4 +271,5 @@ console.log(`load average at the end ${load()}`);
 sdk.destroy();
 await storage.close();
 await withCopy.close();
+await queue2.close();
 await moto.stop();

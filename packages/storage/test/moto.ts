@@ -7,8 +7,8 @@ export const motoAvailable = await programAvailable('moto_server', () => hasComm
 export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /** A moto server of this suite's own, with helpers to make buckets on it. */
-export async function startMoto() {
-  const moto = await startMotoServer();
+export async function startMoto(options: Parameters<typeof startMotoServer>[0] = {}) {
+  const moto = await startMotoServer(options);
   const admin = new S3Client({
     endpoint: moto.endpoint,
     region: 'us-east-1',

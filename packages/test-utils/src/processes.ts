@@ -79,14 +79,24 @@ export async function startRedisServer(): Promise<OwnedServer & { url: string }>
   return Object.assign(srv, { url: `redis://127.0.0.1:${port}` });
 }
 
-/** Starts `moto_server` (S3, Secrets Manager and more) on a free loopback port. */
-export async function startMotoServer(): Promise<OwnedServer & { endpoint: string }> {
+/**
+ * Starts `moto_server` (S3, Secrets Manager and more) on a free loopback port. `env` is added to
+ * its environment: moto spills every object over 5 MiB to a file in `TMPDIR`, so a benchmark
+ * moving hundreds of MiB points it at a tmpfs, where disk writeback cannot stall one run at random.
+ */
+export async function startMotoServer(
+  options: { env?: Record<string, string> } = {},
+): Promise<OwnedServer & { endpoint: string }> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const srv = await ownServer(
     'moto_server',
     port,
-    () => spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' }),
+    () =>
+      spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+        stdio: 'ignore',
+        env: { ...process.env, ...options.env },
+      }),
     async () => {
       const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
       return res.ok;
