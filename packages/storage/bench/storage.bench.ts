@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createStorage } from '@org/storage';
+import { createStorage, type S3DriverOptions } from '@org/storage';
 import { Bench } from 'tinybench';
 import { startMoto } from '../test/moto.js';
 
@@ -32,36 +32,25 @@ const sdk = new S3Client({
   forcePathStyle: true,
   credentials,
 });
-const storage = createStorage({
-  // moto completes and copies large multipart objects in Python, on this loaded machine
-  // sometimes for longer than the default 30 s of socket silence.
-  s3: { bucket, endpoint: moto.endpoint, forcePathStyle: true, credentials, idleTimeout: 300_000 },
-  timeout: 600_000,
-});
+// moto completes and copies large multipart objects in Python, on this loaded machine sometimes
+// for longer than the default 30 s of socket silence.
+const withOptions = (options: Partial<S3DriverOptions> = {}) =>
+  createStorage({
+    s3: {
+      bucket,
+      endpoint: moto.endpoint,
+      forcePathStyle: true,
+      credentials,
+      idleTimeout: 300_000,
+      ...options,
+    },
+    timeout: 600_000,
+  });
+const storage = withOptions();
 // Three parts in flight instead of two: 15 MiB of parts instead of 10.
-const queue2 = createStorage({
-  s3: {
-    bucket,
-    endpoint: moto.endpoint,
-    forcePathStyle: true,
-    credentials,
-    idleTimeout: 300_000,
-    queueSize: 2,
-  },
-  timeout: 600_000,
-});
+const queue2 = withOptions({ queueSize: 2 });
 // The same with the CopyObject that stores a multipart object's sha256 in its metadata.
-const withCopy = createStorage({
-  s3: {
-    bucket,
-    endpoint: moto.endpoint,
-    forcePathStyle: true,
-    credentials,
-    idleTimeout: 300_000,
-    storeMultipartSha256: true,
-  },
-  timeout: 600_000,
-});
+const withCopy = withOptions({ storeMultipartSha256: true });
 const small = Buffer.alloc(MiB, 0x61);
 const chunk = Buffer.alloc(MiB, 0x62);
 function stream(size: number): Readable {
