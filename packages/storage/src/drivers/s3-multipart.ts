@@ -18,7 +18,7 @@ const MAX_PARTS = 10_000;
 const MAX_PART_BYTES = 5 * 1024 ** 3;
 
 /** Parts per size step: the part size doubles every this many parts. */
-export const PARTS_PER_STEP = 1_000;
+const PARTS_PER_STEP = 1_000;
 
 /**
  * The size of part `partNumber` (from 1): `partSize` for the first 1,000 parts, then doubling
