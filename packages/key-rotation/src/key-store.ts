@@ -24,10 +24,17 @@ export interface StoredKey {
   acceptMissingKid?: boolean;
 }
 
-/** A whole ring as a store holds it; `version` grows by one with each write. */
+/**
+ * A whole ring as a store holds it. `version` grows by one with each write; the first write to
+ * an empty store picks a random one, and a random `lineage` that every later write keeps, so an
+ * instance can tell a store that lost its data and was written afresh from the ring it knew,
+ * even where the new ring has reached the same version.
+ */
 export interface RingState {
   version: number;
   keys: StoredKey[];
+  /** Set by the first write to an empty store; absent in rings written before it existed. */
+  lineage?: string;
 }
 
 /**

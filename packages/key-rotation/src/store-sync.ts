@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { reseal, type SealKeys } from './at-rest.js';
 import { withDeadline } from './deadline.js';
 import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
@@ -7,6 +7,20 @@ import { merge, tidy } from './ring-state.js';
 import { RingView } from './ring-view.js';
 
 const MAX_WRITE_ATTEMPTS = 20;
+
+/** The first version of a ring written to an empty store is drawn below this. */
+const FIRST_VERSION_RANGE = 2 ** 40;
+
+/**
+ * Whether the stored ring is not the one `ours` came from: it went back in time, or it is of
+ * another lineage (the store lost its data and another instance wrote a fresh ring into it).
+ */
+function replaced(stored: RingState | undefined, ours: RingState): boolean {
+  if (stored === undefined || stored.version < ours.version) return true;
+  return (
+    stored.lineage !== undefined && ours.lineage !== undefined && stored.lineage !== ours.lineage
+  );
+}
 
 /** Keeps this process's {@link RingView} in step with a {@link KeyStore}. */
 export interface StoreSync {
@@ -54,8 +68,8 @@ export function createStoreSync(
   async function load(signal?: AbortSignal): Promise<void> {
     const state = await call('load', () => store.load(), signal);
     const ours = view?.state;
-    if (ours && (state === undefined || state.version < ours.version)) {
-      // The store went back in time (data lost): write back what only we hold, then follow it.
+    if (ours && replaced(state, ours)) {
+      // The store lost its data: write back what only we hold into what it has now, then follow it.
       await mutate(
         (stored, now) => Promise.resolve(merge(stored, ours, now, graceMs)),
         signal,
@@ -76,7 +90,11 @@ export function createStoreSync(
       const now = clock();
       const next = await fn(tidy(current, now), now);
       if (next === undefined) return apply(current, force);
-      next.version = current.version + 1;
+      // A fresh ring starts at a random version: after a data loss, the version the cheap
+      // `version()` poll compares is then almost surely not one a running instance still holds.
+      next.version =
+        current.version === 0 ? randomInt(1, FIRST_VERSION_RANGE) : current.version + 1;
+      next.lineage = current.lineage ?? randomUUID();
       // Move material sealed under an older encryption key to the current one.
       next.keys = next.keys.map((k) =>
         k.material === undefined ? k : { ...k, material: reseal(seal, k.kid, k.material) },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import type { Redis, RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import type { Unsubscribe } from '../events.js';
@@ -74,9 +75,16 @@ export async function createRedisStateStore(
       // A message that is not ours on our channel is ignored.
     }
   });
-  await bounded(subscriber.subscribe(channel), timeout).catch(() => {
-    // ioredis re-subscribes on reconnect; the store works for locks meanwhile.
-  });
+  // The subscriber's connection can be ready before the client's, and the client queues nothing
+  // while it connects: a breaker that opened in between would lose its publish. So the store is
+  // handed out once both are connected, or after `timeout` when Redis is down (breakers then
+  // decide alone, and ioredis re-subscribes on reconnect).
+  const clientReady =
+    owned && client.status !== 'ready' ? once(client, 'ready') : Promise.resolve([]);
+  await Promise.all([
+    bounded(subscriber.subscribe(channel), timeout).catch(() => {}),
+    bounded(clientReady, timeout).catch(() => {}),
+  ]);
 
   const stateKey = (name: string) => `${prefix}:state:${name}`;
   const probeKey = (name: string) => `${prefix}:probe:${name}`;
