@@ -8,8 +8,11 @@ import { RingView } from './ring-view.js';
 
 const MAX_WRITE_ATTEMPTS = 20;
 
-/** The first version of a ring written to an empty store is drawn below this. */
-const FIRST_VERSION_RANGE = 2 ** 40;
+/**
+ * The first version of a ring written to an empty store is drawn below this: a billion starting
+ * points, and room for a billion writes after them in a signed 32-bit column (the README's SQL).
+ */
+const FIRST_VERSION_RANGE = 2 ** 30;
 
 /**
  * Whether the stored ring is not the one `ours` came from: it went back in time, or it is of
