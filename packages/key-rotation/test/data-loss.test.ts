@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { encryptionKey } from './helpers.js';
 
 /** A store in memory whose data can be lost, as a Redis without persistence loses it on restart. */
-function losableStore(): KeyStore & { lose(): void; put(state: RingState): void } {
+function losableStore(): KeyStore & {
+  version(): Promise<number>;
+  lose(): void;
+  put(state: RingState): void;
+} {
   let stored: RingState | undefined;
   return {
     async load() {
