@@ -10,12 +10,11 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { Upload } from '@aws-sdk/lib-storage';
 import { createStorage, type S3DriverOptions } from '@org/storage';
 import { Bench } from 'tinybench';
-import { startMoto } from '../test/moto.js';
+import { motoConnection, startMoto } from '../test/moto.js';
 
 const MiB = 1024 * 1024;
 const BIG = Number(process.env.BENCH_BIG_MIB ?? 512) * MiB;
 const RSS_BYTES = Number(process.env.BENCH_RSS_MIB ?? 1024) * MiB;
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 const load = () =>
   loadavg()
@@ -26,24 +25,12 @@ console.log(`Node ${process.version}, load average at the start ${load()}`);
 // the gigabytes this bench writes cannot stall one side of a round at random.
 const moto = await startMoto(existsSync('/dev/shm') ? { env: { TMPDIR: '/dev/shm' } } : {});
 const bucket = await moto.bucket('bench');
-const sdk = new S3Client({
-  endpoint: moto.endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  credentials,
-});
+const sdk = new S3Client(motoConnection(moto.endpoint));
 // moto completes and copies large multipart objects in Python, on this loaded machine sometimes
 // for longer than the default 30 s of socket silence.
 const withOptions = (options: Partial<S3DriverOptions> = {}) =>
   createStorage({
-    s3: {
-      bucket,
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      credentials,
-      idleTimeout: 300_000,
-      ...options,
-    },
+    s3: { bucket, ...motoConnection(moto.endpoint), idleTimeout: 300_000, ...options },
     timeout: 600_000,
   });
 const storage = withOptions();

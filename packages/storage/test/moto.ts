@@ -6,15 +6,21 @@ export const motoAvailable = await programAvailable('moto_server', () => hasComm
 
 export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
+/**
+ * How the SDK reaches a moto server, or a proxy in front of one: path-style, dummy credentials.
+ * Fits both an `S3Client` config and the storage's `s3` options.
+ */
+export const motoConnection = (endpoint: string) => ({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials,
+});
+
 /** A moto server of this suite's own, with helpers to make buckets on it. */
 export async function startMoto(options: Parameters<typeof startMotoServer>[0] = {}) {
   const moto = await startMotoServer(options);
-  const admin = new S3Client({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials,
-  });
+  const admin = new S3Client(motoConnection(moto.endpoint));
   let n = 0;
   return {
     endpoint: moto.endpoint,

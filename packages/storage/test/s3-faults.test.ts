@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generated } from './conformance.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { code } from './harness.js';
-import { credentials, motoAvailable, startMoto } from './moto.js';
+import { credentials, motoAvailable, motoConnection, startMoto } from './moto.js';
 
 describe.runIf(motoAvailable)('S3 driver under faults', () => {
   let moto: Awaited<ReturnType<typeof startMoto>>;
@@ -23,9 +23,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     storage = createStorage({
       s3: {
         bucket,
-        endpoint: proxy.endpoint,
-        forcePathStyle: true,
-        credentials,
+        ...motoConnection(proxy.endpoint),
         storeMultipartSha256: true,
         retry: {
           attempts: 4,
@@ -109,13 +107,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
         return new Uint8Array(this.h.digest());
       }
     }
-    const client = new S3Client({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials,
-      sha256: CountingSha256,
-    });
+    const client = new S3Client({ ...motoConnection(proxy.endpoint), sha256: CountingSha256 });
     const counted = createStorage({ s3: { bucket, client } });
     const seen: { sha?: string; auth?: string }[] = [];
     proxy.rule = (req) => {
@@ -257,9 +249,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     const big = createStorage({
       s3: {
         bucket,
-        endpoint: moto.endpoint,
-        forcePathStyle: true,
-        credentials,
+        ...motoConnection(moto.endpoint),
         storeMultipartSha256: true,
         copyLimit: 6 * 1024 * 1024,
       },
@@ -292,7 +282,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
 
   it('by default (storeMultipartSha256 off) a multipart put sends no metadata copy', async () => {
     const plain = createStorage({
-      s3: { bucket, endpoint: proxy.endpoint, forcePathStyle: true, credentials },
+      s3: { bucket, ...motoConnection(proxy.endpoint) },
     });
     const copies: unknown[] = [];
     proxy.rule = (req) => {
@@ -311,7 +301,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
   it('S3 gone (closed port): a clear ERR_STORAGE_UNAVAILABLE in bounded time', async () => {
     const port = await freePort();
     const gone = createStorage({
-      s3: { bucket, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials },
+      s3: { bucket, ...motoConnection(`http://127.0.0.1:${port}`) },
     });
     const started = Date.now();
     const err = await gone.put('x.txt', 'x').catch((e: unknown) => e);

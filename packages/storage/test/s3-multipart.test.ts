@@ -5,7 +5,7 @@ import { createStorage } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkReader } from '../src/chunk-reader.js';
 import { multipartUpload, partSizeFor } from '../src/drivers/s3-multipart.js';
-import { credentials, motoAvailable, startMoto } from './moto.js';
+import { motoAvailable, motoConnection, startMoto } from './moto.js';
 
 const MiB = 1024 * 1024;
 
@@ -27,7 +27,7 @@ describe('part sizes', () => {
 
 /** A client that records the size of every part and the checksum type each upload asked for. */
 function recordingClient(endpoint: string) {
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
+  const client = new S3Client(motoConnection(endpoint));
   const parts: number[] = [];
   const checksumTypes: (string | undefined)[] = [];
   client.middlewareStack.add(

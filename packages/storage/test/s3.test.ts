@@ -1,7 +1,7 @@
 import { createStorage } from '@org/storage';
 import { describe } from 'vitest';
 import { conformance } from './conformance.js';
-import { credentials, motoAvailable, startMoto } from './moto.js';
+import { motoAvailable, motoConnection, startMoto } from './moto.js';
 
 describe.runIf(motoAvailable)('S3 driver on moto', () => {
   conformance('s3 (moto)', async () => {
@@ -9,13 +9,7 @@ describe.runIf(motoAvailable)('S3 driver on moto', () => {
     const bucket = await moto.bucket('conformance');
     const storage = createStorage({
       // The conformance suite checks head parity, so it turns the multipart sha256 copy on.
-      s3: {
-        bucket,
-        endpoint: moto.endpoint,
-        forcePathStyle: true,
-        credentials,
-        storeMultipartSha256: true,
-      },
+      s3: { bucket, ...motoConnection(moto.endpoint), storeMultipartSha256: true },
       namespaces: ['pdfs', 'uploads', 'logos'],
     });
     return {
