@@ -225,11 +225,11 @@ function breakdown() {
 /** Per CPU second, for about 0.8 s of calls after a warm-up. */
 function cpuRate(fn: () => void, bytes: number): number {
   for (let i = 0; i < 20; i++) fn();
-  const c = process.cpuUsage();
   let n = 0;
-  for (const t = performance.now(); performance.now() - t < 800; n++) fn();
-  const used = process.cpuUsage(c);
-  return mbps(bytes * n, (used.user + used.system) / 1e6);
+  const [, cpu] = timed(() => {
+    for (const t = performance.now(); performance.now() - t < 800; n++) fn();
+  });
+  return mbps(bytes * n, cpu);
 }
 
 const ROUNDS = 7;
