@@ -1,0 +1,42 @@
+export {
+  AbortedError,
+  abortable,
+  abortReason,
+  isAbortedError,
+  isTimeoutError,
+  type LinkedController,
+  linkSignals,
+  sleep,
+  TimeoutError,
+  throwIfAborted,
+  type WithTimeoutOptions,
+  withTimeout,
+} from './abort.js';
+export { type Clock, systemClock } from './clock.js';
+export {
+  DURATION_HINT,
+  type Duration,
+  type DurationString,
+  type DurationUnit,
+  formatDuration,
+  parseDuration,
+  showValue,
+  toMs,
+} from './duration.js';
+export {
+  channelName,
+  Emitter,
+  type EventMap,
+  type Events,
+  type Listener,
+  type Unsubscribe,
+} from './emitter.js';
+export {
+  CoreErrorCode,
+  describeError,
+  errorGuard,
+  isOrgError,
+  OrgError,
+  type OrgErrorOptions,
+} from './errors.js';
+export { type OptionChecks, type OptionErrorFactory, optionChecks } from './options.js';
