@@ -126,10 +126,16 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** A short, safe rendering of an option's value for a message (strings cut, objects by type). */
+/**
+ * A short, safe rendering of an option's value for a message: numbers and booleans as they are,
+ * a string only when it is short and plain (`"soon"`, `"15 x"`), else by its length, so that a
+ * URL, a key or a token passed to the wrong option is never echoed.
+ */
 export function showValue(value: unknown): string {
   if (typeof value === 'string') {
-    return JSON.stringify(value.length > 32 ? `${value.slice(0, 31)}…` : value);
+    return value.length <= 32 && /^[\w .,-]*$/.test(value)
+      ? JSON.stringify(value)
+      : `a string of ${value.length} characters`;
   }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return String(value);

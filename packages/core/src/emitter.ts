@@ -85,7 +85,8 @@ export class Emitter<E extends EventMap> implements Events<E> {
     }
     const set = this.#listeners.get(event);
     if (!set || set.size === 0) return;
-    for (const listener of [...set]) {
+    // A Set visits entries added during the loop and skips deleted ones: no copy per emit.
+    for (const listener of set) {
       try {
         const result = (listener as Listener<E[K]>)(payload);
         if (isThenable(result)) result.then(undefined, (err: unknown) => this.#warn(event, err));

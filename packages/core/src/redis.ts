@@ -78,6 +78,12 @@ export interface RedisHandle<C extends Redis | Cluster = Redis | Cluster> {
   readonly client: C;
   /** True when the package created the client from a URL. */
   readonly owned: boolean;
+  /**
+   * Waits until the client is connected, at most `timeout` (default: the connect timeout, or
+   * 1 s for an app's client). True when it is ready; false when it is not by then, or is closed.
+   * Never throws: with no offline queue, a command sent before this resolves true rejects.
+   */
+  ready(timeout?: Duration): Promise<boolean>;
   /** Quits the client when owned; does nothing to an app's client. Never throws. */
   close(): Promise<void>;
 }
@@ -116,7 +122,14 @@ export async function connectRedis(
   bounds: RedisBounds = {},
   fail: OptionErrorFactory = coreFail,
 ): Promise<RedisHandle> {
-  if (isRedisClient(option)) return { client: option, owned: false, close: async () => {} };
+  if (isRedisClient(option)) {
+    return {
+      client: option,
+      owned: false,
+      ready: (t) => waitReady(option, parseBound(t, REDIS_DEFAULTS.connectTimeoutMs, fail)),
+      close: async () => {},
+    };
+  }
   if (typeof option !== 'string' || !/^rediss?:\/\//i.test(option)) {
     throw fail(
       '`redis` must be a redis:// or rediss:// URL, or an ioredis Redis or Cluster instance',
@@ -136,17 +149,49 @@ export async function connectRedis(
   const Ctor = mod.Redis ?? (mod as unknown as { default: typeof mod.Redis }).default;
   const client = new Ctor(option, redisOptions);
   client.on('error', () => {});
+  const connectTimeout = redisOptions.connectTimeout ?? REDIS_DEFAULTS.connectTimeoutMs;
   return {
     client,
     owned: true,
+    ready: (t) => waitReady(client, parseBound(t, connectTimeout, fail)),
     close: async () => {
+      if (CLOSED.has(client.status)) return;
+      const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
       try {
         await client.quit();
       } catch {
         client.disconnect();
       }
+      // quit() resolves on the server's reply; the socket closes just after.
+      await Promise.race([ended, sleepUnref(connectTimeout)]);
     },
   };
+}
+
+function parseBound(value: Duration | undefined, fallback: number, fail: OptionErrorFactory) {
+  return optionChecks(fail).duration(value, 'timeout', fallback, { min: 0 });
+}
+
+const sleepUnref = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+const CLOSED = new Set(['end', 'close']);
+
+function waitReady(client: Redis | Cluster, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  if (CLOSED.has(client.status)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const onEnd = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    client.on('ready', onReady);
+    client.on('end', onEnd);
+  });
 }
 
 function coreFail(message: string): Error {
