@@ -1,5 +1,4 @@
-import { childController } from './abort.js';
-import { TimeoutError } from './errors.js';
+import { linkSignals, TimeoutError } from '@org/core';
 
 /**
  * One attempt through a breaker, and the context its function receives. The AbortController
@@ -25,9 +24,9 @@ export class Attempt {
   /** Aborts when this attempt times out or the caller aborts. */
   get signal(): AbortSignal {
     if (!this.controller) {
-      const { controller, dispose } = childController(this.parent);
-      this.controller = controller;
-      this.unlink = dispose;
+      const link = linkSignals(this.parent);
+      this.controller = link.controller;
+      this.unlink = link.dispose;
     }
     return this.controller.signal;
   }
@@ -58,12 +57,14 @@ export class Attempt {
 }
 
 /**
- * Turns opossum's timeout error into this package's TimeoutError in place. opossum rejects the
- * caller with the very object it hands to its `timeout` listeners, so changing it there costs
- * nothing on calls that succeed, where wrapping every call's promise would.
+ * Turns opossum's timeout error into core's `TimeoutError` in place. opossum rejects the caller
+ * with the very object it hands to its `timeout` listeners, so changing it there costs nothing
+ * on calls that succeed, where wrapping every call's promise would.
  */
 export function toTimeoutError(err: unknown, timeoutMs: number, breaker: string): TimeoutError {
-  const model = new TimeoutError(timeoutMs, `Breaker "${breaker}"`);
+  const model = new TimeoutError(timeoutMs, `A call through breaker "${breaker}"`, {
+    hint: "raise the breaker's `timeout` if the upstream is legitimately slower",
+  });
   if (typeof err !== 'object' || err === null) return model;
   Object.setPrototypeOf(err, TimeoutError.prototype);
   for (const key of Reflect.ownKeys(model)) {

@@ -1,52 +1,29 @@
-import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
+import { abortable, abortReason, Emitter, type Events } from '@org/core';
 import CircuitBreaker from 'opossum';
-import { abortable } from './abort.js';
 import { Attempt, toTimeoutError } from './attempt.js';
 import { type BreakerOptions, defaultIsFailure, resolveBreakerOptions } from './breaker-options.js';
 import { Bulkhead } from './bulkhead.js';
 import { type BreakerSnapshot, type BreakerState, CircuitState } from './circuit-state.js';
 import {
-  AbortedError,
   BreakerOpenError,
   BreakerShutdownError,
   BulkheadRejectedError,
-  isAbortedError,
+  invalidOption,
   isBreakerOpenError,
   isBulkheadRejectedError,
   isRetryExhaustedError,
 } from './errors.js';
-import { Emitter, type Unsubscribe } from './events.js';
+import type { BreakerEvents } from './events.js';
 import { type BreakerRegistry, breakers, type RegisteredBreaker } from './registry.js';
-import { type AttemptContext, isRetryable, noSignal, type RetryOptions, retry } from './retry.js';
+import { noSignal, runRetry } from './retry-loop.js';
+import type { AttemptContext, ResolvedRetry } from './retry-options.js';
 import type { SharedStateEvent } from './shared-state.js';
 
 /** What `fn` receives first on every call. */
 export type CallContext = AttemptContext;
 
-/** Events of a breaker; `on(event, listener)` returns an unsubscribe function. */
-export interface BreakerEvents {
-  /** The breaker opened: after failures here (`remote: false`) or on another instance. */
-  open: (info: { openUntil: number; trips: number; remote: boolean; error?: unknown }) => void;
-  /** The open period is over; probes may go through. Emitted when next looked at. */
-  halfOpen: () => void;
-  /** Probes succeeded (or another instance closed it); calls flow again. */
-  close: (info: { remote: boolean }) => void;
-  /** A call was refused without running: open breaker or full bulkhead. */
-  reject: (error: unknown) => void;
-  /** An attempt ran past `timeout`. */
-  timeout: (error: unknown) => void;
-  /** An attempt failed in a way that counts against the upstream. */
-  failure: (error: unknown, latencyMs: number) => void;
-  /** An attempt succeeded (or failed in a way `isFailure` does not count). */
-  success: (latencyMs: number) => void;
-  /** The fallback answered instead of an error. */
-  fallback: (error: unknown) => void;
-  /** The shared state store failed; the breaker goes on deciding alone. */
-  storeError: (error: unknown) => void;
-}
-
-/** Counts over the rolling window, plus the breaker's own state. */
+/** Counts over the rolling window, plus the breaker's own state. Times are in milliseconds. */
 export interface BreakerStats {
   name: string;
   state: BreakerState;
@@ -58,38 +35,44 @@ export interface BreakerStats {
   fallbacks: number;
   consecutiveFailures: number;
   trips: number;
+  /** When the open period ends, in ms since the epoch; undefined when closed. */
   openUntil: number | undefined;
   inFlight: number;
-  latencyMean: number;
-  p50: number;
-  p95: number;
-  p99: number;
+  latencyMeanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
 }
 
 /** A circuit breaker around `fn`. */
-export interface Breaker<A extends unknown[] = unknown[], R = unknown> extends RegisteredBreaker {
+export interface Breaker<A extends unknown[] = unknown[], R = unknown>
+  extends RegisteredBreaker,
+    Events<BreakerEvents> {
   readonly name: string;
   /** `closed`, `open` or `halfOpen`, read from the clock: no timer moves it. */
   readonly state: BreakerState;
   /** Calls `fn(ctx, ...args)` through the breaker (and its retry, bulkhead and fallback). */
   fire(...args: A): Promise<R>;
   /** `fire` with the caller's AbortSignal: aborting it aborts the attempt and any retry wait. */
-  fireWith(options: { signal?: AbortSignal }, ...args: A): Promise<R>;
+  fireWith(options: { signal?: AbortSignal | undefined }, ...args: A): Promise<R>;
   /** Runs any function through this breaker (no fallback, no retry): the policy form. */
   execute<T>(fn: (ctx: CallContext) => Promise<T> | T, signal?: AbortSignal): Promise<T>;
   stats(): BreakerStats;
-  on<K extends keyof BreakerEvents>(event: K, listener: BreakerEvents[K]): Unsubscribe;
   /** Forces the breaker open for one open period (e.g. during a known outage). */
-  open(): void;
-  /** Forces the breaker closed. */
-  close(): void;
+  trip(): void;
+  /** Forces the breaker closed, forgetting its trips and failures. */
+  reset(): void;
   /** The state as plain data, for `initialState`. */
   toJSON(): BreakerSnapshot;
-  /** Stops the breaker: later calls reject, it leaves the registry and the shared store. */
+  /**
+   * Releases the breaker: later calls reject with `ERR_RESILIENCE_BREAKER_SHUTDOWN`, it leaves
+   * its registry at once and stops listening to the shared store. Idempotent.
+   */
+  close(): Promise<void>;
+  /** @deprecated Use `close()`; this alias goes in the next minor. */
   shutdown(): void;
 }
 
-const stateChannel = channel('org:resilience:breaker:state');
 let counter = 0;
 
 /**
@@ -105,14 +88,13 @@ export function createBreaker<A extends unknown[], R>(
   fn: (ctx: CallContext, ...args: A) => Promise<R> | R,
   options: BreakerOptions<A, R> = {},
 ): Breaker<A, R> {
-  if (typeof fn !== 'function') throw new TypeError('createBreaker(fn): fn must be a function');
+  if (typeof fn !== 'function') throw invalidOption('createBreaker(fn): `fn` must be a function.');
   const resolved = resolveBreakerOptions(options as BreakerOptions<never[], unknown>);
   const name = options.name ?? `breaker-${++counter}`;
-  const clock = options.clock ?? (() => Date.now());
+  const { clock, timeoutMs } = resolved;
   const isFailure = options.isFailure ?? defaultIsFailure;
-  const { timeout } = resolved;
   const circuit = new CircuitState(resolved.rules, clock, options.initialState);
-  const events = new Emitter<BreakerEvents>();
+  const events = new Emitter<BreakerEvents>('resilience');
   const bulkhead =
     resolved.bulkhead && new Bulkhead(resolved.bulkhead.maxConcurrent, resolved.bulkhead.maxQueue);
   const store = options.sharedState;
@@ -121,10 +103,10 @@ export function createBreaker<A extends unknown[], R>(
 
   // The window turns on the clock, not on a timer: buckets rotate when a call comes in.
   const rotator = new EventEmitter();
-  const bucketMs = resolved.rollingCountTimeout / resolved.rollingCountBuckets;
-  let lastRotate = clock();
+  const bucketMs = resolved.rollingCountTimeoutMs / resolved.rollingCountBuckets;
+  let lastRotate = clock.now();
   const rotate = (force?: number) => {
-    const now = clock();
+    const now = clock.now();
     if (force === undefined && now - lastRotate < bucketMs) return;
     const n = force ?? Math.floor((now - lastRotate) / bucketMs);
     if (n <= 0) return;
@@ -133,11 +115,11 @@ export function createBreaker<A extends unknown[], R>(
   };
   const window = new CircuitBreaker((a: Attempt) => a.exec(), {
     name,
-    timeout,
+    timeout: timeoutMs,
     // The window only counts and times: it must never open on its own.
     errorThresholdPercentage: 100,
     volumeThreshold: Number.MAX_SAFE_INTEGER,
-    rollingCountTimeout: resolved.rollingCountTimeout,
+    rollingCountTimeout: resolved.rollingCountTimeoutMs,
     rollingCountBuckets: resolved.rollingCountBuckets,
     rotateBucketController: rotator,
     enableSnapshots: false,
@@ -147,22 +129,22 @@ export function createBreaker<A extends unknown[], R>(
 
   // Outcomes are read from opossum's events rather than by chaining every call's promise:
   // a success costs no extra promise, and failures carry the attempt that failed.
-  window.on('success', (_result: unknown, latency: number) => {
+  window.on('success', (_result: unknown, latencyMs: number) => {
     circuit.success(false);
-    if (events.has('success')) events.emit('success', latency);
+    if (events.has('success')) events.emit('success', { name, latencyMs });
   });
   const on = window.on.bind(window) as (
     event: string,
     listener: (...args: never[]) => void,
   ) => void;
   on('timeout', (err: unknown, _latency: number, args: Attempt[]) => {
-    const error = toTimeoutError(err, timeout === false ? 0 : timeout, name);
+    const error = toTimeoutError(err, timeoutMs === false ? 0 : timeoutMs, name);
     args[0]?.abort(error);
-    events.emit('timeout', error);
+    events.emit('timeout', { name, error });
   });
-  on('failure', (err: unknown, latency: number, args: Attempt[]) => {
-    events.emit('failure', err, latency);
-    if (circuit.failure(args[0]?.probe ?? false, windowRate)) observe(false, err);
+  on('failure', (error: unknown, latencyMs: number, args: Attempt[]) => {
+    events.emit('failure', { name, error, latencyMs });
+    if (circuit.failure(args[0]?.probe ?? false, windowRate)) observe(false, error);
   });
   const observe = (remote = false, error?: unknown) => {
     const now = circuit.state;
@@ -170,31 +152,27 @@ export function createBreaker<A extends unknown[], R>(
     const from = lastState;
     lastState = now;
     if (now === 'open') {
-      events.emit('open', {
-        openUntil: circuit.openUntilMs ?? clock(),
-        trips: circuit.tripCount,
-        remote,
-        error,
-      });
-      if (!remote && store) {
-        publish({
-          state: 'open',
-          openUntil: circuit.openUntilMs ?? clock(),
-          trips: circuit.tripCount,
-          origin: store.instanceId,
-        });
-      }
-    } else if (now === 'halfOpen') events.emit('halfOpen');
+      const openUntil = circuit.openUntilMs ?? clock.now();
+      const trips = circuit.tripCount;
+      events.emit(
+        'open',
+        error === undefined
+          ? { name, openUntil, trips, remote }
+          : { name, openUntil, trips, remote, error },
+      );
+      if (!remote && store) publish({ state: 'open', openUntil, trips, origin: store.instanceId });
+    } else if (now === 'halfOpen') events.emit('halfOpen', { name });
     else {
       rotate(resolved.rollingCountBuckets);
-      events.emit('close', { remote });
+      events.emit('close', { name, remote });
       if (!remote && store) publish({ state: 'closed', origin: store.instanceId });
     }
-    if (stateChannel.hasSubscribers) stateChannel.publish({ name, from, to: now, remote });
+    events.emit('stateChange', { name, from, to: now, remote });
   };
 
+  const storeError = (error: unknown) => events.emit('storeError', { name, error });
   const publish = (event: SharedStateEvent) => {
-    store?.publish(name, event).catch((err) => events.emit('storeError', err));
+    store?.publish(name, event).catch(storeError);
   };
   const unsubscribeStore = store?.subscribe(name, (event) => {
     if (event.origin === store.instanceId || shut) return;
@@ -205,17 +183,18 @@ export function createBreaker<A extends unknown[], R>(
   store
     ?.load?.(name)
     .then((event) => {
-      if (event?.state === 'open' && event.openUntil > clock() && circuit.state === 'closed') {
+      if (shut) return;
+      if (event?.state === 'open' && event.openUntil > clock.now() && circuit.state === 'closed') {
         circuit.openUntilTime(event.openUntil, event.trips);
         observe(true);
       }
     })
-    .catch((err) => events.emit('storeError', err));
+    .catch(storeError);
 
-  const reject = (err: Error): Promise<never> => {
-    window.emit('reject', err);
-    events.emit('reject', err);
-    return Promise.reject(err);
+  const reject = (error: Error): Promise<never> => {
+    window.emit('reject', error);
+    events.emit('reject', { name, error });
+    return Promise.reject(error);
   };
 
   async function admitProbe(): Promise<boolean> {
@@ -224,10 +203,10 @@ export function createBreaker<A extends unknown[], R>(
       // The probe right lasts as long as one attempt may; a crashed prober frees it then.
       return await store.acquireProbe(
         name,
-        timeout === false ? resolved.rules.resetTimeout : timeout,
+        timeoutMs === false ? resolved.rules.resetTimeout : timeoutMs,
       );
     } catch (err) {
-      events.emit('storeError', err);
+      storeError(err);
       return true;
     }
   }
@@ -239,7 +218,7 @@ export function createBreaker<A extends unknown[], R>(
     n: number,
   ): Promise<T> {
     if (shut) return Promise.reject(new BreakerShutdownError(name));
-    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     rotate();
     const admission = circuit.admit();
     if (admission.kind === 'call' && !bulkhead && !signal) {
@@ -285,57 +264,64 @@ export function createBreaker<A extends unknown[], R>(
       return value;
     } catch (err) {
       if (probe) {
-        if (isAbortedError(err) && signal?.aborted) circuit.cancelProbe();
+        // The caller's abort says nothing about the upstream: the probe slot is given back.
+        if (signal?.aborted) circuit.cancelProbe();
         else if (!isFailure(err) && circuit.success(true)) observe();
       }
       throw err;
     } finally {
       a.done();
       bulkhead?.release();
-      if (probe && store?.releaseProbe)
-        store.releaseProbe(name).catch((e) => events.emit('storeError', e));
+      if (probe && store?.releaseProbe) store.releaseProbe(name).catch(storeError);
     }
   }
 
-  const retryOptions = options.retry;
   const fallback = options.fallback;
-  const userRetryOn = retryOptions?.retryOn ?? isRetryable;
-  const retryWith =
-    retryOptions &&
-    ((signal: AbortSignal | undefined): RetryOptions => ({
-      ...retryOptions,
-      signal: signal ?? retryOptions.signal,
-      // Never retry into an open breaker: once it has opened, the answer is known.
-      retryOn: (err, n) =>
-        !isBreakerOpenError(err) && circuit.state === 'closed' && userRetryOn(err, n),
-    }));
+  // Resolved once: a call pays for no option checks. Never retry into an open breaker: once it
+  // has opened, the answer is known.
+  const retryOptions: ResolvedRetry | undefined = resolved.retry && {
+    ...resolved.retry,
+    retryOn: (err, n) =>
+      !isBreakerOpenError(err) &&
+      circuit.state === 'closed' &&
+      (resolved.retry as ResolvedRetry).retryOn(err, n),
+  };
 
   function call(signal: AbortSignal | undefined, args: A): Promise<R> {
     const run = fn as unknown as (ctx: CallContext, ...args: never[]) => unknown;
-    const p: Promise<R> = retryWith
-      ? retry(
+    const p: Promise<R> = retryOptions
+      ? runRetry(
           (ctx) =>
             attempt<R>(run, args, ctx.signal === noSignal ? undefined : ctx.signal, ctx.attempt),
-          retryWith(signal),
+          retryOptions,
+          signal ?? retryOptions.signal,
         )
       : attempt<R>(run, args, signal, 1);
     return fallback ? p.catch((err) => answerWithFallback(err, args)) : p;
   }
 
-  async function answerWithFallback(err: unknown, args: A): Promise<R> {
-    const inner = isRetryExhaustedError(err) ? err.cause : err;
+  async function answerWithFallback(error: unknown, args: A): Promise<R> {
+    const inner = isRetryExhaustedError(error) ? error.cause : error;
     if (
       !fallback ||
       !(isFailure(inner) || isBreakerOpenError(inner) || isBulkheadRejectedError(inner))
     )
-      throw err;
-    const value = await fallback(err, ...args);
-    window.emit('fallback', value, err);
-    events.emit('fallback', err);
+      throw error;
+    const value = await fallback(error, ...args);
+    window.emit('fallback', value, error);
+    events.emit('fallback', { name, error });
     return value;
   }
 
   let unregister: (() => void) | undefined;
+  const close = async (): Promise<void> => {
+    if (shut) return;
+    shut = true;
+    unregister?.();
+    unsubscribeStore?.();
+    window.shutdown();
+    events.clear();
+  };
   const breaker: Breaker<A, R> = {
     name,
     get state() {
@@ -363,29 +349,26 @@ export function createBreaker<A extends unknown[], R>(
         trips: circuit.tripCount,
         openUntil: circuit.openUntilMs,
         inFlight: bulkhead?.inFlight ?? 0,
-        latencyMean: w.latencyMean,
-        p50: p['0.5'] ?? 0,
-        p95: p['0.95'] ?? 0,
-        p99: p['0.99'] ?? 0,
+        latencyMeanMs: w.latencyMean,
+        p50Ms: p['0.5'] ?? 0,
+        p95Ms: p['0.95'] ?? 0,
+        p99Ms: p['0.99'] ?? 0,
       };
     },
     on: (event, listener) => events.on(event, listener),
-    open() {
+    once: (event, listener) => events.once(event, listener),
+    trip() {
       circuit.trip();
       observe();
     },
-    close() {
+    reset() {
       circuit.close();
       observe();
     },
     toJSON: () => circuit.snapshot(),
+    close,
     shutdown() {
-      if (shut) return;
-      shut = true;
-      unregister?.();
-      unsubscribeStore?.();
-      window.shutdown();
-      events.clear();
+      void close();
     },
   };
   const registry: BreakerRegistry | false = options.registry ?? breakers;

@@ -1,4 +1,4 @@
-import { AbortedError } from './errors.js';
+import { abortReason } from '@org/core';
 
 /**
  * Caps concurrent calls; up to `maxQueue` more wait in FIFO order. Returns false from `acquire`
@@ -39,7 +39,7 @@ export class Bulkhead {
       const onAbort = () => {
         const i = this.queue.indexOf(entry);
         if (i >= 0) this.queue.splice(i, 1);
-        reject(new AbortedError(signal?.reason));
+        if (signal) reject(abortReason(signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(entry);

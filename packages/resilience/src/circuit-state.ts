@@ -1,3 +1,5 @@
+import type { Clock } from '@org/core';
+
 /** What a breaker is doing now. */
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
@@ -12,7 +14,7 @@ export interface BreakerSnapshot {
   consecutiveFailures: number;
 }
 
-/** The numbers the machine decides with (all validated by the breaker). */
+/** The numbers the machine decides with (all validated by the breaker; durations in ms). */
 export interface CircuitRules {
   failureThreshold: number | undefined;
   errorThresholdPercentage: number | undefined;
@@ -48,7 +50,7 @@ export class CircuitState {
 
   constructor(
     private readonly rules: CircuitRules,
-    private readonly clock: () => number,
+    private readonly clock: Clock,
     initial?: BreakerSnapshot,
   ) {
     if (initial) this.restore(initial);
@@ -56,7 +58,7 @@ export class CircuitState {
 
   get state(): BreakerState {
     if (this.phase === 'closed') return 'closed';
-    return this.clock() >= this.openUntil ? 'halfOpen' : 'open';
+    return this.clock.now() >= this.openUntil ? 'halfOpen' : 'open';
   }
 
   get consecutiveFailures(): number {
@@ -73,7 +75,7 @@ export class CircuitState {
 
   admit(): Admission {
     if (this.phase === 'closed') return CALL;
-    const now = this.clock();
+    const now = this.clock.now();
     if (now < this.openUntil) return { kind: 'reject', retryAfterMs: this.openUntil - now };
     if (this.probesInFlight >= this.rules.halfOpenProbes)
       return { kind: 'reject', retryAfterMs: undefined };
@@ -147,7 +149,7 @@ export class CircuitState {
   }
 
   private openFor(period: number): void {
-    this.openUntilTime(this.clock() + period);
+    this.openUntilTime(this.clock.now() + period);
   }
 
   close(): void {
@@ -175,6 +177,6 @@ export class CircuitState {
     if (s.state === 'closed') return;
     // A restored half-open breaker probes at once; an open one waits out what is left.
     this.phase = 'open';
-    this.openUntil = s.state === 'halfOpen' ? this.clock() : (s.openUntil ?? this.clock());
+    this.openUntil = s.state === 'halfOpen' ? this.clock.now() : (s.openUntil ?? this.clock.now());
   }
 }

@@ -1,139 +1,114 @@
 /**
- * Errors of @org/resilience. Each carries a stable `code`; guards check the code and a
- * `Symbol.for` brand rather than `instanceof`, so they hold when an app ends up with two copies
- * of this package (a hoisting accident, or a CJS and an ESM copy side by side).
+ * Errors of @org/resilience: one class on core's `OrgError`, with stable codes. The guards check
+ * core's registered brand and the code rather than `instanceof`, so they hold when an app ends up
+ * with two copies of this package (a hoisting accident, or a CJS and an ESM copy side by side).
+ * Aborts and timeouts reject with core's shared `AbortedError` and `TimeoutError`.
  */
+import { errorGuard, isOrgError, OrgError, optionChecks } from '@org/core';
 
-const BRAND = Symbol.for('@org/resilience.error');
+/** Stable codes of every error this package throws (besides core's `ERR_ABORTED`, `ERR_TIMEOUT`). */
+export const ResilienceErrorCode = {
+  /** The breaker is open (or its half-open probes are taken): the call was not attempted. */
+  BreakerOpen: 'ERR_RESILIENCE_BREAKER_OPEN',
+  /** The bulkhead's calls in flight and its queue are full. */
+  BulkheadFull: 'ERR_RESILIENCE_BULKHEAD_FULL',
+  /** Every retry attempt failed; `cause` is the last error. */
+  RetryExhausted: 'ERR_RESILIENCE_RETRY_EXHAUSTED',
+  /** The retry deadline passed; `cause` is the last error. */
+  RetryDeadline: 'ERR_RESILIENCE_RETRY_DEADLINE',
+  /** The breaker was released with `close()`; it runs no more calls. */
+  BreakerShutdown: 'ERR_RESILIENCE_BREAKER_SHUTDOWN',
+  /** An option was out of range or of the wrong type; the message names it. */
+  InvalidOption: 'ERR_RESILIENCE_INVALID_OPTION',
+} as const;
 
-/** Stable codes of every error this package throws. */
-export type ResilienceErrorCode =
-  | 'ERR_BREAKER_OPEN'
-  | 'ERR_BREAKER_TIMEOUT'
-  | 'ERR_BREAKER_SHUTDOWN'
-  | 'ERR_BULKHEAD_FULL'
-  | 'ERR_RETRY_EXHAUSTED'
-  | 'ERR_RETRY_DEADLINE'
-  | 'ERR_ABORTED'
-  | 'ERR_RESILIENCE_INVALID_OPTION';
+/** One of the {@link ResilienceErrorCode} values. */
+export type ResilienceErrorCode = (typeof ResilienceErrorCode)[keyof typeof ResilienceErrorCode];
 
-/** Base class of every error thrown by @org/resilience. */
-export class ResilienceError extends Error {
-  readonly code: ResilienceErrorCode;
-  constructor(code: ResilienceErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ResilienceError';
-    this.code = code;
-    Object.defineProperty(this, BRAND, { value: true });
-  }
+/** Base class of every error @org/resilience throws itself. */
+export class ResilienceError<
+  Code extends ResilienceErrorCode = ResilienceErrorCode,
+> extends OrgError<Code> {
+  override name = 'ResilienceError';
 }
 
 /** The breaker is open (or its half-open probes are all taken): `fn` was not called. */
-export class BreakerOpenError extends ResilienceError {
+export class BreakerOpenError extends ResilienceError<'ERR_RESILIENCE_BREAKER_OPEN'> {
+  override name = 'BreakerOpenError';
   /** Name of the breaker that rejected the call. */
   readonly breaker: string;
   /** Milliseconds until the breaker lets a probe through, when known. */
   readonly retryAfterMs: number | undefined;
   constructor(breaker: string, retryAfterMs?: number) {
     super(
-      'ERR_BREAKER_OPEN',
+      ResilienceErrorCode.BreakerOpen,
       `Circuit breaker "${breaker}" is open: the call was not attempted. Retry after the open period, or handle it with a fallback.`,
     );
-    this.name = 'BreakerOpenError';
     this.breaker = breaker;
     this.retryAfterMs = retryAfterMs;
   }
 }
 
-/** An attempt ran past its `timeout`; its signal was aborted. */
-export class TimeoutError extends ResilienceError {
-  /** The timeout that was exceeded, in milliseconds. */
-  readonly timeoutMs: number;
-  constructor(timeoutMs: number, what = 'The call') {
-    super(
-      'ERR_BREAKER_TIMEOUT',
-      `${what} timed out after ${timeoutMs} ms. Raise \`timeout\` if the upstream is legitimately slower.`,
-    );
-    this.name = 'TimeoutError';
-    this.timeoutMs = timeoutMs;
-  }
-}
-
 /** The bulkhead's `maxConcurrent` calls are in flight (and its queue, if any, is full). */
-export class BulkheadRejectedError extends ResilienceError {
+export class BulkheadRejectedError extends ResilienceError<'ERR_RESILIENCE_BULKHEAD_FULL'> {
+  override name = 'BulkheadRejectedError';
+  /** Name of the breaker whose bulkhead refused the call. */
+  readonly breaker: string;
   constructor(breaker: string, maxConcurrent: number) {
     super(
-      'ERR_BULKHEAD_FULL',
+      ResilienceErrorCode.BulkheadFull,
       `Breaker "${breaker}" already has ${maxConcurrent} calls in flight; raise \`bulkhead.maxConcurrent\` or \`bulkhead.maxQueue\`, or shed the load.`,
     );
-    this.name = 'BulkheadRejectedError';
+    this.breaker = breaker;
   }
 }
 
 /** Every attempt failed, or the deadline passed; `cause` is the last attempt's error. */
-export class RetryExhaustedError extends ResilienceError {
+export class RetryExhaustedError extends ResilienceError<
+  'ERR_RESILIENCE_RETRY_EXHAUSTED' | 'ERR_RESILIENCE_RETRY_DEADLINE'
+> {
+  override name = 'RetryExhaustedError';
   /** How many attempts were made. */
   readonly attempts: number;
   constructor(attempts: number, cause: unknown, deadline = false) {
     super(
-      deadline ? 'ERR_RETRY_DEADLINE' : 'ERR_RETRY_EXHAUSTED',
+      deadline ? ResilienceErrorCode.RetryDeadline : ResilienceErrorCode.RetryExhausted,
       deadline
         ? `Gave up after ${attempts} attempt(s): the retry deadline passed. The last error is attached as \`cause\`.`
         : `Gave up after ${attempts} attempt(s). The last error is attached as \`cause\`.`,
       { cause },
     );
-    this.name = 'RetryExhaustedError';
     this.attempts = attempts;
   }
 }
 
-/** The caller's AbortSignal fired; `cause` is the signal's reason. */
-export class AbortedError extends ResilienceError {
-  constructor(reason: unknown) {
-    super('ERR_ABORTED', 'The operation was aborted by its caller.', { cause: reason });
-    this.name = 'AbortError';
-  }
-}
-
-/** The breaker was shut down; it no longer runs calls. */
-export class BreakerShutdownError extends ResilienceError {
+/** The breaker was released with `close()`; it no longer runs calls. */
+export class BreakerShutdownError extends ResilienceError<'ERR_RESILIENCE_BREAKER_SHUTDOWN'> {
+  override name = 'BreakerShutdownError';
   constructor(breaker: string) {
     super(
-      'ERR_BREAKER_SHUTDOWN',
-      `Circuit breaker "${breaker}" was shut down; create a new one to make calls.`,
+      ResilienceErrorCode.BreakerShutdown,
+      `Circuit breaker "${breaker}" was released with close(); create a new one to make calls.`,
     );
-    this.name = 'BreakerShutdownError';
   }
 }
 
-/** An option was out of range or of the wrong type. */
-export class InvalidOptionError extends ResilienceError {
-  constructor(message: string) {
-    super('ERR_RESILIENCE_INVALID_OPTION', message);
-    this.name = 'InvalidOptionError';
-  }
+/** The option checks of this package: they throw `ERR_RESILIENCE_INVALID_OPTION`. */
+export const check = optionChecks((message) => invalidOption(message));
+
+/** An `ERR_RESILIENCE_INVALID_OPTION` error with `message`. */
+export function invalidOption(message: string): ResilienceError<'ERR_RESILIENCE_INVALID_OPTION'> {
+  return new ResilienceError(ResilienceErrorCode.InvalidOption, message);
 }
 
-function hasCode(err: unknown, ...codes: ResilienceErrorCode[]): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; [BRAND]?: unknown };
-  return e[BRAND] === true && codes.includes(e.code as ResilienceErrorCode);
-}
-
-/** Any error thrown by @org/resilience, from any copy of the package. */
-export const isResilienceError = (err: unknown): err is ResilienceError =>
-  typeof err === 'object' && err !== null && (err as { [BRAND]?: unknown })[BRAND] === true;
+/** Any error thrown by @org/resilience (optionally with `code`), from any copy of the package. */
+export const isResilienceError = errorGuard<ResilienceError>('ERR_RESILIENCE_');
 /** The call was refused because a breaker is open. */
 export const isBreakerOpenError = (err: unknown): err is BreakerOpenError =>
-  hasCode(err, 'ERR_BREAKER_OPEN');
-/** An attempt timed out. */
-export const isTimeoutError = (err: unknown): err is TimeoutError =>
-  hasCode(err, 'ERR_BREAKER_TIMEOUT');
+  isOrgError(err, ResilienceErrorCode.BreakerOpen);
 /** A bulkhead refused the call. */
 export const isBulkheadRejectedError = (err: unknown): err is BulkheadRejectedError =>
-  hasCode(err, 'ERR_BULKHEAD_FULL');
+  isOrgError(err, ResilienceErrorCode.BulkheadFull);
 /** Retries were exhausted or their deadline passed. */
 export const isRetryExhaustedError = (err: unknown): err is RetryExhaustedError =>
-  hasCode(err, 'ERR_RETRY_EXHAUSTED', 'ERR_RETRY_DEADLINE');
-/** The caller aborted. */
-export const isAbortedError = (err: unknown): err is AbortedError => hasCode(err, 'ERR_ABORTED');
+  isOrgError(err, ResilienceErrorCode.RetryExhausted, ResilienceErrorCode.RetryDeadline);

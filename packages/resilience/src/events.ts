@@ -1,46 +1,38 @@
-/** Removes the listener it was returned for. */
-export type Unsubscribe = () => void;
+import type { TimeoutError } from '@org/core';
+import type { BreakerState } from './circuit-state.js';
 
 /**
- * A minimal typed emitter: `on(event, listener)` returns its own unsubscribe function. A
- * listener that throws is reported on `process.emitWarning` and never breaks the call that
- * emitted, since observers (alerts, metrics) must not take down the path they observe.
+ * Events of a breaker, each with one payload object that names the breaker. Each is also
+ * published on the diagnostics channel `org:resilience:<event>` (`org:resilience:open` …).
  */
-export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
-  private readonly listeners = new Map<keyof Events, Set<Events[keyof Events]>>();
-
-  on<K extends keyof Events>(event: K, listener: Events[K]): Unsubscribe {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
-  }
-
-  /** Whether anyone listens to `event`; lets hot paths skip building an event's payload. */
-  has(event: keyof Events): boolean {
-    return (this.listeners.get(event)?.size ?? 0) > 0;
-  }
-
-  emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    const set = this.listeners.get(event);
-    if (!set || set.size === 0) return;
-    for (const listener of set) {
-      try {
-        (listener as (...a: Parameters<Events[K]>) => void)(...args);
-      } catch (err) {
-        process.emitWarning(
-          `@org/resilience: a "${String(event)}" listener threw: ${(err as Error)?.message}`,
-        );
-      }
-    }
-  }
-
-  clear(): void {
-    this.listeners.clear();
-  }
-}
+export type BreakerEvents = {
+  /** The breaker opened: after failures here (`remote: false`) or on another instance. */
+  open: {
+    name: string;
+    /** When the open period ends, in ms since the epoch. */
+    openUntil: number;
+    /** Consecutive trips without a close in between. */
+    trips: number;
+    remote: boolean;
+    /** The failure that opened it, when it opened here after one. */
+    error?: unknown;
+  };
+  /** The open period is over; probes may go through. Emitted when next looked at. */
+  halfOpen: { name: string };
+  /** Probes succeeded (or it was reset, or another instance closed it); calls flow again. */
+  close: { name: string; remote: boolean };
+  /** Any change of state: `open`, `halfOpen` and `close` in one event. */
+  stateChange: { name: string; from: BreakerState; to: BreakerState; remote: boolean };
+  /** A call was refused without running: open breaker or full bulkhead. */
+  reject: { name: string; error: unknown };
+  /** An attempt ran past `timeout`; `error` is core's `TimeoutError`. */
+  timeout: { name: string; error: TimeoutError };
+  /** An attempt failed in a way that counts against the upstream. */
+  failure: { name: string; error: unknown; latencyMs: number };
+  /** An attempt succeeded (or failed in a way `isFailure` does not count). */
+  success: { name: string; latencyMs: number };
+  /** The fallback answered instead of an error. */
+  fallback: { name: string; error: unknown };
+  /** The shared state store failed; the breaker goes on deciding alone. */
+  storeError: { name: string; error: unknown };
+};

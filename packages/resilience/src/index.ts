@@ -1,8 +1,13 @@
-export { childController, sleep, withTimeout } from './abort.js';
+export {
+  AbortedError,
+  isAbortedError,
+  isTimeoutError,
+  TimeoutError,
+  type Unsubscribe,
+} from '@org/core';
 export { fullJitterDelay } from './backoff.js';
 export {
   type Breaker,
-  type BreakerEvents,
   type BreakerStats,
   type CallContext,
   createBreaker,
@@ -10,23 +15,23 @@ export {
 export { type BreakerOptions, defaultIsFailure } from './breaker-options.js';
 export type { BreakerSnapshot, BreakerState } from './circuit-state.js';
 export {
-  AbortedError,
+  createMemoryStateStore,
+  type MemoryStateStore,
+  type MemoryStateStoreOptions,
+} from './drivers/memory-state.js';
+export {
   BreakerOpenError,
   BreakerShutdownError,
   BulkheadRejectedError,
-  InvalidOptionError,
-  isAbortedError,
   isBreakerOpenError,
   isBulkheadRejectedError,
   isResilienceError,
   isRetryExhaustedError,
-  isTimeoutError,
   ResilienceError,
-  type ResilienceErrorCode,
+  ResilienceErrorCode,
   RetryExhaustedError,
-  TimeoutError,
 } from './errors.js';
-export type { Unsubscribe } from './events.js';
+export type { BreakerEvents } from './events.js';
 export { type BreakerPreset, type PresetName, presets } from './presets.js';
 export {
   type BreakerRegistry,
@@ -34,14 +39,15 @@ export {
   createRegistry,
   type RegisteredBreaker,
 } from './registry.js';
+export { retry } from './retry.js';
+export { parseRetryAfter, retryAfterMs } from './retry-after.js';
 export {
   type AttemptContext,
   isClientError,
   isRetryable,
+  type RetryInfo,
   type RetryOptions,
-  retry,
   statusOf,
-} from './retry.js';
-export { parseRetryAfter, retryAfterMs } from './retry-after.js';
+} from './retry-options.js';
 export type { BreakerStateStore, SharedStateEvent } from './shared-state.js';
 export { type Policy, retryPolicy, wrap } from './wrap.js';

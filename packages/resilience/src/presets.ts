@@ -1,11 +1,13 @@
+import type { Duration } from '@org/core';
+
 /** Breaker settings tuned for a service an app commonly calls. */
 export interface BreakerPreset {
   /** Consecutive failures that open the breaker. */
   failureThreshold: number;
-  /** How long the breaker stays open before a probe, in milliseconds. */
-  resetTimeout: number;
-  /** Per-attempt timeout, in milliseconds. */
-  timeout: number;
+  /** How long the breaker stays open before a probe. */
+  resetTimeout: Duration;
+  /** Per-attempt timeout. */
+  timeout: Duration;
 }
 
 /**
@@ -14,10 +16,10 @@ export interface BreakerPreset {
  * recover sooner. Every field can be overridden in `createBreaker`'s options.
  */
 export const presets = {
-  openai: { failureThreshold: 5, resetTimeout: 60_000, timeout: 120_000 },
-  anthropic: { failureThreshold: 3, resetTimeout: 30_000, timeout: 120_000 },
-  stripe: { failureThreshold: 3, resetTimeout: 30_000, timeout: 30_000 },
-  resend: { failureThreshold: 5, resetTimeout: 60_000, timeout: 15_000 },
+  openai: { failureThreshold: 5, resetTimeout: '60s', timeout: '120s' },
+  anthropic: { failureThreshold: 3, resetTimeout: '30s', timeout: '120s' },
+  stripe: { failureThreshold: 3, resetTimeout: '30s', timeout: '30s' },
+  resend: { failureThreshold: 5, resetTimeout: '60s', timeout: '15s' },
 } as const satisfies Record<string, BreakerPreset>;
 
 /** Names of the built-in presets. */

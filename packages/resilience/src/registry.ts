@@ -1,10 +1,12 @@
 import type { BreakerState } from './circuit-state.js';
 
-/** What the registry knows of a breaker: enough for health checks and alerts. */
+/** What the registry knows of a breaker: enough for health checks, alerts and `close()`. */
 export interface RegisteredBreaker {
   readonly name: string;
   readonly state: BreakerState;
   stats(): object;
+  /** Releases the breaker (and so removes it from its registry). */
+  close(): Promise<void>;
 }
 
 /** Every live breaker of the process, by name. */
@@ -13,6 +15,11 @@ export interface BreakerRegistry {
   list(): RegisteredBreaker[];
   /** Adds (or replaces) a breaker under its name; returns a function that removes it. */
   register(breaker: RegisteredBreaker): () => void;
+  /**
+   * Releases every breaker the registry holds (each leaves it), as at the end of a test or of
+   * the process. The registry stays usable: breakers made later join it. Never throws.
+   */
+  close(): Promise<void>;
 }
 
 /** Creates an empty registry (for tests, or to keep a group of breakers apart). */
@@ -26,6 +33,11 @@ export function createRegistry(): BreakerRegistry {
       return () => {
         if (map.get(breaker.name) === breaker) map.delete(breaker.name);
       };
+    },
+    async close() {
+      const all = [...map.values()];
+      map.clear();
+      await Promise.allSettled(all.map(async (b) => b.close()));
     },
   };
 }

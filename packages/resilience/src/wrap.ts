@@ -1,5 +1,5 @@
-import type { AttemptContext, RetryOptions } from './retry.js';
 import { retry } from './retry.js';
+import type { AttemptContext, RetryOptions } from './retry-options.js';
 
 /** Anything that runs a function under a policy: a breaker, a retry policy, a wrap of them. */
 export interface Policy {

@@ -1,3 +1,4 @@
+import { isOrgError } from '@org/core';
 import {
   BreakerOpenError,
   breakers,
@@ -8,6 +9,8 @@ import {
   isBulkheadRejectedError,
   isResilienceError,
   isTimeoutError,
+  ResilienceError,
+  ResilienceErrorCode,
   TimeoutError,
 } from '@org/resilience';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -15,9 +18,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 const registry = createRegistry();
 const boom = () => Object.assign(new Error('upstream 503'), { status: 503 });
 
-afterEach(() => {
+afterEach(async () => {
   vi.useRealTimers();
-  for (const b of registry.list()) (b as { shutdown?: () => void }).shutdown?.();
+  await registry.close();
 });
 
 describe('presets', () => {
@@ -43,7 +46,7 @@ describe('presets', () => {
       expect(fn).toHaveBeenCalledTimes(failures);
       const err = await b.fire().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BreakerOpenError);
-      expect(err).toMatchObject({ code: 'ERR_BREAKER_OPEN', retryAfterMs: openMs });
+      expect(err).toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_OPEN', retryAfterMs: openMs });
       expect(fn).toHaveBeenCalledTimes(failures);
       vi.setSystemTime(openMs - 1);
       expect(b.state).toBe('open');
@@ -246,7 +249,7 @@ describe('timeouts and abort', () => {
     const err = await b.fire(1_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect(isTimeoutError(err)).toBe(true);
-    expect(err).toMatchObject({ code: 'ERR_BREAKER_TIMEOUT', timeoutMs: 30 });
+    expect(err).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 30 });
     expect(signals[0]?.aborted).toBe(true);
     await expect(b.fire(1)).resolves.toBe('done');
     expect(signals[1]?.aborted).toBe(false);
@@ -383,13 +386,16 @@ describe('retry composed with the breaker', () => {
 });
 
 describe('registry, events, errors', () => {
-  it('joins the process-wide registry by name and leaves it on shutdown', async () => {
+  it('joins the process-wide registry by name and leaves it on close()', async () => {
     const b = createBreaker(async () => 1, { name: 'payments-test' });
     expect(breakers.get('payments-test')).toBe(b);
     expect(breakers.list()).toContain(b);
-    b.shutdown();
+    const closing = b.close();
+    // It leaves at once, before the promise settles: a health check right after sees it gone.
     expect(breakers.get('payments-test')).toBeUndefined();
-    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_BREAKER_SHUTDOWN' });
+    await closing;
+    await expect(b.close()).resolves.toBeUndefined();
+    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_SHUTDOWN' });
   });
 
   it('the registry is shared by every copy of the package', async () => {
@@ -400,7 +406,7 @@ describe('registry, events, errors', () => {
   it('listeners unsubscribe, and a throwing listener never breaks the call', async () => {
     const b = createBreaker(async () => 1, { registry });
     const seen: number[] = [];
-    const off = b.on('success', (ms) => seen.push(ms));
+    const off = b.on('success', ({ latencyMs }) => seen.push(latencyMs));
     b.on('success', () => {
       throw new Error('bad listener');
     });
@@ -416,11 +422,17 @@ describe('registry, events, errors', () => {
   it('errors carry stable codes and guards that do not rely on instanceof', () => {
     const err = new BreakerOpenError('x', 10);
     const clone = Object.assign(Object.create(Error.prototype), err);
-    Object.defineProperty(clone, Symbol.for('@org/resilience.error'), { value: true });
+    Object.defineProperty(clone, Symbol.for('@org/core.error'), { value: true });
     expect(isResilienceError(err)).toBe(true);
+    expect(isResilienceError(err, ResilienceErrorCode.BreakerOpen)).toBe(true);
+    expect(isResilienceError(err, ResilienceErrorCode.BulkheadFull)).toBe(false);
+    expect(isOrgError(err)).toBe(true);
+    expect(err).toBeInstanceOf(ResilienceError);
+    expect(err).toMatchObject({ name: 'BreakerOpenError', code: 'ERR_RESILIENCE_BREAKER_OPEN' });
     expect(isBreakerOpenError(clone)).toBe(true);
+    expect(isResilienceError(clone)).toBe(true);
     expect(isBreakerOpenError(new Error('x'))).toBe(false);
-    expect(isBreakerOpenError({ code: 'ERR_BREAKER_OPEN' })).toBe(false);
+    expect(isBreakerOpenError({ code: 'ERR_RESILIENCE_BREAKER_OPEN' })).toBe(false);
   });
 
   it.each([
@@ -443,7 +455,7 @@ describe('registry, events, errors', () => {
     const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
     const seen: unknown[] = [];
     const listener = (m: unknown) => seen.push(m);
-    subscribe('org:resilience:breaker:state', listener);
+    subscribe('org:resilience:stateChange', listener);
     const b = createBreaker(
       async () => {
         throw boom();
@@ -451,7 +463,7 @@ describe('registry, events, errors', () => {
       { name: 'dc-test', failureThreshold: 1, registry },
     );
     await b.fire().catch(() => {});
-    unsubscribe('org:resilience:breaker:state', listener);
+    unsubscribe('org:resilience:stateChange', listener);
     expect(seen).toEqual([{ name: 'dc-test', from: 'closed', to: 'open', remote: false }]);
   });
 

@@ -15,7 +15,7 @@ const RULES: CircuitRules = {
 
 function machine(rules: Partial<CircuitRules> = {}) {
   let now = 1_000_000;
-  const state = new CircuitState({ ...RULES, ...rules }, () => now);
+  const state = new CircuitState({ ...RULES, ...rules }, { now: () => now });
   const noWindow = () => ({ fires: 0, failures: 0 });
   return {
     state,
@@ -103,7 +103,7 @@ describe('CircuitState', () => {
     a.advance(400);
     const snap = a.state.snapshot();
     expect(snap).toMatchObject({ state: 'open', trips: 1, consecutiveFailures: 3 });
-    const restored = new CircuitState(RULES, a.now, snap);
+    const restored = new CircuitState(RULES, { now: a.now }, snap);
     expect(restored.admit()).toEqual({ kind: 'reject', retryAfterMs: 600 });
     a.advance(600);
     expect(restored.state).toBe('halfOpen');

@@ -42,17 +42,17 @@ describe.runIf(await serverAvailable('Redis', 6379))('shared breaker state on Re
     expect(a.state).toBe('open');
     await expect(remoteOpen).resolves.toMatchObject({ remote: true, trips: 1 });
     expect(b.state).toBe('open');
-    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_BREAKER_OPEN' });
+    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_OPEN' });
     expect(upstream).toHaveBeenCalledTimes(2);
 
     await new Promise((r) => setTimeout(r, 320));
     healthy = true;
     const remoteClose = new Promise((r) => b.on('close', r));
     await expect(a.fire()).resolves.toBe('ok');
-    await expect(remoteClose).resolves.toEqual({ remote: true });
+    await expect(remoteClose).resolves.toEqual({ name: 'llm', remote: true });
     expect(b.state).toBe('closed');
-    a.shutdown();
-    b.shutdown();
+    await a.close();
+    await b.close();
   });
 
   it('only one instance at a time sends the half-open probe', async () => {
@@ -87,7 +87,7 @@ describe.runIf(await serverAvailable('Redis', 6379))('shared breaker state on Re
     expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(settled.filter((r) => r.status === 'rejected')).toHaveLength(2);
     expect(calls).toBe(2);
-    for (const b of list) b.shutdown();
+    for (const b of list) await b.close();
   });
 
   it('an instance started later reads an open period already in force', async () => {
@@ -115,8 +115,8 @@ describe.runIf(await serverAvailable('Redis', 6379))('shared breaker state on Re
       sharedState: await instance(prefix),
     });
     await vi.waitFor(() => expect(late.state).toBe('open'));
-    a.shutdown();
-    late.shutdown();
+    await a.close();
+    await late.close();
   });
 
   it('when Redis hangs or dies, breakers go on deciding alone, in bounded time', async () => {
@@ -136,7 +136,7 @@ describe.runIf(await serverAvailable('Redis', 6379))('shared breaker state on Re
         },
       );
       const errors: unknown[] = [];
-      b.on('storeError', (e) => errors.push(e));
+      b.on('storeError', ({ error }) => errors.push(error));
       server.pause();
       const t0 = Date.now();
       await b.fire().catch(() => {});
@@ -151,7 +151,7 @@ describe.runIf(await serverAvailable('Redis', 6379))('shared breaker state on Re
       const t1 = Date.now();
       await expect(b.fire()).rejects.toThrow('upstream down');
       expect(Date.now() - t1).toBeLessThan(1_000);
-      b.shutdown();
+      await b.close();
     } finally {
       await server.stop();
     }

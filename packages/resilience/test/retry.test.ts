@@ -49,7 +49,7 @@ describe('retry', () => {
       minDelay: 100,
       maxDelay: 250,
       random: () => 0.5,
-      onRetry: (i) => delays.push(i.delay),
+      onRetry: (i) => delays.push(i.delayMs),
     });
     const settled = p.catch((e: unknown) => e);
     await vi.runAllTimersAsync();
@@ -57,7 +57,7 @@ describe('retry', () => {
     expect(delays).toEqual([50, 100, 125]);
     expect(fn).toHaveBeenCalledTimes(4);
     expect(err).toBeInstanceOf(RetryExhaustedError);
-    expect(err).toMatchObject({ code: 'ERR_RETRY_EXHAUSTED', attempts: 4 });
+    expect(err).toMatchObject({ code: 'ERR_RESILIENCE_RETRY_EXHAUSTED', attempts: 4 });
     expect((err as Error).cause).toMatchObject({ status: 503 });
     expect(Date.now()).toBe(275);
   });
@@ -103,7 +103,7 @@ describe('retry', () => {
           });
         return n;
       },
-      { minDelay: 10, maxDelay: 10_000, random: () => 0, onRetry: (i) => delays.push(i.delay) },
+      { minDelay: 10, maxDelay: 10_000, random: () => 0, onRetry: (i) => delays.push(i.delayMs) },
     );
     await vi.runAllTimersAsync();
     await expect(p).resolves.toBe(3);
@@ -133,7 +133,7 @@ describe('retry', () => {
       (e: unknown) => e,
     );
     expect(Date.now() - t0).toBeLessThan(1_500);
-    expect(err).toMatchObject({ code: 'ERR_RETRY_DEADLINE' });
+    expect(err).toMatchObject({ code: 'ERR_RESILIENCE_RETRY_DEADLINE' });
     expect(fn).toHaveBeenCalledTimes(1);
   });
 
@@ -207,7 +207,7 @@ describe('wrap()', () => {
     const err = await policy.execute(fn).catch((e: unknown) => e);
     expect(breaker.state).toBe('open');
     expect(fn).toHaveBeenCalledTimes(3);
-    expect(err).toMatchObject({ code: 'ERR_BREAKER_OPEN' });
+    expect(err).toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_OPEN' });
   });
 
   it('hands the signal through every layer', async () => {
