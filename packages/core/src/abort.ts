@@ -160,50 +160,62 @@ export function withTimeout<T>(
   fn: (signal: AbortSignal) => PromiseLike<T> | T,
   options: WithTimeoutOptions,
 ): Promise<T> {
-  const { timeoutMs, what, hint } = options;
-  const link = linkSignals(options.signal);
-  const { signal, controller } = link;
-  if (signal.aborted) return Promise.reject(abortReason(signal, what));
+  const { timeoutMs, what, hint, signal: parent } = options;
+  if (parent?.aborted) return Promise.reject(abortReason(parent, what));
+  // One controller, no listener on it: the timer and the parent's listener reject directly.
+  const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const settle = () => {
-      if (timer) clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      link.dispose();
+    let settled = false;
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      parent?.removeEventListener('abort', onAbort);
+      return true;
     };
     const onAbort = () => {
-      settle();
-      reject(abortReason(signal, what));
+      if (!finish()) return;
+      controller.abort(parent!.reason);
+      reject(abortReason(parent!, what));
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    parent?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs !== false && Number.isFinite(timeoutMs)) {
       timer = setTimeout(() => {
+        if (!finish()) return;
         const err =
           options.onTimeout?.(timeoutMs) ??
           new TimeoutError(timeoutMs, what, hint === undefined ? undefined : { hint });
-        // Abort with the timeout as reason: onAbort then rejects with it.
         controller.abort(err);
+        reject(err);
       }, timeoutMs);
     }
     let result: PromiseLike<T> | T;
     try {
-      result = fn(signal);
+      result = fn(controller.signal);
     } catch (err) {
-      settle();
-      reject(err);
+      if (finish()) reject(err);
       return;
     }
-    Promise.resolve(result).then(
+    if (!isThenable(result)) {
+      if (finish()) resolve(result);
+      return;
+    }
+    result.then(
       (v) => {
-        settle();
-        resolve(v);
+        if (finish()) resolve(v);
       },
       (e: unknown) => {
-        settle();
-        reject(e);
+        if (finish()) reject(e);
       },
     );
   });
+}
+
+function isThenable<T>(v: PromiseLike<T> | T): v is PromiseLike<T> {
+  return (
+    typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /**

@@ -36,10 +36,8 @@ export class OrgError<Code extends string = string> extends Error {
    * the ordinary prototype check: use their `is…Error` guard to cross copies.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof.
-    const target: unknown = this;
-    if (target === OrgError) return isOrgError(value);
-    return Function.prototype[Symbol.hasInstance].call(target, value);
+    if (this === OrgError) return isOrgError(value);
+    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   /** `{ name, code, message }` for structured logs; the cause stays out (it may hold a secret). */
