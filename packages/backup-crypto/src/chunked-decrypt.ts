@@ -2,27 +2,27 @@ import { Transform } from 'node:stream';
 import { Base64UrlDecoder } from './base64-stream.js';
 import { CHUNK_HEADER_BYTES, readChunkHeader } from './chunk-header.js';
 import { MAX_CHUNK_SIZE } from './chunked-encrypt.js';
-import { FernetError, FernetErrorCode, invalidArgument, invalidToken } from './errors.js';
-import { type FernetOptions, macMatches, openVerifiedParts } from './fernet.js';
+import { check, FernetError, FernetErrorCode, invalidArgument, invalidToken } from './errors.js';
+import {
+  type DecryptOptions,
+  type FernetOptions,
+  macMatches,
+  openVerifiedParts,
+} from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
-import { checkSeconds } from './time-check.js';
-import { checkTokenShape, DEFAULT_MAX_CLOCK_SKEW_SECONDS } from './token-format.js';
+import { checkTtl, timePolicy, timeSettings } from './time-check.js';
+import { checkTokenShape } from './token-format.js';
 
 /** Input text per decoding step. */
 const SLICE_TEXT = 64 * 1024;
 
 /** Options of {@link createChunkedDecryptStream}. */
-export interface ChunkedDecryptOptions extends FernetOptions {
-  /**
-   * Maximum age of each chunk's token in seconds.
-   * @default undefined (no limit)
-   */
-  ttl?: number;
+export interface ChunkedDecryptOptions extends FernetOptions, DecryptOptions {
   /**
    * The largest chunk plaintext accepted, in bytes; bounds memory against a hostile input.
    * @default 67108864 (64 MiB)
    */
-  maxChunkSize?: number;
+  maxChunkSize?: number | undefined;
 }
 
 const sequenceError = (what: string) =>
@@ -42,6 +42,8 @@ const sequenceError = (what: string) =>
  * the failure has been emitted (each one authentic); a consumer must treat the restore as failed.
  *
  * @param key one key, or several (current first) to read backups made with an older key.
+ * @throws FernetError `ERR_FERNET_INVALID_KEY` or `ERR_FERNET_INVALID_OPTION` at once for a bad
+ *   key or option, `ERR_FERNET_INVALID_ARGUMENT` for an empty key list.
  */
 export function createChunkedDecryptStream(
   key: FernetKey | readonly FernetKey[],
@@ -49,10 +51,9 @@ export function createChunkedDecryptStream(
 ): Transform {
   const keys = (Array.isArray(key) ? key : [key as FernetKey]).map(parseKey);
   if (keys.length === 0) throw invalidArgument('createChunkedDecryptStream needs at least one key');
-  checkSeconds('ttl', options.ttl);
-  checkSeconds('maxClockSkewSeconds', options.maxClockSkewSeconds);
-  const clock = options.clock ?? Date.now;
-  const maxChunk = options.maxChunkSize ?? MAX_CHUNK_SIZE;
+  const time = timeSettings(options);
+  const ttlMs = checkTtl(options.ttl);
+  const maxChunk = check.integer(options.maxChunkSize, 'maxChunkSize', MAX_CHUNK_SIZE, { min: 1 });
   const maxLine = Math.ceil((25 + CHUNK_HEADER_BYTES + maxChunk + 16 + 32) / 3) * 4 + 1;
   let parts: Buffer[] = [];
   let partBytes = 0;
@@ -87,11 +88,7 @@ export function createChunkedDecryptStream(
     const data = checkTokenShape(decode(pieces, textBytes));
     const matching = keys.filter((k) => macMatches(k, data));
     if (matching.length === 0) throw invalidToken();
-    const plain = openVerifiedParts(matching[0]!, data, {
-      ttl: options.ttl,
-      now: Math.floor(clock() / 1000),
-      maxClockSkew: options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
-    });
+    const plain = openVerifiedParts(matching[0]!, data, timePolicy(time, ttlMs));
     const first = plain[0] ?? Buffer.alloc(0);
     const header = readChunkHeader(
       first.length >= CHUNK_HEADER_BYTES ? first : Buffer.concat(plain),

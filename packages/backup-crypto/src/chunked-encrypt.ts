@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
+import type { Clock } from '@org/core';
 import { CHUNK_HEADER_BYTES, writeChunkHeader } from './chunk-header.js';
-import { invalidArgument } from './errors.js';
+import { check } from './errors.js';
 import { freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { checkClock } from './time-check.js';
 import { TokenSealer } from './token-seal.js';
 
 /** Options of {@link createChunkedEncryptStream}. */
@@ -12,12 +14,12 @@ export interface ChunkedEncryptOptions {
    * Plaintext bytes per chunk (per Fernet token), 1 to 64 MiB. Memory use grows with it.
    * @default 65536 (64 KiB)
    */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /**
-   * The clock, in milliseconds since the epoch, for the tokens' timestamps.
-   * @default Date.now
+   * The clock (core's `Clock`, milliseconds since the epoch) for the tokens' timestamps.
+   * @default systemClock
    */
-  clock?: () => number;
+  clock?: Clock | undefined;
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -37,17 +39,20 @@ export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
  * header (magic `FNTC`, version 1, final flag, chunk index, random stream id) so that a reader can
  * verify and release every chunk on its own and still detect reordering, duplication, splicing
  * from another backup and truncation. Empty input gives one empty final chunk.
+ *
+ * @throws FernetError `ERR_FERNET_INVALID_KEY` or `ERR_FERNET_INVALID_OPTION` at once for a bad
+ *   key or option.
  */
 export function createChunkedEncryptStream(
   key: FernetKey,
   options: ChunkedEncryptOptions = {},
 ): Transform {
   const keys = parseKey(key);
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
-    throw invalidArgument(`chunkSize must be an integer from 1 to ${MAX_CHUNK_SIZE} bytes`);
-  }
-  const clock = options.clock ?? Date.now;
+  const chunkSize = check.integer(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE, {
+    min: 1,
+    max: MAX_CHUNK_SIZE,
+  });
+  const clock = checkClock(options.clock);
   const streamId = randomBytes(16);
   let index = 0n;
   let pending: Buffer[] = [];

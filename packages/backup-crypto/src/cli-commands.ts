@@ -21,6 +21,7 @@ export interface CommandContext {
   keys: FernetKey[];
   chunked: boolean;
   chunkSize: number | undefined;
+  /** Milliseconds. */
   ttl: number | undefined;
   signal: AbortSignal;
   stdin: Readable;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { looksLikeKey, REDACTED } from './cli-redact.js';
 import type { FernetKey } from './key.js';
 import { parseKey } from './key.js';
 
@@ -14,7 +15,19 @@ export interface KeySources {
   env: NodeJS.ProcessEnv;
 }
 
-const readKeyFile = async (path: string) => (await readFile(path, 'utf8')).trim();
+async function readKeyFile(path: string, flag: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    // The path is named in the file system's message: a key given in its place must not be.
+    if (!looksLikeKey(path)) throw err;
+    const code = (err as { code?: unknown }).code;
+    throw new UsageError(
+      `${flag} ${REDACTED} cannot be read${typeof code === 'string' ? ` (${code})` : ''}: ` +
+        `${flag} takes the path of a file holding the key, never the key itself`,
+    );
+  }
+}
 
 /**
  * @internal The current key (from `--key-file` or BACKUP_ENCRYPTION_KEY) followed by the old keys
@@ -23,7 +36,7 @@ const readKeyFile = async (path: string) => (await readFile(path, 'utf8')).trim(
  */
 export async function loadKeys(sources: KeySources): Promise<FernetKey[]> {
   const current = sources.keyFile
-    ? await readKeyFile(sources.keyFile)
+    ? await readKeyFile(sources.keyFile, '--key-file')
     : (sources.env.BACKUP_ENCRYPTION_KEY ?? '').trim();
   if (current === '') {
     throw new UsageError(
@@ -31,7 +44,7 @@ export async function loadKeys(sources: KeySources): Promise<FernetKey[]> {
     );
   }
   const old: string[] = [];
-  for (const file of sources.oldKeyFiles ?? []) old.push(await readKeyFile(file));
+  for (const file of sources.oldKeyFiles ?? []) old.push(await readKeyFile(file, '--old-key-file'));
   for (const k of (sources.env.BACKUP_ENCRYPTION_OLD_KEYS ?? '').split(',')) {
     if (k.trim() !== '') old.push(k.trim());
   }

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { type Clock, systemClock } from '@org/core';
 
 /** @internal Files at least this large get a progress bar on a terminal (4 MiB). */
 export const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
@@ -13,16 +14,16 @@ export function progressBar(
   label: string,
   total: number,
   out: NodeJS.WriteStream,
-  clock: () => number = Date.now,
+  clock: Clock = systemClock,
 ): PassThrough {
-  const started = clock();
+  const started = clock.now();
   let done = 0;
   let drawn = 0;
   const draw = () => {
     const width = 24;
     const ratio = total > 0 ? Math.min(1, done / total) : 1;
     const filled = Math.round(ratio * width);
-    const secs = Math.max(0.001, (clock() - started) / 1000);
+    const secs = Math.max(0.001, (clock.now() - started) / 1000);
     const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
     const pct = String(Math.floor(ratio * 100)).padStart(3);
     out.write(
@@ -32,7 +33,7 @@ export function progressBar(
   return new PassThrough({
     transform(chunk: Buffer, _encoding, callback) {
       done += chunk.length;
-      const now = clock();
+      const now = clock.now();
       if (now - drawn >= 100) {
         drawn = now;
         draw();

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { toMs } from '@org/core';
 import { decryptCommand, encryptCommand, rotateCommand } from './cli-commands.js';
 import { loadKeys, UsageError } from './cli-keys.js';
+import { redactKeyLike, showArgument } from './cli-redact.js';
 import { isFernetError } from './errors.js';
 import { generateKey } from './key.js';
 
 const USAGE = `usage: backup-crypto keygen
        backup-crypto encrypt [--chunked] [--chunk-size BYTES] IN OUT
-       backup-crypto decrypt [--chunked] [--ttl SECONDS] IN OUT
+       backup-crypto decrypt [--chunked] [--ttl DURATION] IN OUT
        backup-crypto rotate  [--chunked] [--chunk-size BYTES] IN OUT
 
 IN and OUT are files, or - for stdin / stdout. OUT appears only complete: it is written to a
@@ -18,7 +20,8 @@ line); old keys, accepted by decrypt and rotate, from BACKUP_ENCRYPTION_OLD_KEYS
 or --old-key-file FILE (repeatable). rotate re-encrypts under the current key.
 
 --chunked  the chunked format: one Fernet token per line, each verified before its data is
-           released (decrypt --chunked may be piped straight into psql)`;
+           released (decrypt --chunked may be piped straight into psql)
+--ttl      the oldest backup decrypt accepts, with a unit: 90s, 15m, 12h, 7d, 2w`;
 
 const commands = { encrypt: encryptCommand, decrypt: decryptCommand, rotate: rotateCommand };
 
@@ -51,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (!(command === 'encrypt' || command === 'decrypt' || command === 'rotate')) {
-    throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    throw new UsageError(command ? `unknown command ${showArgument(command)}` : 'no command given');
   }
   if (input === undefined || output === undefined || extra.length > 0) {
     throw new UsageError(`${command} needs exactly two arguments: IN OUT (use - for stdin/stdout)`);
@@ -61,6 +64,15 @@ async function main(argv: string[]): Promise<void> {
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
     return n;
+  };
+  const duration = (name: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    // A bare number is refused (core's toMs wants a unit): `--ttl 60` used to mean seconds.
+    const ms = toMs(text);
+    if (ms === undefined) {
+      throw new UsageError(`--${name} must be a duration with a unit, such as 90s, 15m, 12h, 7d`);
+    }
+    return ms;
   };
   const ac = new AbortController();
   const stop = () => ac.abort(new UsageError('interrupted'));
@@ -75,7 +87,7 @@ async function main(argv: string[]): Promise<void> {
     }),
     chunked: values.chunked,
     chunkSize: number('chunk-size', values['chunk-size']),
-    ttl: number('ttl', values.ttl),
+    ttl: duration('ttl', values.ttl),
     signal: ac.signal,
     stdin: process.stdin,
     stdout: process.stdout,
@@ -83,7 +95,8 @@ async function main(argv: string[]): Promise<void> {
   });
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   () => {
     process.exitCode = 0;
   },
@@ -95,7 +108,8 @@ main(process.argv.slice(2)).then(
       String((cause as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
     const code = isFernetError(cause) ? ` (${cause.code})` : '';
     const hint = usage ? ' (see backup-crypto --help)' : '';
-    const line = `${cause.message}${code}${hint}`.replace(/\s*\n\s*/g, ' ');
+    // Whatever quotes an argument (a file system error, the argument parser) never shows a key.
+    const line = redactKeyLike(`${cause.message}${code}${hint}`.replace(/\s*\n\s*/g, ' '), argv);
     process.stderr.write(`backup-crypto: ${line}\n`);
     process.exitCode = usage ? 2 : cause instanceof UsageError ? 130 : 1;
   },

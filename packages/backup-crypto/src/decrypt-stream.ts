@@ -1,23 +1,14 @@
 import { Transform } from 'node:stream';
-import type { DecryptOptions } from './fernet.js';
+import type { DecryptOptions, FernetOptions } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
-import { checkSeconds, type TimePolicy } from './time-check.js';
-import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from './token-format.js';
+import { checkTtl, timePolicy, timeSettings } from './time-check.js';
 import { TokenStreamOpener } from './token-stream-open.js';
 
-/** Options of {@link createDecryptStream}. */
-export interface DecryptStreamOptions extends DecryptOptions {
-  /**
-   * The clock, in milliseconds since the epoch, to judge `ttl` against when `now` is not given.
-   * @default Date.now
-   */
-  clock?: () => number;
-  /**
-   * Allowed clock skew in seconds for tokens from the future, applied with `ttl`.
-   * @default 60
-   */
-  maxClockSkewSeconds?: number;
-}
+/**
+ * Options of {@link createDecryptStream} and {@link createDecryptWebStream}: `ttl`, and the
+ * `clock` and `maxClockSkew` of {@link FernetOptions}.
+ */
+export interface DecryptStreamOptions extends DecryptOptions, FernetOptions {}
 
 /**
  * A Transform that decrypts **one standard Fernet token** (url-safe base64 text, e.g. written by
@@ -32,6 +23,9 @@ export interface DecryptStreamOptions extends DecryptOptions {
  * without error: write it to a temporary file and move it into place afterwards, which is what
  * {@link decryptFile} does. To release only verified data while streaming (e.g. into `psql`),
  * use the chunked format ({@link createChunkedDecryptStream}).
+ *
+ * @throws FernetError `ERR_FERNET_INVALID_KEY` or `ERR_FERNET_INVALID_OPTION` at once for a bad
+ *   key or option.
  */
 export function createDecryptStream(key: FernetKey, options: DecryptStreamOptions = {}): Transform {
   const opener = streamOpener(key, options, (plain) => stream.push(plain));
@@ -63,12 +57,8 @@ export function streamOpener(
   emit: (plain: Buffer) => void,
 ): TokenStreamOpener {
   const keys = parseKey(key);
-  checkSeconds('ttl', options.ttl);
-  checkSeconds('maxClockSkewSeconds', options.maxClockSkewSeconds);
-  const policy = (): TimePolicy => ({
-    ttl: options.ttl,
-    now: options.now ?? Math.floor((options.clock ?? Date.now)() / 1000),
-    maxClockSkew: options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
-  });
-  return new TokenStreamOpener(keys, policy, emit);
+  const time = timeSettings(options);
+  const ttlMs = checkTtl(options.ttl);
+  // The clock is read at the end, once the MAC has verified.
+  return new TokenStreamOpener(keys, () => timePolicy(time, ttlMs), emit);
 }

@@ -1,16 +1,23 @@
 import { Transform } from 'node:stream';
+import type { Clock } from '@org/core';
 import { type EncryptOptions, freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { checkClock } from './time-check.js';
 import { TokenSealer } from './token-seal.js';
 
-/** Options of {@link createEncryptStream}. */
+/** Options of {@link createEncryptStream} and {@link createEncryptWebStream}. */
 export interface EncryptStreamOptions extends EncryptOptions {
   /**
-   * The clock, in milliseconds since the epoch, for the token's timestamp.
-   * @default Date.now
+   * The clock (core's `Clock`, milliseconds since the epoch) for the token's timestamp, unless
+   * `timestamp` is given.
+   * @default systemClock
    */
-  clock?: () => number;
+  clock?: Clock | undefined;
 }
+
+/** @internal The header of the one token a stream writes, from its options. */
+export const streamHeader = (options: EncryptStreamOptions): Buffer =>
+  freshHeader(checkClock(options.clock), options);
 
 /**
  * A Transform that encrypts whatever is written to it into **one standard Fernet token**, emitted
@@ -18,11 +25,12 @@ export interface EncryptStreamOptions extends EncryptOptions {
  * Python's `Fernet(key).decrypt(open(path, 'rb').read())` reads the result. Memory stays bounded
  * whatever the input size: AES-CBC, the HMAC and the base64 encoding all run incrementally.
  *
- * @throws FernetError `ERR_FERNET_INVALID_KEY` at once for a bad key.
+ * @throws FernetError `ERR_FERNET_INVALID_KEY` or `ERR_FERNET_INVALID_OPTION` at once for a bad
+ *   key or option.
  */
 export function createEncryptStream(key: FernetKey, options: EncryptStreamOptions = {}): Transform {
   const keys = parseKey(key);
-  const header = freshHeader(options.clock ?? Date.now, options);
+  const header = streamHeader(options);
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       sealer.update(chunk);

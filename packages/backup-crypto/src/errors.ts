@@ -1,4 +1,10 @@
-/** Stable codes of every {@link FernetError}; match on these, never on messages. */
+import { errorGuard, OrgError, optionChecks } from '@org/core';
+
+/**
+ * Stable codes of every {@link FernetError}; match on these, never on messages. Aborted file
+ * operations reject with core's `AbortedError` (`ERR_ABORTED`) and ones past their `timeout`
+ * with core's `TimeoutError` (`ERR_TIMEOUT`), shared by every @org package.
+ */
 export const FernetErrorCode = {
   /** The key is not 32 bytes, or not url-safe base64 of 32 bytes. */
   InvalidKey: 'ERR_FERNET_INVALID_KEY',
@@ -12,7 +18,9 @@ export const FernetErrorCode = {
   Truncated: 'ERR_FERNET_TRUNCATED',
   /** An authentic token whose plaintext is not a chunk of the chunked format (wrong magic or version). */
   ChunkFormat: 'ERR_FERNET_CHUNK_FORMAT',
-  /** An argument is out of range (a negative timestamp, an IV that is not 16 bytes …). */
+  /** An option is invalid (a `ttl` that is not a duration, an IV that is not 16 bytes …); the message names it. */
+  InvalidOption: 'ERR_FERNET_INVALID_OPTION',
+  /** An argument cannot be used (an empty key list, data that is neither a string nor bytes …). */
   InvalidArgument: 'ERR_FERNET_INVALID_ARGUMENT',
 } as const;
 
@@ -30,28 +38,17 @@ export const INVALID_TOKEN_MESSAGE =
 const EXPIRED_MESSAGE =
   'Fernet token is authentic but older than the allowed ttl; raise ttl or omit it to accept it';
 
-const BRAND = Symbol.for('@org/backup-crypto.FernetError');
-
-/** The one error class of this package: every failure carries a stable `code`. */
-export class FernetError extends Error {
-  override readonly name = 'FernetError';
-  readonly code: FernetErrorCode;
-
-  constructor(code: FernetErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    Object.defineProperty(this, BRAND, { value: true });
-  }
+/** The one error class of this package, on core's `OrgError`: every failure carries a stable `code`. */
+export class FernetError extends OrgError<FernetErrorCode> {
+  override name = 'FernetError';
 }
 
 /**
  * Whether `err` is a {@link FernetError}, optionally with the given code. Works across two copies
- * of this package (it checks a registered symbol, not `instanceof`).
+ * of this package (core's registered brand and the `ERR_FERNET_` prefix, not `instanceof`).
  */
-export function isFernetError(err: unknown, code?: FernetErrorCode): err is FernetError {
-  if (typeof err !== 'object' || err === null || !(BRAND in err)) return false;
-  return code === undefined || (err as { code?: unknown }).code === code;
-}
+export const isFernetError: (err: unknown, code?: FernetErrorCode) => err is FernetError =
+  errorGuard<FernetError>('ERR_FERNET_');
 
 /** @internal The generic error for a token that fails verification or decryption. */
 export function invalidToken(): FernetError {
@@ -67,3 +64,11 @@ export function tokenExpired(): FernetError {
 export function invalidArgument(message: string): FernetError {
   return new FernetError(FernetErrorCode.InvalidArgument, message);
 }
+
+/** @internal */
+export function invalidOption(message: string): FernetError {
+  return new FernetError(FernetErrorCode.InvalidOption, message);
+}
+
+/** @internal The package's option checks: each throws `ERR_FERNET_INVALID_OPTION` naming the option. */
+export const check = optionChecks(invalidOption);

@@ -1,10 +1,17 @@
 import { createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { invalidArgument, invalidToken } from './errors.js';
+import type { Clock, Duration } from '@org/core';
+import { check, invalidArgument, invalidOption, invalidToken } from './errors.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
-import { checkSeconds, checkTime, type TimePolicy } from './time-check.js';
+import {
+  checkTime,
+  checkTtl,
+  type TimePolicy,
+  type TimeSettings,
+  timePolicy,
+  timeSettings,
+} from './time-check.js';
 import {
   BLOCK_BYTES,
-  DEFAULT_MAX_CLOCK_SKEW_SECONDS,
   HEADER_BYTES,
   MAC_BYTES,
   readTimestamp,
@@ -16,55 +23,71 @@ import { SLICE_BYTES, sealToken } from './token-seal.js';
 /** Options of {@link Fernet} and {@link MultiFernet}. */
 export interface FernetOptions {
   /**
-   * The clock, in milliseconds since the epoch, used for new tokens' timestamps and for `ttl`.
-   * @default Date.now
+   * The clock (core's `Clock`, milliseconds since the epoch) for new tokens' timestamps and for
+   * judging `ttl`. Inject one in tests instead of patching `Date`.
+   * @default systemClock
    */
-  clock?: () => number;
+  clock?: Clock | undefined;
   /**
-   * How far in the future, in seconds, a token's timestamp may lie when `decrypt` is given a `ttl`
-   * (Python's `_MAX_CLOCK_SKEW`). Without `ttl` any timestamp is accepted, as in Python.
-   * @default 60
+   * How far in the future a token's timestamp may lie when `decrypt` is given a `ttl` (Python's
+   * `_MAX_CLOCK_SKEW`): milliseconds as a number, or a string such as `'60s'`. Judged in whole
+   * seconds, as the token's timestamp is. Without `ttl` any timestamp is accepted, as in Python.
+   * @default '60s'
    */
-  maxClockSkewSeconds?: number;
+  maxClockSkew?: Duration | undefined;
 }
 
 /** Options of {@link Fernet.encrypt}. */
 export interface EncryptOptions {
   /**
-   * The token's timestamp in unix seconds (an integer). Only for reproducing test vectors.
+   * The token's timestamp as written on the wire: whole **unix seconds**, not a duration. It
+   * overrides the clock; only for reproducing test vectors and for keeping a token's time when
+   * re-encrypting it.
    * @default the clock's current second
    */
-  timestamp?: number;
+  timestamp?: number | undefined;
   /**
    * The 16-byte AES-CBC IV. Only for reproducing test vectors: reusing an IV under one key
    * leaks plaintext equality.
    * @default 16 fresh random bytes
    */
-  iv?: Uint8Array;
+  iv?: Uint8Array | undefined;
 }
 
 /** Options of {@link Fernet.decrypt}. */
 export interface DecryptOptions {
   /**
-   * Maximum token age in seconds. Older tokens throw `ERR_FERNET_TOKEN_EXPIRED`.
+   * Maximum token age: **milliseconds** as a number, or a string such as `'90s'`, `'7d'`. Older
+   * tokens throw `ERR_FERNET_TOKEN_EXPIRED`. Judged against the clock in whole seconds, as
+   * Python's `decrypt(token, ttl)`: a token is expired once now − timestamp > ttl.
    * @default undefined (no limit, as Python's `decrypt(token)`)
    */
-  ttl?: number;
-  /**
-   * The current time in unix seconds, to judge `ttl` against.
-   * @default the clock's current second
-   */
-  now?: number;
+  ttl?: Duration | undefined;
 }
 
-/** @internal */
-export function freshHeader(clock: () => number, options: EncryptOptions = {}): Buffer {
-  const timestamp = options.timestamp ?? Math.floor(clock() / 1000);
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw invalidArgument(`timestamp must be an integer number of unix seconds >= 0`);
+/** @internal The bytes of `data`, a string taken as UTF-8. */
+export function dataBytes(data: string | Uint8Array): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data;
+  throw invalidArgument('encrypt takes a string (encrypted as UTF-8) or a Uint8Array');
+}
+
+/** @internal A fresh token header: the clock's second (or `timestamp`) and a random (or given) IV. */
+export function freshHeader(clock: Clock, options?: EncryptOptions): Buffer {
+  const timestamp =
+    options?.timestamp === undefined
+      ? Math.floor(clock.now() / 1000)
+      : (check.integer(options.timestamp, 'timestamp', undefined, {
+          min: 0,
+          max: Number.MAX_SAFE_INTEGER,
+        }) as number);
+  const iv = options?.iv ?? randomBytes(BLOCK_BYTES);
+  if (!(iv instanceof Uint8Array) || iv.byteLength !== BLOCK_BYTES) {
+    throw invalidOption('`iv` must be exactly 16 bytes (a Uint8Array); omit it for a random IV');
   }
-  const iv = options.iv ?? randomBytes(BLOCK_BYTES);
-  if (iv.byteLength !== BLOCK_BYTES) throw invalidArgument('iv must be exactly 16 bytes');
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw invalidOption('the clock must give a time at or after the unix epoch');
+  }
   return tokenHeader(timestamp, iv);
 }
 
@@ -72,7 +95,11 @@ export function freshHeader(clock: () => number, options: EncryptOptions = {}): 
  * @internal Decrypts token bytes whose MAC has been verified, in slices, returning the plaintext
  * as pieces of at most SLICE_BYTES (the padding is checked before anything is returned).
  */
-export function openVerifiedParts(keys: KeyParts, data: Buffer, policy: TimePolicy): Buffer[] {
+export function openVerifiedParts(
+  keys: KeyParts,
+  data: Buffer,
+  policy: TimePolicy | undefined,
+): Buffer[] {
   checkTime(readTimestamp(data), policy);
   const decipher = createDecipheriv('aes-128-cbc', keys.encryptionKey, data.subarray(9, 25));
   const parts: Buffer[] = [];
@@ -97,16 +124,6 @@ export function macMatches(keys: KeyParts, data: Buffer): boolean {
   return timingSafeEqual(expected, data.subarray(macAt));
 }
 
-/** @internal */
-export function timePolicy(
-  clock: () => number,
-  maxClockSkew: number,
-  options: DecryptOptions = {},
-): TimePolicy {
-  checkSeconds('ttl', options.ttl);
-  return { ttl: options.ttl, now: options.now ?? Math.floor(clock() / 1000), maxClockSkew };
-}
-
 /**
  * Fernet symmetric encryption (AES-128-CBC, HMAC-SHA256), byte-compatible with Python's
  * `cryptography.fernet.Fernet`: each side reads the other's tokens.
@@ -114,40 +131,40 @@ export function timePolicy(
  * ```ts
  * const f = new Fernet(process.env.BACKUP_ENCRYPTION_KEY!);
  * const token = f.encrypt('hello');
- * f.decrypt(token).toString(); // 'hello'
+ * f.decrypt(token, { ttl: '7d' }).toString(); // 'hello'
  * ```
  */
 export class Fernet {
   readonly #keys: KeyParts;
-  readonly #clock: () => number;
-  readonly #maxClockSkew: number;
+  readonly #time: TimeSettings;
 
-  /** @throws FernetError `ERR_FERNET_INVALID_KEY` when `key` is not a Fernet key. */
+  /**
+   * @throws FernetError `ERR_FERNET_INVALID_KEY` when `key` is not a Fernet key,
+   *   `ERR_FERNET_INVALID_OPTION` for a bad `clock` or `maxClockSkew`.
+   */
   constructor(key: FernetKey, options: FernetOptions = {}) {
     this.#keys = parseKey(key);
-    this.#clock = options.clock ?? Date.now;
-    checkSeconds('maxClockSkewSeconds', options.maxClockSkewSeconds);
-    this.#maxClockSkew = options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS;
+    this.#time = timeSettings(check.object(options, 'options'));
   }
 
   /** Encrypts `data` (a string is taken as UTF-8) into a url-safe base64 token. */
   encrypt(data: string | Uint8Array, options?: EncryptOptions): string {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    return sealToken(this.#keys, freshHeader(this.#clock, options), bytes);
+    return sealToken(this.#keys, freshHeader(this.#time.clock, options), dataBytes(data));
   }
 
   /**
    * Verifies the token's MAC in constant time, then its age, then decrypts it.
-   * @throws FernetError `ERR_FERNET_INVALID_TOKEN` (one generic message for every defect) or
-   *   `ERR_FERNET_TOKEN_EXPIRED`.
+   * @throws FernetError `ERR_FERNET_INVALID_TOKEN` (one generic message for every defect),
+   *   `ERR_FERNET_TOKEN_EXPIRED`, or `ERR_FERNET_INVALID_OPTION` for a bad `ttl`.
    */
   decrypt(token: string | Uint8Array, options?: DecryptOptions): Buffer {
-    const policy = timePolicy(this.#clock, this.#maxClockSkew, options);
+    const policy = timePolicy(this.#time, checkTtl(options?.ttl));
     return openToken([this.#keys], token, policy).plaintext;
   }
 
   /**
-   * The timestamp (unix seconds) of an authentic token, as Python's `extract_timestamp`.
+   * The timestamp (unix seconds, as on the wire) of an authentic token, as Python's
+   * `extract_timestamp`.
    * @throws FernetError `ERR_FERNET_INVALID_TOKEN`
    */
   extractTimestamp(token: string | Uint8Array): number {

@@ -13,7 +13,7 @@ export { createEncryptStream } from './encrypt-stream.js';
 export { FernetError, FernetErrorCode, INVALID_TOKEN_MESSAGE, isFernetError } from './errors.js';
 export type { DecryptOptions, EncryptOptions, FernetOptions } from './fernet.js';
 export { Fernet } from './fernet.js';
-export type { FileOptions } from './files.js';
+export type { FileOptions, FileProgress } from './files.js';
 export { decryptFile, encryptFile, rotateFile } from './files.js';
 export type { FernetKey } from './key.js';
 export { generateKey } from './key.js';

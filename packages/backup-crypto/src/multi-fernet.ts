@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { invalidArgument } from './errors.js';
+import { check, invalidArgument } from './errors.js';
 import {
   type DecryptOptions,
+  dataBytes,
   type EncryptOptions,
   type FernetOptions,
   freshHeader,
-  timePolicy,
 } from './fernet.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
-import { checkSeconds } from './time-check.js';
-import { DEFAULT_MAX_CLOCK_SKEW_SECONDS, tokenHeader } from './token-format.js';
+import { checkTtl, type TimeSettings, timePolicy, timeSettings } from './time-check.js';
+import { tokenHeader } from './token-format.js';
 import { openToken } from './token-open.js';
 import { sealToken } from './token-seal.js';
 
@@ -24,26 +24,24 @@ import { sealToken } from './token-seal.js';
  */
 export class MultiFernet {
   readonly #keys: readonly KeyParts[];
-  readonly #clock: () => number;
-  readonly #maxClockSkew: number;
+  readonly #time: TimeSettings;
 
   /**
    * @param keys the current key first, then older keys still accepted for decryption.
    * @throws FernetError `ERR_FERNET_INVALID_KEY` for any bad key, `ERR_FERNET_INVALID_ARGUMENT`
-   *   for an empty list.
+   *   for an empty list, `ERR_FERNET_INVALID_OPTION` for a bad `clock` or `maxClockSkew`.
    */
   constructor(keys: readonly FernetKey[], options: FernetOptions = {}) {
-    if (keys.length === 0) throw invalidArgument('MultiFernet needs at least one key');
+    if (!Array.isArray(keys) || keys.length === 0) {
+      throw invalidArgument('MultiFernet needs a list of at least one key, the current key first');
+    }
     this.#keys = keys.map(parseKey);
-    this.#clock = options.clock ?? Date.now;
-    checkSeconds('maxClockSkewSeconds', options.maxClockSkewSeconds);
-    this.#maxClockSkew = options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS;
+    this.#time = timeSettings(check.object(options, 'options'));
   }
 
   /** Encrypts with the first key; see {@link Fernet.encrypt}. */
   encrypt(data: string | Uint8Array, options?: EncryptOptions): string {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    return sealToken(this.#keys[0]!, freshHeader(this.#clock, options), bytes);
+    return sealToken(this.#keys[0]!, freshHeader(this.#time.clock, options), dataBytes(data));
   }
 
   /**
@@ -51,7 +49,7 @@ export class MultiFernet {
    * @throws FernetError `ERR_FERNET_INVALID_TOKEN` or `ERR_FERNET_TOKEN_EXPIRED`
    */
   decrypt(token: string | Uint8Array, options?: DecryptOptions): Buffer {
-    const policy = timePolicy(this.#clock, this.#maxClockSkew, options);
+    const policy = timePolicy(this.#time, checkTtl(options?.ttl));
     return openToken(this.#keys, token, policy).plaintext;
   }
 

@@ -10,8 +10,6 @@ export const MAC_BYTES = 32;
 export const BLOCK_BYTES = 16;
 /** @internal The shortest valid token: header, one padding block, MAC. */
 export const MIN_TOKEN_BYTES = HEADER_BYTES + BLOCK_BYTES + MAC_BYTES;
-/** @internal Python's `_MAX_CLOCK_SKEW`. */
-export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 60;
 
 /** @internal Checks what can be checked of decoded token bytes without a key. */
 export function checkTokenShape(data: Buffer): Buffer {

@@ -22,7 +22,7 @@ const SLICE_TEXT = 64 * 1024;
  */
 export class TokenStreamOpener {
   readonly #keys: KeyParts;
-  readonly #policy: () => TimePolicy;
+  readonly #policy: () => TimePolicy | undefined;
   readonly #emit: (plain: Buffer) => void;
   readonly #hmac: Hmac;
   readonly #decoder = new Base64UrlDecoder();
@@ -33,7 +33,7 @@ export class TokenStreamOpener {
   #bodyBytes = 0;
 
   /** `policy` is called once, at the end, after the MAC has verified. */
-  constructor(keys: KeyParts, policy: () => TimePolicy, emit: (plain: Buffer) => void) {
+  constructor(keys: KeyParts, policy: () => TimePolicy | undefined, emit: (plain: Buffer) => void) {
     this.#keys = keys;
     this.#policy = policy;
     this.#emit = emit;

@@ -1,8 +1,7 @@
 import { TransformStream } from 'node:stream/web';
 import { type DecryptStreamOptions, streamOpener } from './decrypt-stream.js';
-import type { EncryptStreamOptions } from './encrypt-stream.js';
+import { type EncryptStreamOptions, streamHeader } from './encrypt-stream.js';
 import { invalidArgument } from './errors.js';
-import { freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 import { TokenSealer } from './token-seal.js';
 
@@ -24,15 +23,16 @@ function bytesOf(chunk: unknown): Uint8Array {
  * await readable.pipeThrough(createEncryptWebStream(key)).pipeTo(writable);
  * ```
  *
- * @throws FernetError `ERR_FERNET_INVALID_KEY` at once for a bad key; the stream errors with
- *   `ERR_FERNET_INVALID_ARGUMENT` for a chunk that is not a `Uint8Array`.
+ * @throws FernetError `ERR_FERNET_INVALID_KEY` or `ERR_FERNET_INVALID_OPTION` at once for a bad
+ *   key or option; the stream errors with `ERR_FERNET_INVALID_ARGUMENT` for a chunk that is not a
+ *   `Uint8Array`.
  */
 export function createEncryptWebStream(
   key: FernetKey,
   options: EncryptStreamOptions = {},
 ): TransformStream<Uint8Array, Uint8Array> {
   const keys = parseKey(key);
-  const header = freshHeader(options.clock ?? Date.now, options);
+  const header = streamHeader(options);
   let sealer: TokenSealer;
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
@@ -59,8 +59,8 @@ export function createEncryptWebStream(
  * destination before the stream has finished without error; use {@link decryptFile} or the
  * chunked format to release only verified data.
  *
- * @throws FernetError `ERR_FERNET_INVALID_KEY` or `ERR_FERNET_INVALID_ARGUMENT` at once for a
- *   bad key or option.
+ * @throws FernetError `ERR_FERNET_INVALID_KEY` or `ERR_FERNET_INVALID_OPTION` at once for a bad
+ *   key or option.
  */
 export function createDecryptWebStream(
   key: FernetKey,

@@ -62,6 +62,56 @@ describe.concurrent('backup-crypto CLI', () => {
     expect(none.stderr).toContain('BACKUP_ENCRYPTION_KEY');
   });
 
+  it('never echoes a key given where a path or a command belongs', async () => {
+    const redacted = '[redacted key-like argument]';
+    const keyB64 = Buffer.from(key, 'base64url').toString('base64'); // the standard alphabet
+    const cases = [
+      ['decrypt', '--key-file', key, 'dump.sql.fernet', 'out.sql'],
+      ['decrypt', `--key-file=${key}`, 'dump.sql.fernet', 'out.sql'],
+      ['rotate', '--old-key-file', key, 'dump.sql.fernet', 'out.sql'],
+      [key, 'dump.sql', 'out.fernet'],
+      [key.slice(0, 43), 'dump.sql', 'out.fernet'],
+      [keyB64],
+      ['encrypt', key, 'out.fernet'],
+      ['decrypt', 'dump.sql.fernet', key, 'extra'],
+    ];
+    for (const args of cases) {
+      const r = await cli(args, { cwd: dir, env });
+      expect(r.code, args.join(' ')).not.toBe(0);
+      oneLine(r.stderr);
+      expect(r.stderr, args.join(' ')).not.toContain(key.slice(0, 43));
+      expect(r.stderr, args.join(' ')).not.toContain(keyB64.slice(0, 43));
+      expect(r.stderr.slice(0, 20), args.join(' ')).toMatch(/^backup-crypto: /);
+    }
+    const asCommand = await cli([key, 'dump.sql', 'out.fernet'], { cwd: dir, env });
+    expect(asCommand.code).toBe(2);
+    expect(asCommand.stderr).toContain(`unknown command ${redacted}`);
+    const asKeyFile = await cli(['decrypt', '--key-file', key, 'dump.sql.fernet', 'o'], {
+      cwd: dir,
+    });
+    expect(asKeyFile.stderr).toContain(redacted);
+    expect(asKeyFile.stderr).toContain('ENOENT');
+    // An ordinary path is still named.
+    const missing = await cli(['encrypt', 'nope.sql', 'o'], { cwd: dir, env });
+    expect(missing.stderr).toContain('nope.sql');
+  });
+
+  it('takes --ttl as a duration with a unit and refuses a bare number', async () => {
+    const fresh = await cli(['decrypt', '--ttl', '7d', 'dump.sql.fernet', '-'], { cwd: dir, env });
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout.equals(data)).toBe(true);
+    const bare = await cli(['decrypt', '--ttl', '60', 'dump.sql.fernet', '-'], { cwd: dir, env });
+    expect(bare.code).toBe(2);
+    oneLine(bare.stderr);
+    expect(bare.stderr).toContain('--ttl must be a duration with a unit');
+    const old = join(dir, 'old.fernet');
+    await writeFile(old, new Fernet(key).encrypt('x', { timestamp: 1_000_000 }));
+    const expired = await cli(['decrypt', '--ttl', '90s', old, '-'], { env });
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toContain('ERR_FERNET_TOKEN_EXPIRED');
+    expect(expired.stdout).toHaveLength(0);
+  });
+
   it('fails with one line and leaves no output behind on a wrong key or a tampered file', async () => {
     const sub = await mkdtemp(join(dir, 'fail-'));
     const enc = await readFile(join(dir, 'dump.sql.fernet'));

@@ -2,11 +2,13 @@ import {
   Fernet,
   FernetError,
   FernetErrorCode,
+  type FernetOptions,
   generateKey,
   INVALID_TOKEN_MESSAGE,
   isFernetError,
   MultiFernet,
 } from '@org/backup-crypto';
+import { type Clock, isOrgError, OrgError } from '@org/core';
 import { describe, expect, it } from 'vitest';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -91,36 +93,66 @@ describe('Fernet', () => {
     expect(f.encrypt('same')).not.toBe(f.encrypt('same'));
   });
 
+  /** A Fernet whose clock stands at `seconds` (unix seconds). */
+  const at = (seconds: number, options: FernetOptions = {}) =>
+    new Fernet(key, { ...options, clock: { now: () => seconds * 1000 } });
+
   it('takes the timestamp from the injected clock and enforces ttl against it', () => {
     let nowMs = 1_700_000_000_000;
-    const clocked = new Fernet(key, { clock: () => nowMs });
+    const clocked = new Fernet(key, { clock: { now: () => nowMs } });
     const token = clocked.encrypt('t');
     expect(clocked.extractTimestamp(token)).toBe(1_700_000_000);
     nowMs += 60_000;
-    expect(clocked.decrypt(token, { ttl: 60 }).toString()).toBe('t');
+    expect(clocked.decrypt(token, { ttl: '60s' }).toString()).toBe('t');
+    expect(clocked.decrypt(token, { ttl: 60_000 }).toString()).toBe('t');
     nowMs += 1_000;
-    expect(codeOf(() => clocked.decrypt(token, { ttl: 60 }))).toBe(FernetErrorCode.TokenExpired);
+    expect(codeOf(() => clocked.decrypt(token, { ttl: '60s' }))).toBe(FernetErrorCode.TokenExpired);
+    expect(codeOf(() => clocked.decrypt(token, { ttl: 60_000 }))).toBe(
+      FernetErrorCode.TokenExpired,
+    );
     expect(clocked.decrypt(token).toString()).toBe('t');
+  });
+
+  it('reads ttl as a duration: a bare number is milliseconds, judged in whole seconds', () => {
+    const token = f.encrypt('t', { timestamp: 1_000 });
+    // `ttl: 60` is 60 ms: a token a second old is expired (it meant 60 seconds before 0.2).
+    expect(at(1_000).decrypt(token, { ttl: 60 }).toString()).toBe('t');
+    expect(codeOf(() => at(1_001).decrypt(token, { ttl: 60 }))).toBe(FernetErrorCode.TokenExpired);
+    // As Python's float ttl: 1.5 s accepts an age of 1 s and refuses 2 s.
+    expect(at(1_001).decrypt(token, { ttl: '1.5s' }).toString()).toBe('t');
+    expect(codeOf(() => at(1_002).decrypt(token, { ttl: 1_500 }))).toBe(
+      FernetErrorCode.TokenExpired,
+    );
+    expect(
+      at(1_000 + 7 * 86_400)
+        .decrypt(token, { ttl: '7d' })
+        .toString(),
+    ).toBe('t');
+    expect(codeOf(() => at(1_001 + 7 * 86_400).decrypt(token, { ttl: '7d' }))).toBe(
+      FernetErrorCode.TokenExpired,
+    );
   });
 
   it('refuses tokens from beyond the clock skew only when a ttl is given, as Python does', () => {
     const token = f.encrypt('future', { timestamp: 2_000_000_000 });
-    expect(codeOf(() => f.decrypt(token, { ttl: 10, now: 2_000_000_000 - 61 }))).toBe(
+    expect(codeOf(() => at(2_000_000_000 - 61).decrypt(token, { ttl: '10s' }))).toBe(
       FernetErrorCode.InvalidToken,
     );
-    expect(f.decrypt(token, { ttl: 10, now: 2_000_000_000 - 60 }).toString()).toBe('future');
-    expect(f.decrypt(token, { now: 0 }).toString()).toBe('future');
-    const strict = new Fernet(key, { maxClockSkewSeconds: 0 });
-    expect(codeOf(() => strict.decrypt(token, { ttl: 10, now: 2_000_000_000 - 1 }))).toBe(
-      FernetErrorCode.InvalidToken,
-    );
+    expect(
+      at(2_000_000_000 - 60)
+        .decrypt(token, { ttl: '10s' })
+        .toString(),
+    ).toBe('future');
+    expect(at(0).decrypt(token).toString()).toBe('future');
+    const strict = at(2_000_000_000 - 1, { maxClockSkew: 0 });
+    expect(codeOf(() => strict.decrypt(token, { ttl: '10s' }))).toBe(FernetErrorCode.InvalidToken);
+    const lenient = at(2_000_000_000 - 120, { maxClockSkew: '2m' });
+    expect(lenient.decrypt(token, { ttl: '10s' }).toString()).toBe('future');
   });
 
   it('reports an expired token only when its MAC is right', () => {
     const other = new Fernet(generateKey()).encrypt('x', { timestamp: 1 });
-    expect(codeOf(() => f.decrypt(other, { ttl: 1, now: 1000 }))).toBe(
-      FernetErrorCode.InvalidToken,
-    );
+    expect(codeOf(() => at(1000).decrypt(other, { ttl: '1s' }))).toBe(FernetErrorCode.InvalidToken);
   });
 
   it('refuses every malformed token with one code and one message', () => {
@@ -157,14 +189,51 @@ describe('Fernet', () => {
     expect(f.decrypt(Buffer.from(f.encrypt('b'))).toString()).toBe('b');
   });
 
-  it('refuses bad encrypt and decrypt arguments with ERR_FERNET_INVALID_ARGUMENT', () => {
+  it('refuses bad options with ERR_FERNET_INVALID_OPTION naming the option', () => {
     expect(codeOf(() => f.encrypt('x', { iv: new Uint8Array(15) }))).toBe(
-      FernetErrorCode.InvalidArgument,
+      FernetErrorCode.InvalidOption,
     );
-    expect(codeOf(() => f.encrypt('x', { timestamp: -1 }))).toBe(FernetErrorCode.InvalidArgument);
-    expect(codeOf(() => f.encrypt('x', { timestamp: 1.5 }))).toBe(FernetErrorCode.InvalidArgument);
+    expect(codeOf(() => f.encrypt('x', { timestamp: -1 }))).toBe(FernetErrorCode.InvalidOption);
+    expect(codeOf(() => f.encrypt('x', { timestamp: 1.5 }))).toBe(FernetErrorCode.InvalidOption);
     expect(codeOf(() => f.decrypt(f.encrypt('x'), { ttl: -1 }))).toBe(
-      FernetErrorCode.InvalidArgument,
+      FernetErrorCode.InvalidOption,
+    );
+    // A unit-less string is refused: a reader could not tell seconds from milliseconds.
+    expect(codeOf(() => f.decrypt(f.encrypt('x'), { ttl: '60' as '60s' }))).toBe(
+      FernetErrorCode.InvalidOption,
+    );
+    expect(() => f.decrypt(f.encrypt('x'), { ttl: -1 })).toThrow(/`ttl`/);
+    expect(codeOf(() => new Fernet(key, { maxClockSkew: -1 }))).toBe(FernetErrorCode.InvalidOption);
+    const notAClock = Date.now as unknown as Clock;
+    expect(codeOf(() => new Fernet(key, { clock: notAClock }))).toBe(FernetErrorCode.InvalidOption);
+    expect(() => new Fernet(key, { clock: notAClock })).toThrow(/`clock`/);
+  });
+
+  it('refuses data that is neither a string nor bytes with ERR_FERNET_INVALID_ARGUMENT', () => {
+    expect(codeOf(() => f.encrypt(123 as unknown as string))).toBe(FernetErrorCode.InvalidArgument);
+  });
+
+  it('throws errors of core: OrgError, ERR_FERNET_ codes, a JSON form without the cause', () => {
+    let err: unknown;
+    try {
+      f.decrypt('nope');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OrgError);
+    expect(isOrgError(err, FernetErrorCode.InvalidToken)).toBe(true);
+    expect((err as FernetError).name).toBe('FernetError');
+    expect(JSON.parse(JSON.stringify(err))).toEqual({
+      name: 'FernetError',
+      code: 'ERR_FERNET_INVALID_TOKEN',
+      message: INVALID_TOKEN_MESSAGE,
+    });
+    // The guard holds for a FernetError of another copy of the package (same brand and prefix).
+    const foreign = new OrgError('ERR_FERNET_INVALID_TOKEN', INVALID_TOKEN_MESSAGE);
+    expect(isFernetError(foreign, FernetErrorCode.InvalidToken)).toBe(true);
+    expect(isFernetError(new OrgError('ERR_CACHE_BACKEND', 'x'))).toBe(false);
+    expect(isFernetError(Object.assign(new Error('x'), { code: 'ERR_FERNET_INVALID_TOKEN' }))).toBe(
+      false,
     );
   });
 });
@@ -192,9 +261,10 @@ describe('MultiFernet', () => {
   });
 
   it('applies ttl to the matching key', () => {
-    const multi = new MultiFernet([k1, k2], { clock: () => 10_000_000 });
+    const multi = new MultiFernet([k1, k2], { clock: { now: () => 10_000_000 } });
     const token = new Fernet(k2).encrypt('x', { timestamp: 9_000 });
-    expect(codeOf(() => multi.decrypt(token, { ttl: 100 }))).toBe(FernetErrorCode.TokenExpired);
+    expect(codeOf(() => multi.decrypt(token, { ttl: '100s' }))).toBe(FernetErrorCode.TokenExpired);
+    expect(multi.decrypt(token, { ttl: '1000s' }).toString()).toBe('x');
   });
 
   it('needs at least one key', () => {

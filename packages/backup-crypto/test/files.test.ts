@@ -7,9 +7,18 @@ import {
   encryptFile,
   Fernet,
   FernetErrorCode,
+  type FileOptions,
   generateKey,
   rotateFile,
 } from '@org/backup-crypto';
+import {
+  type AbortedError,
+  CoreErrorCode,
+  isAbortedError,
+  isOrgError,
+  isTimeoutError,
+  type TimeoutError,
+} from '@org/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure } from './helpers/failure.js';
 
@@ -28,8 +37,16 @@ describe.each([false, true])('files (chunked: %s)', (chunked) => {
     const src = join(dir, `plain-${chunked}`);
     await writeFile(src, data);
     let last = 0;
-    await encryptFile(src, `${src}.enc`, key, { ...opts, onProgress: (n) => (last = n) });
+    let total = 0;
+    await encryptFile(src, `${src}.enc`, key, {
+      ...opts,
+      onProgress: ({ bytesRead, totalBytes }) => {
+        last = bytesRead;
+        total = totalBytes;
+      },
+    });
     expect(last).toBe(data.length);
+    expect(total).toBe(data.length);
     await decryptFile(`${src}.enc`, `${src}.out`, key, opts);
     expect((await readFile(`${src}.out`)).equals(data)).toBe(true);
     if (!chunked) {
@@ -81,17 +98,52 @@ describe.each([false, true])('files (chunked: %s)', (chunked) => {
     );
   });
 
-  it('stops on abort and leaves nothing behind', async () => {
+  it('stops on abort with core AbortedError and leaves nothing behind', async () => {
     const sub = await mkdtemp(join(dir, 'abort-'));
     await writeFile(join(sub, 'plain'), data);
     const ac = new AbortController();
-    ac.abort();
+    const reason = new Error('stop');
+    ac.abort(reason);
     const err = await encryptFile(join(sub, 'plain'), join(sub, 'enc'), key, {
       ...opts,
       signal: ac.signal,
-    }).catch((e: Error) => e);
-    expect((err as Error).name).toBe('AbortError');
+    }).catch((e: unknown) => e);
+    expect(isAbortedError(err)).toBe(true);
+    expect((err as AbortedError).cause).toBe(reason);
     expect(await readdir(sub)).toEqual(['plain']);
+    // Aborted half-way: the rejection comes once the temporary file is gone.
+    await encryptFile(join(sub, 'plain'), join(sub, 'enc'), key, opts);
+    for (const run of [
+      (o: FileOptions) => encryptFile(join(sub, 'plain'), join(sub, 'enc2'), key, o),
+      (o: FileOptions) => decryptFile(join(sub, 'enc'), join(sub, 'dec'), [generateKey(), key], o),
+      (o: FileOptions) => rotateFile(join(sub, 'enc'), join(sub, 'rot'), [generateKey(), key], o),
+    ]) {
+      const mid = new AbortController();
+      const e = await run({ ...opts, signal: mid.signal, onProgress: () => mid.abort() }).catch(
+        (x: unknown) => x,
+      );
+      expect(isOrgError(e, CoreErrorCode.Aborted)).toBe(true);
+      expect((await readdir(sub)).sort()).toEqual(['enc', 'plain']);
+    }
+  });
+
+  it('rejects with core TimeoutError past its timeout and leaves nothing behind', async () => {
+    const sub = await mkdtemp(join(dir, 'timeout-'));
+    await writeFile(join(sub, 'plain'), data);
+    const err = await encryptFile(join(sub, 'plain'), join(sub, 'enc'), key, {
+      ...opts,
+      timeout: 1,
+      onProgress: () => {
+        const until = Date.now() + 5; // slower than the bound, whatever the machine
+        while (Date.now() < until);
+      },
+    }).catch((e: unknown) => e);
+    expect(isTimeoutError(err)).toBe(true);
+    expect((err as TimeoutError).timeoutMs).toBe(1);
+    expect(await readdir(sub)).toEqual(['plain']);
+    expect(
+      await failure(encryptFile(join(sub, 'plain'), join(sub, 'x'), key, { timeout: '1' as '1s' })),
+    ).toBe(FernetErrorCode.InvalidOption);
   });
 });
 

@@ -104,9 +104,15 @@ describe('createDecryptStream', () => {
 
   it('applies ttl against the injected clock, after the MAC', async () => {
     const token = Buffer.from(f.encrypt('old', { timestamp: 1000 }));
-    const stream = () => createDecryptStream(key, { ttl: 60, clock: () => 2_000_000 });
+    const stream = () => createDecryptStream(key, { ttl: '60s', clock: { now: () => 2_000_000 } });
     expect(await failure(through(stream(), [token]))).toBe(FernetErrorCode.TokenExpired);
-    const ok = createDecryptStream(key, { ttl: 60, now: 1030 });
+    const ok = createDecryptStream(key, { ttl: 60_000, clock: { now: () => 1_030_000 } });
     expect((await through(ok, [token])).toString()).toBe('old');
+    const skewed = createDecryptStream(key, {
+      ttl: '1h',
+      maxClockSkew: 0,
+      clock: { now: () => 999_000 },
+    });
+    expect(await failure(through(skewed, [token]))).toBe(FernetErrorCode.InvalidToken);
   });
 });

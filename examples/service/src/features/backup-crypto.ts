@@ -52,7 +52,7 @@ export const backupCrypto: Feature = (app) => {
 
   app.route('GET', '/backup-crypto', () => {
     const sample = `self-check ${new Date().toISOString()}`;
-    const ok = fernet.decrypt(fernet.encrypt(sample), { ttl: 60 }).toString() === sample;
+    const ok = fernet.decrypt(fernet.encrypt(sample), { ttl: '60s' }).toString() === sample;
     return {
       ok,
       key: fromEnv ? 'BACKUP_ENCRYPTION_KEY' : 'generated dev key',
