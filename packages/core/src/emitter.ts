@@ -4,14 +4,17 @@ import { CoreErrorCode, describeError, OrgError } from './errors.js';
 /** Removes the listener it was returned for. Calling it twice is harmless. */
 export type Unsubscribe = () => void;
 
-/** A map of event names to their one payload object. */
-export type EventMap = { [event: string]: object };
+/**
+ * A map of event names to their one payload object. Written as a constraint on the map's own
+ * keys, so that an `interface` (which has no index signature) satisfies it.
+ */
+export type EventMap<E> = { [K in keyof E]: object };
 
 /** A listener of one event: one payload object, its return value ignored. */
 export type Listener<P> = (payload: P) => unknown;
 
 /** What a package exposes of its emitter: subscribe, and see whether anyone listens. */
-export interface Events<E extends EventMap> {
+export interface Events<E extends EventMap<E>> {
   /** Calls `listener` with each `event`'s payload until the returned function is called. */
   on<K extends keyof E & string>(event: K, listener: Listener<E[K]>): Unsubscribe;
   /** Like `on`, for the next `event` only. */
@@ -30,7 +33,7 @@ export function channelName(pkg: string, event: string): string {
  * breaks the call that emitted: observers must not take down the path they observe. Unlike
  * `EventEmitter`, an `error` event without listeners is not thrown.
  */
-export class Emitter<E extends EventMap> implements Events<E> {
+export class Emitter<E extends EventMap<E>> implements Events<E> {
   readonly #pkg: string;
   readonly #listeners = new Map<keyof E, Set<Listener<never>>>();
   readonly #channels = new Map<keyof E, Channel>();

@@ -36,7 +36,10 @@ export class OrgError<Code extends string = string> extends Error {
    * the ordinary prototype check: use their `is…Error` guard to cross copies.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of `instanceof`: OrgError itself or a subclass.
+    // biome-ignore lint/complexity/noThisInStatic: the receiver is what is being tested against.
     if (this === OrgError) return isOrgError(value);
+    // biome-ignore lint/complexity/noThisInStatic: as above.
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 

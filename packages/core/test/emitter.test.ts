@@ -88,7 +88,7 @@ describe('Emitter', () => {
   it('a listener unsubscribing during emit does not skip the others', () => {
     const e = new Emitter<TestEvents>('test');
     const second = vi.fn();
-    const off = e.on('hit', () => off());
+    const off: () => void = e.on('hit', () => off());
     e.on('hit', second);
     e.emit('hit', { key: 'a' });
     expect(second).toHaveBeenCalled();
