@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
-import { StorageError, StorageErrorCode } from './errors.js';
+import { invalidOption, StorageError, StorageErrorCode } from './errors.js';
 import type { Body } from './types.js';
 
 /** Bytes of a Buffer/Uint8Array/string body, or `undefined` for a stream. */
@@ -22,8 +22,7 @@ export function bodyStream(body: Body): Readable {
   if (typeof (body as { getReader?: unknown }).getReader === 'function') {
     return Readable.fromWeb(body as unknown as ReadableStream<Uint8Array>);
   }
-  throw new StorageError(
-    StorageErrorCode.INVALID_OPTIONS,
+  throw invalidOption(
     'put(): body must be a Buffer, Uint8Array, string, Node Readable or Web ReadableStream',
   );
 }
@@ -66,13 +65,13 @@ export function validateMetadata(
   for (const [k, v] of Object.entries(metadata)) {
     if (!META_KEY.test(k) || k.startsWith('org-')) {
       throw new StorageError(
-        StorageErrorCode.INVALID_METADATA,
+        StorageErrorCode.InvalidMetadata,
         `Metadata key ${JSON.stringify(k)} is not allowed: use lowercase a-z, 0-9, "-" and "_" (S3 lowercases keys; "org-" is reserved)`,
       );
     }
     if (typeof v !== 'string' || !META_VALUE.test(v)) {
       throw new StorageError(
-        StorageErrorCode.INVALID_METADATA,
+        StorageErrorCode.InvalidMetadata,
         `Metadata value of ${JSON.stringify(k)} must be printable ASCII (encode other text, e.g. with encodeURIComponent)`,
       );
     }
@@ -80,7 +79,7 @@ export function validateMetadata(
   }
   if (total > 2048) {
     throw new StorageError(
-      StorageErrorCode.INVALID_METADATA,
+      StorageErrorCode.InvalidMetadata,
       `Metadata is ${total} bytes; S3 keeps at most 2048: store large data as an object`,
     );
   }

@@ -1,55 +1,44 @@
-import { abortError, StorageError, StorageErrorCode } from './errors.js';
+import { Readable } from 'node:stream';
+import { linkSignals, withTimeout } from '@org/core';
 
-/** Default bound of a call, in milliseconds. */
-export const DEFAULT_TIMEOUT = 30_000;
+/** Default bound of a call, in milliseconds (30 s). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
- * Runs `fn` with a signal that aborts on the caller's `signal` or after `timeout` ms, and
- * rejects at that moment even when the backend does not react to the signal, so that the
- * caller's await is always bounded. The timer is cleared when `fn` settles.
+ * Runs `fn` under core's `withTimeout`: the caller's await ends at `timeoutMs` (core
+ * `TimeoutError`) or when `signal` aborts (core `AbortedError`), even when the backend ignores
+ * its signal. `fn` gets a signal linked to both; when `fn` hands back a stream, the link to the
+ * caller's signal outlives the call until the stream closes, so that aborting still stops a
+ * download that is under way (the timeout bounds the call up to its first byte only).
  */
-export async function bounded<T>(
+export function bounded<T>(
   what: string,
-  timeout: number | undefined,
+  timeoutMs: number | undefined,
   signal: AbortSignal | undefined,
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  if (signal?.aborted) throw abortError(signal, what);
-  const ctrl = new AbortController();
-  const onAbort = () => ctrl.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  if (timeout !== undefined && Number.isFinite(timeout)) {
-    if (!(timeout > 0)) {
-      throw new StorageError(
-        StorageErrorCode.INVALID_OPTIONS,
-        `timeout must be > 0 ms, got ${timeout}`,
-      );
-    }
-    timer = setTimeout(
-      () => ctrl.abort(new DOMException(`${what} timed out after ${timeout} ms`, 'TimeoutError')),
-      timeout,
-    );
-  }
-  let rejectOnAbort: ((err: unknown) => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    rejectOnAbort = reject;
-  });
-  const onInner = () => rejectOnAbort?.(abortError(ctrl.signal, what));
-  ctrl.signal.addEventListener('abort', onInner, { once: true });
-  try {
-    return await Promise.race([fn(ctrl.signal), aborted]);
-  } catch (err) {
-    if (
-      ctrl.signal.aborted &&
-      !(err instanceof StorageError && err.code !== StorageErrorCode.ABORTED)
-    ) {
-      throw abortError(ctrl.signal, what);
-    }
-    throw err;
-  } finally {
-    // The caller's signal stays linked: a stream handed back must still stop when it aborts.
-    clearTimeout(timer);
-    ctrl.signal.removeEventListener('abort', onInner);
-  }
+  return withTimeout(
+    async (deadline) => {
+      const link = linkSignals(signal, deadline);
+      let result: T;
+      try {
+        result = await fn(link.signal);
+      } catch (err) {
+        link.dispose();
+        throw err;
+      }
+      if (result instanceof Readable && !result.destroyed) {
+        result.once('close', () => link.dispose());
+      } else {
+        link.dispose();
+      }
+      return result;
+    },
+    {
+      timeoutMs: timeoutMs ?? false,
+      signal,
+      what: `storage ${what}`,
+      hint: 'raise its `timeout` (per call, or the storage-wide `timeout`) if the backend is legitimately slower',
+    },
+  );
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isStorageError, StorageErrorCode } from './errors.js';
+import { check, isStorageError, StorageError, StorageErrorCode } from './errors.js';
 import type { UrlSigner } from './signing.js';
 import type { ByteRange, PutResult, StorageDriver } from './types.js';
 
@@ -22,7 +22,7 @@ export interface SignedUrlHandlerOptions {
   /** The signer that made the URLs (same secret and base URL). */
   signer: UrlSigner;
   /** Largest upload accepted through a signed PUT, in bytes. @default 5 GiB */
-  maxUploadBytes?: number;
+  maxUploadBytes?: number | undefined;
 }
 
 function parseRange(header: string | undefined): ByteRange | undefined | 'bad' {
@@ -43,9 +43,19 @@ function text(res: ServerResponse, status: number, body: string): void {
 /** Serves the local driver's signed URLs: GET and HEAD (with `Range`) and PUT. */
 export function createSignedUrlHandler(options: SignedUrlHandlerOptions): SignedUrlHandler {
   const { driver, signer } = options;
-  const maxUpload = options.maxUploadBytes ?? 5 * 1024 ** 3;
+  const maxUpload = check.integer(options.maxUploadBytes, 'maxUploadBytes', 5 * 1024 ** 3, {
+    min: 0,
+  });
   return async (req, res, next) => {
-    const url = new URL(req.url ?? '/', signer.baseUrl);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', signer.baseUrl);
+    } catch {
+      // A request target no URL parser takes (`http://:99999/`, `http://[::1/`): the client's
+      // mistake, answered here rather than thrown out of the server's listener.
+      text(res, 400, 'Bad request target');
+      return true;
+    }
     if (signer.keyOf(url) === undefined) {
       if (next) next();
       else text(res, 404, 'Not found');
@@ -74,7 +84,15 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
           new Transform({
             transform(chunk: Buffer, _enc, done) {
               seen += chunk.length;
-              done(seen > maxUpload ? new Error('upload too large') : null, chunk);
+              done(
+                seen > maxUpload
+                  ? new StorageError(
+                      StorageErrorCode.TooLarge,
+                      `Uploads are limited to ${maxUpload} bytes`,
+                    )
+                  : null,
+                chunk,
+              );
             },
           }),
         );
@@ -129,9 +147,9 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
         res.destroy();
         return true;
       }
-      if (isStorageError(err, StorageErrorCode.INVALID_SIGNATURE)) text(res, 403, err.message);
-      else if (isStorageError(err, StorageErrorCode.NOT_FOUND)) text(res, 404, 'Not found');
-      else if (isStorageError(err, StorageErrorCode.INVALID_KEY)) text(res, 400, err.message);
+      if (isStorageError(err, StorageErrorCode.InvalidSignature)) text(res, 403, err.message);
+      else if (isStorageError(err, StorageErrorCode.NotFound)) text(res, 404, 'Not found');
+      else if (isStorageError(err, StorageErrorCode.InvalidKey)) text(res, 400, err.message);
       else text(res, 500, 'Storage error');
       return true;
     }

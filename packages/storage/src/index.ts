@@ -1,8 +1,18 @@
 export { createLocalDriver, type LocalDriver, type LocalDriverOptions } from './drivers/local.js';
-export type { RetryFn, S3DriverOptions, S3RetryOptions } from './drivers/s3-options.js';
-export { createStorageFromEnv, DEFAULT_NAMESPACES, type EnvStorageOverrides } from './env.js';
+export type {
+  RetryFn,
+  RetryInfo,
+  S3DriverOptions,
+  S3RetryOptions,
+} from './drivers/s3-options.js';
+export { createStorageFromEnv, type EnvStorageOverrides } from './env.js';
 export { isStorageError, StorageError, StorageErrorCode } from './errors.js';
-export { OPERATION_CHANNEL, type StorageEvents, type StorageListener } from './events.js';
+export {
+  OPERATION_CHANNEL,
+  RETRY_CHANNEL,
+  type StorageEvents,
+  type StorageListener,
+} from './events.js';
 export {
   createSignedUrlHandler,
   type SignedUrlHandler,

@@ -18,7 +18,7 @@ const ENCODED_PATH = /%(25)*(2e|2f|5c|[01][0-9a-f]|7f)/i;
 
 function invalid(key: string, rule: string): StorageError {
   const shown = JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key);
-  return new StorageError(StorageErrorCode.INVALID_KEY, `Invalid storage key ${shown}: ${rule}`, {
+  return new StorageError(StorageErrorCode.InvalidKey, `Invalid storage key ${shown}: ${rule}`, {
     key,
   });
 }

@@ -1,6 +1,7 @@
 export {
   createS3Driver,
   type RetryFn,
+  type RetryInfo,
   type S3Driver,
   type S3DriverOptions,
   type S3RetryOptions,

@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
-import { bounded, DEFAULT_TIMEOUT } from './call.js';
+import type { Duration, Unsubscribe } from '@org/core';
+import { bounded, DEFAULT_TIMEOUT_MS } from './call.js';
 import { createLocalDriver, type LocalDriverOptions } from './drivers/local.js';
-import type { S3DriverOptions } from './drivers/s3-options.js';
-import { StorageError, StorageErrorCode } from './errors.js';
-import { createEmitter, type Emitter, type StorageEvents, type StorageListener } from './events.js';
+import type { RetryInfo, S3DriverOptions } from './drivers/s3-options.js';
+import { check, invalidOption, isStorageError, StorageError, StorageErrorCode } from './errors.js';
+import { StorageEmitter, type StorageEvents, type StorageListener } from './events.js';
+import { expiresInMs } from './expires.js';
 import type { SignedUrlHandler } from './handler.js';
 import { keyProblem, validateKey, validatePrefix } from './keys.js';
 import type {
@@ -21,21 +23,24 @@ import type {
 /** Options of `createStorage`. Give one of `driver`, `s3` or `local`; none means local. */
 export interface StorageOptions {
   /** A driver you built (`createS3Driver`, `createLocalDriver`, your own). */
-  driver?: StorageDriver;
+  driver?: StorageDriver | undefined;
   /** S3 or R2: the driver is loaded from `@org/storage/s3` on first use. */
-  s3?: S3DriverOptions;
+  s3?: S3DriverOptions | undefined;
   /** The local disk. @default { root: "./data" } */
-  local?: LocalDriverOptions;
-  /** Names `namespace()` accepts; any other name throws. @default any valid single segment */
-  namespaces?: readonly string[];
-  /** Bound of each call, in milliseconds (see `CallOptions.timeout`). @default 30000 */
-  timeout?: number;
+  local?: LocalDriverOptions | undefined;
+  /**
+   * The app's namespaces: the names `namespace()` accepts (each one valid key segment); any
+   * other name throws `ERR_STORAGE_INVALID_KEY`. @default any valid single segment
+   */
+  namespaces?: readonly string[] | undefined;
+  /** Bound of each call (see `CallOptions.timeout`). @default '30s' */
+  timeout?: Duration | undefined;
 }
 
 /** Options of `list`. */
 export interface ListIterOptions extends CallOptions {
-  /** Keys fetched per request. @default 1000 */
-  pageSize?: number;
+  /** Keys fetched per request (1 to 1,000). @default 1000 */
+  pageSize?: number | undefined;
 }
 
 /** The storage API: the same on every driver. Keys follow `validateKey`'s rules. */
@@ -55,21 +60,39 @@ export interface Storage {
   copy(from: string, to: string, options?: CallOptions): Promise<void>;
   /** Every object under `prefix`, in UTF-8 byte order of keys, paging transparently. */
   list(prefix?: string, options?: ListIterOptions): AsyncIterableIterator<ObjectInfo>;
-  /** A URL that allows one `GET` or `PUT` of `key` until `expiresIn` seconds have passed. */
+  /** A URL that allows `GET` or `PUT` of `key` for `expiresIn` (a Duration, default '15m'). */
   signedUrl(key: string, options?: SignedUrlOptions): Promise<string>;
   /** A storage scoped to `<prefix><name>/`. */
   namespace(name: string): Storage;
   /** Probes the backend (S3: `HeadBucket`; local: root writable); never throws. Timeout 5 s by default. */
   health(options?: CallOptions): Promise<StorageHealth>;
-  /** The node:http handler serving signed URLs (local driver); throws `ERR_STORAGE_UNSUPPORTED` on S3. */
+  /**
+   * The node:http handler serving signed URLs (local driver, or a driver with a `handler()`).
+   * Throws `ERR_STORAGE_UNSUPPORTED` at once on S3 and R2, whose URLs go to the backend itself.
+   */
   handler(): SignedUrlHandler;
-  /** Releases the driver's sockets and handles. */
+  /** Releases the driver's sockets and handles (a driver never loaded is not loaded). Idempotent. */
   close(): Promise<void>;
   /** Listens to `operation` (every call) or `retry` (S3); returns the unsubscribe function. */
-  on<E extends keyof StorageEvents>(event: E, listener: StorageListener<E>): () => void;
+  on<E extends keyof StorageEvents>(event: E, listener: StorageListener<E>): Unsubscribe;
+  /** Like `on`, for the next event only. */
+  once<E extends keyof StorageEvents>(event: E, listener: StorageListener<E>): Unsubscribe;
 }
 
-const MAX_EXPIRES_IN = 7 * 24 * 3600;
+type HandlerDriver = StorageDriver & { handler?: () => SignedUrlHandler };
+
+interface Ctx {
+  getDriver: () => Promise<StorageDriver>;
+  /** The driver once it exists: `close()` does not create one to close it. */
+  loaded: () => Promise<StorageDriver> | undefined;
+  backend: string;
+  /** The driver's own signed-URL handler, when it has one (local driver). */
+  handler: (() => SignedUrlHandler) | undefined;
+  allowed: readonly string[] | undefined;
+  timeoutMs: number;
+  events: StorageEmitter;
+  closed: boolean;
+}
 
 function loadS3(options: S3DriverOptions): () => Promise<StorageDriver> {
   let driver: Promise<StorageDriver> | undefined;
@@ -78,10 +101,9 @@ function loadS3(options: S3DriverOptions): () => Promise<StorageDriver> {
       (m) => m.createS3Driver(options),
       (err: unknown) => {
         driver = undefined;
-        throw new StorageError(
-          StorageErrorCode.INVALID_OPTIONS,
+        throw invalidOption(
           'S3 storage needs @aws-sdk/client-s3 and @aws-sdk/s3-request-presigner: install them',
-          { cause: err },
+          err,
         );
       },
     );
@@ -89,48 +111,89 @@ function loadS3(options: S3DriverOptions): () => Promise<StorageDriver> {
   };
 }
 
-/** Creates a storage over S3/R2 (`s3`), the local disk (`local`, the default) or any `driver`. */
-export function createStorage(options: StorageOptions = {}): Storage {
-  const events = createEmitter();
-  let getDriver: () => Promise<StorageDriver>;
-  let backend: string;
+function checkNamespaces(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const ok =
+    Array.isArray(value) &&
+    value.every((n) => typeof n === 'string' && keyProblem(n) === undefined && !n.includes('/'));
+  if (!ok) {
+    throw invalidOption(
+      '`namespaces` must be an array of names that are each one valid key segment, such as ["pdfs", "uploads"]',
+    );
+  }
+  return [...(value as string[])];
+}
+
+function driverCtx(options: StorageOptions, events: StorageEmitter) {
   if (options.driver !== undefined) {
-    const d = options.driver;
-    getDriver = async () => d;
-    backend = d.name;
-  } else if (options.s3 !== undefined) {
-    const userOnRetry = options.s3.retry?.onRetry;
-    getDriver = loadS3({
-      ...options.s3,
+    const d = options.driver as HandlerDriver;
+    if (typeof d !== 'object' || d === null || typeof d.put !== 'function') {
+      throw invalidOption(
+        '`driver` must be a StorageDriver (see createLocalDriver, createS3Driver)',
+      );
+    }
+    const ready = Promise.resolve<StorageDriver>(d);
+    const handler = typeof d.handler === 'function' ? () => d.handler!() : undefined;
+    return { getDriver: () => ready, loaded: () => ready, backend: d.name, handler };
+  }
+  if (options.s3 !== undefined) {
+    const s3 = check.object(options.s3, 's3');
+    if (check.string(s3.bucket, 's3.bucket') === undefined) {
+      throw invalidOption('S3 storage needs `s3.bucket` (AWS_S3_BUCKET)');
+    }
+    const userOnRetry = check.func<(info: RetryInfo) => void>(
+      s3.retry?.onRetry,
+      's3.retry.onRetry',
+    );
+    const load = loadS3({
+      ...s3,
       retry: {
-        ...options.s3.retry,
+        ...s3.retry,
         onRetry: (info) => {
           events.emit('retry', info);
           userOnRetry?.(info);
         },
       },
     });
-    backend = options.s3.profile === 'r2' ? 'r2' : 's3';
-  } else {
-    const d = createLocalDriver(options.local);
-    getDriver = async () => d;
-    backend = 'local';
+    let started: Promise<StorageDriver> | undefined;
+    const getDriver = () => {
+      started = load();
+      return started;
+    };
+    return {
+      getDriver,
+      loaded: () => started,
+      backend: s3.profile === 'r2' ? 'r2' : 's3',
+      handler: undefined,
+    };
   }
-  const allowed = options.namespaces;
-  const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-  return scoped({ getDriver, backend, allowed, timeout, events }, '');
+  const d = createLocalDriver(options.local);
+  const ready = Promise.resolve<StorageDriver>(d);
+  return {
+    getDriver: () => ready,
+    loaded: () => ready,
+    backend: 'local',
+    handler: () => d.handler(),
+  };
 }
 
-interface Ctx {
-  getDriver: () => Promise<StorageDriver>;
-  backend: string;
-  allowed: readonly string[] | undefined;
-  timeout: number;
-  events: Emitter;
+/** Creates a storage over S3/R2 (`s3`), the local disk (`local`, the default) or any `driver`. */
+export function createStorage(options: StorageOptions = {}): Storage {
+  check.object(options, 'options');
+  const events = new StorageEmitter();
+  const allowed = checkNamespaces(options.namespaces);
+  const timeoutMs = check.duration(options.timeout, 'timeout', DEFAULT_TIMEOUT_MS, { min: 1 });
+  const ctx: Ctx = { ...driverCtx(options, events), allowed, timeoutMs, events, closed: false };
+  return scoped(ctx, '');
 }
 
 function isStream(body: Body): boolean {
   return !(typeof body === 'string' || body instanceof Uint8Array);
+}
+
+/** A call's own `timeout` in milliseconds, when it gives one. */
+function callTimeout(opts: CallOptions | undefined): number | undefined {
+  return check.duration(opts?.timeout, 'timeout', undefined, { min: 1 });
 }
 
 function scoped(ctx: Ctx, prefix: string): Storage {
@@ -145,7 +208,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     key?: string,
   ) =>
     ctx.events.track(what, key, () =>
-      bounded(what, opts?.timeout ?? ctx.timeout, opts?.signal, async (signal) =>
+      bounded(what, callTimeout(opts) ?? ctx.timeoutMs, opts?.signal, async (signal) =>
         fn(await ctx.getDriver(), signal),
       ),
     );
@@ -157,7 +220,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     async put(key, body, opts = {}) {
       const k = full(key);
       // A stream takes as long as it takes; only an explicit timeout bounds it.
-      const t = isStream(body) ? opts.timeout : (opts.timeout ?? ctx.timeout);
+      const t = isStream(body) ? callTimeout(opts) : (callTimeout(opts) ?? ctx.timeoutMs);
       return ctx.events.track('put', k, () =>
         bounded('put', t, opts.signal, async (signal) => {
           const r = await (await ctx.getDriver()).put(k, body, { ...opts, signal });
@@ -186,8 +249,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
         return d.head(k, { signal }).then(
           () => true,
           (err: unknown) => {
-            if (err instanceof StorageError && err.code === StorageErrorCode.NOT_FOUND)
-              return false;
+            if (isStorageError(err, StorageErrorCode.NotFound)) return false;
             throw err;
           },
         );
@@ -219,12 +281,13 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     },
     async *list(p = '', opts = {}) {
       const fullPrefix = prefix + validatePrefix(p);
+      const limit = check.integer(opts.pageSize, 'pageSize', 1000, { min: 1, max: 1000 });
       let cursor: string | undefined;
       do {
         const page = await call('list', opts, (d, signal) =>
           d.list(fullPrefix, {
             signal,
-            limit: opts.pageSize ?? 1000,
+            limit,
             ...(cursor ? { cursor } : {}),
           }),
         );
@@ -234,26 +297,20 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     },
     async signedUrl(key, opts = {}) {
       const k = full(key);
-      const expiresIn = opts.expiresIn ?? 900;
-      if (!(expiresIn > 0 && expiresIn <= MAX_EXPIRES_IN)) {
-        throw new StorageError(
-          StorageErrorCode.INVALID_OPTIONS,
-          `expiresIn is in seconds and must be in 1..${MAX_EXPIRES_IN} (7 days, S3's limit); got ${expiresIn}`,
-        );
-      }
+      const expiresIn = expiresInMs(opts.expiresIn);
       return call('signedUrl', opts, (d, signal) => d.signedUrl(k, { ...opts, expiresIn, signal }));
     },
     namespace(name) {
       const problem = keyProblem(name);
       if (problem !== undefined || name.includes('/')) {
         throw new StorageError(
-          StorageErrorCode.INVALID_KEY,
+          StorageErrorCode.InvalidKey,
           `Invalid namespace ${JSON.stringify(name)}: ${problem ?? 'it must be one segment, without "/"'}`,
         );
       }
       if (prefix === '' && ctx.allowed !== undefined && !ctx.allowed.includes(name)) {
         throw new StorageError(
-          StorageErrorCode.INVALID_KEY,
+          StorageErrorCode.InvalidKey,
           `Unknown namespace "${name}": use one of ${ctx.allowed.join(', ')} or add it to \`namespaces\``,
         );
       }
@@ -263,7 +320,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
       const started = performance.now();
       try {
         // A probe must answer quickly: 5 s unless the caller says otherwise.
-        const probe = { ...opts, timeout: opts?.timeout ?? Math.min(ctx.timeout, 5_000) };
+        const probe = { ...opts, timeout: callTimeout(opts) ?? Math.min(ctx.timeoutMs, 5_000) };
         return await call('health', probe, (d, signal) => d.health({ signal }));
       } catch (err) {
         return {
@@ -275,24 +332,24 @@ function scoped(ctx: Ctx, prefix: string): Storage {
       }
     },
     handler() {
-      let handler: SignedUrlHandler | undefined;
-      return async (req, res, next) => {
-        const d = (await ctx.getDriver()) as StorageDriver & { handler?: () => SignedUrlHandler };
-        if (typeof d.handler !== 'function') {
-          throw new StorageError(
-            StorageErrorCode.UNSUPPORTED,
-            `The ${d.name} driver's signed URLs go to the backend itself; no handler is needed`,
-          );
-        }
-        handler ??= d.handler();
-        return handler(req, res, next);
-      };
+      const make = ctx.handler;
+      if (make === undefined) {
+        throw new StorageError(
+          StorageErrorCode.Unsupported,
+          `The ${ctx.backend} driver's signed URLs go to the backend itself; no handler is needed`,
+        );
+      }
+      return make();
     },
     async close() {
-      const d = await ctx.getDriver();
-      await d.close?.();
+      if (ctx.closed) return;
+      ctx.closed = true;
+      const loaded = ctx.loaded();
+      const d = loaded && (await loaded.catch(() => undefined));
+      await d?.close?.();
     },
     on: (event, listener) => ctx.events.on(event, listener),
+    once: (event, listener) => ctx.events.once(event, listener),
   };
   return storage;
 }

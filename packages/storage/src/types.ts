@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import type { Duration } from '@org/core';
 
 /** What `put` accepts: bytes, text (stored as UTF-8), a Node stream or a Web stream. */
 export type Body = Buffer | Uint8Array | string | Readable | ReadableStream<Uint8Array>;
@@ -9,33 +10,34 @@ export interface ByteRange {
   /** First byte, from 0. */
   start: number;
   /** Last byte, inclusive. @default the object's last byte */
-  end?: number;
+  end?: number | undefined;
 }
 
 /** Options every call takes. */
 export interface CallOptions {
-  /** Aborts the call; it rejects with `ERR_STORAGE_ABORTED`. */
-  signal?: AbortSignal;
+  /** Aborts the call; it rejects with core's `AbortedError` (`ERR_ABORTED`). */
+  signal?: AbortSignal | undefined;
   /**
-   * Upper bound for the call, in milliseconds; past it the call rejects with
-   * `ERR_STORAGE_TIMEOUT`. For `put` with a stream and `getStream` it bounds the call up to
-   * the first byte, not the whole transfer (stalled transfers are cut by the driver's idle
-   * timeout). @default the storage's `timeout` (30,000 ms)
+   * Upper bound for the call (a Duration: milliseconds as a number, or `'10s'`…); past it the
+   * call rejects with core's `TimeoutError` (`ERR_TIMEOUT`). For `getStream` it bounds the call
+   * up to the first byte, not the whole transfer (stalled transfers are cut by the driver's idle
+   * timeout); a `put` of a stream is bounded only by an explicit `timeout`.
+   * @default the storage's `timeout` ('30s')
    */
-  timeout?: number;
+  timeout?: Duration | undefined;
 }
 
 /** Options of `put`. */
 export interface PutOptions extends CallOptions {
   /** MIME type stored with the object. @default "application/octet-stream" */
-  contentType?: string;
+  contentType?: string | undefined;
   /**
    * User metadata: lowercase keys of `a-z 0-9 - _`, values of printable ASCII, 2 KiB in all
    * (S3's rules, applied on every driver). @default {}
    */
-  metadata?: Record<string, string>;
+  metadata?: Record<string, string> | undefined;
   /** `Cache-Control` stored with the object and sent by signed URLs. @default none */
-  cacheControl?: string;
+  cacheControl?: string | undefined;
 }
 
 /** What `put` returns. */
@@ -76,7 +78,7 @@ export interface ObjectInfo {
 /** Options of `getStream`. */
 export interface GetOptions extends CallOptions {
   /** Read only these bytes. @default the whole object */
-  range?: ByteRange;
+  range?: ByteRange | undefined;
 }
 
 /** One page of a listing. */
@@ -89,9 +91,9 @@ export interface ListPage {
 /** Options of a driver's `list`. */
 export interface ListOptions extends CallOptions {
   /** Where the previous page stopped. */
-  cursor?: string;
+  cursor?: string | undefined;
   /** Page size. @default 1000 */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 /** HTTP method a signed URL allows. */
@@ -99,12 +101,15 @@ export type SignedMethod = 'GET' | 'PUT';
 
 /** Options of `signedUrl`. */
 export interface SignedUrlOptions extends CallOptions {
-  /** Lifetime of the URL, in seconds. @default 900 */
-  expiresIn?: number;
+  /**
+   * Lifetime of the URL: a Duration (milliseconds as a number, or `'15m'`, `'1h'`…) from 1 s to
+   * 7 days (S3's limit), counted in whole seconds. @default '15m'
+   */
+  expiresIn?: Duration | undefined;
   /** What the URL allows: download (`GET`) or upload (`PUT`). @default "GET" */
-  method?: SignedMethod;
+  method?: SignedMethod | undefined;
   /** For `PUT`: the `Content-Type` the uploader must send. @default none */
-  contentType?: string;
+  contentType?: string | undefined;
 }
 
 /** What `health()` reports, in the shape `@org/health` reads. */
@@ -119,8 +124,9 @@ export interface StorageHealth {
 }
 
 /**
- * A storage backend. Keys reaching a driver are already validated. Drivers throw
- * `StorageError`s; `ERR_STORAGE_NOT_FOUND` for missing objects.
+ * A storage backend: the extension point of `@org/storage`. Keys reaching a driver are already
+ * validated. Drivers throw `StorageError`s (`ERR_STORAGE_NOT_FOUND` for missing objects) or
+ * core's `AbortedError`/`TimeoutError`. `@org/storage/testing` is the suite a driver must pass.
  */
 export interface StorageDriver {
   /** `local`, `s3` or `r2`. */

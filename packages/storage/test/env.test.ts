@@ -6,14 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { credentials, motoAvailable, startMoto } from './moto.js';
 
 describe('createStorageFromEnv', () => {
-  it('uses the local disk with the default namespaces when nothing is set', async () => {
+  it('uses the local disk when nothing is set, with the namespaces the app gives', async () => {
     const root = await mkdtemp(join(tmpdir(), 'org-storage-env-'));
     try {
-      const s = createStorageFromEnv({ STORAGE_ROOT: root });
+      const s = createStorageFromEnv({ STORAGE_ROOT: root }, { namespaces: ['pdfs', 'logos'] });
       expect(s.backend).toBe('local');
       await s.namespace('pdfs').put('a.pdf', '%PDF');
       expect((await s.getBuffer('pdfs/a.pdf')).toString()).toBe('%PDF');
       expect(() => s.namespace('other')).toThrow(/Unknown namespace/);
+      // No namespaces of its own: without the app's list, any single segment is one.
+      const open = createStorageFromEnv({ STORAGE_ROOT: root });
+      expect((await open.namespace('other').put('b.txt', 'b')).key).toBe('b.txt');
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStorage, isStorageError } from '@org/storage';
+import { isOrgError } from '@org/core';
+import { createStorage } from '@org/storage';
 
 export async function localHarness(root?: string) {
   const dir = root ?? (await mkdtemp(join(tmpdir(), 'org-storage-')));
@@ -38,13 +39,13 @@ export async function localHarness(root?: string) {
   };
 }
 
-/** The `code` of the StorageError `p` rejects with; undefined when it resolves. */
+/** The `code` of the @org error `p` rejects with; undefined when it resolves. */
 export async function code(p: Promise<unknown>): Promise<string | undefined> {
   try {
     await p;
     return undefined;
   } catch (err) {
-    if (!isStorageError(err)) throw err;
+    if (!isOrgError(err)) throw err;
     return err.code;
   }
 }

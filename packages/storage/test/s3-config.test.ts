@@ -24,7 +24,11 @@ describe('S3 driver configuration', () => {
     for (const profile of ['aws', 'r2'] as const) {
       const d = createS3Driver({ profile, bucket: 'b', region: 'eu-west-1', credentials });
       const url = new URL(
-        await d.signedUrl('a/b c.txt', { method: 'PUT', expiresIn: 60, contentType: 'text/plain' }),
+        await d.signedUrl('a/b c.txt', {
+          method: 'PUT',
+          expiresIn: '60s',
+          contentType: 'text/plain',
+        }),
       );
       expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
       const names = [...url.searchParams.keys()].map((k) => k.toLowerCase());
@@ -38,7 +42,7 @@ describe('S3 driver configuration', () => {
 
   it('refuses a queueSize that is not an integer >= 0 (a negative one would wait forever)', () => {
     for (const queueSize of [-1, 1.5, Number.NaN]) {
-      expect(() => createS3Driver({ bucket: 'b', queueSize })).toThrow(/queueSize must be/);
+      expect(() => createS3Driver({ bucket: 'b', queueSize })).toThrow(/`queueSize` must be/);
     }
     expect(createS3Driver({ bucket: 'b', queueSize: 0 }).name).toBe('s3');
   });
@@ -51,7 +55,7 @@ describe('S3 driver configuration', () => {
         return e;
       }
     })();
-    expect(isStorageError(err, 'ERR_STORAGE_INVALID_OPTIONS')).toBe(true);
+    expect(isStorageError(err, 'ERR_STORAGE_INVALID_OPTION')).toBe(true);
     expect(() => createS3Driver({ bucket: 'b', partSize: 1024 })).toThrow(/at least 5 MiB/);
   });
 });

@@ -2,9 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createStorage, isStorageError, type Storage } from '@org/storage';
+import { generatedBody as generated } from '@org/storage/testing';
 import { freePort, waitFor } from '@org/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generated } from './conformance.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { code } from './harness.js';
 import { credentials, motoAvailable, motoConnection, startMoto } from './moto.js';
@@ -191,7 +191,7 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
       },
     });
     expect(await code(storage.put('aborted/half.bin', body, { signal: ctrl.signal }))).toBe(
-      'ERR_STORAGE_ABORTED',
+      'ERR_ABORTED',
     );
     expect(sent).toBeLessThan(total);
     expect(await storage.exists('aborted/half.bin')).toBe(false);
@@ -234,10 +234,10 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     expect(isStorageError(err)).toBe(true);
   });
 
-  it('bounds a call to a server that never answers with ERR_STORAGE_TIMEOUT', async () => {
+  it('bounds a call to a server that never answers with ERR_TIMEOUT', async () => {
     proxy.rule = () => 'hang';
     const started = Date.now();
-    expect(await code(storage.head('slow', { timeout: 300 }))).toBe('ERR_STORAGE_TIMEOUT');
+    expect(await code(storage.head('slow', { timeout: 300 }))).toBe('ERR_TIMEOUT');
     const health = await storage.health({ timeout: 300 });
     expect(health).toMatchObject({ available: false, backend: 's3' });
     expect(health.error).toMatch(/timed out/);

@@ -31,6 +31,7 @@ describe('public types', () => {
     });
     storage.on('retry', (e) => {
       expectTypeOf(e.attempt).toEqualTypeOf<number>();
+      expectTypeOf(e.delayMs).toEqualTypeOf<number>();
     });
     // @ts-expect-error: no such event
     storage.on('nope', () => {});

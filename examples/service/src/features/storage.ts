@@ -11,9 +11,13 @@ import { sendJson } from '../app.js';
  *   curl 'http://127.0.0.1:3000/storage/list?namespace=uploads'
  *   curl "$(curl -s 'http://127.0.0.1:3000/storage/signed-url?key=docs/readme.md' | jq -r .url)"
  */
+/** This app's storage namespaces: `data/pdfs`, `data/uploads`, `data/logos` on the local disk. */
+const NAMESPACES = ['pdfs', 'uploads', 'logos'] as const;
+
 export const storage: Feature = (app) => {
   const port = process.env.PORT ?? '3000';
   const store = createStorageFromEnv(process.env, {
+    namespaces: NAMESPACES,
     signing: { baseUrl: `http://127.0.0.1:${port}/storage/signed`, keyInQuery: true },
   });
   const ns = (url: URL): Storage => store.namespace(url.searchParams.get('namespace') ?? 'uploads');
@@ -34,7 +38,7 @@ export const storage: Feature = (app) => {
     }
   };
 
-  for (const name of ['pdfs', 'uploads', 'logos']) {
+  for (const name of NAMESPACES) {
     app.route('PUT', `/storage/${name}`, (req, res, url) =>
       guard(res, () =>
         store.namespace(name).put(keyOf(url), req, {
@@ -75,7 +79,8 @@ export const storage: Feature = (app) => {
   app.route('GET', '/storage/signed-url', (_req, res, url) =>
     guard(res, async () => ({
       url: await ns(url).signedUrl(keyOf(url), {
-        expiresIn: Number(url.searchParams.get('expiresIn') ?? 300),
+        // This route takes seconds; the storage takes a Duration.
+        expiresIn: `${Number(url.searchParams.get('expiresIn') ?? 300)}s`,
         method: url.searchParams.get('method') === 'PUT' ? 'PUT' : 'GET',
       }),
     })),

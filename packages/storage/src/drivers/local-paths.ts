@@ -1,7 +1,8 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { StorageError, StorageErrorCode } from '../errors.js';
+import { throwIfAborted } from '@org/core';
+import { isStorageError, StorageError, StorageErrorCode } from '../errors.js';
 import type { ObjectInfo } from '../types.js';
 
 /** Name of the folder beside objects that holds their metadata sidecars. */
@@ -28,7 +29,7 @@ function isInside(rootReal: string, p: string): boolean {
 
 function outside(key: string): StorageError {
   return new StorageError(
-    StorageErrorCode.INVALID_KEY,
+    StorageErrorCode.InvalidKey,
     `Invalid storage key ${JSON.stringify(key)}: it resolves outside the storage root through a symlink; remove the link`,
     { key },
   );
@@ -51,7 +52,7 @@ export async function assertInside(
       if (!isInside(rootReal, real)) throw outside(key);
       return;
     } catch (err) {
-      if (err instanceof StorageError) throw err;
+      if (isStorageError(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
       const up = dirname(p);
@@ -84,7 +85,7 @@ export async function walk(
   const out: ObjectInfo[] = [];
   const startDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
   const visit = async (dirKey: string): Promise<void> => {
-    signal?.throwIfAborted();
+    throwIfAborted(signal, 'storage list');
     let entries: Dirent[];
     try {
       entries = await readdir(dirKey === '' ? root : objectPath(root, dirKey), {

@@ -16,8 +16,10 @@ import {
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { AbortedError, abortReason, isOrgError, type OrgError, throwIfAborted } from '@org/core';
 import { bodyStream, HashingStream, validateMetadata } from '../body.js';
-import { abortError, notFound, StorageError, StorageErrorCode } from '../errors.js';
+import { check, isStorageError, notFound, StorageError, StorageErrorCode } from '../errors.js';
+import { expiresInMs } from '../expires.js';
 import { createSignedUrlHandler, type SignedUrlHandler } from '../handler.js';
 import { createUrlSigner, type UrlSigningOptions } from '../signing.js';
 import type { CallOptions, GetOptions, ObjectInfo, PutOptions, StorageDriver } from '../types.js';
@@ -34,11 +36,11 @@ import {
 /** Options of the local-disk driver. */
 export interface LocalDriverOptions {
   /** Folder that holds the objects; created when missing. @default "./data" (from the cwd) */
-  root?: string;
+  root?: string | undefined;
   /** Signed URLs: secret, base URL of `handler()`, clock. @default random secret per process */
-  signing?: UrlSigningOptions;
+  signing?: UrlSigningOptions | undefined;
   /** Flush files to disk (fsync) before they become visible. @default true */
-  fsync?: boolean;
+  fsync?: boolean | undefined;
 }
 
 /** The local driver: a `StorageDriver` with a handler for its signed URLs. */
@@ -56,8 +58,8 @@ interface Sidecar {
   size: number;
 }
 
-function fsError(err: unknown, key: string, read = false): StorageError {
-  if (err instanceof StorageError) return err;
+function fsError(err: unknown, key: string, read = false): OrgError {
+  if (isOrgError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
   // Reading "a/b" when "a" is an object: on S3 that is simply a missing key.
   if (code === 'ENOENT' || code === 'EISDIR' || (read && code === 'ENOTDIR')) {
@@ -65,16 +67,15 @@ function fsError(err: unknown, key: string, read = false): StorageError {
   }
   if (code === 'ENOTDIR' || code === 'EEXIST') {
     return new StorageError(
-      StorageErrorCode.KEY_CONFLICT,
+      StorageErrorCode.KeyConflict,
       `Key "${key}" conflicts with another object on disk: a key cannot be both an object and a folder of objects ("a" and "a/b")`,
       { key, cause: err },
     );
   }
-  if ((err as Error).name === 'AbortError') {
-    return new StorageError(StorageErrorCode.ABORTED, 'The call was aborted', { key, cause: err });
-  }
+  if ((err as Error).name === 'AbortError')
+    return new AbortedError(err, `storage call on "${key}"`);
   return new StorageError(
-    StorageErrorCode.BACKEND,
+    StorageErrorCode.Backend,
     `Local storage failed for "${key}" (${code ?? (err as Error).message}): check the root folder's permissions and free space`,
     { key, cause: err },
   );
@@ -82,9 +83,10 @@ function fsError(err: unknown, key: string, read = false): StorageError {
 
 /** Creates the local-disk driver (atomic writes, sidecar metadata, signed URLs). */
 export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver {
-  const root = resolve(options.root ?? './data');
+  check.object(options, 'local');
+  const root = resolve(check.string(options.root, 'root', './data'));
   const signer = createUrlSigner(options.signing);
-  const fsync = options.fsync ?? true;
+  const fsync = check.boolean(options.fsync, 'fsync', true);
   let rootReal: Promise<string> | undefined;
   const ready = () => {
     rootReal ??= mkdir(root, { recursive: true }).then(() => realpath(root));
@@ -104,9 +106,8 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       return {};
     }
   };
-  const checkSignal = (signal: AbortSignal | undefined, what: string) => {
-    if (signal?.aborted) throw abortError(signal, what);
-  };
+  const checkSignal = (signal: AbortSignal | undefined, what: string) =>
+    throwIfAborted(signal, `storage ${what}`);
 
   const driver: LocalDriver = {
     name: 'local',
@@ -150,7 +151,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       } catch (err) {
         await unlink(tmp).catch(() => {});
         await unlink(sideTmp).catch(() => {});
-        if (opts.signal?.aborted) throw abortError(opts.signal, 'put');
+        if (opts.signal?.aborted) throw abortReason(opts.signal, 'storage put');
         throw fsError(err, key);
       }
     },
@@ -169,7 +170,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
           if (!Number.isSafeInteger(start) || start < 0 || start >= size || end < start) {
             await file.close();
             throw new StorageError(
-              StorageErrorCode.INVALID_RANGE,
+              StorageErrorCode.InvalidRange,
               `Range ${start}-${opts.range.end ?? ''} is outside "${key}" (${size} bytes)`,
               { key },
             );
@@ -188,7 +189,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
           throw new StorageError(
-            StorageErrorCode.INVALID_KEY,
+            StorageErrorCode.InvalidKey,
             `Key "${key}" is a symlink; refused`,
             { key },
           );
@@ -223,7 +224,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       return driver.head(key, opts).then(
         () => true,
         (err) => {
-          if (err instanceof StorageError && err.code === StorageErrorCode.NOT_FOUND) return false;
+          if (isStorageError(err) && err.code === StorageErrorCode.NotFound) return false;
           throw err;
         },
       );
@@ -292,7 +293,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
     },
 
     async signedUrl(key, opts) {
-      return signer.sign(key, opts.method ?? 'GET', opts.expiresIn ?? 900, opts.contentType);
+      return signer.sign(key, opts.method ?? 'GET', expiresInMs(opts.expiresIn), opts.contentType);
     },
 
     async health() {

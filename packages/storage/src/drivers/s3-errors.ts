@@ -1,3 +1,4 @@
+import { isOrgError, type OrgError } from '@org/core';
 import { notFound, StorageError, StorageErrorCode } from '../errors.js';
 
 const NETWORK = new Set([
@@ -46,7 +47,7 @@ function networkCode(err: unknown): string | undefined {
 
 /** Whether an S3 error is worth another attempt: throttling, 5xx, network trouble. */
 export function isTransientS3Error(err: unknown): boolean {
-  if (err instanceof StorageError) return false;
+  if (isOrgError(err)) return false;
   const e = err as AwsLike;
   if (e?.name === 'AbortError') return false;
   const s = status(err);
@@ -55,9 +56,12 @@ export function isTransientS3Error(err: unknown): boolean {
   return networkCode(err) !== undefined;
 }
 
-/** Maps an AWS SDK error to a StorageError with a message that says what to do. */
-export function toStorageError(err: unknown, key: string | undefined, where: string): StorageError {
-  if (err instanceof StorageError) return err;
+/**
+ * Maps an AWS SDK error to a StorageError with a message that says what to do. An error of an
+ * @org package (a StorageError, core's AbortedError or TimeoutError) passes through as it is.
+ */
+export function toStorageError(err: unknown, key: string | undefined, where: string): OrgError {
+  if (isOrgError(err)) return err;
   const e = err as AwsLike & Error;
   const s = status(err);
   const name = e?.name ?? 'Error';
@@ -66,14 +70,14 @@ export function toStorageError(err: unknown, key: string | undefined, where: str
     return notFound(key ?? '', err);
   }
   if (name === 'InvalidRange' || s === 416) {
-    return new StorageError(StorageErrorCode.INVALID_RANGE, `Range is outside "${key}"`, {
+    return new StorageError(StorageErrorCode.InvalidRange, `Range is outside "${key}"`, {
       ...k,
       cause: err,
     });
   }
   if (name === 'NoSuchBucket') {
     return new StorageError(
-      StorageErrorCode.INVALID_OPTIONS,
+      StorageErrorCode.InvalidOption,
       `Bucket does not exist at ${where}: create it or fix AWS_S3_BUCKET`,
       { ...k, cause: err },
     );
@@ -85,7 +89,7 @@ export function toStorageError(err: unknown, key: string | undefined, where: str
     name === 'SignatureDoesNotMatch'
   ) {
     return new StorageError(
-      StorageErrorCode.BACKEND,
+      StorageErrorCode.Backend,
       `S3 refused the request (${name}): check the credentials and the bucket policy`,
       { ...k, cause: err },
     );
@@ -93,19 +97,19 @@ export function toStorageError(err: unknown, key: string | undefined, where: str
   const net = networkCode(err);
   if (net !== undefined || name === 'TimeoutError') {
     return new StorageError(
-      StorageErrorCode.UNAVAILABLE,
+      StorageErrorCode.Unavailable,
       `S3 is unreachable at ${where} (${net ?? name}): check S3_ENDPOINT, the network and that the service is up`,
       { ...k, cause: err },
     );
   }
   if (isTransientS3Error(err)) {
     return new StorageError(
-      StorageErrorCode.UNAVAILABLE,
+      StorageErrorCode.Unavailable,
       `S3 kept failing at ${where} (${s ?? ''} ${name}) after the retries: try again later`,
       { ...k, cause: err },
     );
   }
-  return new StorageError(StorageErrorCode.BACKEND, `S3 request failed (${s ?? ''} ${name})`, {
+  return new StorageError(StorageErrorCode.Backend, `S3 request failed (${s ?? ''} ${name})`, {
     ...k,
     cause: err,
   });

@@ -8,8 +8,10 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { retry } from '@org/resilience';
+import { throwIfAborted } from '@org/core';
+import { retry } from '@org/resilience/retry';
 import type { ChunkReader } from '../chunk-reader.js';
+import { StorageError, StorageErrorCode } from '../errors.js';
 
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;
@@ -190,13 +192,15 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
   try {
     for (let partNumber = 1; !source.ended; partNumber++) {
       if (failure !== undefined) throw failure;
-      a.signal.throwIfAborted();
+      throwIfAborted(a.signal, 'storage put');
       const body = await source.next(inFlight, partNumber);
       if (failure !== undefined) throw failure;
       if (body.length === 0) break;
       if (partNumber > MAX_PARTS) {
-        throw new Error(
-          `More than ${MAX_PARTS} parts: the object is larger than S3 takes, even with parts growing to ${partSizeFor(MAX_PARTS, a.partSize, a.partsPerStep)} bytes`,
+        throw new StorageError(
+          StorageErrorCode.TooLarge,
+          `More than ${MAX_PARTS} parts: the object is larger than S3 takes, even with parts growing to ${partSizeFor(MAX_PARTS, a.partSize, a.partsPerStep)} bytes; raise \`partSize\``,
+          { key: a.key },
         );
       }
       // The part is hashed (into the whole object's SHA-256) once its request is on its way,
@@ -243,7 +247,7 @@ export async function multipartUpload(a: MultipartArgs): Promise<{ size: number;
     }
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
-    a.signal.throwIfAborted();
+    throwIfAborted(a.signal, 'storage put');
     parts.sort((x, y) => (x.PartNumber ?? 0) - (y.PartNumber ?? 0));
     const done = await a.withRetry((signal) =>
       a.client.send(

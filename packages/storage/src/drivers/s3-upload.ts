@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { abortReason } from '@org/core';
 import { bodyBytes, bodyStream, sha256Hex } from '../body.js';
 import { type ChunkReader, chunkReader } from '../chunk-reader.js';
-import { abortError } from '../errors.js';
 import type { Body, PutResult } from '../types.js';
 import { type MultipartSource, multipartUpload } from './s3-multipart.js';
 import { storeSha256Metadata } from './s3-sha256-metadata.js';
@@ -109,7 +109,7 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
       });
     } catch (err) {
       stream?.destroy();
-      if (a.signal.aborted) throw abortError(a.signal, 'put');
+      if (a.signal.aborted) throw abortReason(a.signal, 'storage put');
       throw a.mapError(err);
     } finally {
       a.signal.removeEventListener('abort', onAbort);
@@ -146,7 +146,7 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
   try {
     head = await readHead(reader, a.partSize);
   } catch (err) {
-    if (a.signal.aborted) throw abortError(a.signal, 'put');
+    if (a.signal.aborted) throw abortReason(a.signal, 'storage put');
     throw a.mapError(err);
   }
   if (head.done) return single(Buffer.concat(head.chunks, head.size));

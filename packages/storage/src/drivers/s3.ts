@@ -12,16 +12,17 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { retry as resilienceRetry } from '@org/resilience';
+import { retry as resilienceRetry } from '@org/resilience/retry';
 import { validateMetadata } from '../body.js';
-import { StorageError, StorageErrorCode } from '../errors.js';
+import { check, invalidOption, StorageError, StorageErrorCode } from '../errors.js';
+import { expiresInMs } from '../expires.js';
 import type { StorageDriver } from '../types.js';
 import { multipartCopy } from './s3-copy.js';
 import { isTransientS3Error, toStorageError } from './s3-errors.js';
-import type { RetryFn, S3DriverOptions } from './s3-options.js';
+import type { RetryFn, RetryInfo, S3DriverOptions } from './s3-options.js';
 import { uploadObject } from './s3-upload.js';
 
-export type { RetryFn, S3DriverOptions, S3RetryOptions } from './s3-options.js';
+export type { RetryFn, RetryInfo, S3DriverOptions, S3RetryOptions } from './s3-options.js';
 
 const MiB = 1024 * 1024;
 /** Metadata key under which the driver keeps the object's SHA-256. */
@@ -34,11 +35,8 @@ export interface S3Driver extends StorageDriver {
 }
 
 /**
- * The body of a response, with errors that happen mid-transfer (a reset connection, a socket
- * idle past `idleTimeout`) surfacing as `StorageError`s like every other failure.
- */
-/**
- * Makes `body` fail with mapped errors, without a stream in between (a PassThrough costs a
+ * Makes `body` fail with mapped errors (a reset connection, a socket idle past `idleTimeout`
+ * surface mid-transfer as `StorageError`s like every other failure), without a stream in between (a PassThrough costs a
  * transform call per chunk: 5–8 % of a fast download). A Node stream's errors all pass through
  * `destroy(err)`, whose `_destroy` callback hands them on to the 'error' event.
  */
@@ -50,13 +48,15 @@ function withMappedErrors(body: Readable, map: (err: unknown) => Error): Readabl
   return body;
 }
 
+// The retry's own "gave up" error (`ERR_RESILIENCE_RETRY_EXHAUSTED` or `_DEADLINE`) carries the
+// last attempt's error as `cause`: that is the one to map.
 function unwrapRetry(err: unknown): unknown {
   let e = err;
   for (let i = 0; i < 3; i++) {
     const code = (e as { code?: unknown } | null)?.code;
     if (
       typeof code === 'string' &&
-      code.startsWith('ERR_RETRY_') &&
+      (code.startsWith('ERR_RESILIENCE_RETRY_') || code.startsWith('ERR_RETRY_')) &&
       (e as Error).cause !== undefined
     ) {
       e = (e as Error).cause;
@@ -65,13 +65,18 @@ function unwrapRetry(err: unknown): unknown {
   return e;
 }
 
-function clientConfig(o: S3DriverOptions, r2: boolean, attempts: number): S3ClientConfig {
+interface Timeouts {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+function clientConfig(o: S3DriverOptions, r2: boolean, t: Timeouts): S3ClientConfig {
   const config: S3ClientConfig = {
     region: o.region ?? (r2 ? 'auto' : 'us-east-1'),
-    maxAttempts: attempts,
+    maxAttempts: 1,
     requestHandler: {
-      connectionTimeout: o.connectTimeout ?? 5_000,
-      socketTimeout: o.idleTimeout ?? 30_000,
+      connectionTimeout: t.connectTimeoutMs,
+      socketTimeout: t.idleTimeoutMs,
     },
   };
   if (o.endpoint !== undefined) config.endpoint = o.endpoint;
@@ -87,66 +92,84 @@ function clientConfig(o: S3DriverOptions, r2: boolean, attempts: number): S3Clie
 
 /** Creates the S3 / R2 driver. Pass `client` to reuse an `S3Client` you hold. */
 export function createS3Driver(options: S3DriverOptions): S3Driver {
-  if (typeof options.bucket !== 'string' || options.bucket === '') {
-    throw new StorageError(
-      StorageErrorCode.INVALID_OPTIONS,
-      'S3 storage needs `bucket` (AWS_S3_BUCKET)',
+  check.object(options, 's3');
+  const bucket = check.string(options.bucket, 'bucket');
+  if (bucket === undefined) throw invalidOption('S3 storage needs `bucket` (AWS_S3_BUCKET)');
+  const r2 = check.oneOf(options.profile, 'profile', ['aws', 'r2'], 'aws') === 'r2';
+  const partSize = check.integer(options.partSize, 'partSize', 5 * MiB);
+  if (partSize < 5 * MiB) {
+    throw invalidOption(
+      `\`partSize\` must be at least 5 MiB (S3's smallest part), in bytes; got ${partSize}`,
     );
   }
-  const r2 = options.profile === 'r2';
-  const partSize = options.partSize ?? 5 * MiB;
-  if (!(partSize >= 5 * MiB)) {
-    throw new StorageError(
-      StorageErrorCode.INVALID_OPTIONS,
-      `partSize must be at least 5 MiB (S3's minimum), got ${partSize}`,
-    );
-  }
-  const queueSize = options.queueSize ?? 1;
-  if (!(Number.isSafeInteger(queueSize) && queueSize >= 0)) {
-    throw new StorageError(
-      StorageErrorCode.INVALID_OPTIONS,
-      `queueSize must be an integer >= 0 (parts in flight besides the one filling), got ${queueSize}`,
-    );
-  }
-  const copyLimit = options.copyLimit ?? 5 * 1024 * MiB;
+  // Parts in flight besides the one filling.
+  const queueSize = check.integer(options.queueSize, 'queueSize', 1, { min: 0 });
+  const copyLimit = check.integer(options.copyLimit, 'copyLimit', 5 * 1024 * MiB, { min: 5 * MiB });
   const copyPartSize = Math.max(5 * MiB, Math.min(copyLimit, 1024 * MiB));
-  const bucket = options.bucket;
+  const timeouts: Timeouts = {
+    connectTimeoutMs: check.duration(options.connectTimeout, 'connectTimeout', '5s', { min: 1 }),
+    idleTimeoutMs: check.duration(options.idleTimeout, 'idleTimeout', '30s', { min: 1 }),
+  };
+  const retryOptions = check.object(options.retry, 'retry');
+  const attempts = check.integer(retryOptions.attempts, 'retry.attempts', 3, { min: 1 });
+  const minDelayMs = check.duration(retryOptions.minDelay, 'retry.minDelay', '100ms');
+  const maxDelayMs = check.duration(retryOptions.maxDelay, 'retry.maxDelay', '2s');
+  const onRetry = check.func<(info: RetryInfo) => void>(retryOptions.onRetry, 'retry.onRetry');
+  const retryFn: RetryFn = check.func<RetryFn>(options.retryFn, 'retryFn') ?? resilienceRetry;
+  const endpoint = check.string(options.endpoint, 'endpoint');
+  let origin: string | undefined;
+  if (endpoint !== undefined) {
+    try {
+      origin = new URL(endpoint).origin;
+    } catch (cause) {
+      throw invalidOption(
+        '`endpoint` must be an absolute URL such as https://<account>.r2.cloudflarestorage.com (S3_ENDPOINT)',
+        cause,
+      );
+    }
+  }
   const own = options.client === undefined;
   // The client does not retry by itself: @org/resilience does, around every request that can
   // be sent again (all of them: bodies are Buffers, and streams go up as Buffer parts).
-  const client = options.client ?? new S3Client(clientConfig(options, r2, 1));
+  const client = options.client ?? new S3Client(clientConfig(options, r2, timeouts));
   let presignClient: S3Client | undefined;
   // Presigned PUTs must not carry an SDK checksum of an empty body (browsers cannot match it).
   const getPresignClient = () => {
     presignClient ??= own
       ? new S3Client({
-          ...clientConfig(options, r2, 1),
+          ...clientConfig(options, r2, timeouts),
           requestChecksumCalculation: 'WHEN_REQUIRED',
         })
       : client;
     return presignClient;
   };
-  const where =
-    options.endpoint === undefined
-      ? `s3://${bucket}`
-      : `${new URL(options.endpoint).origin}/${bucket}`;
-  const retryFn: RetryFn = options.retryFn ?? resilienceRetry;
+  const where = origin === undefined ? `s3://${bucket}` : `${origin}/${bucket}`;
   const withRetry = <T>(
     key: string | undefined,
     signal: AbortSignal,
     fn: (signal: AbortSignal) => Promise<T>,
   ) =>
     retryFn((ctx) => fn(ctx.signal), {
-      attempts: options.retry?.attempts ?? 3,
-      minDelay: options.retry?.minDelay ?? 100,
-      maxDelay: options.retry?.maxDelay ?? 2_000,
+      attempts,
+      minDelay: minDelayMs,
+      maxDelay: maxDelayMs,
       retryOn: (err) => !signal.aborted && isTransientS3Error(err),
       signal,
-      ...(options.retry?.onRetry ? { onRetry: options.retry.onRetry } : {}),
+      ...(onRetry
+        ? {
+            onRetry: (info) =>
+              onRetry({
+                attempt: info.attempt,
+                delayMs: info.delayMs ?? info.delay ?? 0,
+                error: info.error,
+              }),
+          }
+        : {}),
     }).catch((err: unknown) => {
       throw toStorageError(unwrapRetry(err), key, where);
     });
 
+  let closed = false;
   const driver: S3Driver = {
     name: r2 ? 'r2' : 's3',
     bucket,
@@ -188,7 +211,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
         )
       ) {
         throw new StorageError(
-          StorageErrorCode.INVALID_RANGE,
+          StorageErrorCode.InvalidRange,
           `Invalid range ${range.start}-${range.end ?? ''} for "${key}"`,
           { key },
         );
@@ -247,7 +270,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
         const failed = res.Errors?.[0];
         if (failed !== undefined) {
           throw new StorageError(
-            StorageErrorCode.BACKEND,
+            StorageErrorCode.Backend,
             `S3 could not delete ${res.Errors?.length} object(s), e.g. "${failed.Key}" (${failed.Code})`,
             failed.Key === undefined ? {} : { key: failed.Key },
           );
@@ -311,7 +334,8 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     },
 
     async signedUrl(key, opts) {
-      const expiresIn = opts.expiresIn ?? 900;
+      // S3 counts whole seconds; `expiresIn` is a Duration (milliseconds as a number).
+      const expiresIn = Math.ceil(expiresInMs(opts.expiresIn) / 1000);
       const command =
         opts.method === 'PUT'
           ? new PutObjectCommand({
@@ -340,6 +364,8 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     },
 
     async close() {
+      if (closed) return;
+      closed = true;
       if (!own) return;
       client.destroy();
       presignClient?.destroy();

@@ -1,9 +1,60 @@
+/**
+ * The conformance suite of `StorageDriver`s: the tests the local and S3 drivers pass, for any
+ * driver to prove itself with. It takes vitest's functions (this module imports no test runner):
+ *
+ * ```ts
+ * import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+ * import { createStorage } from '@org/storage';
+ * import { storageConformance } from '@org/storage/testing';
+ *
+ * storageConformance('my driver', async () => {
+ *   const storage = createStorage({ driver: createMyDriver(), namespaces: ['uploads', 'logos'] });
+ *   return { storage, close: () => storage.close() };
+ * }, { describe, it, expect, beforeAll, afterAll });
+ * ```
+ */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
-import type { Storage } from '@org/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { code } from './harness.js';
+import { isOrgError } from '@org/core';
+import type { Storage } from './storage.js';
+
+/** The matchers the suite uses, as vitest's `expect(value)` has them. */
+export interface ConformanceAssertion {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toMatchObject(expected: object): void;
+  toBeInstanceOf(expected: abstract new (...args: never[]) => unknown): void;
+  toBeUndefined(): void;
+  toBeGreaterThanOrEqual(expected: number): void;
+  toContain(expected: unknown): void;
+  resolves: { toBeUndefined(): Promise<void> | void };
+}
+
+/** What the suite needs of the test runner: vitest's `describe`, `it`, `expect` and hooks. */
+export interface ConformanceTestApi {
+  describe: (name: string, fn: () => void) => unknown;
+  it: (name: string, fn: () => Promise<void> | void) => unknown;
+  expect: (actual: unknown) => ConformanceAssertion;
+  beforeAll: (fn: () => Promise<void> | void) => unknown;
+  afterAll: (fn: () => Promise<void> | void) => unknown;
+}
+
+/** What the suite's setup returns: a storage over the driver under test. */
+export interface StorageHarness {
+  /** A storage whose namespaces include `uploads` and `logos` (the suite writes under them). */
+  storage: Storage;
+  /** False where the server does not check signatures (moto accepts any presigned URL). @default true */
+  checksSignatures?: boolean | undefined;
+  /** Releases what setup made (servers, folders, the storage). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link storageConformance}. */
+export interface ConformanceOptions {
+  /** Run the heavy cases (1,005 keys, a 12 MiB stream, a 9 MiB Buffer). @default true */
+  heavy?: boolean | undefined;
+}
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -13,8 +64,22 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** A stream of `size` pseudo-random bytes in chunks of 64 KiB, with no known length. */
-export function generated(size: number, seed = 1): { stream: Readable; sha256: string } {
+/** The `code` of the @org error `p` rejects with; undefined when it resolves. */
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (!isOrgError(err)) throw err;
+    return err.code;
+  }
+}
+
+/**
+ * A stream of `size` pseudo-random bytes (from `seed`) in chunks of 64 KiB, with no known length,
+ * and the SHA-256 of its bytes.
+ */
+export function generatedBody(size: number, seed = 1): { stream: Readable; sha256: string } {
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let x = seed;
@@ -31,20 +96,23 @@ export function generated(size: number, seed = 1): { stream: Readable; sha256: s
   return { stream: Readable.from(chunks), sha256: hash.digest('hex') };
 }
 
-export interface Harness {
-  storage: Storage;
-  /** False where the server does not check signatures (moto accepts any presigned URL). */
-  checksSignatures?: boolean;
-  close(): Promise<void>;
-}
-
-// Heavy cases (1,005 keys, 12 MiB) run once per CI run: not in the built-package passes.
-const heavy = process.env.ORG_TEST_DIST !== '1';
-
-/** The one suite every driver must pass. */
-export function conformance(name: string, setup: () => Promise<Harness>): void {
+/**
+ * Declares the suite every driver must pass, as `conformance: <name>`. `setup` runs once before
+ * the tests; the harness's `close()` once after them.
+ */
+export function storageConformance(
+  name: string,
+  setup: () => Promise<StorageHarness>,
+  t: ConformanceTestApi,
+  options: ConformanceOptions = {},
+): void {
+  const { describe, it, expect, beforeAll, afterAll } = t;
+  const heavy = options.heavy ?? true;
+  const itHeavy = (title: string, fn: () => Promise<void>) => {
+    if (heavy) it(title, fn);
+  };
   describe(`conformance: ${name}`, () => {
-    let h: Harness;
+    let h: StorageHarness;
     let s: Storage;
     let ns: Storage;
     beforeAll(async () => {
@@ -242,7 +310,7 @@ export function conformance(name: string, setup: () => Promise<Harness>): void {
       expect(await collect(ns.list('nothing-here/'))).toEqual([]);
     });
 
-    it.runIf(heavy)('lists past 1,000 keys', async () => {
+    itHeavy('lists past 1,000 keys', async () => {
       const many = s.namespace('logos');
       const n = 1005;
       const keys = Array.from({ length: n }, (_, i) => `many/${String(i).padStart(5, '0')}.png`);
@@ -255,10 +323,10 @@ export function conformance(name: string, setup: () => Promise<Harness>): void {
       expect(await collect(many.list('many/'))).toEqual([]);
     });
 
-    it.runIf(heavy)(
+    itHeavy(
       'uploads a 12 MiB stream of unknown length (multipart on S3) with its sha256',
       async () => {
-        const { stream, sha256 } = generated(12 * 1024 * 1024 + 123, 7);
+        const { stream, sha256 } = generatedBody(12 * 1024 * 1024 + 123, 7);
         const r = await ns.put('big/stream.bin', stream, {
           contentType: 'application/x-test',
           cacheControl: 'private, max-age=60',
@@ -286,7 +354,7 @@ export function conformance(name: string, setup: () => Promise<Harness>): void {
       },
     );
 
-    it.runIf(heavy)(
+    itHeavy(
       'puts a 9 MiB Buffer (multipart on S3, sent in slices) with its sha256 in head',
       async () => {
         const bytes = Buffer.alloc(9 * 1024 * 1024 + 5, 0x2a);
@@ -305,30 +373,30 @@ export function conformance(name: string, setup: () => Promise<Harness>): void {
 
     it('signs URLs that download and upload with plain fetch', async () => {
       await ns.put('signed/get.txt', 'signed body', { contentType: 'text/plain' });
-      const getUrl = await ns.signedUrl('signed/get.txt', { expiresIn: 60 });
+      const getUrl = await ns.signedUrl('signed/get.txt', { expiresIn: '60s' });
       const res = await fetch(getUrl);
       expect(res.status).toBe(200);
       expect(await res.text()).toBe('signed body');
-      const putUrl = await ns.signedUrl('signed/put.txt', { method: 'PUT', expiresIn: 60 });
+      const putUrl = await ns.signedUrl('signed/put.txt', { method: 'PUT', expiresIn: '1m' });
       const up = await fetch(putUrl, { method: 'PUT', body: 'uploaded' });
       expect(up.status).toBe(200);
       expect((await ns.getBuffer('signed/put.txt')).toString()).toBe('uploaded');
       const forged = getUrl.replace('signed/get.txt', 'signed/put.txt');
       if (h.checksSignatures !== false) expect((await fetch(forged)).status).toBe(403);
       expect(await code(ns.signedUrl('signed/get.txt', { expiresIn: 0 }))).toBe(
-        'ERR_STORAGE_INVALID_OPTIONS',
+        'ERR_STORAGE_INVALID_OPTION',
+      );
+      // A Duration: a bare number is milliseconds, and S3 counts whole seconds from 1.
+      expect(await code(ns.signedUrl('signed/get.txt', { expiresIn: 900 }))).toBe(
+        'ERR_STORAGE_INVALID_OPTION',
       );
     });
 
     it('aborts on the caller signal and reports health', async () => {
       const ctrl = new AbortController();
       ctrl.abort();
-      expect(await code(ns.put('aborted.txt', 'x', { signal: ctrl.signal }))).toBe(
-        'ERR_STORAGE_ABORTED',
-      );
-      expect(await code(ns.head('aborted.txt', { signal: ctrl.signal }))).toBe(
-        'ERR_STORAGE_ABORTED',
-      );
+      expect(await code(ns.put('aborted.txt', 'x', { signal: ctrl.signal }))).toBe('ERR_ABORTED');
+      expect(await code(ns.head('aborted.txt', { signal: ctrl.signal }))).toBe('ERR_ABORTED');
       expect(await ns.exists('aborted.txt')).toBe(false);
       const health = await s.health();
       expect(health.available).toBe(true);
