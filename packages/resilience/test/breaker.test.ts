@@ -481,3 +481,151 @@ describe('registry, events, errors', () => {
     expect(b.stats().rejects).toBe(10);
   });
 });
+
+describe('the @org/core contract', () => {
+  it('trip() forces the breaker open and reset() forces it closed, with their events', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const fn = vi.fn(async () => 'ok');
+    const b = createBreaker(fn, { resetTimeout: '2s', registry });
+    const seen: string[] = [];
+    b.on('open', ({ name, openUntil, remote }) => seen.push(`open:${name}:${openUntil}:${remote}`));
+    b.on('close', ({ remote }) => seen.push(`close:${remote}`));
+    b.trip();
+    expect(b.state).toBe('open');
+    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_OPEN' });
+    b.reset();
+    expect(b.state).toBe('closed');
+    await expect(b.fire()).resolves.toBe('ok');
+    expect(fn).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual([`open:${b.name}:2000:false`, 'close:false']);
+  });
+
+  it('close() releases only: idempotent, no state forced, later calls refused', async () => {
+    const b = createBreaker(async () => 1, { registry });
+    const seen: unknown[] = [];
+    b.on('close', (e) => seen.push(e));
+    await b.close();
+    await b.close();
+    expect(registry.get(b.name)).toBeUndefined();
+    expect(seen).toEqual([]);
+    const err = await b.fire().catch((e: unknown) => e);
+    expect(isResilienceError(err, ResilienceErrorCode.BreakerShutdown)).toBe(true);
+  });
+
+  it('the deprecated shutdown() is close()', async () => {
+    const b = createBreaker(async () => 1, { registry });
+    b.shutdown();
+    expect(registry.get(b.name)).toBeUndefined();
+    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_SHUTDOWN' });
+  });
+
+  it('registry.close() releases every breaker it holds and stays usable', async () => {
+    const own = createRegistry();
+    const a = createBreaker(async () => 1, { name: 'a', registry: own });
+    const b = createBreaker(async () => 1, { name: 'b', registry: own });
+    await own.close();
+    await own.close();
+    expect(own.list()).toEqual([]);
+    await expect(a.fire()).rejects.toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_SHUTDOWN' });
+    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_SHUTDOWN' });
+    const c = createBreaker(async () => 1, { name: 'c', registry: own });
+    expect(own.get('c')).toBe(c);
+    await own.close();
+  });
+
+  it('takes every duration as a Duration: ms as a number, or a string with its unit', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const b = createBreaker(
+      async () => {
+        throw boom();
+      },
+      {
+        failureThreshold: 1,
+        timeout: '2s',
+        resetTimeout: '1.5s',
+        maxResetTimeout: '1m',
+        rollingCountTimeout: '10s',
+        registry,
+      },
+    );
+    await b.fire().catch(() => {});
+    await expect(b.fire()).rejects.toMatchObject({ retryAfterMs: 1_500 });
+    expect(() => createBreaker(async () => 1, { resetTimeout: '30' as never, registry })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_RESILIENCE_INVALID_OPTION',
+        message: expect.stringContaining('resetTimeout'),
+      }),
+    );
+  });
+
+  it('reads time from the injected Clock', async () => {
+    let now = 10_000;
+    const b = createBreaker(
+      async () => {
+        throw boom();
+      },
+      { failureThreshold: 1, resetTimeout: 1_000, clock: { now: () => now }, registry },
+    );
+    await b.fire().catch(() => {});
+    expect(b.toJSON()).toMatchObject({ state: 'open', openUntil: 11_000 });
+    now = 10_999;
+    expect(b.state).toBe('open');
+    now = 11_000;
+    expect(b.state).toBe('halfOpen');
+  });
+
+  it('a breaker timeout is core’s TimeoutError, and once() hears one event', async () => {
+    const b = createBreaker(() => new Promise(() => {}), { timeout: 20, registry });
+    const timeouts: unknown[] = [];
+    b.once('timeout', ({ error }) => timeouts.push(error));
+    const err = await b.fire().catch((e: unknown) => e);
+    await b.fire().catch(() => {});
+    expect(isOrgError(err, 'ERR_TIMEOUT')).toBe(true);
+    expect(err).toMatchObject({ name: 'TimeoutError', timeoutMs: 20 });
+    expect(timeouts).toEqual([err]);
+  });
+
+  it('publishes each event with its payload on org:resilience:<event>', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const seen: [string, unknown][] = [];
+    const on = (event: string) => {
+      const listener = (m: unknown) => seen.push([event, m]);
+      subscribe(`org:resilience:${event}`, listener);
+      return () => unsubscribe(`org:resilience:${event}`, listener);
+    };
+    const offs = ['open', 'failure', 'reject'].map(on);
+    const b = createBreaker(
+      async () => {
+        throw boom();
+      },
+      { name: 'dc-events', failureThreshold: 1, resetTimeout: 60_000, registry },
+    );
+    await b.fire().catch(() => {});
+    await b.fire().catch(() => {});
+    for (const off of offs) off();
+    expect(seen.map(([e]) => e)).toEqual(['failure', 'open', 'reject']);
+    expect(seen[0]?.[1]).toMatchObject({ name: 'dc-events', latencyMs: expect.any(Number) });
+    expect(seen[1]?.[1]).toMatchObject({ name: 'dc-events', trips: 1, remote: false });
+    expect(seen[2]?.[1]).toMatchObject({
+      name: 'dc-events',
+      error: expect.objectContaining({ code: 'ERR_RESILIENCE_BREAKER_OPEN' }),
+    });
+  });
+
+  it('stats report times in milliseconds, named so', async () => {
+    const b = createBreaker(async () => 1, { registry });
+    await b.fire();
+    expect(b.stats()).toMatchObject({
+      latencyMeanMs: expect.any(Number),
+      p50Ms: expect.any(Number),
+      p95Ms: expect.any(Number),
+      p99Ms: expect.any(Number),
+    });
+  });
+
+  it('refuses a fn that is not a function with its own code, not a TypeError', () => {
+    expect(() => createBreaker(42 as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_RESILIENCE_INVALID_OPTION' }),
+    );
+  });
+});

@@ -156,4 +156,35 @@ describe.runIf(await serverAvailable('Redis', 6379))('shared breaker state on Re
       await server.stop();
     }
   });
+  it('close() leaves an app’s own client open and closes a client made from a URL', async () => {
+    const { Redis } = await import('ioredis');
+    const app = new Redis(REDIS);
+    try {
+      const shared = await createRedisStateStore({ redis: app, prefix: `test:${randomUUID()}` });
+      await shared.close();
+      await shared.close();
+      await expect(app.ping()).resolves.toBe('PONG');
+    } finally {
+      app.disconnect();
+    }
+    const own = await createRedisStateStore({ redis: REDIS, prefix: `test:${randomUUID()}` });
+    expect(await own.acquireProbe('x', 1_000)).toBe(true);
+    await own.close();
+    await expect(own.load('x')).rejects.toBeDefined();
+  });
+
+  it('refuses a missing or malformed redis option with its own code', async () => {
+    await expect(createRedisStateStore({ redis: undefined as never })).rejects.toMatchObject({
+      code: 'ERR_RESILIENCE_INVALID_OPTION',
+    });
+    await expect(createRedisStateStore({ redis: 'http://nope' })).rejects.toMatchObject({
+      code: 'ERR_RESILIENCE_INVALID_OPTION',
+    });
+    await expect(
+      createRedisStateStore({ redis: REDIS, timeout: '5 parsecs' as never }),
+    ).rejects.toMatchObject({
+      code: 'ERR_RESILIENCE_INVALID_OPTION',
+      message: expect.stringContaining('timeout'),
+    });
+  });
 });

@@ -1,8 +1,10 @@
+import { isOrgError } from '@org/core';
 import {
   createBreaker,
   createRegistry,
   fullJitterDelay,
   isRetryExhaustedError,
+  isTimeoutError,
   parseRetryAfter,
   RetryExhaustedError,
   retry,
@@ -222,5 +224,67 @@ describe('wrap()', () => {
     );
     ac.abort();
     await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+  });
+});
+
+describe('retry on the @org/core contract', () => {
+  it('a per-attempt timeout rejects with core’s TimeoutError, retried, with no breaker', async () => {
+    let n = 0;
+    const seen: unknown[] = [];
+    const v = await retry(
+      ({ signal }) =>
+        ++n === 1
+          ? new Promise<never>((_, rej) =>
+              signal.addEventListener('abort', () => rej(signal.reason)),
+            )
+          : 'ok',
+      { timeout: '20ms', minDelay: 1, onRetry: ({ error }) => seen.push(error) },
+    );
+    expect(v).toBe('ok');
+    expect(isTimeoutError(seen[0])).toBe(true);
+    expect(seen[0]).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 20 });
+  });
+
+  it('takes Duration strings and a Clock', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const delays: number[] = [];
+    const p = retry(
+      async () => {
+        throw fail();
+      },
+      {
+        attempts: 3,
+        minDelay: '1s',
+        maxDelay: '1m',
+        random: () => 0.5,
+        clock: { now: () => Date.now() },
+        onRetry: ({ delayMs }) => delays.push(delayMs),
+      },
+    ).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await p).toMatchObject({ code: 'ERR_RESILIENCE_RETRY_EXHAUSTED' });
+    expect(delays).toEqual([500, 1_000]);
+    await expect(retry(async () => 1, { deadline: 'soon' as never })).rejects.toMatchObject({
+      code: 'ERR_RESILIENCE_INVALID_OPTION',
+      message: expect.stringContaining('deadline'),
+    });
+  });
+
+  it('an abort by AbortSignal.timeout() stops at once with core’s error, not a retry', async () => {
+    const fn = vi.fn(
+      ({ signal }: { signal: AbortSignal }) =>
+        new Promise((_, rej) => signal.addEventListener('abort', () => rej(new Error('cut')))),
+    );
+    const err = await retry(fn, { signal: AbortSignal.timeout(20), attempts: 5 }).catch(
+      (e: unknown) => e,
+    );
+    expect(isOrgError(err, 'ERR_TIMEOUT', 'ERR_ABORTED')).toBe(true);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a fn that is not a function with its own code', async () => {
+    await expect(retry(42 as never)).rejects.toMatchObject({
+      code: 'ERR_RESILIENCE_INVALID_OPTION',
+    });
   });
 });

@@ -18,6 +18,8 @@ export interface MemoryStateStoreOptions {
 
 /** A BreakerStateStore in this process's memory, and `close()` for its subscriptions. */
 export interface MemoryStateStore extends BreakerStateStore {
+  load(name: string): Promise<SharedStateEvent | undefined>;
+  releaseProbe(name: string): Promise<void>;
   close(): Promise<void>;
 }
 

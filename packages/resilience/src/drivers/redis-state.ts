@@ -25,6 +25,8 @@ export interface RedisStateStoreOptions {
 
 /** A BreakerStateStore on Redis, and `close()` for its connections. */
 export interface RedisStateStore extends BreakerStateStore {
+  load(name: string): Promise<SharedStateEvent | undefined>;
+  releaseProbe(name: string): Promise<void>;
   /** Closes the subscription and a client the store created; an app's client is left open. */
   close(): Promise<void>;
 }
