@@ -26,8 +26,8 @@ const run = `bench-${randomUUID().slice(0, 8)}`;
 const TIME = Number(process.env.BENCH_TIME_MS ?? 500);
 
 // ---- the three caches, each as L1+L2 ("tiered") and as L2 only --------------------------------
-const org = createCache({ redis: url, namespace: `${run}-org`, env: {} });
-const orgL2 = createCache({ redis: url, namespace: `${run}-org`, env: {}, memory: false });
+const org = createCache({ redis: url, namespace: `${run}-org` });
+const orgL2 = createCache({ redis: url, namespace: `${run}-org`, memory: false });
 
 const connection = { host, port };
 const bento = new BentoCache({
@@ -52,42 +52,42 @@ interface Subject {
   set(key: string, v: unknown): Promise<unknown>;
   getOrSet(key: string, loader: () => Promise<unknown>): Promise<unknown>;
 }
-const TTL_S = 60;
+const TTL_MS = 60_000;
 const subjects: Record<string, { tiered: Subject; l2: Subject }> = {
   '@org/cache': {
     tiered: {
       get: (k) => org.get(k),
-      set: (k, v) => org.set(k, v, { ttl: TTL_S }),
-      getOrSet: (k, l) => org.getOrSet(k, l, { ttl: TTL_S }),
+      set: (k, v) => org.set(k, v, { ttl: TTL_MS }),
+      getOrSet: (k, l) => org.getOrSet(k, l, { ttl: TTL_MS }),
     },
     l2: {
       get: (k) => orgL2.get(k),
-      set: (k, v) => orgL2.set(k, v, { ttl: TTL_S }),
-      getOrSet: (k, l) => orgL2.getOrSet(k, l, { ttl: TTL_S }),
+      set: (k, v) => orgL2.set(k, v, { ttl: TTL_MS }),
+      getOrSet: (k, l) => orgL2.getOrSet(k, l, { ttl: TTL_MS }),
     },
   },
   bentocache: {
     tiered: {
       get: (key) => bento.get({ key }),
-      set: (key, v) => bento.set({ key, value: v, ttl: TTL_S * 1000 }),
-      getOrSet: (key, factory) => bento.getOrSet({ key, factory, ttl: TTL_S * 1000 }),
+      set: (key, v) => bento.set({ key, value: v, ttl: TTL_MS }),
+      getOrSet: (key, factory) => bento.getOrSet({ key, factory, ttl: TTL_MS }),
     },
     l2: {
       get: (key) => bentoL2.get({ key }),
-      set: (key, v) => bentoL2.set({ key, value: v, ttl: TTL_S * 1000 }),
-      getOrSet: (key, factory) => bentoL2.getOrSet({ key, factory, ttl: TTL_S * 1000 }),
+      set: (key, v) => bentoL2.set({ key, value: v, ttl: TTL_MS }),
+      getOrSet: (key, factory) => bentoL2.getOrSet({ key, factory, ttl: TTL_MS }),
     },
   },
   'cache-manager': {
     tiered: {
       get: (k) => cm.get(k),
-      set: (k, v) => cm.set(k, v, TTL_S * 1000),
-      getOrSet: (k, l) => cm.wrap(k, l, TTL_S * 1000),
+      set: (k, v) => cm.set(k, v, TTL_MS),
+      getOrSet: (k, l) => cm.wrap(k, l, TTL_MS),
     },
     l2: {
       get: (k) => cmL2.get(k),
-      set: (k, v) => cmL2.set(k, v, TTL_S * 1000),
-      getOrSet: (k, l) => cmL2.wrap(k, l, TTL_S * 1000),
+      set: (k, v) => cmL2.set(k, v, TTL_MS),
+      getOrSet: (k, l) => cmL2.wrap(k, l, TTL_MS),
     },
   },
 };

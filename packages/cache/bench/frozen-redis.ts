@@ -60,7 +60,7 @@ export async function frozenRedisTable(): Promise<void> {
   rows.push([
     '@org/cache',
     await measure(async (url) => {
-      const c = createCache({ redis: url, env: {} });
+      const c = createCache({ redis: url });
       await c.ready();
       return {
         get: (k) => c.get(k),

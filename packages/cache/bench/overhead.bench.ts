@@ -20,9 +20,9 @@ const driver = (deadline: boolean): CacheDriver => ({
   delete: async (k) => store.delete(k),
   clear: async () => {},
 });
-const timer = createCache({ driver: driver(false), namespace: 'o', env: {}, memory: false });
-const bounded = createCache({ driver: driver(true), namespace: 'o', env: {}, memory: false });
-await timer.set('k', value, { ttl: 600 });
+const timer = createCache({ driver: driver(false), namespace: 'o', memory: false });
+const bounded = createCache({ driver: driver(true), namespace: 'o', memory: false });
+await timer.set('k', value, { ttl: '10m' });
 const text = JSON.stringify(value);
 
 const N = Number(process.env.BENCH_CALLS ?? 200_000);

@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import {
+  abortable,
+  type Clock,
+  type Emitter,
+  sleep,
+  throwIfAborted,
+  type Unsubscribe,
+} from '@org/core';
 import type { CacheDriver } from './driver.js';
 import { createRedisDriver } from './drivers/redis.js';
 import { decodeEntry, type Entry } from './envelope.js';
-import { backendError, corruptValueError, invalidOption } from './errors.js';
-import { CacheEmitter, type CacheEventName, type CacheEvents, type Unsubscribe } from './events.js';
+import { backendError, check, corruptValueError, invalidOption } from './errors.js';
+import { type CacheEventName, type CacheEvents, createCacheEmitter } from './events.js';
 import { encodeBusMessage, Invalidations, parseBusMessage } from './invalidations.js';
 import { FAILED, L2Guard } from './l2-guard.js';
 import { loadShared } from './load.js';
-import { type Clock, MemoryStore } from './memory-store.js';
+import { MemoryStore } from './memory-store.js';
 import { OutageJournal } from './outage-journal.js';
 import type { Serializer } from './serializer.js';
-import { nonNegative, resolveSettings, type Settings } from './settings.js';
-import { type Loaded, untilAborted } from './single-flight.js';
+import { resolveSettings, type Settings } from './settings.js';
+import type { Loaded } from './single-flight.js';
 import { ttlToMs, withJitter } from './ttl.js';
 import type {
   Cache,
@@ -20,6 +28,7 @@ import type {
   GetOrSetOptions,
   LoaderContext,
   SetOptions,
+  WaitOptions,
 } from './types.js';
 import { clearPrefix, deleteKey, deleteTag, writeEntry } from './writes.js';
 
@@ -30,7 +39,7 @@ export interface WriteOptions {
   /** L1 lifetime cap, in ms. */
   l1TtlMs: number | undefined;
   /** The loader lock to release with the write. */
-  unlock?: { key: string; token: string };
+  unlock?: { key: string; token: string } | undefined;
 }
 
 /**
@@ -51,11 +60,13 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   readonly prefix: string;
   readonly clock: Clock;
   readonly serializer: Serializer;
-  readonly emitter = new CacheEmitter();
+  readonly emitter: Emitter<CacheEvents> = createCacheEmitter();
   readonly l1: MemoryStore<Entry> | undefined;
   readonly guard: L2Guard | undefined;
   readonly id = randomUUID();
   readonly presets: Map<string, number>;
+  /** TTL of a call that names none, in ms. */
+  readonly ttlMs: number;
   readonly graceMs: number;
   readonly jitter: number;
   readonly earlyRefresh: number | undefined;
@@ -83,6 +94,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.random = s.random;
     this.serializer = s.serializer;
     this.presets = s.presets;
+    this.ttlMs = s.ttlMs;
     this.graceMs = s.graceMs;
     this.jitter = s.jitter;
     this.earlyRefresh = s.earlyRefresh;
@@ -93,9 +105,10 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       this.l1TtlMs = s.memory.ttlMs;
     }
     const driver: CacheDriver | undefined =
-      // `redis: process.env.REDIS_URL` with the variable set but empty means no Redis.
+      // `redis: process.env.REDIS_URL` with the variable unset or empty means no Redis.
       options.redis !== undefined && options.redis !== ''
-        ? createRedisDriver(options.redis, {
+        ? // The cache's own command bound (250 ms by default) goes to core's client defaults.
+          createRedisDriver(options.redis, {
             commandTimeout: s.timeouts.command,
             connectTimeout: s.timeouts.connect,
           })
@@ -210,9 +223,9 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     const m = options?.memory;
     if (m === undefined) return this.l1TtlMs;
     if (typeof m !== 'object' || m === null) {
-      throw invalidOption('`memory` of a call must be an object such as { ttl: 30 }.');
+      throw invalidOption("`memory` of a call must be an object such as { ttl: '30s' }.");
     }
-    return m.ttl === undefined ? this.l1TtlMs : nonNegative('memory.ttl', m.ttl, 0) * 1000;
+    return m.ttl === undefined ? this.l1TtlMs : check.duration(m.ttl, 'memory.ttl', 0);
   }
 
   decode<T>(payload: string): T {
@@ -221,8 +234,9 @@ export class TwoTierCache<P extends string> implements Cache<P> {
 
   /** Builds the entry `set` and loaders store: serialized, with a jittered TTL. */
   entryFor(value: unknown, options: SetOptions<P> | undefined): Entry {
+    const ttl = options?.ttl;
     const ttlMs = withJitter(
-      ttlToMs(options?.ttl ?? 'default', this.presets),
+      ttl === undefined ? this.ttlMs : ttlToMs(ttl, this.presets),
       this.jitter,
       this.random,
     );
@@ -233,10 +247,20 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     };
   }
 
-  graceOf(options: { grace?: number } | undefined): number {
-    return options?.grace === undefined
-      ? this.graceMs
-      : nonNegative('grace', options.grace, 0) * 1000;
+  graceOf(options: SetOptions<P> | undefined): number {
+    return options?.grace === undefined ? this.graceMs : check.duration(options.grace, 'grace', 0);
+  }
+
+  /** The soft timeout of a call (ms): its own, else the cache's. */
+  softOf(options: GetOrSetOptions<P> | undefined): number | undefined {
+    const soft = options?.timeouts?.soft;
+    return soft === undefined ? this.timeouts.soft : check.duration(soft, 'timeouts.soft');
+  }
+
+  /** The hard timeout of a call (ms): its own, else the cache's. */
+  hardOf(options: GetOrSetOptions<P> | undefined): number | undefined {
+    const hard = options?.timeouts?.hard;
+    return hard === undefined ? this.timeouts.hard : check.duration(hard, 'timeouts.hard');
   }
 
   /** See `writeEntry`. */
@@ -270,7 +294,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     if (this.emitter.has('miss')) this.emitter.emit('miss', { key });
   }
 
-  async get<T = unknown>(key: string, options?: { signal?: AbortSignal }): Promise<T | undefined> {
+  async get<T = unknown>(key: string, options?: WaitOptions): Promise<T | undefined> {
     const fullKey = this.key(key);
     const hit = this.l1?.get(fullKey);
     if (hit !== undefined && hit.expiresAt > this.clock.now()) {
@@ -281,7 +305,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     if (guard?.up) {
       const epoch = this.invalidations.epoch;
       const read = guard.run('get', key, (d) => d.get(fullKey));
-      const raw = await untilAborted(read, options?.signal);
+      const raw = await abortable(read, options?.signal);
       if (raw !== FAILED && raw !== undefined) {
         const e = decodeEntry(raw);
         if (e !== undefined && e.expiresAt > this.clock.now()) {
@@ -352,27 +376,41 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     return view;
   }
 
-  async health(): Promise<CacheHealth> {
+  async health(options?: WaitOptions): Promise<CacheHealth> {
+    const signal = options?.signal;
+    throwIfAborted(signal);
     const guard = this.guard;
     if (!guard) return { available: true, latencyMs: 0, backend: 'memory' };
     const start = performance.now();
-    const available = !this.closed && (await guard.ping());
+    const available = !this.closed && (await guard.ping(signal));
     const latencyMs = Math.round((performance.now() - start) * 100) / 100;
     return { available, latencyMs, backend: guard.driver.name };
   }
 
-  async ready(): Promise<boolean> {
+  async ready(options?: WaitOptions): Promise<boolean> {
+    const signal = options?.signal;
+    throwIfAborted(signal);
     if (!this.guard) return true;
     const deadline = Date.now() + this.timeouts.connect;
     for (;;) {
-      if ((await this.health()).available) return await this.busReady;
+      if ((await this.health(options)).available) return await abortable(this.busReady, signal);
       if (Date.now() >= deadline || this.closed) return false;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50, signal);
     }
   }
 
-  on<K extends CacheEventName>(event: K, listener: (payload: CacheEvents[K]) => void): Unsubscribe {
+  on<K extends CacheEventName>(
+    event: K,
+    listener: (payload: CacheEvents[K]) => unknown,
+  ): Unsubscribe {
     return this.emitter.on(event, listener);
+  }
+
+  once<K extends CacheEventName>(
+    event: K,
+    listener: (payload: CacheEvents[K]) => unknown,
+  ): Unsubscribe {
+    return this.emitter.once(event, listener);
   }
 
   async close(): Promise<void> {

@@ -1,17 +1,17 @@
 /** Options of one `CacheDriver.set`. */
 export interface DriverSetOptions {
   /** Lifetime in milliseconds; the entry is gone after it. @default no expiry */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
   /** Tags to index the key under, for `deleteByTag`. */
-  tags?: readonly string[];
+  tags?: readonly string[] | undefined;
 }
 
 /** Options of `CacheDriver.commit`: a `set`, plus what a write ends with. */
 export interface DriverCommitOptions extends DriverSetOptions {
   /** Release this lock if it still holds `token` (the end of a load). */
-  unlock?: { key: string; token: string };
+  unlock?: { key: string; token: string } | undefined;
   /** Publish `message` on `channel` once the value is stored. */
-  publish?: { channel: string; message: string };
+  publish?: { channel: string; message: string } | undefined;
 }
 
 /** What `CacheDriver.getOrLock` found: the value, or whether the lock was taken. */

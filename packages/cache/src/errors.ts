@@ -1,68 +1,63 @@
+import { errorGuard, OrgError, optionChecks } from '@org/core';
+
 /**
- * Errors of @org/cache. Each carries a stable `code`; `isCacheError` checks a `Symbol.for`
- * brand rather than `instanceof`, so it holds when an app ends up with two copies of the package.
+ * Stable codes of every error @org/cache creates. Aborts and caller-visible timeouts are core's
+ * `AbortedError` (`ERR_ABORTED`) and `TimeoutError` (`ERR_TIMEOUT`), shared by every @org package.
  *
- * The cache never throws these into `get`/`set`/`getOrSet` because Redis failed: backend errors
- * are reported on the `error` event only. They are thrown for misuse (a bad option) and carried
- * by events.
+ * The cache never throws into `get`/`set`/`getOrSet` because Redis failed: backend errors are
+ * reported on the `error` event only. These codes are thrown for misuse (a bad option) and
+ * carried by events.
  */
-
-const BRAND = Symbol.for('@org/cache.error');
-
-/** Stable codes of every error this package creates. */
-export type CacheErrorCode =
-  /** A Redis (L2) command failed; `cause` is the client's error. */
-  | 'ERR_CACHE_BACKEND'
-  /** A Redis (L2) command did not answer within `timeouts.command`. */
-  | 'ERR_CACHE_TIMEOUT'
-  /** A value could not be serialized or a stored value could not be read back. */
-  | 'ERR_CACHE_SERIALIZE'
+export const CacheErrorCode = {
+  /** A Redis (L2) command failed; `cause` is the client's error. Event only. */
+  Backend: 'ERR_CACHE_BACKEND',
+  /** A value could not be serialized (thrown), or a stored value could not be read back (event). */
+  Serialize: 'ERR_CACHE_SERIALIZE',
   /** An option or argument is invalid; the message says which and what is accepted. */
-  | 'ERR_CACHE_INVALID_OPTION'
-  /** The loader of `getOrSet` ran past `timeouts.hard` and no stale value could be served. */
-  | 'ERR_CACHE_LOADER_TIMEOUT'
-  /** `redis` was given as a URL but the optional peer `ioredis` is not installed. */
-  | 'ERR_CACHE_MISSING_PEER'
-  /** The driver does not implement an optional member the call needs. */
-  | 'ERR_CACHE_UNSUPPORTED';
+  InvalidOption: 'ERR_CACHE_INVALID_OPTION',
+  /** `redis` was given as a URL but the optional peer `ioredis` is not installed. Event only. */
+  MissingPeer: 'ERR_CACHE_MISSING_PEER',
+  /** The driver does not implement an optional member the call needs. Event only. */
+  Unsupported: 'ERR_CACHE_UNSUPPORTED',
+} as const;
 
-/** Base class of every error of @org/cache. */
-export class CacheError extends Error {
-  readonly code: CacheErrorCode;
-  constructor(code: CacheErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CacheError';
-    this.code = code;
-    Object.defineProperty(this, BRAND, { value: true });
-  }
+/** One of the {@link CacheErrorCode} values. */
+export type CacheErrorCode = (typeof CacheErrorCode)[keyof typeof CacheErrorCode];
+
+/** The one error class of @org/cache. */
+export class CacheError extends OrgError<CacheErrorCode> {
+  override name = 'CacheError';
 }
 
-/** Any error created by @org/cache, from any copy of the package; optionally of one `code`. */
-export function isCacheError(err: unknown, code?: CacheErrorCode): err is CacheError {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; [BRAND]?: unknown };
-  return e[BRAND] === true && (code === undefined || e.code === code);
+/**
+ * Any error created by @org/cache, from any copy of the package; optionally of one `code`.
+ * Holds across two copies of the package, where `instanceof CacheError` would not.
+ */
+export const isCacheError: (err: unknown, code?: CacheErrorCode) => err is CacheError =
+  errorGuard<CacheError>('ERR_CACHE_');
+
+/** An option failed validation. */
+export function invalidOption(message: string): CacheError {
+  return new CacheError(CacheErrorCode.InvalidOption, message);
 }
+
+/** The package's option checks: each throws `ERR_CACHE_INVALID_OPTION` naming the option. */
+export const check = optionChecks(invalidOption);
 
 /** Wraps whatever a backend threw into a CacheError, keeping it as `cause`. */
 export function backendError(operation: string, cause: unknown): CacheError {
   if (isCacheError(cause)) return cause;
   return new CacheError(
-    'ERR_CACHE_BACKEND',
+    CacheErrorCode.Backend,
     `Cache backend failed during ${operation}; the call fell back to memory/loader. Check that Redis is reachable.`,
     { cause },
   );
 }
 
-/** An option failed validation. */
-export function invalidOption(message: string): CacheError {
-  return new CacheError('ERR_CACHE_INVALID_OPTION', message);
-}
-
 /** A stored value the serializer could not read back. */
 export function corruptValueError(cause: unknown): CacheError {
   return new CacheError(
-    'ERR_CACHE_SERIALIZE',
+    CacheErrorCode.Serialize,
     'A stored value could not be read back; it was treated as a miss. Was it written with another serializer?',
     { cause },
   );

@@ -1,3 +1,4 @@
+export type { Clock, Duration, Unsubscribe } from '@org/core';
 export { createCache } from './cache.js';
 export type {
   BusHandlers,
@@ -11,17 +12,17 @@ export {
   type MemoryDriver,
   type MemoryDriverOptions,
 } from './drivers/memory.js';
-export { CacheError, type CacheErrorCode, isCacheError } from './errors.js';
+export { CacheError, CacheErrorCode, isCacheError } from './errors.js';
 export {
+  type CacheBackendError,
   type CacheEventName,
   type CacheEvents,
   type CacheTier,
   diagnosticsChannels,
-  type Unsubscribe,
 } from './events.js';
-export type { Clock } from './memory-store.js';
+export { type CacheEnvOptions, createCacheFromEnv } from './from-env.js';
 export { jsonSerializer, type Serializer } from './serializer.js';
-export { type DefaultTtlPreset, defaultTtlPresets, type Ttl, ttlEnvName } from './ttl.js';
+export { type Ttl, ttlEnvName } from './ttl.js';
 export type {
   Cache,
   CacheHealth,
@@ -31,4 +32,5 @@ export type {
   LoaderContext,
   MemoryOptions,
   SetOptions,
+  WaitOptions,
 } from './types.js';

@@ -1,5 +1,7 @@
+import { TimeoutError, withTimeout } from '@org/core';
 import type { CacheDriver } from './driver.js';
-import { backendError, CacheError } from './errors.js';
+import { backendError } from './errors.js';
+import type { CacheBackendError } from './events.js';
 
 /** What a guarded call returns when L2 failed, timed out or was skipped. */
 export const FAILED: unique symbol = Symbol('l2-failed');
@@ -23,8 +25,8 @@ export interface GuardOptions {
   failureThreshold: number;
   /** Interval of the background probe while degraded, in ms. */
   probeIntervalMs: number;
-  onError(operation: string, key: string | undefined, error: CacheError): void;
-  onDegraded(error: CacheError): void;
+  onError(operation: string, key: string | undefined, error: CacheBackendError): void;
+  onDegraded(error: CacheBackendError): void;
   onRecovered(downtimeMs: number): void;
   /** Whether writes made while degraded still have to reach L2 before it is used again. */
   hasBacklog?(): boolean;
@@ -90,7 +92,9 @@ export class L2Guard {
         return FAILED;
       });
     }
-    // One promise and one timer per call, no Promise.race.
+    // One promise and one timer per call, no Promise.race and no AbortController: this is on
+    // every L2 call, it resolves FAILED instead of rejecting, and a Redis command cannot be
+    // aborted anyway (core's withTimeout would add a controller and two listeners per call).
     return new Promise<T | Failed>((resolve) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -129,20 +133,19 @@ export class L2Guard {
     return value;
   };
 
-  private errorOf(operation: string, err: unknown): CacheError {
+  private errorOf(operation: string, err: unknown): CacheBackendError {
     return err instanceof Error && err.message === 'Command timed out'
       ? this.timeoutError(operation)
       : backendError(operation, err);
   }
 
-  private timeoutError(operation: string): CacheError {
-    return new CacheError(
-      'ERR_CACHE_TIMEOUT',
-      `Cache backend did not answer ${operation} within ${this.options.timeoutMs} ms; the call went on without it. Check Redis, or raise \`timeouts.command\`.`,
-    );
+  private timeoutError(operation: string): TimeoutError {
+    return new TimeoutError(this.options.timeoutMs, `Cache backend ${operation}`, {
+      hint: 'the call went on without it. Check Redis, or raise `timeouts.command`',
+    });
   }
 
-  private fail(operation: string, key: string | undefined, error: CacheError): void {
+  private fail(operation: string, key: string | undefined, error: CacheBackendError): void {
     if (this.stopped) return;
     this.options.onError(operation, key, error);
     this.failures++;
@@ -164,23 +167,17 @@ export class L2Guard {
   }
 
   /** Round-trips to the backend within `timeoutMs`, whatever the guard's state: true if it answered. */
-  async ping(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
+  async ping(signal?: AbortSignal): Promise<boolean> {
     try {
-      const ping = this.driver.ping
-        ? this.driver.ping()
-        : this.driver.get('\u0000probe').then(() => undefined);
-      await Promise.race([
-        ping,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('ping timed out')), this.options.timeoutMs);
-        }),
-      ]);
+      await withTimeout<unknown>(
+        () => (this.driver.ping ? this.driver.ping() : this.driver.get('\u0000probe')),
+        { timeoutMs: this.options.timeoutMs, signal, what: 'Cache backend ping' },
+      );
       return true;
-    } catch {
+    } catch (err) {
+      // The caller's own abort is the caller's; a failed or late ping is an unavailable backend.
+      if (signal?.aborted) throw err;
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

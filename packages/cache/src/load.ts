@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { abortable, withTimeout } from '@org/core';
 import type { TwoTierCache } from './cache.js';
 import { decodeEntry, type Entry } from './envelope.js';
-import { CacheError } from './errors.js';
 import { cloneDecoded, TOO_DEEP } from './json-clone.js';
 import { FAILED, type L2Guard } from './l2-guard.js';
 import { jsonSerializer } from './serializer.js';
-import { type Loaded, napOrWake, untilAborted } from './single-flight.js';
+import { type Loaded, napOrWake } from './single-flight.js';
 import type { GetOrSetOptions, LoaderContext } from './types.js';
 
 type Loader<T> = (ctx: LoaderContext) => T | Promise<T>;
@@ -54,7 +54,7 @@ export async function loadShared<T, P extends string>(
     c.inflight.set(fullKey, f);
     flight = f;
   }
-  const loaded = await untilAborted(flight, options?.signal);
+  const loaded = await abortable(flight, options?.signal);
   // An L2 hit may fall in the refresh window too (after a lost race for L1, say).
   if (loaded.entry) maybeRefresh(c, fullKey, key, loaded.entry, loader, options, graceMs);
   try {
@@ -171,7 +171,7 @@ async function load<T, P extends string>(
     );
     // Another instance is loading: with a stale value at hand, the soft timeout applies to
     // the wait as well, and the wait (maybe ending in a load of its own) goes on behind it.
-    return softly(c, key, afterWait, stale, options?.timeouts?.soft ?? c.timeouts.soft);
+    return softly(c, key, afterWait, stale, c.softOf(options));
   }
   return runLoader(
     c,
@@ -273,29 +273,18 @@ function runLoader<T, P extends string>(
   graceMs: number,
   token: string | undefined,
 ): Promise<Loaded> {
-  const hard = options?.timeouts?.hard ?? c.timeouts.hard;
-  const soft = options?.timeouts?.soft ?? c.timeouts.soft;
-  const controller = new AbortController();
-  let hardTimer: NodeJS.Timeout | undefined;
-  const value = new Promise<T>((resolve, reject) => {
-    if (hard !== undefined) {
-      hardTimer = setTimeout(() => {
-        const err = new CacheError(
-          'ERR_CACHE_LOADER_TIMEOUT',
-          `The loader did not finish within ${hard} ms (timeouts.hard); its signal was aborted. Raise the timeout or make the loader faster.`,
-        );
-        controller.abort(err);
-        reject(err);
-      }, hard);
-    }
-    Promise.resolve()
-      .then(() => loader({ key, signal: controller.signal }))
-      .then(resolve, reject);
+  const hard = c.hardOf(options);
+  const soft = c.softOf(options);
+  // Past `hard`, the loader's signal aborts with core's TimeoutError and this rejects with it.
+  // The loader starts on a microtask, as before: never inside the caller's own stack.
+  const value = withTimeout((signal) => Promise.resolve().then(() => loader({ key, signal })), {
+    timeoutMs: hard ?? false,
+    what: 'The loader of getOrSet',
+    hint: 'its signal was aborted. Raise `timeouts.hard` or make the loader faster',
   });
   let released = false;
   const stored = value
     .then(async (v) => {
-      clearTimeout(hardTimer);
       const e = c.entryFor(v, options);
       const unlock = token === undefined ? undefined : { key: c.lockKey(fullKey), token };
       released = await c.write(fullKey, e, {
@@ -307,7 +296,6 @@ function runLoader<T, P extends string>(
       return { payload: e.payload, stale: false };
     })
     .finally(() => {
-      clearTimeout(hardTimer);
       const guard = c.guard;
       if (token !== undefined && !released && guard) {
         release(guard, key, c.lockKey(fullKey), token);

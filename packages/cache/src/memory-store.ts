@@ -1,10 +1,4 @@
-/** Milliseconds since the epoch; injectable so that tests can move time. */
-export interface Clock {
-  now(): number;
-}
-
-/** The system clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+import type { Clock } from '@org/core';
 
 interface Slot<V> {
   value: V;
@@ -17,9 +11,9 @@ interface Slot<V> {
 /** Bounds of a memory store. */
 export interface MemoryBounds {
   /** Most entries kept; the least recently used go first. @default 10_000 */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** Most bytes kept (keys and values, estimated as 2 bytes per UTF-16 unit). @default 64 MiB */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
 }
 
 const OVERHEAD = 64;

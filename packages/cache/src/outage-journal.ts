@@ -1,3 +1,4 @@
+import { withTimeout } from '@org/core';
 import type { CacheDriver } from './driver.js';
 
 /** What a journal holds: keys and tag keys to delete, prefixes to clear. */
@@ -71,20 +72,15 @@ export class OutageJournal {
   async replay(target: ReplayTarget): Promise<boolean> {
     const taken = this.rec;
     this.rec = fresh();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        apply(taken, this.rootPrefix, target),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('replay timed out')), target.timeoutMs);
-        }),
-      ]);
+      await withTimeout(() => apply(taken, this.rootPrefix, target), {
+        timeoutMs: target.timeoutMs,
+        what: 'The outage journal replay',
+      });
       return true;
     } catch {
       this.restore(taken);
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -1,7 +1,6 @@
+export type { RedisOption } from '@org/core/redis';
 export {
-  boundedRedisOptions,
   createRedisDriver,
-  type RedisConnection,
   type RedisDriver,
   type RedisDriverOptions,
 } from './drivers/redis.js';

@@ -1,4 +1,4 @@
-import { CacheError } from './errors.js';
+import { CacheError, CacheErrorCode } from './errors.js';
 
 /** Turns values into strings for storage and back. Must round-trip what it accepts. */
 export interface Serializer {
@@ -39,7 +39,7 @@ export const jsonSerializer: Serializer = {
       return JSON.stringify(value, replacer) as string;
     } catch (cause) {
       throw new CacheError(
-        'ERR_CACHE_SERIALIZE',
+        CacheErrorCode.Serialize,
         'The value cannot be stored as JSON (BigInt, a cycle, or a throwing toJSON). Convert it first or pass a `serializer`.',
         { cause },
       );

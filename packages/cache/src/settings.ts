@@ -1,36 +1,15 @@
-import { invalidOption } from './errors.js';
-import { type Clock, type MemoryBounds, systemClock } from './memory-store.js';
+import { type Clock, systemClock } from '@org/core';
+import { check } from './errors.js';
+import type { MemoryBounds } from './memory-store.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
-import { resolvePresets } from './ttl.js';
+import { DEFAULT_TTL_MS, resolvePresets, ttlToMs } from './ttl.js';
 import type { CacheOptions } from './types.js';
 
-/** Checks a fraction in [0, 1]; returns it or the fallback. */
-export function fraction<F extends number | undefined>(
-  name: string,
-  v: number | undefined,
-  fallback: F,
-): number | F {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-    throw invalidOption(`\`${name}\` must be a fraction between 0 and 1; got ${String(v)}.`);
-  }
-  return v;
-}
+const FRACTION = { min: 0, max: 1 };
+const NON_NEGATIVE = { min: 0 };
+const POSITIVE = { min: 1 };
 
-/** Checks a finite number >= 0; returns it or the fallback. */
-export function nonNegative(name: string, v: number | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
-    throw invalidOption(`\`${name}\` must be a number >= 0; got ${String(v)}.`);
-  }
-  return v;
-}
-
-function optional(name: string, v: number | undefined): number | undefined {
-  return v === undefined ? undefined : nonNegative(name, v, 0);
-}
-
-/** Every option of `createCache`, validated, with its default applied. */
+/** Every option of `createCache`, validated, with its default applied; durations in ms. */
 export interface Settings {
   namespace: string;
   /** `<URI-encoded namespace>:`, the start of every key of this cache. */
@@ -41,6 +20,8 @@ export interface Settings {
   random: () => number;
   serializer: Serializer;
   presets: Map<string, number>;
+  /** TTL of a call that names none. */
+  ttlMs: number;
   graceMs: number;
   jitter: number;
   earlyRefresh: number | undefined;
@@ -63,46 +44,50 @@ export interface Settings {
 
 /** Validates `options` (throwing `ERR_CACHE_INVALID_OPTION` with what to fix) and fills defaults. */
 export function resolveSettings<P extends string>(options: CacheOptions<P>): Settings {
-  const t = options.timeouts ?? {};
-  const lock = nonNegative('timeouts.lock', t.lock, 5000);
-  const namespace = options.namespace ?? 'cache';
-  if (typeof namespace !== 'string' || namespace === '') {
-    throw invalidOption('`namespace` must be a non-empty string.');
-  }
+  check.object(options, 'options');
+  const t = check.object(options.timeouts, 'timeouts');
+  const lock = check.duration(t.lock, 'timeouts.lock', 5000, NON_NEGATIVE);
+  const namespace = check.string(options.namespace, 'namespace', 'cache');
   const prefix = `${encodeURIComponent(namespace)}:`;
   let memory: Settings['memory'];
   if (options.memory !== false) {
-    const m = options.memory ?? {};
+    const m = check.object(options.memory, 'memory');
     memory = {
-      maxEntries: nonNegative('memory.maxEntries', m.maxEntries, 10_000),
-      maxBytes: nonNegative('memory.maxBytes', m.maxBytes, 64 * 1024 * 1024),
-      ttlMs: m.ttl === undefined ? undefined : nonNegative('memory.ttl', m.ttl, 0) * 1000,
+      maxEntries: check.number(m.maxEntries, 'memory.maxEntries', 10_000, NON_NEGATIVE),
+      maxBytes: check.number(m.maxBytes, 'memory.maxBytes', 64 * 1024 * 1024, NON_NEGATIVE),
+      ttlMs: check.duration(m.ttl, 'memory.ttl'),
     };
   }
-  const failureThreshold = nonNegative('failureThreshold', options.failureThreshold, 3);
+  const presets = resolvePresets(options.presets);
+  const failureThreshold = check.number(options.failureThreshold, 'failureThreshold', 3, {
+    min: 0,
+  });
   return {
     namespace,
     prefix,
     channel: `org-cache:${prefix}`,
     clock: options.clock ?? systemClock,
-    random: options.random ?? Math.random,
+    random: check.func<() => number>(options.random, 'random') ?? Math.random,
     serializer: options.serializer ?? jsonSerializer,
-    presets: resolvePresets(options.ttl as Record<string, number>, options.env ?? process.env),
-    graceMs: nonNegative('grace', options.grace, 0) * 1000,
-    jitter: fraction('jitter', options.jitter, 0.1),
-    earlyRefresh: fraction('earlyRefresh', options.earlyRefresh, undefined),
+    presets,
+    ttlMs: options.ttl === undefined ? DEFAULT_TTL_MS : ttlToMs(options.ttl, presets),
+    graceMs: check.duration(options.grace, 'grace', 0),
+    jitter: check.number(options.jitter, 'jitter', 0.1, FRACTION),
+    earlyRefresh: check.number(options.earlyRefresh, 'earlyRefresh', undefined, FRACTION),
     timeouts: {
-      command: nonNegative('timeouts.command', t.command, 250),
-      connect: nonNegative('timeouts.connect', t.connect, 1000),
-      soft: optional('timeouts.soft', t.soft),
-      hard: optional('timeouts.hard', t.hard),
+      command: check.duration(t.command, 'timeouts.command', 250, POSITIVE),
+      connect: check.duration(t.connect, 'timeouts.connect', 1000, POSITIVE),
+      soft: check.duration(t.soft, 'timeouts.soft'),
+      hard: check.duration(t.hard, 'timeouts.hard'),
       lock,
-      lockWait: nonNegative('timeouts.lockWait', t.lockWait, lock),
+      lockWait: check.duration(t.lockWait, 'timeouts.lockWait', lock, NON_NEGATIVE),
     },
     memory,
     failureThreshold: Math.max(1, failureThreshold),
-    probeIntervalMs: nonNegative('probeInterval', options.probeInterval, 500),
-    invalidation: options.invalidation !== false,
-    outageJournal: Math.floor(nonNegative('outageJournal', options.outageJournal, 1_000)),
+    probeIntervalMs: check.duration(options.probeInterval, 'probeInterval', 500),
+    invalidation: check.boolean(options.invalidation, 'invalidation', true),
+    outageJournal: Math.floor(
+      check.number(options.outageJournal, 'outageJournal', 1_000, NON_NEGATIVE),
+    ),
   };
 }

@@ -10,26 +10,6 @@ export interface Loaded {
   decoded?: { value: unknown };
 }
 
-/** Awaits `p`, or rejects with the signal's reason as soon as `signal` aborts. */
-export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
 /** Resolves after `ms`, or earlier when `wake` is called; the timer does not bound a caller. */
 export function napOrWake(ms: number, register: (wake: () => void) => () => void): Promise<void> {
   return new Promise((resolve) => {

@@ -1,20 +1,13 @@
+import { DURATION_HINT, type Duration, showValue, toMs } from '@org/core';
 import { invalidOption } from './errors.js';
 
-/** The built-in TTL presets, in seconds. */
-export const defaultTtlPresets = {
-  default: 300,
-  contractor: 600,
-  pricing: 1800,
-  template: 300,
-} as const;
+/** A TTL: a core `Duration` (milliseconds as a number, or `'30s'`, `'15m'` …), or a preset name. */
+export type Ttl<P extends string = never> = Duration | P;
 
-/** Names of the built-in TTL presets. */
-export type DefaultTtlPreset = keyof typeof defaultTtlPresets;
+/** The TTL of a call that names none. */
+export const DEFAULT_TTL_MS = 5 * 60_000;
 
-/** A TTL: seconds, or the name of a preset. */
-export type Ttl<P extends string = DefaultTtlPreset> = number | P | DefaultTtlPreset;
-
-/** `quoteTemplate` → `CACHE_TTL_QUOTE_TEMPLATE`. */
+/** `quoteTemplate` → `CACHE_TTL_QUOTE_TEMPLATE`: the variable `createCacheFromEnv` reads for it. */
 export function ttlEnvName(preset: string): string {
   return `CACHE_TTL_${preset
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
@@ -22,66 +15,60 @@ export function ttlEnvName(preset: string): string {
     .toUpperCase()}`;
 }
 
-function checkSeconds(name: string, value: number, where: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw invalidOption(
-      `TTL preset "${name}" from ${where} must be a positive number of seconds; got ${String(value)}.`,
-    );
-  }
-  return value;
+/** The milliseconds of a positive Duration, or undefined. */
+function positiveMs(value: unknown): number | undefined {
+  const ms = toMs(value);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 /**
- * Resolves the TTL presets (seconds): built-in defaults, then `options`, then `CACHE_TTL_<NAME>`
- * environment variables, which win so that operators can retune a deployment without a code
- * change. An env var for a name no preset has (`CACHE_TTL_SESSION=60`) adds preset `session`.
+ * The app's presets (`{ pricing: '30m' }`), validated, in milliseconds. A name must not read as
+ * a duration itself (`'5m'`), so that a call's `ttl` is never ambiguous.
  */
-export function resolvePresets(
-  options: Readonly<Record<string, number | undefined>> | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): Map<string, number> {
-  const presets = new Map<string, number>(Object.entries(defaultTtlPresets));
-  for (const [name, value] of Object.entries(options ?? {})) {
-    if (value !== undefined) presets.set(name, checkSeconds(name, value, 'options.ttl'));
-  }
-  for (const name of presets.keys()) {
-    const raw = env[ttlEnvName(name)];
-    if (raw !== undefined && raw !== '') {
-      presets.set(name, checkSeconds(name, Number(raw), ttlEnvName(name)));
-    }
-  }
-  for (const [key, raw] of Object.entries(env)) {
-    if (!key.startsWith('CACHE_TTL_') || raw === undefined || raw === '') continue;
-    const name = key.slice('CACHE_TTL_'.length).toLowerCase();
-    if (!presets.has(name) && !hasPresetFor(presets, key)) {
-      presets.set(name, checkSeconds(name, Number(raw), key));
-    }
-  }
-  return presets;
-}
-
-function hasPresetFor(presets: Map<string, number>, envName: string): boolean {
-  for (const name of presets.keys()) if (ttlEnvName(name) === envName) return true;
-  return false;
-}
-
-/** Turns a per-call TTL (seconds or preset name) into milliseconds. */
-export function ttlToMs(ttl: number | string, presets: Map<string, number>): number {
-  if (typeof ttl === 'number') {
-    if (!Number.isFinite(ttl) || ttl <= 0) {
-      throw invalidOption(
-        `\`ttl\` must be a positive number of seconds or a preset name; got ${ttl}.`,
-      );
-    }
-    return ttl * 1000;
-  }
-  const seconds = presets.get(ttl);
-  if (seconds === undefined) {
+export function resolvePresets(presets: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  if (presets === undefined) return out;
+  if (typeof presets !== 'object' || presets === null || Array.isArray(presets)) {
     throw invalidOption(
-      `Unknown TTL preset "${ttl}". Known presets: ${[...presets.keys()].join(', ')}; add it to \`ttl\` in createCache options.`,
+      `\`presets\` must be an object of TTLs by name, such as { pricing: '30m' }; got ${showValue(presets)}.`,
     );
   }
-  return seconds * 1000;
+  for (const [name, value] of Object.entries(presets)) {
+    if (name === '' || toMs(name) !== undefined) {
+      throw invalidOption(
+        `TTL preset name ${showValue(name)} reads as a duration (or is empty): name presets for what they hold, such as 'pricing'.`,
+      );
+    }
+    const ms = positiveMs(value);
+    if (ms === undefined) {
+      throw invalidOption(
+        `\`presets.${name}\` must be a positive duration: ${DURATION_HINT}; got ${showValue(value)}.`,
+      );
+    }
+    out.set(name, ms);
+  }
+  return out;
+}
+
+/** Turns a TTL (a Duration or a preset name) into milliseconds; `name` is the option, for messages. */
+export function ttlToMs(ttl: unknown, presets: Map<string, number>, name = 'ttl'): number {
+  if (typeof ttl === 'string') {
+    const preset = presets.get(ttl);
+    if (preset !== undefined) return preset;
+    if (toMs(ttl) === undefined) {
+      const known = presets.size === 0 ? 'none' : [...presets.keys()].join(', ');
+      throw invalidOption(
+        `Unknown TTL preset ${showValue(ttl)} in \`${name}\`. Known presets: ${known}; add it to \`presets\` in createCache options, or give a duration such as '30s'.`,
+      );
+    }
+  }
+  const ms = positiveMs(ttl);
+  if (ms === undefined) {
+    throw invalidOption(
+      `\`${name}\` must be a positive duration (${DURATION_HINT}) or a preset name; got ${showValue(ttl)}.`,
+    );
+  }
+  return ms;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { TwoTierCache, WriteOptions } from './cache.js';
 import { type Entry, encodeEntry } from './envelope.js';
-import { CacheError } from './errors.js';
+import { CacheError, CacheErrorCode } from './errors.js';
 import { encodeBusMessage } from './invalidations.js';
 import { FAILED, type L2Guard } from './l2-guard.js';
 
@@ -98,7 +98,7 @@ export async function deleteTag<P extends string>(c: TwoTierCache<P>, tag: strin
     c.emitter.emit('error', {
       operation: 'deleteByTag',
       error: new CacheError(
-        'ERR_CACHE_UNSUPPORTED',
+        CacheErrorCode.Unsupported,
         `The "${guard.driver.name}" driver has no deleteByTag; only this instance's L1 was cleared.`,
       ),
     });

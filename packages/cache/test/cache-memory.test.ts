@@ -1,4 +1,14 @@
-import { type CacheEvents, createCache, createMemoryDriver, isCacheError } from '@org/cache';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import {
+  CacheError,
+  CacheErrorCode,
+  type CacheEvents,
+  createCache,
+  createCacheFromEnv,
+  createMemoryDriver,
+  diagnosticsChannels,
+  isCacheError,
+} from '@org/cache';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 describe('createCache, memory only', () => {
@@ -11,7 +21,7 @@ describe('createCache, memory only', () => {
   });
 
   it('misses with undefined, and keeps undefined, null, Dates and nesting apart', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     expect(await cache.get('nope')).toBeUndefined();
     const when = new Date('2025-05-05T05:05:05.005Z');
     const value = { a: null, b: undefined, c: [undefined, null, 1], when, nested: { d: [when] } };
@@ -32,19 +42,19 @@ describe('createCache, memory only', () => {
   });
 
   it('returns copies, so mutating a result does not change the cache', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     await cache.set('o', { n: 1 });
     const a = await cache.get<{ n: number }>('o');
     if (a) a.n = 2;
     expect(await cache.get('o')).toEqual({ n: 1 });
   });
 
-  it('expires at the default preset (300 s) and at a named preset', async () => {
-    const cache = createCache({ env: {}, jitter: 0 });
+  it("expires at the default TTL (5 min) and at the app's presets", async () => {
+    const cache = createCache({ jitter: 0, presets: { contractor: '10m', pricing: '30m' } });
     await cache.set('d', 1);
     await cache.set('c', 1, { ttl: 'contractor' });
     await cache.set('p', 1, { ttl: 'pricing' });
-    await cache.set('s', 1, { ttl: 2 });
+    await cache.set('s', 1, { ttl: 2_000 });
     vi.advanceTimersByTime(2_001);
     expect(await cache.get('s')).toBeUndefined();
     vi.advanceTimersByTime(298_000);
@@ -57,15 +67,39 @@ describe('createCache, memory only', () => {
     expect(await cache.get('p')).toBeUndefined();
   });
 
-  it('takes presets from options, and CACHE_TTL_* env vars over them', async () => {
-    const cache = createCache({
+  it('takes TTLs as durations: a number is milliseconds, a string carries its unit', async () => {
+    const cache = createCache({ jitter: 0, ttl: '1m', presets: { short: 1_500 } });
+    await cache.set('default', 1);
+    await cache.set('ms', 1, { ttl: 500 });
+    await cache.set('unit', 1, { ttl: '2s' });
+    await cache.set('preset', 1, { ttl: 'short' });
+    vi.advanceTimersByTime(501);
+    expect(await cache.get('ms')).toBeUndefined();
+    expect(await cache.get('preset')).toBe(1);
+    vi.advanceTimersByTime(1_000);
+    expect(await cache.get('preset')).toBeUndefined();
+    expect(await cache.get('unit')).toBe(1);
+    vi.advanceTimersByTime(500);
+    expect(await cache.get('unit')).toBeUndefined();
+    expect(await cache.get('default')).toBe(1);
+    vi.advanceTimersByTime(58_000);
+    expect(await cache.get('default')).toBeUndefined();
+    // A preset may also be the default.
+    const named = createCache({ jitter: 0, ttl: 'short', presets: { short: '1s' } });
+    await named.set('k', 1);
+    vi.advanceTimersByTime(1_001);
+    expect(await named.get('k')).toBeUndefined();
+  });
+
+  it('createCacheFromEnv: CACHE_TTL_<PRESET> over the presets, CACHE_TTL over the default', async () => {
+    const cache = createCacheFromEnv({
       jitter: 0,
-      ttl: { contractor: 10, quoteTemplate: 20 },
-      env: { CACHE_TTL_CONTRACTOR: '5', CACHE_TTL_QUOTE_TEMPLATE: '7', CACHE_TTL_SESSION: '3' },
+      presets: { contractor: '10s', quoteTemplate: '20s' },
+      env: { CACHE_TTL_CONTRACTOR: '5s', CACHE_TTL_QUOTE_TEMPLATE: '7s', CACHE_TTL: '3s' },
     });
     await cache.set('c', 1, { ttl: 'contractor' });
     await cache.set('q', 1, { ttl: 'quoteTemplate' });
-    await cache.set('s', 1, { ttl: 'session' as 'contractor' });
+    await cache.set('s', 1);
     vi.advanceTimersByTime(3_001);
     expect(await cache.get('s')).toBeUndefined();
     expect(await cache.get('c')).toBe(1);
@@ -74,30 +108,83 @@ describe('createCache, memory only', () => {
     expect(await cache.get('q')).toBe(1);
     vi.advanceTimersByTime(2_000);
     expect(await cache.get('q')).toBeUndefined();
+    // Presets are the app's: a variable for a name it did not define adds none.
+    const other = createCacheFromEnv({ env: { CACHE_TTL_SESSION: '3s' } });
+    await expect(other.set('k', 1, { ttl: 'session' as never })).rejects.toSatisfy((e) =>
+      isCacheError(e, CacheErrorCode.InvalidOption),
+    );
+    // Empty variables are unset; REDIS_URL empty = memory only.
+    const empty = createCacheFromEnv({ env: { REDIS_URL: '', CACHE_TTL: '' } });
+    expect((await empty.health()).backend).toBe('memory');
+  });
+
+  it('createCache reads no environment variable', async () => {
+    process.env['CACHE_TTL'] = '1s';
+    process.env['CACHE_TTL_PRICING'] = '1s';
+    try {
+      const cache = createCache({ jitter: 0, presets: { pricing: '30m' } });
+      await cache.set('d', 1);
+      await cache.set('p', 1, { ttl: 'pricing' });
+      vi.advanceTimersByTime(2_000);
+      expect(await cache.get('d')).toBe(1);
+      expect(await cache.get('p')).toBe(1);
+    } finally {
+      delete process.env['CACHE_TTL'];
+      delete process.env['CACHE_TTL_PRICING'];
+    }
   });
 
   it('refuses a bad TTL with a coded error that says what to fix', async () => {
-    expect(() => createCache({ env: { CACHE_TTL_PRICING: 'soon' } })).toThrow(/CACHE_TTL_PRICING/);
-    const cache = createCache({ env: {} });
-    const err = await cache.set('k', 1, { ttl: 'nope' as 'default' }).catch((e) => e);
+    const env = (v: string) => () =>
+      createCacheFromEnv({ presets: { pricing: '30m' }, env: { CACHE_TTL_PRICING: v } });
+    expect(env('soon')).toThrow(/CACHE_TTL_PRICING/);
+    // A bare number in the environment used to mean seconds: refused rather than read as ms.
+    expect(env('1800')).toThrow(/CACHE_TTL_PRICING.*unit/);
+    expect(() => createCache({ presets: { pricing: 0 } })).toThrow(/presets.pricing/);
+    expect(() => createCache({ presets: { '5m': 1_000 } })).toThrow(/reads as a duration/);
+    expect(() => createCache({ ttl: 'nope' as never })).toThrow(/Unknown TTL preset/);
+    const cache = createCache({ presets: { contractor: '10m', pricing: '30m' } });
+    const err = await cache.set('k', 1, { ttl: 'nope' as 'pricing' }).catch((e) => e);
     expect(isCacheError(err, 'ERR_CACHE_INVALID_OPTION')).toBe(true);
-    expect(err.message).toMatch(/Known presets: default, contractor, pricing, template/);
-    await expect(cache.set('k', 1, { ttl: -1 })).rejects.toThrow(/positive number/);
+    expect(err).toBeInstanceOf(CacheError);
+    expect(err.message).toMatch(/Known presets: contractor, pricing/);
+    await expect(cache.set('k', 1, { ttl: -1 })).rejects.toThrow(/positive duration/);
+    await expect(cache.set('k', 1, { ttl: '15' as never })).rejects.toThrow(/Unknown TTL preset/);
+  });
+
+  it('refuses bad options with ERR_CACHE_INVALID_OPTION naming the option', () => {
+    const bad: [Parameters<typeof createCache>[0], RegExp][] = [
+      [{ grace: -1 }, /`grace`/],
+      [{ grace: '1 fortnight' as never }, /`grace`/],
+      [{ timeouts: { command: 0 } }, /`timeouts.command`/],
+      [{ memory: { ttl: 'soon' as never } }, /`memory.ttl`/],
+      [{ jitter: 2 }, /`jitter`/],
+      [{ namespace: '' }, /`namespace`/],
+      [{ redis: 'localhost:6379' }, /redis:\/\//],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => createCache(options)).toThrow(message);
+      try {
+        createCache(options);
+      } catch (err) {
+        expect(isCacheError(err, CacheErrorCode.InvalidOption)).toBe(true);
+      }
+    }
   });
 
   it('shortens TTLs by up to `jitter`, never lengthens them', async () => {
-    const cache = createCache({ env: {}, jitter: 0.5, random: () => 0.999_999 });
-    await cache.set('j', 1, { ttl: 100 });
+    const cache = createCache({ jitter: 0.5, random: () => 0.999_999 });
+    await cache.set('j', 1, { ttl: '100s' });
     vi.advanceTimersByTime(50_001);
     expect(await cache.get('j')).toBeUndefined();
-    const none = createCache({ env: {}, jitter: 0.5, random: () => 0 });
-    await none.set('j', 1, { ttl: 100 });
+    const none = createCache({ jitter: 0.5, random: () => 0 });
+    await none.set('j', 1, { ttl: 100_000 });
     vi.advanceTimersByTime(99_999);
     expect(await none.get('j')).toBe(1);
   });
 
   it('deletes, deletes by tag, and reports whether a key existed', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     await cache.set('a', 1, { tags: ['t'] });
     await cache.set('b', 2, { tags: ['t', 'u'] });
     await cache.set('c', 3, { tags: ['u'] });
@@ -110,8 +197,8 @@ describe('createCache, memory only', () => {
 
   it('keeps keys with any characters apart, and namespaces apart on a shared driver', async () => {
     const driver = createMemoryDriver();
-    const one = createCache({ env: {}, driver, namespace: 'one', memory: false });
-    const two = createCache({ env: {}, driver, namespace: 'one:v', memory: false });
+    const one = createCache({ driver, namespace: 'one', memory: false });
+    const two = createCache({ driver, namespace: 'one:v', memory: false });
     await one.set('v:x', 'from one');
     await two.set('x', 'from two');
     expect(await one.get('v:x')).toBe('from one');
@@ -125,7 +212,7 @@ describe('createCache, memory only', () => {
   });
 
   it('bounds L1 by entries (least recently used first) and by bytes', async () => {
-    const cache = createCache({ env: {}, memory: { maxEntries: 3 } });
+    const cache = createCache({ memory: { maxEntries: 3 } });
     await cache.set('a', 1);
     await cache.set('b', 2);
     await cache.set('c', 3);
@@ -134,7 +221,7 @@ describe('createCache, memory only', () => {
     expect(await cache.get('b')).toBeUndefined();
     expect(await cache.get('a')).toBe(1);
     expect(await cache.get('d')).toBe(4);
-    const small = createCache({ env: {}, memory: { maxBytes: 4_000 } });
+    const small = createCache({ memory: { maxBytes: 4_000 } });
     await small.set('big', 'x'.repeat(5_000));
     expect(await small.get('big')).toBeUndefined();
     for (let i = 0; i < 10; i++) await small.set(`k${i}`, 'y'.repeat(500));
@@ -143,7 +230,7 @@ describe('createCache, memory only', () => {
   });
 
   it('emits hit and miss events with the tier', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     const seen: string[] = [];
     const off = cache.on('hit', (e: CacheEvents['hit']) => seen.push(`hit:${e.key}:${e.tier}`));
     cache.on('miss', (e) => seen.push(`miss:${e.key}`));
@@ -155,18 +242,65 @@ describe('createCache, memory only', () => {
     expect(seen).toEqual(['miss:k', 'hit:k:l1']);
   });
 
-  it('reports memory health, also for an empty REDIS_URL', async () => {
-    const cache = createCache({ env: {} });
+  it('publishes every event on org:cache:<event>, and once() listens once', async () => {
+    expect(diagnosticsChannels).toEqual({
+      hit: 'org:cache:hit',
+      miss: 'org:cache:miss',
+      error: 'org:cache:error',
+      degraded: 'org:cache:degraded',
+      recovered: 'org:cache:recovered',
+    });
+    const cache = createCache();
+    const traced: unknown[] = [];
+    const onHit = (m: unknown) => traced.push(m);
+    const onMiss = (m: unknown) => traced.push(m);
+    subscribe('org:cache:hit', onHit);
+    subscribe('org:cache:miss', onMiss);
+    try {
+      let onceSeen = 0;
+      cache.once('miss', () => onceSeen++);
+      await cache.get('k');
+      await cache.get('k');
+      await cache.set('k', 1);
+      await cache.get('k');
+      expect(onceSeen).toBe(1);
+      expect(traced).toEqual([{ key: 'k' }, { key: 'k' }, { key: 'k', tier: 'l1', stale: false }]);
+    } finally {
+      unsubscribe('org:cache:hit', onHit);
+      unsubscribe('org:cache:miss', onMiss);
+    }
+  });
+
+  it('turns a throwing listener into a process warning, never a failed call', async () => {
+    const cache = createCache();
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      cache.on('miss', () => {
+        throw new Error('listener bug');
+      });
+      expect(await cache.get('k')).toBeUndefined();
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('listener bug'),
+        expect.objectContaining({ code: 'ORG_LISTENER_ERROR' }),
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('reports memory health, also for an empty or unset REDIS_URL', async () => {
+    const cache = createCache();
     expect(await cache.health()).toEqual({ available: true, latencyMs: 0, backend: 'memory' });
-    const empty = createCache({ env: {}, redis: '' });
+    const empty = createCache({ redis: '' });
     expect(await empty.health()).toEqual({ available: true, latencyMs: 0, backend: 'memory' });
+    const unset = createCache({ redis: undefined });
+    expect(await unset.health()).toEqual({ available: true, latencyMs: 0, backend: 'memory' });
     expect(await cache.ready()).toBe(true);
   });
 
   it('takes a pluggable serializer', async () => {
     const calls: string[] = [];
     const cache = createCache({
-      env: {},
       serializer: {
         serialize: (v) => {
           calls.push('s');
@@ -184,13 +318,13 @@ describe('createCache, memory only', () => {
   });
 
   it('refuses values JSON cannot hold, with ERR_CACHE_SERIALIZE', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     const err = await cache.set('k', { n: 1n }).catch((e) => e);
     expect(isCacheError(err, 'ERR_CACHE_SERIALIZE')).toBe(true);
   });
 
   it('keeps working after close, on the loader alone', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     await cache.close();
     expect(await cache.getOrSet('k', () => 7)).toBe(7);
   });
@@ -199,8 +333,8 @@ describe('createCache, memory only', () => {
 describe('two caches sharing one memory driver', () => {
   it('keep their L1s coherent through the driver channel, and share the loader lock', async () => {
     const driver = createMemoryDriver();
-    const a = createCache({ env: {}, driver, namespace: 'shared' });
-    const b = createCache({ env: {}, driver, namespace: 'shared' });
+    const a = createCache({ driver, namespace: 'shared' });
+    const b = createCache({ driver, namespace: 'shared' });
     await a.set('k', 1);
     expect(await b.get('k')).toBe(1);
     await a.set('k', 2);
@@ -220,7 +354,7 @@ describe('two caches sharing one memory driver', () => {
 
 describe('withNamespace', () => {
   it('gives views with their own keys, nested under the parent for clear()', async () => {
-    const cache = createCache({ env: {}, namespace: 'app' });
+    const cache = createCache({ namespace: 'app' });
     const users = cache.withNamespace('users');
     const orders = cache.withNamespace('orders');
     expect(users.namespace).toBe('app:users');

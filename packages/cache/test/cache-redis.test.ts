@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createCache, diagnosticsChannels } from '@org/cache';
+import { createCache, createCacheFromEnv, diagnosticsChannels } from '@org/cache';
 import { serverAvailable } from '@org/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,14 +13,14 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
     raw.disconnect();
   });
   const make = (opts: Parameters<typeof createCache>[0] = {}) => {
-    const cache = createCache({ redis: REDIS_URL, env: {}, ...opts });
+    const cache = createCache({ redis: REDIS_URL, ...opts });
     closers.push(() => cache.close());
     return cache;
   };
 
   it('connects from a URL, reports health, and stores values in Redis under the namespace', async () => {
     const namespace = uniqueNamespace('url');
-    const cache = make({ namespace, jitter: 0 });
+    const cache = make({ namespace, jitter: 0, presets: { contractor: '10m' } });
     expect(await cache.ready()).toBe(true);
     const h = await cache.health();
     expect(h.available).toBe(true);
@@ -33,6 +33,16 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
     const pttl = await raw.pttl(`${namespace}:v:contractor:1`);
     expect(pttl).toBeGreaterThan(590_000);
     expect(pttl).toBeLessThanOrEqual(600_000);
+  });
+
+  it('createCacheFromEnv connects to REDIS_URL', async () => {
+    const cache = createCacheFromEnv({
+      namespace: uniqueNamespace('env'),
+      env: { REDIS_URL },
+    });
+    closers.push(() => cache.close());
+    expect(await cache.ready()).toBe(true);
+    expect((await cache.health()).backend).toBe('redis');
   });
 
   it('reads L2 when L1 does not have it, then serves L1', async () => {
@@ -50,7 +60,7 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
   it('uses an ioredis instance the app holds (lazyConnect too), and leaves it open on close', async () => {
     const client = new Redis(REDIS_URL, { lazyConnect: true });
     const namespace = uniqueNamespace('client');
-    const cache = createCache({ redis: client, namespace, env: {} });
+    const cache = createCache({ redis: client, namespace });
     expect(await cache.ready()).toBe(true);
     await cache.set('k', 1);
     expect(await raw.exists(`${namespace}:v:k`)).toBe(1);
@@ -61,9 +71,9 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
 
   it('applies separate L1 and L2 TTLs', async () => {
     const namespace = uniqueNamespace('l1ttl');
-    const cache = make({ namespace, jitter: 0, memory: { ttl: 0.05 } });
+    const cache = make({ namespace, jitter: 0, memory: { ttl: 50 } });
     expect(await cache.ready()).toBe(true);
-    await cache.set('k', 'v', { ttl: 60 });
+    await cache.set('k', 'v', { ttl: '60s' });
     await raw.set(`${namespace}:v:k`, `${Date.now() + 60_000}|60000|"changed behind its back"`);
     expect(await cache.get('k')).toBe('v');
     await new Promise((r) => setTimeout(r, 80));
@@ -72,8 +82,8 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
 
   it('keeps the value in Redis through the grace period and serves it if the loader fails', async () => {
     const namespace = uniqueNamespace('grace');
-    const cache = make({ namespace, jitter: 0, grace: 30, memory: false });
-    await cache.set('k', 'old', { ttl: 0.05 });
+    const cache = make({ namespace, jitter: 0, grace: '30s', memory: false });
+    await cache.set('k', 'old', { ttl: 50 });
     const pttl = await raw.pttl(`${namespace}:v:k`);
     expect(pttl).toBeGreaterThan(29_000);
     await new Promise((r) => setTimeout(r, 80));
@@ -107,7 +117,6 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
   it('with Redis absent: every call completes fast, falls back, and health says unavailable', async () => {
     const cache = createCache({
       redis: 'redis://127.0.0.1:1',
-      env: {},
       timeouts: { command: 100, connect: 100 },
     });
     closers.push(() => cache.close());
@@ -127,6 +136,7 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
     expect(performance.now() - t0).toBeLessThan(1_000);
     expect(degraded.length).toBe(1);
     expect(traced).toHaveLength(1);
+    expect(traced[0]).toMatchObject({ error: { code: 'ERR_TIMEOUT', timeoutMs: 100 } });
     unsubscribe(diagnosticsChannels.degraded, onTrace);
     const h = await cache.health();
     expect(h).toMatchObject({ available: false, backend: 'redis' });

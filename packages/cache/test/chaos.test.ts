@@ -23,7 +23,6 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
         const cache = createCache({
           redis: appClient ?? server.url,
           namespace,
-          env: {},
           timeouts: { command: 200, connect: 500 },
           probeInterval: 200,
         });
@@ -102,7 +101,6 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
       const cache = createCache({
         redis: server.url,
         namespace,
-        env: {},
         timeouts: { command: 150 },
         probeInterval: 100,
       });

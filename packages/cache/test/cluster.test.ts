@@ -1,10 +1,10 @@
 import { createCache } from '@org/cache';
 import { createRedisDriver } from '@org/cache/redis';
+import { driverConformance } from '@org/cache/testing';
 import { hasCommand, programAvailable } from '@org/test-utils';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OwnedCluster, startRedisCluster } from './support/cluster.js';
-import { driverConformance } from './support/driver-conformance.js';
 import { uniqueNamespace, within } from './support/redis.js';
 
 // Cluster setup costs a few seconds: once per CI run (not again against the built package).
@@ -32,12 +32,12 @@ describe.runIf(enabled)('Redis Cluster (own 3-master cluster)', () => {
     await cluster?.stop();
   });
 
-  driverConformance('redis cluster', () => createRedisDriver(connect()));
+  driverConformance('redis cluster', () => createRedisDriver(connect()), { describe, it, expect });
 
   it('two caches on a Cluster: invalidation, tags, clear and the loader lock', async () => {
     const namespace = uniqueNamespace('cluster');
-    const a = createCache({ redis: connect(), namespace, env: {} });
-    const b = createCache({ redis: connect(), namespace, env: {} });
+    const a = createCache({ redis: connect(), namespace });
+    const b = createCache({ redis: connect(), namespace });
     try {
       expect(await a.ready()).toBe(true);
       expect(await b.ready()).toBe(true);

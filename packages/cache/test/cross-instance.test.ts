@@ -11,8 +11,8 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
   });
   const pair = async (label: string, extra: Parameters<typeof createCache>[0] = {}) => {
     const namespace = uniqueNamespace(label);
-    const a = createCache({ redis: REDIS_URL, namespace, env: {}, ...extra });
-    const b = createCache({ redis: REDIS_URL, namespace, env: {}, ...extra });
+    const a = createCache({ redis: REDIS_URL, namespace, ...extra });
+    const b = createCache({ redis: REDIS_URL, namespace, ...extra });
     open.push(a, b);
     expect(await a.ready()).toBe(true);
     expect(await b.ready()).toBe(true);
@@ -112,14 +112,14 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
       await new Promise((r) => setTimeout(r, 300));
       return `v${runs}`;
     };
-    expect(await a.getOrSet('k', loader, { ttl: 2 })).toBe('v1');
-    expect(await b.getOrSet('k', loader, { ttl: 2 })).toBe('v1');
+    expect(await a.getOrSet('k', loader, { ttl: '2s' })).toBe('v1');
+    expect(await b.getOrSet('k', loader, { ttl: '2s' })).toBe('v1');
     await new Promise((r) => setTimeout(r, 1_100));
     // Both hit in the refresh window: both answer at once with the current value.
     const t0 = performance.now();
     const answers = await Promise.all([
-      a.getOrSet('k', loader, { ttl: 2 }),
-      b.getOrSet('k', loader, { ttl: 2 }),
+      a.getOrSet('k', loader, { ttl: '2s' }),
+      b.getOrSet('k', loader, { ttl: '2s' }),
     ]);
     expect(performance.now() - t0).toBeLessThan(250);
     expect(answers).toEqual(['v1', 'v1']);
@@ -142,16 +142,16 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
   });
 
   it('with a stale value, a soft timeout also bounds the wait for the other instance', async () => {
-    const [a, b] = await pair('soft-wait', { jitter: 0, grace: 60 });
-    await a.set('k', 'old', { ttl: 0.1 });
+    const [a, b] = await pair('soft-wait', { jitter: 0, grace: '60s' });
+    await a.set('k', 'old', { ttl: 100 });
     expect(await b.get('k')).toBe('old');
     await new Promise((r) => setTimeout(r, 150));
     const slow = () => new Promise<string>((r) => setTimeout(() => r('new'), 400));
-    const refreshing = a.getOrSet('k', slow, { ttl: 60 });
+    const refreshing = a.getOrSet('k', slow, { ttl: '60s' });
     await new Promise((r) => setTimeout(r, 30));
     const t0 = performance.now();
     const fromB = await b.getOrSet('k', () => 'b should not load', {
-      ttl: 60,
+      ttl: '60s',
       timeouts: { soft: 50 },
     });
     expect(fromB).toBe('old');

@@ -1,4 +1,5 @@
 import { createCache, isCacheError } from '@org/cache';
+import { type AbortedError, isAbortedError, isTimeoutError, type TimeoutError } from '@org/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 describe('getOrSet (memory only)', () => {
@@ -11,7 +12,7 @@ describe('getOrSet (memory only)', () => {
   });
 
   it('runs the loader once for 100 concurrent callers of a cold key', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     let runs = 0;
     const loader = async () => {
       runs++;
@@ -30,7 +31,7 @@ describe('getOrSet (memory only)', () => {
   });
 
   it('passes the key and a signal to the loader, and stores under the given ttl and tags', async () => {
-    const cache = createCache({ env: {}, jitter: 0 });
+    const cache = createCache({ jitter: 0 });
     const seen: unknown[] = [];
     await cache.getOrSet(
       'k',
@@ -38,7 +39,7 @@ describe('getOrSet (memory only)', () => {
         seen.push(key, signal instanceof AbortSignal);
         return 'v';
       },
-      { ttl: 10, tags: ['t'] },
+      { ttl: '10s', tags: ['t'] },
     );
     expect(seen).toEqual(['k', true]);
     vi.advanceTimersByTime(9_999);
@@ -48,7 +49,7 @@ describe('getOrSet (memory only)', () => {
   });
 
   it('propagates the loader error unchanged and caches nothing', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     const boom = new Error('upstream down');
     await expect(cache.getOrSet('k', () => Promise.reject(boom))).rejects.toBe(boom);
     await expect(
@@ -60,26 +61,26 @@ describe('getOrSet (memory only)', () => {
   });
 
   it('serves the stale value within grace when the loader fails, and the error past it', async () => {
-    const cache = createCache({ env: {}, jitter: 0, grace: 60 });
+    const cache = createCache({ jitter: 0, grace: '60s' });
     const stale: boolean[] = [];
     cache.on('hit', (e) => stale.push(e.stale));
-    await cache.getOrSet('k', () => 'v1', { ttl: 10 });
+    await cache.getOrSet('k', () => 'v1', { ttl: '10s' });
     vi.advanceTimersByTime(30_000);
     const fail = () => Promise.reject(new Error('down'));
-    expect(await cache.getOrSet('k', fail, { ttl: 10 })).toBe('v1');
+    expect(await cache.getOrSet('k', fail, { ttl: '10s' })).toBe('v1');
     expect(stale).toEqual([true]);
     // get() does not serve stale values.
     expect(await cache.get('k')).toBeUndefined();
     vi.advanceTimersByTime(41_000);
-    await expect(cache.getOrSet('k', fail, { ttl: 10 })).rejects.toThrow('down');
+    await expect(cache.getOrSet('k', fail, { ttl: '10s' })).rejects.toThrow('down');
   });
 
   it('with a soft timeout, answers stale while the refresh finishes in the background', async () => {
-    const cache = createCache({ env: {}, jitter: 0, grace: 60, timeouts: { soft: 50 } });
-    await cache.getOrSet('k', () => 'v1', { ttl: 10 });
+    const cache = createCache({ jitter: 0, grace: '60s', timeouts: { soft: 50 } });
+    await cache.getOrSet('k', () => 'v1', { ttl: '10s' });
     vi.advanceTimersByTime(11_000);
     const slow = () => new Promise<string>((r) => setTimeout(() => r('v2'), 1_000));
-    const answer = cache.getOrSet('k', slow, { ttl: 10 });
+    const answer = cache.getOrSet('k', slow, { ttl: '10s' });
     await vi.advanceTimersByTimeAsync(50);
     expect(await answer).toBe('v1');
     await vi.advanceTimersByTimeAsync(1_000);
@@ -87,42 +88,64 @@ describe('getOrSet (memory only)', () => {
   });
 
   it('with no stale value, waits for the loader despite the soft timeout', async () => {
-    const cache = createCache({ env: {}, timeouts: { soft: 10 } });
+    const cache = createCache({ timeouts: { soft: 10 } });
     const answer = cache.getOrSet('k', () => new Promise((r) => setTimeout(() => r('v'), 500)));
     await vi.advanceTimersByTimeAsync(500);
     expect(await answer).toBe('v');
   });
 
-  it('aborts the loader at the hard timeout with ERR_CACHE_LOADER_TIMEOUT', async () => {
-    const cache = createCache({ env: {}, timeouts: { hard: 100 } });
+  it("aborts the loader at the hard timeout and rejects with core's TimeoutError", async () => {
+    const cache = createCache({ timeouts: { hard: 100 } });
     let aborted = false;
+    let reason: unknown;
     const answer = cache
       .getOrSet('k', ({ signal }) => {
         signal.addEventListener('abort', () => {
           aborted = true;
+          reason = signal.reason;
         });
         return new Promise(() => {});
       })
       .catch((e) => e);
     await vi.advanceTimersByTimeAsync(100);
-    const err = await answer;
-    expect(isCacheError(err, 'ERR_CACHE_LOADER_TIMEOUT')).toBe(true);
+    const err = (await answer) as TimeoutError;
+    expect(isTimeoutError(err)).toBe(true);
+    expect(err.code).toBe('ERR_TIMEOUT');
+    expect(err.timeoutMs).toBe(100);
+    expect(err.message).toMatch(/timeouts.hard/);
     expect(aborted).toBe(true);
+    expect(reason).toBe(err);
+  });
+
+  it('takes a per-call hard timeout as a duration string', async () => {
+    const cache = createCache();
+    const answer = cache
+      .getOrSet('k', () => new Promise(() => {}), { timeouts: { hard: '1s' } })
+      .catch((e) => e);
+    await vi.advanceTimersByTimeAsync(999);
+    let settled = false;
+    void answer.then(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(((await answer) as { timeoutMs: number }).timeoutMs).toBe(1_000);
   });
 
   it('refreshes early in the background when a hit falls in the last part of the TTL', async () => {
-    const cache = createCache({ env: {}, jitter: 0, earlyRefresh: 0.8 });
+    const cache = createCache({ jitter: 0, earlyRefresh: 0.8 });
     let n = 0;
     const loader = async () => {
       n++;
       return `v${n}`;
     };
-    expect(await cache.getOrSet('k', loader, { ttl: 100 })).toBe('v1');
+    expect(await cache.getOrSet('k', loader, { ttl: '100s' })).toBe('v1');
     vi.advanceTimersByTime(50_000);
-    expect(await cache.getOrSet('k', loader, { ttl: 100 })).toBe('v1');
+    expect(await cache.getOrSet('k', loader, { ttl: '100s' })).toBe('v1');
     expect(n).toBe(1);
     vi.advanceTimersByTime(31_000);
-    expect(await cache.getOrSet('k', loader, { ttl: 100 })).toBe('v1');
+    expect(await cache.getOrSet('k', loader, { ttl: '100s' })).toBe('v1');
     await vi.advanceTimersByTimeAsync(0);
     expect(n).toBe(2);
     expect(await cache.get('k')).toBe('v2');
@@ -132,19 +155,23 @@ describe('getOrSet (memory only)', () => {
   });
 
   it("lets one caller's signal stop its own wait without cancelling the shared load", async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     const ctl = new AbortController();
     const loader = () => new Promise((r) => setTimeout(() => r('v'), 100));
     const a = cache.getOrSet('k', loader, { signal: ctl.signal }).catch((e) => e);
     const b = cache.getOrSet('k', loader);
-    ctl.abort(new Error('client went away'));
-    expect(((await a) as Error).message).toBe('client went away');
+    const reason = new Error('client went away');
+    ctl.abort(reason);
+    const err = (await a) as AbortedError;
+    expect(isAbortedError(err)).toBe(true);
+    expect(err.code).toBe('ERR_ABORTED');
+    expect(err.cause).toBe(reason);
     await vi.advanceTimersByTimeAsync(100);
     expect(await b).toBe('v');
   });
 
   it('rejects a non-function loader', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     const err = await cache.getOrSet('k', 'nope' as never).catch((e) => e);
     expect(isCacheError(err, 'ERR_CACHE_INVALID_OPTION')).toBe(true);
   });

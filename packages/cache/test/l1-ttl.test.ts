@@ -14,7 +14,6 @@ describe('per-call L1 TTL (`memory.ttl` of set and getOrSet)', () => {
   const setup = (memoryTtl?: number) => {
     const driver = createMemoryDriver();
     const cache = createCache({
-      env: {},
       driver,
       namespace: 'l1ttl',
       jitter: 0,
@@ -27,9 +26,9 @@ describe('per-call L1 TTL (`memory.ttl` of set and getOrSet)', () => {
   };
 
   it('set: a shorter per-call L1 TTL than the cache-wide one', async () => {
-    const { cache, behindItsBack } = setup(60);
-    await cache.set('short', 'v', { ttl: 300, memory: { ttl: 2 } });
-    await cache.set('default', 'v', { ttl: 300 });
+    const { cache, behindItsBack } = setup(60_000);
+    await cache.set('short', 'v', { ttl: '300s', memory: { ttl: '2s' } });
+    await cache.set('default', 'v', { ttl: '300s' });
     await behindItsBack('short', '"L2"');
     await behindItsBack('default', '"L2"');
     vi.advanceTimersByTime(1_999);
@@ -40,8 +39,8 @@ describe('per-call L1 TTL (`memory.ttl` of set and getOrSet)', () => {
   });
 
   it('set: a longer per-call L1 TTL than the cache-wide one, still capped by the entry TTL', async () => {
-    const { cache, behindItsBack } = setup(1);
-    await cache.set('long', 'v', { ttl: 10, memory: { ttl: 30 } });
+    const { cache, behindItsBack } = setup(1_000);
+    await cache.set('long', 'v', { ttl: 10_000, memory: { ttl: 30_000 } });
     await behindItsBack('long', '"L2"');
     vi.advanceTimersByTime(5_000);
     expect(await cache.get('long')).toBe('v');
@@ -57,8 +56,8 @@ describe('per-call L1 TTL (`memory.ttl` of set and getOrSet)', () => {
   });
 
   it('getOrSet: applies to the loaded value and to an L1 fill from L2', async () => {
-    const { cache, behindItsBack } = setup(60);
-    const opts = { ttl: 300, memory: { ttl: 2 } } as const;
+    const { cache, behindItsBack } = setup(60_000);
+    const opts = { ttl: '300s', memory: { ttl: '2s' } } as const;
     expect(await cache.getOrSet('loaded', () => 'v', opts)).toBe('v');
     await behindItsBack('filled', '"from L2"');
     expect(await cache.getOrSet('filled', () => 'not called', opts)).toBe('from L2');

@@ -8,7 +8,7 @@ vi.mock('ioredis', () => {
 
 describe('redis URL without ioredis installed', () => {
   it('reports ERR_CACHE_MISSING_PEER and works on memory and the loader', async () => {
-    const cache = createCache({ redis: 'redis://127.0.0.1:6379', env: {} });
+    const cache = createCache({ redis: 'redis://127.0.0.1:6379' });
     const errors: unknown[] = [];
     cache.on('error', (e) => errors.push(e.error));
     expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded');

@@ -23,7 +23,7 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
       );
       const url = server.url.replace('redis://', 'redis://noscript:pw@');
       const namespace = uniqueNamespace('noscript');
-      const cache = createCache({ redis: url, namespace, env: {} });
+      const cache = createCache({ redis: url, namespace });
       const errors: string[] = [];
       cache.on('error', (e) => errors.push(e.operation));
       try {
@@ -42,7 +42,7 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
         expect(all.every((v) => v === 'loaded')).toBe(true);
         expect(runs).toBe(1);
         expect(await admin.exists(`${namespace}:v:cold`)).toBe(1);
-        const other = createCache({ redis: url, namespace, env: {}, memory: false });
+        const other = createCache({ redis: url, namespace, memory: false });
         expect(await other.get('k')).toEqual({ v: 1 });
         expect(await other.getOrSet('cold', () => 'not called')).toBe('loaded');
         await other.close();

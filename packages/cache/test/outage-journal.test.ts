@@ -35,7 +35,6 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
       const options = {
         redis: server.url,
         namespace,
-        env: {},
         timeouts: { command: 150, connect: 500 },
         probeInterval: 100,
         ...extra,

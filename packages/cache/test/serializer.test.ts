@@ -59,7 +59,7 @@ describe('jsonSerializer', () => {
   });
 
   it('concurrent getOrSet callers each get their own full copy (property)', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     let n = 0;
     await fc.assert(
       fc.asyncProperty(value, async (v) => {
@@ -76,7 +76,7 @@ describe('jsonSerializer', () => {
   });
 
   it('copies a `__proto__` key as a plain property, and values nested past the copy depth', async () => {
-    const cache = createCache({ env: {} });
+    const cache = createCache();
     const withProto = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as object;
     const [r1, r2] = await Promise.all([1, 2].map(() => cache.getOrSet('p', () => withProto)));
     for (const r of [r1, r2] as Record<string, unknown>[]) {

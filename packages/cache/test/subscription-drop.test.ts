@@ -11,7 +11,7 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
       const server = await startRedisServer();
       const raw = new Redis(server.url);
       const namespace = uniqueNamespace('drop');
-      const cache = createCache({ redis: server.url, namespace, env: {} });
+      const cache = createCache({ redis: server.url, namespace });
       try {
         expect(await cache.ready()).toBe(true);
         await cache.set('k', 'v');
@@ -36,7 +36,7 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
                 .then((r) => (r as [string, number])[1]),
             ) === 1,
         );
-        const other = createCache({ redis: server.url, namespace, env: {} });
+        const other = createCache({ redis: server.url, namespace });
         expect(await other.ready()).toBe(true);
         await cache.get('k');
         await other.set('k', 'v2');

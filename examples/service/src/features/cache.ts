@@ -12,16 +12,17 @@ interface Contractor {
 const LOADER_DELAY_MS = 300;
 
 /**
- * A two-tier cache on the embedded defaults: Redis when `REDIS_URL` is set, memory otherwise,
- * and the same behaviour when Redis hangs or dies (only slower). `GET /cache/contractor?id=1`
+ * A two-tier cache: Redis when `REDIS_URL` is set, memory otherwise, and the same behaviour
+ * when Redis hangs or dies (only slower). The TTL presets are this app's own. `GET /cache/contractor?id=1`
  * shows getOrSet over a slow loader: the first call takes ~300 ms (`source: "loader"`), repeats
  * are served from cache; `DELETE /cache/contractor?id=1` invalidates it on every instance.
  * `GET /cache/health` is what @org/health checks.
  */
 export const cache: Feature = (app) => {
   const c = createCache({
-    ...(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {}),
+    redis: process.env.REDIS_URL, // unset or empty: memory only
     namespace: 'example-service',
+    presets: { contractor: '10m' },
   });
   let loads = 0;
   const counts = { hit: 0, miss: 0, degraded: 0, recovered: 0 };

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@org/core';
 import type {
   BusHandlers,
   CacheDriver,
@@ -5,12 +6,12 @@ import type {
   DriverSetOptions,
   GetOrLockResult,
 } from '../driver.js';
-import { type Clock, type MemoryBounds, MemoryStore, systemClock } from '../memory-store.js';
+import { type MemoryBounds, MemoryStore } from '../memory-store.js';
 
 /** Options of `createMemoryDriver`. */
 export interface MemoryDriverOptions extends MemoryBounds {
-  /** Time source, for tests. @default Date.now */
-  clock?: Clock;
+  /** Time source (core's `Clock`), for tests. @default systemClock */
+  clock?: Clock | undefined;
 }
 
 /** A driver that also exposes its store's size, for tests and metrics. */

@@ -1,3 +1,12 @@
+import { type Duration, withTimeout } from '@org/core';
+import {
+  connectRedis,
+  isRedisClient,
+  REDIS_DEFAULTS,
+  type RedisBounds,
+  type RedisHandle,
+  type RedisOption,
+} from '@org/core/redis';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
   CacheDriver,
@@ -5,7 +14,7 @@ import type {
   DriverSetOptions,
   GetOrLockResult,
 } from '../driver.js';
-import { CacheError } from '../errors.js';
+import { CacheError, CacheErrorCode, check, invalidOption } from '../errors.js';
 import {
   COMMIT,
   COMMIT_SHA,
@@ -17,21 +26,23 @@ import {
   UNLOCK_SHA,
 } from './redis-scripts.js';
 
-/** What `createRedisDriver` connects with: a URL, or a client the app already holds. */
-export type RedisConnection = string | Redis | Cluster;
-
-/** Options of `createRedisDriver`. Client options apply only to a client it creates from a URL. */
+/**
+ * Options of `createRedisDriver`. The bounds apply to a client it creates from a URL (through
+ * core's `connectRedis`); an app's client is used as is.
+ */
 export interface RedisDriverOptions {
-  /** Rejects a command that gets no answer within this, in ms (ioredis `commandTimeout`). @default 250 */
-  commandTimeout?: number;
-  /** Gives up a connection attempt after this, in ms. @default 1000 */
-  connectTimeout?: number;
-  /** Retries of one command across reconnects. @default 1 */
-  maxRetriesPerRequest?: number;
-  /** Longest wait between reconnect attempts, in ms (the delay grows 50 ms per attempt up to it). @default 1000 */
-  maxReconnectDelay?: number;
+  /**
+   * Rejects a command that gets no answer within this (ioredis `commandTimeout`). Tighter than
+   * core's 500 ms: a cache call should give up on Redis sooner than a write of record.
+   * @default '250ms'
+   */
+  commandTimeout?: Duration | undefined;
+  /** Gives up a connection attempt after this; also bounds the wait for the subscription. @default '1s' */
+  connectTimeout?: Duration | undefined;
+  /** Longest wait between reconnect attempts (the delay grows 50 ms per attempt up to it). @default '1s' */
+  maxReconnectDelay?: Duration | undefined;
   /** More ioredis options for a client created from a URL; the bounds above win. */
-  redisOptions?: RedisOptions;
+  redisOptions?: RedisOptions | undefined;
 }
 
 /** A Redis `CacheDriver`, with its client exposed for advanced use. */
@@ -40,33 +51,25 @@ export interface RedisDriver extends CacheDriver {
   client(): Promise<Redis | Cluster>;
 }
 
-/**
- * The client options that keep a dead or frozen Redis from holding calls: no offline queue (a
- * command on a broken connection fails at once instead of piling up), a command timeout, a
- * bounded connect timeout, no resend of unanswered commands, and reconnects forever with a
- * capped delay so the cache comes back on its own.
- */
-export function boundedRedisOptions(options: RedisDriverOptions = {}): RedisOptions {
-  const maxDelay = options.maxReconnectDelay ?? 1000;
-  return {
-    ...options.redisOptions,
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: options.commandTimeout ?? 250,
-    connectTimeout: options.connectTimeout ?? 1000,
-    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
-    retryStrategy: (times: number) => Math.min(times * 50, maxDelay),
-  };
+/** The cache's default bound on one Redis command, in ms. */
+export const CACHE_COMMAND_TIMEOUT_MS = 250;
+
+/** What `connectRedis` reports, as the cache's own error: a missing peer keeps its own code. */
+function redisFail(message: string): CacheError {
+  return new CacheError(
+    message.includes('`ioredis` is not installed')
+      ? CacheErrorCode.MissingPeer
+      : CacheErrorCode.InvalidOption,
+    message,
+  );
 }
 
-async function loadIoredis(): Promise<typeof import('ioredis')> {
-  try {
-    return await import('ioredis');
-  } catch (cause) {
-    throw new CacheError(
-      'ERR_CACHE_MISSING_PEER',
-      '`redis` was given as a URL but the optional peer dependency `ioredis` is not installed: run `npm install ioredis`.',
-      { cause },
+/** Checks a `RedisOption` at once, so a bad one throws from the constructor, not later. */
+function checkConnection(connection: unknown): asserts connection is RedisOption {
+  if (isRedisClient(connection)) return;
+  if (typeof connection !== 'string' || !/^rediss?:\/\//i.test(connection)) {
+    throw invalidOption(
+      '`redis` must be a redis:// or rediss:// URL, or an ioredis Redis or Cluster instance.',
     );
   }
 }
@@ -97,29 +100,54 @@ function globEscape(s: string): string {
 
 /**
  * A `CacheDriver` on Redis (ioredis 5, standalone or Cluster). Given a URL it creates its own
- * client with `boundedRedisOptions` (loading ioredis only then) and closes it in `close()`;
- * given a client it uses it as is and leaves closing it to the app.
+ * client through core's `connectRedis` (bounded options; ioredis loaded only then) and closes it
+ * in `close()`; given a client it uses it as is and leaves closing it to the app. Throws
+ * `ERR_CACHE_INVALID_OPTION` at once for a connection that is neither.
  */
 export function createRedisDriver(
-  connection: RedisConnection,
+  connection: RedisOption,
   options: RedisDriverOptions = {},
 ): RedisDriver {
+  checkConnection(connection);
+  const o = check.object(options, 'options');
+  const commandTimeoutMs = check.duration(
+    o.commandTimeout,
+    'commandTimeout',
+    CACHE_COMMAND_TIMEOUT_MS,
+    { min: 1 },
+  );
+  const connectTimeoutMs = check.duration(
+    o.connectTimeout,
+    'connectTimeout',
+    REDIS_DEFAULTS.connectTimeoutMs,
+    { min: 1 },
+  );
+  const bounds: RedisBounds = {
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: connectTimeoutMs,
+    maxReconnectDelay: check.duration(
+      o.maxReconnectDelay,
+      'maxReconnectDelay',
+      REDIS_DEFAULTS.maxReconnectDelayMs,
+      { min: 1 },
+    ),
+    ...(o.redisOptions === undefined ? {} : { redisOptions: o.redisOptions }),
+  };
   const owned = typeof connection === 'string';
   let client: Redis | Cluster | undefined = owned ? undefined : connection;
+  let handle: RedisHandle | undefined;
   let loading: Promise<Redis | Cluster> | undefined;
   let nextReady: Promise<void> | undefined;
   const subscribers = new Set<Redis | Cluster>();
   let closed = false;
 
   const load = (): Promise<Redis | Cluster> => {
-    loading ??= loadIoredis().then((mod) => {
-      const Ctor = mod.Redis ?? (mod as unknown as { default: typeof mod.Redis }).default;
-      const c = new Ctor(connection as string, boundedRedisOptions(options));
-      // Failures reach the cache through rejected commands; without a listener ioredis would
-      // also print every reconnect error.
-      c.on('error', () => {});
-      client = c;
-      return c;
+    loading ??= connectRedis(connection, bounds, redisFail).then((h) => {
+      // A client made after close() (close raced the import of ioredis) is not kept open.
+      if (closed) h.client.disconnect();
+      handle = h;
+      client = h.client;
+      return h.client;
     });
     return loading;
   };
@@ -352,7 +380,7 @@ export function createRedisDriver(
       await Promise.race([
         wentUp,
         new Promise<void>((r) => {
-          timer = setTimeout(r, options.connectTimeout ?? 1000);
+          timer = setTimeout(r, connectTimeoutMs);
         }),
       ]);
       clearTimeout(timer);
@@ -372,13 +400,10 @@ export function createRedisDriver(
       closed = true;
       for (const sub of subscribers) sub.disconnect();
       subscribers.clear();
-      if (!owned || client === undefined) return;
-      const c = client;
-      await Promise.race([
-        c.quit().catch(() => {}),
-        new Promise((r) => setTimeout(r, options.commandTimeout ?? 250).unref()),
-      ]);
-      c.disconnect();
+      if (!owned || client === undefined || handle === undefined) return;
+      // QUIT on a frozen Redis would wait forever: give it one command's time.
+      await withTimeout(() => handle?.close(), { timeoutMs: commandTimeoutMs }).catch(() => {});
+      client.disconnect();
     },
   };
   return driver;

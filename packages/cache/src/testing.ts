@@ -1,35 +1,76 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheDriver } from '@org/cache';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CacheDriver } from './driver.js';
+
+/** What the suite asserts with: vitest's (or a compatible) `expect`. */
+export interface ConformanceAssertion {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toBeUndefined(): void;
+  readonly resolves: { toBeUndefined(): PromiseLike<void> | void };
+}
+
+/** A test's context: what the suite uses of it (vitest's `skip`). */
+export interface ConformanceTestContext {
+  /** Marks the test skipped: the driver lacks the optional member it checks. */
+  skip(): void;
+}
+
+/**
+ * The test functions the suite registers its tests with: pass vitest's own,
+ * `{ describe, it, expect }`. Typed structurally, so this module imports no test runner.
+ */
+export interface ConformanceApi {
+  describe(name: string, body: () => void): void;
+  it(name: string, test: (ctx: ConformanceTestContext) => Promise<void>): void;
+  expect(actual: unknown): ConformanceAssertion;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The one suite every `CacheDriver` must pass. `factory` makes a fresh driver; each test works
- * under its own random prefix, so drivers may share a server with other suites.
+ * The one suite every `CacheDriver` must pass; the memory and Redis drivers pass it. `factory`
+ * makes a fresh driver for each test (closed after it); each test works under its own random
+ * key prefix, so a driver may share a server with other suites. Optional members the driver
+ * lacks are skipped, not failed.
+ *
+ * @example
+ * import { driverConformance } from '@org/cache/testing';
+ * import { describe, expect, it } from 'vitest';
+ * driverConformance('my driver', () => createMyDriver(), { describe, it, expect });
  */
-export function driverConformance(name: string, factory: () => CacheDriver | Promise<CacheDriver>) {
+export function driverConformance(
+  name: string,
+  factory: () => CacheDriver | Promise<CacheDriver>,
+  api: ConformanceApi,
+): void {
+  const { describe, expect } = api;
+  // Each test gets its own driver, closed when it ends, whatever the outcome.
+  const it = (
+    title: string,
+    test: (d: CacheDriver, ctx: ConformanceTestContext) => Promise<void>,
+  ) =>
+    api.it(title, async (ctx) => {
+      const d = await factory();
+      try {
+        await test(d, ctx);
+      } finally {
+        await d.close?.();
+      }
+    });
   describe(`CacheDriver conformance: ${name}`, () => {
-    let d: CacheDriver;
-    let p: string;
-    beforeAll(async () => {
-      d = await factory();
-    });
-    afterAll(async () => {
-      await d.close?.();
-    });
+    let p = '';
     const k = (s: string) => `${p}${s}`;
     const fresh = () => {
       p = `conf:${randomUUID()}:`;
     };
 
-    it('has a name and answers a ping', async () => {
+    it('has a name and answers a ping', async (d) => {
       fresh();
       expect(typeof d.name).toBe('string');
       if (d.ping) await expect(d.ping()).resolves.toBeUndefined();
     });
 
-    it('gets what was set, and undefined for a missing key', async () => {
+    it('gets what was set, and undefined for a missing key', async (d) => {
       fresh();
       await d.set(k('a'), 'alpha');
       expect(await d.get(k('a'))).toBe('alpha');
@@ -38,7 +79,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       expect(await d.get(k('a'))).toBe('beta');
     });
 
-    it('answers many concurrent gets, present and missing, each with its own value', async () => {
+    it('answers many concurrent gets, present and missing, each with its own value', async (d) => {
       fresh();
       for (let i = 0; i < 30; i += 2) await d.set(k(`c${i}`), `v${i}`);
       const got = await Promise.all(Array.from({ length: 30 }, (_, i) => d.get(k(`c${i}`))));
@@ -47,27 +88,27 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       );
     });
 
-    it('stores the empty string as a value, not as a miss', async () => {
+    it('stores the empty string as a value, not as a miss', async (d) => {
       fresh();
       await d.set(k('empty'), '');
       expect(await d.get(k('empty'))).toBe('');
     });
 
-    it('keeps keys and values with any characters apart', async () => {
+    it('keeps keys and values with any characters apart', async (d) => {
       fresh();
       const keys = ['a:b', 'a', 'a*', 'a?[x]\\', 'ключ 🔑', ' ', 'new\nline', 'a|b|c', '\u0000nul'];
       for (const [i, key] of keys.entries()) await d.set(k(key), `v${i}|${key}`);
       for (const [i, key] of keys.entries()) expect(await d.get(k(key))).toBe(`v${i}|${key}`);
     });
 
-    it('round-trips a large value', async () => {
+    it('round-trips a large value', async (d) => {
       fresh();
       const big = 'x'.repeat(512 * 1024) + 'é🙂';
       await d.set(k('big'), big);
       expect(await d.get(k('big'))).toBe(big);
     });
 
-    it('expires a value after its ttl', async () => {
+    it('expires a value after its ttl', async (d) => {
       fresh();
       await d.set(k('short'), 'v', { ttlMs: 60 });
       await d.set(k('long'), 'v', { ttlMs: 60_000 });
@@ -77,7 +118,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       expect(await d.get(k('long'))).toBe('v');
     });
 
-    it('deletes, reporting whether the key existed', async () => {
+    it('deletes, reporting whether the key existed', async (d) => {
       fresh();
       await d.set(k('x'), '1');
       expect(await d.delete(k('x'))).toBe(true);
@@ -85,7 +126,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       expect(await d.delete(k('x'))).toBe(false);
     });
 
-    it('clears only keys under the prefix, even a prefix with glob characters', async () => {
+    it('clears only keys under the prefix, even a prefix with glob characters', async (d) => {
       fresh();
       const other = `conf:${randomUUID()}:`;
       await d.set(k('[a]*?:1'), '1');
@@ -103,7 +144,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       await d.delete(`${p.slice(0, -1)}X`);
     });
 
-    it('deletes by tag and returns the keys it deleted', async (ctx) => {
+    it('deletes by tag and returns the keys it deleted', async (d, ctx) => {
       if (!d.deleteByTag) return ctx.skip();
       fresh();
       await d.set(k('t1'), '1', { tags: [k('tag:a')], ttlMs: 10_000 });
@@ -118,7 +159,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       expect(await d.deleteByTag(k('tag:b'))).toEqual([k('t3')]);
     });
 
-    it('locks with a token: one holder, release only by that token, expiry frees it', async (ctx) => {
+    it('locks with a token: one holder, release only by that token, expiry frees it', async (d, ctx) => {
       if (!d.lock || !d.unlock) return ctx.skip();
       fresh();
       expect(await d.lock(k('L'), 'one', 5_000)).toBe(true);
@@ -132,7 +173,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       await d.unlock(k('L'), 'three');
     });
 
-    it('getOrLock: the value when there is one, else the lock if it is free', async (ctx) => {
+    it('getOrLock: the value when there is one, else the lock if it is free', async (d, ctx) => {
       if (!d.getOrLock || !d.unlock) return ctx.skip();
       fresh();
       await d.set(k('v'), 'there');
@@ -156,7 +197,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       expect((await d.getOrLock(k('empty'), k('le'), 'one', 5_000)).value).toBe('');
     });
 
-    it('commit: sets with ttl and tags, releases only its own lock, then publishes', async (ctx) => {
+    it('commit: sets with ttl and tags, releases only its own lock, then publishes', async (d, ctx) => {
       if (!d.commit || !d.lock || !d.unlock) return ctx.skip();
       fresh();
       const got: string[] = [];
@@ -192,7 +233,7 @@ export function driverConformance(name: string, factory: () => CacheDriver | Pro
       }
     });
 
-    it('delivers published messages to subscribers', async (ctx) => {
+    it('delivers published messages to subscribers', async (d, ctx) => {
       if (!d.publish || !d.subscribe) return ctx.skip();
       fresh();
       const got: string[] = [];
