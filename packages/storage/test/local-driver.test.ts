@@ -169,6 +169,47 @@ describe('local driver', () => {
     }
   });
 
+  it('answers 400 to a request target no URL parser takes, instead of throwing out of the listener', async () => {
+    const h = await localHarness();
+    const { createServer } = await import('node:http');
+    const { connect } = await import('node:net');
+    const handler = h.storage.handler();
+    const thrown: unknown[] = [];
+    const server = createServer((req, res) => {
+      handler(req, res).catch((err: unknown) => {
+        thrown.push(err);
+        res.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    // A raw request: fetch and http.request would refuse to send these targets.
+    const send = (target: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.end(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+        });
+        let reply = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => {
+          reply += d;
+        });
+        socket.on('end', () => resolve(reply));
+        socket.on('error', reject);
+      });
+    try {
+      for (const target of ['http://:99999/', 'http://[::1/']) {
+        const reply = await send(target);
+        expect(reply.split('\r\n')[0], target).toBe('HTTP/1.1 400 Bad Request');
+      }
+      expect(thrown).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await h.close();
+    }
+  });
+
   it('signer: expired and tampered tokens fail with one generic message', () => {
     let now = 1_700_000_000_000;
     const signer = createUrlSigner({
