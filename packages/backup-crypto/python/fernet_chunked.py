@@ -15,7 +15,10 @@ backup and data after the final chunk all fail with exit status 1 and a one-line
 (comma-separated in BACKUP_ENCRYPTION_OLD_KEYS) are accepted for decryption.
 """
 import argparse
+import base64
+import binascii
 import os
+import re
 import struct
 import sys
 
@@ -28,6 +31,50 @@ FINAL = 0x01
 
 class BackupError(Exception):
     pass
+
+
+REDACTED = "[redacted key-like argument]"
+RUN = re.compile(r"[A-Za-z0-9_+/=-]+")
+WINDOW = 16  # a run sharing this many characters with a key-like argument is taken for it
+
+
+def looks_like_key(text):
+    """44 url-safe base64 characters ending in "=", or anything that decodes to 32 bytes."""
+    s = text.strip()
+    if re.fullmatch(r"[A-Za-z0-9_-]{43}=|[0-9a-fA-F]{64}", s):
+        return True
+    if not re.fullmatch(r"[A-Za-z0-9_+/-]+={0,2}", s):
+        return False
+    core = s.rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        return len(base64.b64decode(core + "=" * (-len(core) % 4))) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def redact(message, args):
+    """`message` without any argument that may be a key (typed where a path or command belongs)."""
+    windows = set()
+    for arg in args:
+        parts = [arg, arg.lstrip("-")] + re.split(r"[/\\]", arg)
+        if arg.startswith("-") and "=" in arg:
+            parts.append(arg.split("=", 1)[1])
+        for part in (p.lstrip("-").rstrip("=") for p in parts if looks_like_key(p)):
+            windows.update(part[i:i + WINDOW] for i in range(len(part) - WINDOW + 1))
+
+    def one(m):
+        run = m.group(0)
+        if looks_like_key(run) or any(run[i:i + WINDOW] in windows for i in range(len(run) - WINDOW + 1)):
+            return REDACTED
+        return run
+
+    return RUN.sub(one, message)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, "fernet_chunked: %s\n" % redact(message, sys.argv[1:]))
 
 
 def load_keys(key_file):
@@ -88,7 +135,7 @@ def encrypt(fernet, src, dst, chunk_size):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Read or write @org/backup-crypto chunked backups.")
+    ap = Parser(description="Read or write @org/backup-crypto chunked backups.")
     ap.add_argument("command", choices=["decrypt", "encrypt"])
     ap.add_argument("input", help="file, or - for stdin")
     ap.add_argument("output", help="file, or - for stdout")
@@ -110,7 +157,7 @@ def main():
     except (BackupError, OSError) as e:
         if args.output != "-" and os.path.exists(args.output + ".partial"):
             os.unlink(args.output + ".partial")
-        sys.exit("fernet_chunked: %s" % e)
+        sys.exit("fernet_chunked: %s" % redact(str(e), sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -20,9 +20,12 @@ export function looksLikeKey(text: string): boolean {
   return BASE64.test(s) && Buffer.from(s, 'base64').length === 32;
 }
 
-/** The key-like pieces of one argument: itself, an `--option=value`'s value, without dashes. */
+/**
+ * The key-like pieces of one argument: itself, without dashes, an `--option=value`'s value, and
+ * each of its path segments (a key typed as a directory).
+ */
 function keyLikeParts(arg: string): string[] {
-  const parts = [arg, arg.replace(/^-+/, '')];
+  const parts = [arg, arg.replace(/^-+/, ''), ...arg.split(/[/\\]/)];
   const eq = arg.indexOf('=');
   if (arg.startsWith('-') && eq !== -1) parts.push(arg.slice(eq + 1));
   return parts.filter(looksLikeKey).map((p) => p.replace(/^-+/, '').replace(/=+$/, ''));

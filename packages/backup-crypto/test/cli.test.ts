@@ -64,29 +64,35 @@ describe.concurrent('backup-crypto CLI', () => {
 
   it('never echoes a key given where a path or a command belongs', async () => {
     const redacted = '[redacted key-like argument]';
-    const keyB64 = Buffer.from(key, 'base64url').toString('base64'); // the standard alphabet
+    // A key typed by mistake; one starting with "-" would be read as an option (also covered).
+    let typed = generateKey();
+    while (typed.startsWith('-')) typed = generateKey();
+    const keyB64 = Buffer.from(typed, 'base64url').toString('base64'); // the standard alphabet
     const cases = [
-      ['decrypt', '--key-file', key, 'dump.sql.fernet', 'out.sql'],
-      ['decrypt', `--key-file=${key}`, 'dump.sql.fernet', 'out.sql'],
-      ['rotate', '--old-key-file', key, 'dump.sql.fernet', 'out.sql'],
-      [key, 'dump.sql', 'out.fernet'],
-      [key.slice(0, 43), 'dump.sql', 'out.fernet'],
+      ['decrypt', '--key-file', typed, 'dump.sql.fernet', 'out.sql'],
+      ['decrypt', `--key-file=${typed}`, 'dump.sql.fernet', 'out.sql'],
+      ['rotate', '--old-key-file', typed, 'dump.sql.fernet', 'out.sql'],
+      [typed, 'dump.sql', 'out.fernet'],
+      [typed.slice(0, 43), 'dump.sql', 'out.fernet'],
       [keyB64],
-      ['encrypt', key, 'out.fernet'],
-      ['decrypt', 'dump.sql.fernet', key, 'extra'],
+      ['encrypt', typed, 'out.fernet'],
+      ['decrypt', 'dump.sql.fernet', typed, 'extra'],
+      ['encrypt', 'dump.sql', join(typed, 'out.fernet')],
+      ['encrypt', `--${typed.slice(2)}`, 'dump.sql', 'out.fernet'],
+      ['encrypt', `-${typed.slice(1)}`, 'dump.sql', 'out.fernet'],
     ];
     for (const args of cases) {
       const r = await cli(args, { cwd: dir, env });
       expect(r.code, args.join(' ')).not.toBe(0);
       oneLine(r.stderr);
-      expect(r.stderr, args.join(' ')).not.toContain(key.slice(0, 43));
-      expect(r.stderr, args.join(' ')).not.toContain(keyB64.slice(0, 43));
+      expect(r.stderr, args.join(' ')).not.toContain(typed.slice(2, 42));
+      expect(r.stderr, args.join(' ')).not.toContain(keyB64.slice(2, 42));
       expect(r.stderr.slice(0, 20), args.join(' ')).toMatch(/^backup-crypto: /);
     }
-    const asCommand = await cli([key, 'dump.sql', 'out.fernet'], { cwd: dir, env });
+    const asCommand = await cli([typed, 'dump.sql', 'out.fernet'], { cwd: dir, env });
     expect(asCommand.code).toBe(2);
     expect(asCommand.stderr).toContain(`unknown command ${redacted}`);
-    const asKeyFile = await cli(['decrypt', '--key-file', key, 'dump.sql.fernet', 'o'], {
+    const asKeyFile = await cli(['decrypt', '--key-file', typed, 'dump.sql.fernet', 'o'], {
       cwd: dir,
     });
     expect(asKeyFile.stderr).toContain(redacted);

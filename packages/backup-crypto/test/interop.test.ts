@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import {
   createChunkedDecryptStream,
   createChunkedEncryptStream,
@@ -92,5 +93,24 @@ describe.runIf(await pythonReady())("interop with Python's cryptography.fernet",
     await expect(
       run([chunkedTool, 'decrypt', '-', '-'], { key: generateKey(), input: enc }),
     ).rejects.toMatchObject({ stderr: expect.stringMatching(/could not be verified/) });
+  });
+
+  it('fernet_chunked.py never echoes a key given where a path or a command belongs', async () => {
+    let k = generateKey();
+    while (k.startsWith('-')) k = generateKey();
+    const cases = [
+      ['decrypt', '--key-file', k, '-', '-'],
+      [k, '-', '-'],
+      ['decrypt', k, 'out'],
+      ['encrypt', '-', join(k, 'out')],
+    ];
+    for (const args of cases) {
+      const err = await run([chunkedTool, ...args], { key }).then(
+        () => ({ stderr: 'exited 0' }),
+        (e: { stderr: string }) => e,
+      );
+      expect(err.stderr, args.join(' ')).not.toContain(k.slice(2, 42));
+      expect(err.stderr, args.join(' ')).toContain('[redacted key-like argument]');
+    }
   });
 });
