@@ -11,6 +11,7 @@
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTerminus } from '@godaddy/terminus';
+import type { Duration } from '@org/core';
 import { createHealth } from '@org/health';
 import { pgCheck } from '@org/health/pg';
 import { canConnect } from '@org/test-utils';
@@ -29,8 +30,8 @@ async function start(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
 }
 
-function ours(check: (signal: AbortSignal) => unknown, cacheMs: number): Server {
-  const health = createHealth({ checks: { database: check }, quick: ['database'], cacheMs });
+function ours(check: (signal: AbortSignal) => unknown, cache: Duration): Server {
+  const health = createHealth({ checks: { database: check }, quick: ['database'], cache });
   return createServer(health.handler());
 }
 
@@ -64,17 +65,17 @@ const pool = (await canConnect(5432))
 const pgServers: [string, Server][] = pool
   ? [
       ['terminus, pg SELECT 1', terminus(() => pool.query('SELECT 1'))],
-      ['@org/health cached 1 s, pg SELECT 1', ours(pgCheck({ client: pool }).check, 1_000)],
+      ['@org/health cached 1 s, pg SELECT 1', ours(pgCheck({ client: pool }).check, '1s')],
     ]
   : [];
 
 const servers: [string, Server][] = [
   ...pgServers,
   ['terminus, 2 ms check', terminus(dbCheck)],
-  ['@org/health cached 1 s, 2 ms check', ours(dbCheck, 1_000)],
+  ['@org/health cached 1 s, 2 ms check', ours(dbCheck, '1s')],
   ['@org/health uncached, 2 ms check', ours(dbCheck, 0)],
   ['terminus, instant check', terminus(instantCheck)],
-  ['@org/health cached 1 s, instant check', ours(instantCheck, 1_000)],
+  ['@org/health cached 1 s, instant check', ours(instantCheck, '1s')],
   ['@org/health uncached, instant check', ours(instantCheck, 0)],
 ];
 

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { toMs } from '@org/core';
 import { createHealth, type Health, type HealthOptions } from './create-health.js';
 import type { HealthReport } from './types.js';
 
@@ -12,7 +13,8 @@ Prints a service's full health report; exits 0 when healthy (or degraded), 1 whe
 
   <url>                  the service's /health/full URL (a bare origin gets /health/full appended)
   --config <module>      a module whose default export is a Health or createHealth options
-  --timeout <ms>         how long to wait for the report (default 5000)
+  --timeout <duration>   how long to wait for the report: ms, or with a unit such as 2s
+                         (default 5s)
   --json                 print the report as JSON instead of a table
   --fail-on-degraded     exit 1 when degraded too
   -h, --help             this text`;
@@ -85,13 +87,28 @@ async function fromUrl(raw: string, timeoutMs: number): Promise<HealthReport | E
   }
 }
 
+/** The full report of a Health, which is then closed (a client a check created would hold the process). */
+async function fullThenClose(health: Health): Promise<HealthReport> {
+  try {
+    return await health.full();
+  } finally {
+    await health.close?.();
+  }
+}
+
 async function fromConfig(path: string): Promise<HealthReport | Exit> {
   const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
   const exported = mod.default;
   if (exported && typeof (exported as Health).full === 'function')
-    return (exported as Health).full();
+    return fullThenClose(exported as Health);
   if (exported && typeof (exported as HealthOptions).checks === 'object') {
-    return createHealth({ cacheMs: 0, ...(exported as HealthOptions) }).full();
+    let health: Health;
+    try {
+      health = createHealth({ cache: 0, ...(exported as HealthOptions) });
+    } catch (err) {
+      return { code: 2, out: `check-health: ${path}: ${(err as Error).message}` };
+    }
+    return fullThenClose(health);
   }
   return {
     code: 2,
@@ -121,9 +138,14 @@ export async function run(argv: string[]): Promise<Exit> {
   }
   const { values, positionals } = args;
   if (values.help) return { code: 0, out: USAGE };
-  const timeoutMs = Number(values.timeout ?? 5_000);
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    return { code: 2, out: 'check-health: --timeout takes a positive number of ms' };
+  const raw = values.timeout ?? '5s';
+  // A bare number is milliseconds, as every duration of the SDK.
+  const timeoutMs = toMs(/^\s*[\d.]+\s*$/.test(raw) ? Number(raw) : raw);
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    return {
+      code: 2,
+      out: "check-health: --timeout takes a positive duration: ms, or with a unit such as '2s'",
+    };
   }
   const target = positionals[0];
   if (!values.config && !target) return { code: 2, out: USAGE };

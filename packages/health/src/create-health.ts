@@ -1,66 +1,24 @@
-import { HealthError } from './errors.js';
-import { createEmitter, type HealthEvents, type LifecycleState, type Listener } from './events.js';
+import { abortable, abortReason, Emitter, type Events } from '@org/core';
+import type { HealthEvents, LifecycleState } from './events.js';
 import { createHttp, type HealthHttp } from './http.js';
-import { createLifecycle, type ShutdownOptions } from './lifecycle.js';
-import { createDeadline, type ResolvedCheck, runCheck } from './run-check.js';
-import type {
-  CheckFn,
-  CheckReport,
-  Clock,
-  HealthCheck,
-  HealthReport,
-  HealthStatus,
-} from './types.js';
+import { type Closer, createLifecycle } from './lifecycle.js';
+import { type HealthOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
+import { createDeadline, runCheck } from './run-check.js';
+import type { CheckReport, HealthReport, HealthStatus } from './types.js';
 
-/** Options of `createHealth`. */
-export interface HealthOptions extends ShutdownOptions {
-  /** Every check by name: a `HealthCheck` (`{ check, timeout?, critical? }`) or a bare function. */
-  checks: Record<string, HealthCheck | CheckFn>;
-  /**
-   * Names of the checks run by `quick()` and `GET /health`, the load balancer's probe: keep it to
-   * what must work for this instance to take traffic (usually the database). @default []
-   */
-  quick?: readonly string[];
-  /**
-   * How long a report is reused, in ms, so that a storm of probes does not become a storm of
-   * queries; concurrent callers always share one in-flight run. `0` caches nothing. @default 1000
-   */
-  cacheMs?: number;
-  /**
-   * The deadline of a whole report, in ms: checks still running then are cut and reported as
-   * `timeout`. Keep it below the probe timeout of your load balancer (Kubernetes' default
-   * `timeoutSeconds` is 1). @default 900
-   */
-  deadlineMs?: number;
-  /** Default per-check timeout, in ms, for checks that set none. @default 800 */
-  timeout?: number;
-  /** The service's public version (IETF `version`). */
-  version?: string;
-  /** The release (IETF `releaseId`). */
-  releaseId?: string;
-  /** A unique id of the service (IETF `serviceId`). */
-  serviceId?: string;
-  /** A human-friendly description of the service (IETF `description`). */
-  description?: string;
-  /** Literal secrets (passwords, tokens) to scrub from reasons on top of the built-in patterns. */
-  secrets?: readonly string[];
-  /**
-   * Whether the service counts as started and ready at once; with `false`, `/startupz` and
-   * `/readyz` answer 503 until `markReady()`. @default true
-   */
-  ready?: boolean;
-  /** The source of time for caching. @default Date */
-  clock?: Clock;
-}
+export type { HealthOptions } from './resolve-options.js';
 
 /** Options of one report call. */
 export interface RunOptions {
-  /** Stops waiting for the report (the shared run goes on for other callers). */
-  signal?: AbortSignal;
+  /**
+   * Stops waiting for the report: the call rejects with core's `AbortedError` (the shared run
+   * goes on for other callers).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** A health checker: reports, HTTP adapters, probes and graceful shutdown. */
-export interface Health extends HealthHttp {
+export interface Health extends HealthHttp, Events<HealthEvents> {
   /** Runs (or reuses) the `quick` checks. Never rejects for a failing check. */
   quick(options?: RunOptions): Promise<HealthReport>;
   /** Runs (or reuses) every check, concurrently. Never rejects for a failing check. */
@@ -71,64 +29,22 @@ export interface Health extends HealthHttp {
   markReady(): void;
   /** Lets graceful shutdown close this server (and drain its in-flight requests). */
   attach(server: import('node:http').Server): () => void;
-  /** Registers a closer run after draining (database pools, queues), in registration order. */
-  onShutdown(fn: () => unknown): () => void;
-  /** Fail readiness, wait `beforeShutdownMs`, drain servers, run closers. Resolves true if clean. */
-  shutdown(): Promise<boolean>;
-  /** Subscribes to an event; returns the unsubscribe function. */
-  on<E extends keyof HealthEvents>(event: E, listener: Listener<E>): () => void;
-  /** Removes signal handlers installed by `handleSignals`. */
-  dispose(): void;
-}
-
-function checkDuration(name: string, value: number | undefined, min: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new HealthError(
-      'ERR_HEALTH_INVALID_OPTIONS',
-      `${name} must be a finite number of milliseconds ≥ ${min}, got ${String(value)}`,
-    );
-  }
-}
-
-function resolveChecks(options: HealthOptions): Map<string, ResolvedCheck> {
-  checkDuration('cacheMs', options.cacheMs, 0);
-  checkDuration('deadlineMs', options.deadlineMs, 1);
-  checkDuration('timeout', options.timeout, 1);
-  checkDuration('beforeShutdownMs', options.beforeShutdownMs, 0);
-  checkDuration('drainTimeoutMs', options.drainTimeoutMs, 0);
-  checkDuration('closerTimeoutMs', options.closerTimeoutMs, 1);
-  const out = new Map<string, ResolvedCheck>();
-  for (const [name, c] of Object.entries(options.checks)) {
-    if (name === 'status' || name.includes(':') || name.length === 0) {
-      throw new HealthError(
-        'ERR_HEALTH_INVALID_OPTIONS',
-        `check name "${name}" is not allowed: use a non-empty name without ":" other than "status"`,
-      );
-    }
-    const hc: HealthCheck = typeof c === 'function' ? { check: c } : c;
-    if (typeof hc?.check !== 'function') {
-      throw new HealthError(
-        'ERR_HEALTH_INVALID_OPTIONS',
-        `check "${name}" has no check function: pass a function or { check, timeout?, critical? }`,
-      );
-    }
-    checkDuration(`checks.${name}.timeout`, hc.timeout, 1);
-    out.set(name, {
-      ...hc,
-      timeout: hc.timeout ?? options.timeout ?? 800,
-      critical: hc.critical ?? true,
-    });
-  }
-  for (const name of options.quick ?? []) {
-    if (!out.has(name)) {
-      throw new HealthError(
-        'ERR_HEALTH_INVALID_OPTIONS',
-        `quick names "${name}", which is not in checks: add it to checks or remove it from quick`,
-      );
-    }
-  }
-  return out;
+  /**
+   * Registers a closer run after draining (database pools, queues), in registration order; its
+   * signal aborts at `closerTimeout`.
+   */
+  onShutdown(fn: Closer): () => void;
+  /**
+   * Graceful shutdown: fail readiness, wait `shutdownDelay`, drain servers, run closers.
+   * Resolves true if clean. Runs once; `signal` stops only this caller's wait.
+   */
+  shutdown(options?: RunOptions): Promise<boolean>;
+  /**
+   * Releases what the instance holds: the signal handlers of `handleSignals`, and what its
+   * checks hold (`HealthCheck.close`: a sampler's timer, a Redis client a check created from a
+   * URL). Leaves the app's own clients and servers open; use `shutdown()` for those. Idempotent.
+   */
+  close(): Promise<void>;
 }
 
 function overall(checks: Record<string, CheckReport>): HealthStatus {
@@ -141,34 +57,13 @@ function overall(checks: Record<string, CheckReport>): HealthStatus {
   return status;
 }
 
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
+type Kind = 'quick' | 'full';
 
-/**
- * Creates a health checker. `quick()` runs the checks named in `quick` (for `GET /health`);
- * `full()` runs all of them concurrently (`GET /health/full`); each check is cut at its own
- * timeout and the whole report at `deadlineMs`; reports are cached for `cacheMs`.
- */
-export function createHealth(options: HealthOptions): Health {
-  const checks = resolveChecks(options);
-  const quickNames = [...(options.quick ?? [])];
-  const cacheMs = options.cacheMs ?? 1_000;
-  const deadlineMs = options.deadlineMs ?? 900;
-  const clock = options.clock ?? Date;
-  const secrets = options.secrets ?? [];
-  const events = createEmitter();
-  const lifecycle = createLifecycle({ ...options, ready: options.ready ?? true }, events);
-
+/** Emits `checkChange` and `statusChange` when a fresh report differs from the previous one. */
+function changeAnnouncer(events: Emitter<HealthEvents>) {
   const lastCheck = new Map<string, CheckReport['status']>();
-  const lastStatus = new Map<'quick' | 'full', HealthStatus>();
-  function announce(kind: 'quick' | 'full', report: HealthReport): void {
+  const lastStatus = new Map<Kind, HealthStatus>();
+  return (kind: Kind, report: HealthReport): void => {
     for (const [name, c] of Object.entries(report.checks)) {
       const from = lastCheck.get(name);
       if (from === c.status) continue;
@@ -185,15 +80,23 @@ export function createHealth(options: HealthOptions): Health {
       lastStatus.set(kind, report.status);
       events.emit('statusChange', { kind, from, to: report.status });
     }
-  }
+  };
+}
 
-  async function run(kind: 'quick' | 'full', names: readonly string[]): Promise<HealthReport> {
-    const checkedAt = new Date(clock.now()).toISOString();
+/** Runs reports of one kind: each check cut at its timeout, the whole at the deadline. */
+function reportRunner(
+  o: ResolvedOptions,
+  options: HealthOptions,
+  events: Emitter<HealthEvents>,
+): (kind: Kind, names: readonly string[]) => Promise<HealthReport> {
+  const announce = changeAnnouncer(events);
+  return async (kind, names) => {
+    const checkedAt = new Date(o.clock.now()).toISOString();
     const started = performance.now();
-    const deadline = createDeadline(deadlineMs);
+    const deadline = createDeadline(o.deadlineMs);
     try {
       const results = await Promise.all(
-        names.map((n) => runCheck(checks.get(n)!, deadline, secrets)),
+        names.map((n) => runCheck(o.checks.get(n)!, deadline, o.secrets)),
       );
       const byName: Record<string, CheckReport> = {};
       names.forEach((n, i) => {
@@ -213,29 +116,47 @@ export function createHealth(options: HealthOptions): Health {
     } finally {
       deadline.clear();
     }
-  }
+  };
+}
 
-  function cached(kind: 'quick' | 'full', names: readonly string[]) {
-    let last: { at: number; report: HealthReport } | undefined;
-    let inflight: Promise<HealthReport> | undefined;
-    return (opts: RunOptions = {}): Promise<HealthReport> => {
-      // A clock that went backwards expires the cache rather than freezing it.
-      const age = last ? clock.now() - last.at : -1;
-      if (last && age >= 0 && age < cacheMs) return Promise.resolve(last.report);
-      inflight ??= run(kind, names)
-        .then((report) => {
-          last = { at: clock.now(), report };
-          return report;
-        })
-        .finally(() => {
-          inflight = undefined;
-        });
-      return abortable(inflight, opts.signal);
-    };
-  }
+/** A report of one kind reused for `cacheMs`; concurrent callers share one in-flight run. */
+function cachedReport(
+  o: ResolvedOptions,
+  run: () => Promise<HealthReport>,
+): (opts?: RunOptions) => Promise<HealthReport> {
+  let last: { at: number; report: HealthReport } | undefined;
+  let inflight: Promise<HealthReport> | undefined;
+  return (opts = {}) => {
+    if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal, 'The health report'));
+    // A clock that went backwards expires the cache rather than freezing it.
+    const age = last ? o.clock.now() - last.at : -1;
+    if (last && age >= 0 && age < o.cacheMs) return Promise.resolve(last.report);
+    inflight ??= run()
+      .then((report) => {
+        last = { at: o.clock.now(), report };
+        return report;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    return opts.signal ? abortable(inflight, opts.signal, 'The health report') : inflight;
+  };
+}
 
-  const quick = cached('quick', quickNames);
-  const full = cached('full', [...checks.keys()]);
+/**
+ * Creates a health checker. `quick()` runs the checks named in `quick` (for `GET /health`);
+ * `full()` runs all of them concurrently (`GET /health/full`); each check is cut at its own
+ * timeout and the whole report at `deadline`; reports are cached for `cache`. Throws
+ * `ERR_HEALTH_INVALID_OPTION` naming a bad option.
+ */
+export function createHealth(options: HealthOptions): Health {
+  const o = resolveOptions(options);
+  const events = new Emitter<HealthEvents>('health');
+  const lifecycle = createLifecycle({ ...options, ready: o.ready }, events);
+  const run = reportRunner(o, options, events);
+  const quick = cachedReport(o, () => run('quick', o.quick));
+  const allNames = [...o.checks.keys()];
+  const full = cachedReport(o, () => run('full', allNames));
   const http = createHttp({
     quick,
     full,
@@ -245,6 +166,7 @@ export function createHealth(options: HealthOptions): Health {
       ...(options.description === undefined ? {} : { description: options.description }),
     },
   });
+  let closed: Promise<void> | undefined;
 
   return {
     ...http,
@@ -257,7 +179,14 @@ export function createHealth(options: HealthOptions): Health {
     attach: lifecycle.attach,
     onShutdown: lifecycle.onShutdown,
     shutdown: lifecycle.shutdown,
-    dispose: lifecycle.dispose,
-    on: events.on,
+    on: (event, listener) => events.on(event, listener),
+    once: (event, listener) => events.once(event, listener),
+    close() {
+      closed ??= (async () => {
+        lifecycle.releaseSignals();
+        await Promise.allSettled(o.closers.map(async (fn) => fn()));
+      })();
+      return closed;
+    },
   };
 }

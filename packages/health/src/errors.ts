@@ -1,26 +1,40 @@
-/** Stable codes of every error this package throws. */
-export type HealthErrorCode =
-  | 'ERR_HEALTH_INVALID_OPTIONS'
-  | 'ERR_HEALTH_CHECK_TIMEOUT'
-  | 'ERR_HEALTH_DEADLINE';
+import { errorGuard, OrgError, optionChecks } from '@org/core';
 
-/** The one base error of @org/health; `code` is stable, `message` says what to do. */
-export class HealthError extends Error {
-  readonly code: HealthErrorCode;
+/**
+ * Stable codes of the errors @org/health throws. A failing or timed-out check never throws: it
+ * is a status in the report. Aborted calls reject with core's `AbortedError` (`ERR_ABORTED`);
+ * a check cut at its timeout or at the report deadline sees core's `TimeoutError`
+ * (`ERR_TIMEOUT`) as its signal's reason.
+ */
+export const HealthErrorCode = {
+  /** `createHealth` or a check factory got an option it cannot use; the message names it. */
+  InvalidOption: 'ERR_HEALTH_INVALID_OPTION',
+} as const;
 
-  constructor(code: HealthErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'HealthError';
-    this.code = code;
-  }
+/** One of the {@link HealthErrorCode} values. */
+export type HealthErrorCode = (typeof HealthErrorCode)[keyof typeof HealthErrorCode];
+
+/** The one error class of @org/health; `code` is stable, `message` says what to do. */
+export class HealthError extends OrgError<HealthErrorCode> {
+  override name = 'HealthError';
 }
 
-/** True for a HealthError, also one thrown by another copy of this package. */
-export function isHealthError(err: unknown): err is HealthError {
-  return (
-    err instanceof Error &&
-    err.name === 'HealthError' &&
-    typeof (err as { code?: unknown }).code === 'string' &&
-    (err as unknown as { code: string }).code.startsWith('ERR_HEALTH_')
+/**
+ * Whether `err` is a {@link HealthError}, optionally with `code`; it holds across two copies of
+ * the package.
+ */
+export const isHealthError = errorGuard<HealthError>('ERR_HEALTH_');
+
+/** Option checks that throw `ERR_HEALTH_INVALID_OPTION` naming the option. */
+export const check = optionChecks(
+  (message) => new HealthError(HealthErrorCode.InvalidOption, message),
+);
+
+/** A `HealthError` for a bad option that the generic checks cannot describe. */
+export function invalidOption(message: string, cause?: unknown): HealthError {
+  return new HealthError(
+    HealthErrorCode.InvalidOption,
+    message,
+    cause === undefined ? undefined : { cause },
   );
 }

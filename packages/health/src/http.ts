@@ -6,21 +6,21 @@ import type { HealthReport } from './types.js';
 /** The probe routes and their paths. */
 export interface HealthPaths {
   /** Quick report for the load balancer. @default '/health' */
-  quick?: string;
+  quick?: string | undefined;
   /** Full report, every check with its latency. @default '/health/full' */
-  full?: string;
+  full?: string | undefined;
   /** Liveness: 200 while the process answers. @default '/livez' */
-  live?: string;
+  live?: string | undefined;
   /** Readiness: 503 while starting, draining, or when the quick report is unhealthy. @default '/readyz' */
-  ready?: string;
+  ready?: string | undefined;
   /** Startup: 503 until the service is marked ready once. @default '/startupz' */
-  startup?: string;
+  startup?: string | undefined;
 }
 
 /** Options of the HTTP adapters. */
 export interface HandlerOptions {
-  /** Route paths; set one to `false`-y string `''` to leave it out. */
-  paths?: HealthPaths;
+  /** Route paths; set one to `''` to leave it out (undefined keeps its default). */
+  paths?: HealthPaths | undefined;
 }
 
 /** A framework-free answer: what every adapter writes out. */
@@ -58,12 +58,14 @@ export interface HealthHttp {
   /** Answers one probe request, framework-free; `undefined` when `path` is not a probe route. */
   respond(
     path: string,
-    request?: { accept?: string; query?: URLSearchParams },
+    request?: { accept?: string | undefined; query?: URLSearchParams | undefined },
     options?: HandlerOptions,
   ): Promise<HealthAnswer | undefined>;
   /** A node:http request listener; non-probe paths get 404 (or go to `fallback`). */
   handler(
-    options?: HandlerOptions & { fallback?: (req: IncomingMessage, res: ServerResponse) => void },
+    options?: HandlerOptions & {
+      fallback?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+    },
   ): (req: IncomingMessage, res: ServerResponse) => void;
   /** Express/Connect middleware: probe routes are answered, anything else goes to `next()`. */
   express(
@@ -75,13 +77,21 @@ export interface HealthHttp {
   fetchHandler(request: Request, options?: HandlerOptions): Promise<Response>;
 }
 
-const DEFAULT_PATHS: Required<HealthPaths> = {
+const DEFAULT_PATHS: Record<Route, string> = {
   quick: '/health',
   full: '/health/full',
   live: '/livez',
   ready: '/readyz',
   startup: '/startupz',
 };
+
+/** The paths of `options`, an undefined one keeping its default. */
+function pathsOf(options: HandlerOptions | undefined): [Route, string][] {
+  return (Object.keys(DEFAULT_PATHS) as Route[]).map((r) => [
+    r,
+    options?.paths?.[r] ?? DEFAULT_PATHS[r],
+  ]);
+}
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const IETF_TYPE = 'application/health+json';
@@ -159,9 +169,8 @@ export function createHttp(deps: {
   const routeTables = new WeakMap<HandlerOptions, Map<string, Route>>();
   const defaultTable = table(undefined);
   function table(options: HandlerOptions | undefined): Map<string, Route> {
-    const paths = { ...DEFAULT_PATHS, ...options?.paths };
     const t = new Map<string, Route>();
-    for (const [r, p] of Object.entries(paths) as [Route, string][]) if (p) t.set(p, r);
+    for (const [r, p] of pathsOf(options)) if (p) t.set(p, r);
     return t;
   }
   function match(path: string, options: HandlerOptions | undefined): Route | undefined {
@@ -190,39 +199,35 @@ export function createHttp(deps: {
 
     handler(options) {
       return (req, res) => {
-        const url = new URL(req.url ?? '/', 'http://localhost');
-        void http
-          .respond(url.pathname, { accept: req.headers.accept, query: url.searchParams }, options)
-          .then(
-            (a) => {
-              if (!a) {
-                if (options?.fallback) return options.fallback(req, res);
-                return void res
-                  .writeHead(404, { 'content-type': JSON_TYPE })
-                  .end('{"error":"not found"}\n');
-              }
-              res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
-            },
-            () => void res.writeHead(500).end(),
-          );
+        // Never `new URL(req.url)`: it throws on targets such as `//`, out of the listener.
+        const [path, query] = split(req.url);
+        void http.respond(path, { accept: req.headers.accept, query }, options).then(
+          (a) => {
+            if (!a) {
+              if (options?.fallback) return options.fallback(req, res);
+              return void res
+                .writeHead(404, { 'content-type': JSON_TYPE })
+                .end('{"error":"not found"}\n');
+            }
+            res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
+          },
+          () => void res.writeHead(500).end(),
+        );
       };
     },
 
     express(options) {
       return (req, res, next) => {
-        const url = new URL(req.url ?? '/', 'http://localhost');
-        http
-          .respond(url.pathname, { accept: req.headers.accept, query: url.searchParams }, options)
-          .then((a) => {
-            if (!a) return next();
-            res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
-          }, next);
+        const [path, query] = split(req.url);
+        http.respond(path, { accept: req.headers.accept, query }, options).then((a) => {
+          if (!a) return next();
+          res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
+        }, next);
       };
     },
 
     async fastify(instance, options) {
-      const paths = { ...DEFAULT_PATHS, ...options?.paths };
-      for (const [r, p] of Object.entries(paths) as [Route, string][]) {
+      for (const [r, p] of pathsOf(options)) {
         if (!p) continue;
         instance.route({
           method: 'GET',

@@ -15,13 +15,8 @@ export { type EventLoopCheckOptions, eventLoopCheck } from './checks/event-loop.
 export { type HttpCheckOptions, httpCheck } from './checks/http-check.js';
 export { type MemoryCheckOptions, memoryCheck } from './checks/memory.js';
 export { createHealth, type Health, type HealthOptions, type RunOptions } from './create-health.js';
-export { HealthError, type HealthErrorCode, isHealthError } from './errors.js';
-export {
-  type HealthEvents,
-  type LifecycleState,
-  type Listener,
-  REPORT_CHANNEL,
-} from './events.js';
+export { HealthError, HealthErrorCode, isHealthError } from './errors.js';
+export type { HealthEvents, LifecycleState } from './events.js';
 export { toIetf, toSimple } from './format.js';
 export type {
   FastifyLike,
@@ -32,7 +27,7 @@ export type {
   HealthHttp,
   HealthPaths,
 } from './http.js';
-export type { ShutdownOptions } from './lifecycle.js';
+export type { Closer, ShutdownOptions } from './lifecycle.js';
 export { redact, safeReason } from './redact.js';
 export type {
   CheckFn,
@@ -40,7 +35,6 @@ export type {
   CheckReport,
   CheckStatus,
   CheckVerdict,
-  Clock,
   HealthCheck,
   HealthReport,
   HealthStatus,

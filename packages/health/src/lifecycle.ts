@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
-import type { Emitter, LifecycleState } from './events.js';
+import { abortable, type Duration, type Emitter, sleep, withTimeout } from '@org/core';
+import { check, invalidOption } from './errors.js';
+import type { HealthEvents, LifecycleState } from './events.js';
 import { safeReason } from './redact.js';
 
 /** Options of graceful shutdown, as terminus and lightship do it. */
@@ -9,27 +11,29 @@ export interface ShutdownOptions {
    * SIGINT. Opt-in, because a library must not take over a process's signals unasked.
    * @default false
    */
-  handleSignals?: boolean | readonly NodeJS.Signals[];
+  handleSignals?: boolean | readonly NodeJS.Signals[] | undefined;
   /**
    * After a handled signal and a finished shutdown, call `process.exit()` (code 1 when a closer
    * failed or draining hit its bound, else 0). @default true
    */
-  exitOnSignal?: boolean;
+  exitOnSignal?: boolean | undefined;
   /**
-   * How long readiness fails before attached servers stop accepting, in ms, so that load
-   * balancers and Kubernetes endpoints notice and stop sending traffic. @default 5000
+   * How long readiness fails before attached servers stop accepting, so that load balancers and
+   * Kubernetes endpoints notice and stop sending traffic: milliseconds, or a string with a unit
+   * (`'5s'`). @default '5s'
    */
-  beforeShutdownMs?: number;
+  shutdownDelay?: Duration | undefined;
   /**
-   * How long in-flight requests may take to finish once servers stop accepting, in ms; then the
-   * remaining connections are destroyed. @default 10000
+   * How long in-flight requests may take to finish once servers stop accepting; then the
+   * remaining connections are destroyed. @default '10s'
    */
-  drainTimeoutMs?: number;
-  /** How long each `onShutdown` closer may take, in ms. @default 5000 */
-  closerTimeoutMs?: number;
+  drainTimeout?: Duration | undefined;
+  /** How long each `onShutdown` closer may take; its signal aborts then. @default '5s' */
+  closerTimeout?: Duration | undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A closer run by graceful shutdown; its signal aborts at `closerTimeout`. */
+export type Closer = (signal: AbortSignal) => unknown;
 
 /** Closes one server: stop accepting, close idle keep-alive sockets, force after `timeoutMs`. */
 async function drain(server: Server, timeoutMs: number): Promise<boolean> {
@@ -38,13 +42,11 @@ async function drain(server: Server, timeoutMs: number): Promise<boolean> {
   // Keep-alive sockets become idle once their in-flight response is written; close them as they do.
   const sweep = setInterval(() => server.closeIdleConnections(), 50);
   server.closeIdleConnections();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<false>((r) => {
-    timer = setTimeout(() => r(false), timeoutMs);
-  });
-  const done = await Promise.race([closed.then(() => true as const), timedOut]);
+  const done = await withTimeout(() => closed, { timeoutMs, what: 'Draining a server' }).then(
+    () => true,
+    () => false,
+  );
   clearInterval(sweep);
-  clearTimeout(timer);
   if (!done) {
     server.closeAllConnections();
     await closed;
@@ -52,25 +54,31 @@ async function drain(server: Server, timeoutMs: number): Promise<boolean> {
   return done;
 }
 
-async function bounded(fn: () => unknown, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      Promise.resolve().then(fn),
-      new Promise((_r, reject) => {
-        timer = setTimeout(() => reject(new Error(`closer took longer than ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
+function signalList(value: ShutdownOptions['handleSignals']): readonly NodeJS.Signals[] {
+  if (value === undefined || value === false) return [];
+  if (value === true) return ['SIGTERM', 'SIGINT'];
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || !s.startsWith('SIG'))) {
+    throw invalidOption(
+      '`handleSignals` must be true, false or a list of signal names such as ["SIGTERM"]',
+    );
   }
+  return value;
 }
 
 /** The lifecycle behind liveness, readiness, startup and graceful shutdown. */
-export function createLifecycle(options: ShutdownOptions & { ready: boolean }, events: Emitter) {
+export function createLifecycle(
+  options: ShutdownOptions & { ready: boolean },
+  events: Emitter<HealthEvents>,
+) {
+  const shutdownDelayMs = check.duration(options.shutdownDelay, 'shutdownDelay', '5s');
+  const drainTimeoutMs = check.duration(options.drainTimeout, 'drainTimeout', '10s');
+  const closerTimeoutMs = check.duration(options.closerTimeout, 'closerTimeout', '5s', { min: 1 });
+  const exitOnSignal = check.boolean(options.exitOnSignal, 'exitOnSignal', true);
+  const signals = signalList(options.handleSignals);
+
   let state: LifecycleState = options.ready ? 'ready' : 'starting';
   const servers = new Set<Server>();
-  const closers: (() => unknown)[] = [];
+  const closers: Closer[] = [];
   let shutdownPromise: Promise<boolean> | undefined;
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
 
@@ -84,19 +92,22 @@ export function createLifecycle(options: ShutdownOptions & { ready: boolean }, e
   async function run(): Promise<boolean> {
     let clean = true;
     move('draining');
-    await sleep(options.beforeShutdownMs ?? 5_000);
-    const drainMs = options.drainTimeoutMs ?? 10_000;
-    const drained = await Promise.all([...servers].map((s) => drain(s, drainMs)));
+    await sleep(shutdownDelayMs);
+    const drained = await Promise.all([...servers].map((s) => drain(s, drainTimeoutMs)));
     if (drained.includes(false)) {
       clean = false;
       events.emit('shutdownError', {
         phase: 'drain',
-        reason: `in-flight requests outlived drainTimeoutMs (${drainMs} ms); their connections were closed`,
+        reason: `in-flight requests outlived drainTimeout (${drainTimeoutMs} ms); their connections were closed`,
       });
     }
     for (const fn of closers) {
       try {
-        await bounded(fn, options.closerTimeoutMs ?? 5_000);
+        await withTimeout(fn, {
+          timeoutMs: closerTimeoutMs,
+          what: 'An onShutdown closer',
+          hint: 'raise `closerTimeout` if it is legitimately slower',
+        });
       } catch (err) {
         clean = false;
         events.emit('shutdownError', { phase: 'closer', reason: safeReason(err) });
@@ -117,37 +128,37 @@ export function createLifecycle(options: ShutdownOptions & { ready: boolean }, e
       servers.add(server);
       return () => void servers.delete(server);
     },
-    onShutdown(fn: () => unknown): () => void {
+    onShutdown(fn: Closer): () => void {
+      if (typeof fn !== 'function') throw invalidOption('onShutdown(fn): fn must be a function');
       closers.push(fn);
       return () => {
         const i = closers.indexOf(fn);
         if (i !== -1) closers.splice(i, 1);
       };
     },
-    /** Runs shutdown once; later calls share the first run. Resolves true when all went clean. */
-    shutdown(): Promise<boolean> {
+    /**
+     * Runs shutdown once; later calls share the first run. Resolves true when all went clean.
+     * `signal` stops this caller's wait only (shutdown goes on).
+     */
+    shutdown(opts: { signal?: AbortSignal | undefined } = {}): Promise<boolean> {
       shutdownPromise ??= run();
-      return shutdownPromise;
+      return abortable(shutdownPromise, opts.signal, 'Waiting for the graceful shutdown');
     },
     /** Removes the signal handlers installed by `handleSignals`. */
-    dispose() {
+    releaseSignals() {
       for (const [sig, fn] of signalHandlers) process.removeListener(sig, fn);
       signalHandlers.length = 0;
     },
   };
 
-  if (options.handleSignals) {
-    const sigs: readonly NodeJS.Signals[] =
-      options.handleSignals === true ? ['SIGTERM', 'SIGINT'] : options.handleSignals;
-    for (const sig of sigs) {
-      const fn = () => {
-        void lifecycle.shutdown().then((clean) => {
-          if (options.exitOnSignal ?? true) process.exit(clean ? 0 : 1);
-        });
-      };
-      process.once(sig, fn);
-      signalHandlers.push([sig, fn]);
-    }
+  for (const sig of signals) {
+    const fn = () => {
+      void lifecycle.shutdown().then((clean) => {
+        if (exitOnSignal) process.exit(clean ? 0 : 1);
+      });
+    };
+    process.once(sig, fn);
+    signalHandlers.push([sig, fn]);
   }
   return lifecycle;
 }

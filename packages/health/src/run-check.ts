@@ -1,11 +1,15 @@
-import { HealthError } from './errors.js';
+import { isTimeoutError, TimeoutError, withTimeout } from '@org/core';
 import { safeReason } from './redact.js';
-import type { CheckOutcome, CheckReport, HealthCheck } from './types.js';
+import type { CheckFn, CheckOutcome, CheckReport } from './types.js';
 
-/** A check with its defaults applied. */
-export interface ResolvedCheck extends HealthCheck {
-  timeout: number;
-  critical: boolean;
+/** A check with its options parsed and its defaults applied. */
+export interface ResolvedCheck {
+  readonly name: string;
+  readonly check: CheckFn;
+  readonly timeoutMs: number;
+  readonly critical: boolean;
+  readonly componentType?: string | undefined;
+  readonly componentId?: string | undefined;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -19,43 +23,34 @@ function asOutcome(value: unknown): CheckOutcome {
   return OUTCOME_KEYS.some((k) => k in value) ? (value as CheckOutcome) : {};
 }
 
-/**
- * The report deadline as seen by each check: a plain callback list, since EventTarget
- * listeners on an AbortSignal cost more than the rest of a cached probe.
- */
+/** The deadline of one report: a signal that aborts with a `TimeoutError` after `ms`. */
 export interface Deadline {
-  /** Set once the deadline has passed. */
-  reason?: HealthError;
-  /** Calls `fn` when the deadline passes; returns a function that forgets it. */
-  onCut(fn: (reason: HealthError) => void): () => void;
+  readonly ms: number;
+  readonly signal: AbortSignal;
+  /** Stops the timer once the report is done. */
+  clear(): void;
 }
 
-/** A deadline that passes after `ms`; `clear()` stops its timer. */
-export function createDeadline(ms: number): Deadline & { clear(): void } {
-  const fns = new Set<(reason: HealthError) => void>();
-  const deadline: Deadline & { clear(): void } = {
-    onCut(fn) {
-      if (deadline.reason) fn(deadline.reason);
-      else fns.add(fn);
-      return () => void fns.delete(fn);
-    },
-    clear: () => clearTimeout(timer),
-  };
+/** A deadline that passes after `ms`. */
+export function createDeadline(ms: number): Deadline {
+  const controller = new AbortController();
   // Not unref()ed: this timer bounds the caller's await.
-  const timer = setTimeout(() => {
-    deadline.reason = new HealthError(
-      'ERR_HEALTH_DEADLINE',
-      `cut at the report deadline (${ms} ms)`,
-    );
-    for (const fn of fns) fn(deadline.reason);
-    fns.clear();
-  }, ms);
-  return deadline;
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new TimeoutError(ms, 'The health report', {
+          hint: 'checks still running were cut; raise `deadline` (below the probe timeout) if they are legitimately slower',
+        }),
+      ),
+    ms,
+  );
+  return { ms, signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
 /**
- * Runs one check, cut at its own timeout or when `deadline` passes, whichever comes first.
- * Never rejects: a throw becomes `fail`, a cut becomes `timeout`, both with a safe reason.
+ * Runs one check, cut at its own timeout or when `deadline` passes, whichever comes first (the
+ * check's signal then aborts with core's `TimeoutError`). Never rejects: a throw becomes
+ * `fail`, a cut becomes `timeout`, both with a safe reason.
  */
 export async function runCheck(
   check: ResolvedCheck,
@@ -63,22 +58,6 @@ export async function runCheck(
   secrets: readonly string[],
 ): Promise<CheckReport> {
   const started = performance.now();
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let forget: (() => void) | undefined;
-  const cut = new Promise<{ timedOut: string }>((resolve) => {
-    const stop = (reason: HealthError) => {
-      controller.abort(reason);
-      resolve({ timedOut: reason.message });
-    };
-    // Not unref()ed: this timer bounds the caller's await.
-    timer = setTimeout(
-      () =>
-        stop(new HealthError('ERR_HEALTH_CHECK_TIMEOUT', `timed out after ${check.timeout} ms`)),
-      check.timeout,
-    );
-    forget = deadline.onCut(stop);
-  });
   const base = {
     status: 'ok' as CheckReport['status'],
     critical: check.critical,
@@ -88,54 +67,60 @@ export async function runCheck(
     ...(check.componentType === undefined ? {} : { componentType: check.componentType }),
     ...(check.componentId === undefined ? {} : { componentId: check.componentId }),
   };
+  let given: AbortSignal | undefined;
+  let outcome: CheckOutcome;
   try {
-    const settled = await Promise.race([
-      Promise.resolve()
-        .then(() => check.check(controller.signal))
-        .then(
-          (outcome) => ({ outcome: asOutcome(outcome) }),
-          (error: unknown) => ({ error }),
-        ),
-      cut,
-    ]);
+    outcome = asOutcome(
+      await withTimeout(
+        (signal) => {
+          given = signal;
+          return check.check(signal);
+        },
+        {
+          timeoutMs: check.timeoutMs,
+          signal: deadline.signal,
+          what: `The health check "${check.name}"`,
+        },
+      ),
+    );
+  } catch (error) {
     const latencyMs = round(performance.now() - started);
-    if ('timedOut' in settled) {
+    const atDeadline = error === deadline.signal.reason;
+    // Our own cut, not a TimeoutError the check threw (that one is a failure like any other).
+    if (isTimeoutError(error) && (atDeadline || (given?.aborted && error === given.reason))) {
       return {
         ...base,
         status: 'timeout',
         latencyMs,
         observedValue: latencyMs,
-        reason: settled.timedOut,
+        reason: atDeadline
+          ? `cut at the report deadline (${deadline.ms} ms)`
+          : `timed out after ${check.timeoutMs} ms`,
       };
     }
-    if ('error' in settled) {
-      return {
-        ...base,
-        status: 'fail',
-        latencyMs,
-        observedValue: latencyMs,
-        reason: safeReason(settled.error, secrets),
-      };
-    }
-    const o = settled.outcome;
-    const status = o.status ?? 'ok';
-    const report: CheckReport = {
+    return {
       ...base,
-      status,
+      status: 'fail',
       latencyMs,
-      measurement: o.measurement ?? base.measurement,
-      observedValue: o.observedValue ?? latencyMs,
+      observedValue: latencyMs,
+      reason: safeReason(error, secrets),
     };
-    if (o.observedValue !== undefined) {
-      if (o.observedUnit === undefined) delete report.observedUnit;
-      else report.observedUnit = o.observedUnit;
-    }
-    if (o.reason !== undefined) report.reason = safeReason(o.reason, secrets);
-    else if (status !== 'ok') report.reason = status === 'warn' ? 'warning' : 'failed';
-    if (o.details !== undefined) report.details = o.details;
-    return report;
-  } finally {
-    clearTimeout(timer);
-    forget?.();
   }
+  const latencyMs = round(performance.now() - started);
+  const status = outcome.status ?? 'ok';
+  const report: CheckReport = {
+    ...base,
+    status,
+    latencyMs,
+    measurement: outcome.measurement ?? base.measurement,
+    observedValue: outcome.observedValue ?? latencyMs,
+  };
+  if (outcome.observedValue !== undefined) {
+    if (outcome.observedUnit === undefined) delete report.observedUnit;
+    else report.observedUnit = outcome.observedUnit;
+  }
+  if (outcome.reason !== undefined) report.reason = safeReason(outcome.reason, secrets);
+  else if (status !== 'ok') report.reason = status === 'warn' ? 'warning' : 'failed';
+  if (outcome.details !== undefined) report.details = outcome.details;
+  return report;
 }

@@ -1,3 +1,5 @@
+import type { Duration } from '@org/core';
+
 /** What one check can conclude: `ok`, `warn` (degrades the report) or `fail`. */
 export type CheckVerdict = 'ok' | 'warn' | 'fail';
 
@@ -10,17 +12,17 @@ export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 /** What a check may return; returning nothing means `ok`, throwing means `fail`. */
 export interface CheckOutcome {
   /** @default 'ok' */
-  status?: CheckVerdict;
+  status?: CheckVerdict | undefined;
   /** Why, in a few words; reduced to a safe reason (no secrets) before it is reported. */
-  reason?: string;
+  reason?: string | undefined;
   /** The IETF `observedValue` (e.g. 42 for `utilization` in `%`); latency is used when absent. */
-  observedValue?: number | string | boolean;
+  observedValue?: number | string | boolean | undefined;
   /** The IETF `observedUnit` of `observedValue` (`ms`, `%`, `bytes` …). */
-  observedUnit?: string;
+  observedUnit?: string | undefined;
   /** The IETF measurement name, the part after `:` in `name:measurement`. @default 'responseTime' */
-  measurement?: string;
+  measurement?: string | undefined;
   /** Extra, non-secret facts shown in the full report (e.g. the names of open breakers). */
-  details?: Record<string, unknown>;
+  details?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -36,19 +38,30 @@ export type CheckFn = (signal: AbortSignal) => unknown;
  * `redisCheck`, `httpCheck` …) return this shape, and so may the user's own.
  */
 export interface HealthCheck {
-  /** Runs the check; receives a signal that aborts at the check's timeout or the report deadline. */
+  /**
+   * Runs the check; receives a signal that aborts at the check's timeout or the report deadline
+   * (its reason is core's `TimeoutError`).
+   */
   check: CheckFn;
-  /** How long the check may take before it is cut and reported as `timeout`, in ms. @default 800 */
-  timeout?: number;
+  /**
+   * How long the check may take before it is cut and reported as `timeout`: milliseconds, or a
+   * string with a unit (`'500ms'`, `'2s'`). @default 800 (createHealth's `timeout`)
+   */
+  timeout?: Duration | undefined;
   /**
    * Whether a failure (or timeout) makes the whole report `unhealthy`. A failing check that is
    * not critical makes it `degraded`. @default true
    */
-  critical?: boolean;
+  critical?: boolean | undefined;
   /** The IETF `componentType` (`datastore`, `component`, `system` or a URI). */
-  componentType?: string;
+  componentType?: string | undefined;
   /** The IETF `componentId`: which instance of the component (e.g. a replica's id). */
-  componentId?: string;
+  componentId?: string | undefined;
+  /**
+   * Releases what the check holds (a sampler's timer, a Redis client it created from a URL);
+   * called by the Health's `close()`. Never closes a client the app passed in.
+   */
+  close?(): Promise<void> | void;
 }
 
 /** One check's part of a report. */
@@ -103,9 +116,4 @@ export interface IetfReport {
   description?: string;
   output?: string;
   checks: Record<string, IetfCheck[]>;
-}
-
-/** A source of time: epoch milliseconds. Tests pass one they can move. */
-export interface Clock {
-  now(): number;
 }

@@ -14,7 +14,7 @@ describe('breakersCheck with the @org/resilience registry', () => {
     try {
       const health = createHealth({
         checks: { breakers: breakersCheck({ registry: breakers }) },
-        cacheMs: 0,
+        cache: 0,
       });
       const before = await health.full();
       expect(before.checks.breakers?.status).toBe('ok');

@@ -5,6 +5,7 @@ import {
   diskCheck,
   eventLoopCheck,
   httpCheck,
+  isHealthError,
   memoryCheck,
   storageCheck,
 } from '@org/health';
@@ -13,8 +14,8 @@ import { listen } from './helpers.js';
 
 describe('system checks', () => {
   it('eventLoopCheck warns when the loop was blocked, passes when it was not', async () => {
-    const check = eventLoopCheck({ warnMs: 100, failMs: 5_000, resolution: 10 });
-    const health = createHealth({ checks: { loop: check }, cacheMs: 0 });
+    const check = eventLoopCheck({ warnDelay: 100, failDelay: 5_000, resolution: 10 });
+    const health = createHealth({ checks: { loop: check }, cache: 0 });
     await new Promise((r) => setTimeout(r, 50));
     const calm = await health.full();
     expect(calm.checks.loop).toMatchObject({
@@ -132,7 +133,7 @@ describe('breakersCheck', () => {
     ];
     const health = createHealth({
       checks: { breakers: breakersCheck({ registry: { list: () => list } }) },
-      cacheMs: 0,
+      cache: 0,
     });
     expect((await health.full()).status).toBe('healthy');
     list[0]!.state = 'open';
@@ -155,5 +156,54 @@ describe('breakersCheck', () => {
       },
     });
     expect((await strict.full()).status).toBe('unhealthy');
+  });
+});
+
+describe('check options', () => {
+  it('are validated at construction with ERR_HEALTH_INVALID_OPTION naming the option', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => httpCheck({ url: 'not a url with password=hunter2' }), /`url`/],
+      [() => httpCheck({ url: 'https://x', timeout: -5 }), /`timeout`/],
+      [() => httpCheck({ url: 'https://x', method: 'POST' as never }), /`method`/],
+      [() => eventLoopCheck({ warnDelay: '200' as never }), /`warnDelay`/],
+      [() => memoryCheck({ warnHeapRatio: 2 }), /`warnHeapRatio`/],
+      [() => diskCheck({ failFreeRatio: -1 }), /`failFreeRatio`/],
+      [() => breakersCheck({ registry: {} as never }), /`registry`/],
+      [() => cacheCheck({} as never), /health\(\)/],
+      [
+        () =>
+          cacheCheck(
+            { health: async () => ({ available: true, latencyMs: 1, backend: 'x' }) },
+            { timeout: 'soon' as never },
+          ),
+        /`timeout`/,
+      ],
+    ];
+    for (const [fn, message] of cases) {
+      let err: unknown;
+      try {
+        fn();
+      } catch (e) {
+        err = e;
+      }
+      expect(isHealthError(err, 'ERR_HEALTH_INVALID_OPTION')).toBe(true);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('take durations with a unit, and the event-loop sampler stops at close()', async () => {
+    const loop = eventLoopCheck({ warnDelay: '100ms', failDelay: '5s', resolution: '10ms' });
+    const health = createHealth({
+      checks: {
+        loop,
+        up: httpCheck({ url: 'http://127.0.0.1:1/', timeout: '0.2s', critical: false }),
+      },
+    });
+    const r = await health.full();
+    expect(r.checks.loop?.status).toBe('ok');
+    expect(r.checks.up?.status).toBe('fail');
+    await health.close();
+    expect(loop.close).toBeTypeOf('function');
   });
 });

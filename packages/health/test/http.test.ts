@@ -21,7 +21,7 @@ function makeHealth(db: { down: boolean; runs: number }) {
       search: { check: () => undefined, critical: false },
     },
     quick: ['database'],
-    cacheMs: 0,
+    cache: 0,
     version: '1',
   });
 }
@@ -71,9 +71,9 @@ describe('node:http handler', () => {
     const health = createHealth({
       checks: { database: () => (db.down ? Promise.reject(new Error('down')) : undefined) },
       quick: ['database'],
-      cacheMs: 0,
+      cache: 0,
       ready: false,
-      beforeShutdownMs: 0,
+      shutdownDelay: 0,
     });
     const srv = await listen(health.handler());
     closers.push(srv.close);
@@ -112,7 +112,25 @@ describe('node:http handler', () => {
     expect(await head.text()).toBe('');
   });
 
-  it('a probe storm of 1,000 concurrent requests runs each check once per cacheMs', async () => {
+  it('a request target that is no URL gets a 404, never a throw out of the listener', async () => {
+    const health = makeHealth({ down: false, runs: 0 });
+    const srv = await listen(health.handler());
+    closers.push(srv.close);
+    const raw = (target: string) =>
+      new Promise<number>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: new URL(srv.url).port, path: target }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+    expect(await raw('//')).toBe(404);
+    expect(await raw('//health')).toBe(404);
+    expect(await raw('/health?format=simple')).toBe(200);
+  });
+
+  it('a probe storm of 1,000 concurrent requests runs each check once per `cache` window', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const runs = { database: 0, search: 0 };
     const health = createHealth({
@@ -127,7 +145,7 @@ describe('node:http handler', () => {
         },
       },
       quick: ['database'],
-      cacheMs: 2_000,
+      cache: 2_000,
       clock: { now: () => now },
     });
     const srv = await listen(health.handler());
@@ -147,7 +165,7 @@ describe('node:http handler', () => {
       const first = await storm('/health');
       expect(first.filter((s) => s === 200)).toHaveLength(1_000);
       expect(runs).toEqual({ database: 1, search: 0 });
-      now += 1_999; // still inside cacheMs
+      now += 1_999; // still inside the cache window
       await storm('/health');
       expect(runs).toEqual({ database: 1, search: 0 });
       now += 2; // the window has passed: one more run for the whole storm

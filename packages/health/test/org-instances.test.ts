@@ -41,7 +41,7 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
       const cache = createCache({ redis: server.url, namespace: `health-${process.pid}` });
       try {
         await cache.ready(); // the cache connects lazily; until then it reports unavailable
-        const health = createHealth({ checks: { cache: cacheCheck(cache) }, cacheMs: 0 });
+        const health = createHealth({ checks: { cache: cacheCheck(cache) }, cache: 0 });
         const up = await health.full();
         expect(up.checks.cache).toMatchObject({ status: 'ok', details: { backend: 'redis' } });
         await server.kill();

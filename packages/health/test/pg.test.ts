@@ -88,7 +88,7 @@ describe.runIf(await serverAvailable('PostgreSQL', 5432))('pgCheck on real Postg
     const health = createHealth({
       checks: { database: pgCheck({ client: pool(proxy.port), timeout: 300 }) },
       quick: ['database'],
-      cacheMs: 0,
+      cache: 0,
     });
     expect((await health.quick()).status).toBe('healthy');
 

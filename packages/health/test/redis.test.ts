@@ -1,6 +1,12 @@
-import { createHealth } from '@org/health';
+import { createHealth, isHealthError } from '@org/health';
 import { redisCheck } from '@org/health/redis';
-import { hasCommand, programAvailable, serverAvailable, startRedisServer } from '@org/test-utils';
+import {
+  freePort,
+  hasCommand,
+  programAvailable,
+  serverAvailable,
+  startRedisServer,
+} from '@org/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -22,10 +28,61 @@ afterAll(() => {
 
 describe.runIf(await serverAvailable('Redis', 6379))('redisCheck on the shared Redis', () => {
   it('passes with PING', async () => {
-    const health = createHealth({ checks: { redis: redisCheck({ client: connect(6379) }) } });
+    const health = createHealth({ checks: { redis: redisCheck({ redis: connect(6379) }) } });
     const r = await health.full();
     expect(r.status).toBe('healthy');
     expect(r.checks.redis?.observedUnit).toBe('ms');
+  });
+
+  it("a URL gets a client of its own, closed by close(); the app's client stays open", async () => {
+    const own = redisCheck({ redis: 'redis://127.0.0.1:6379' });
+    const app = connect(6379);
+    const health = createHealth({
+      checks: { own, app: redisCheck({ redis: app }) },
+      cache: 0,
+    });
+    // The first report waits for the new connection instead of failing it.
+    const r = await health.full();
+    expect(r.checks.own?.status).toBe('ok');
+    expect(r.checks.app?.status).toBe('ok');
+    await health.close();
+    await health.close();
+    const after = await health.full();
+    expect(after.checks.own).toMatchObject({ status: 'fail', reason: 'the check was closed' });
+    expect(after.checks.app?.status).toBe('ok');
+    expect(app.status).toBe('ready');
+  });
+});
+
+describe('redisCheck options', () => {
+  it('refuses what is neither a redis URL nor a client, without echoing the value', () => {
+    for (const redis of ['http://u:hunter2@host', 42, undefined, {}]) {
+      let err: unknown;
+      try {
+        redisCheck({ redis: redis as never });
+      } catch (e) {
+        err = e;
+      }
+      expect(isHealthError(err, 'ERR_HEALTH_INVALID_OPTION')).toBe(true);
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+    expect(() => redisCheck({ redis: 'redis://x', timeout: '1 fortnight' as never })).toThrow(
+      /`timeout`/,
+    );
+  });
+
+  it('a URL to a Redis that is down fails within the timeout', async () => {
+    const port = await freePort();
+    const check = redisCheck({ redis: `redis://:pw-s3cret@127.0.0.1:${port}`, timeout: 300 });
+    const health = createHealth({ checks: { redis: check } });
+    try {
+      const r = await health.full();
+      expect(['fail', 'timeout']).toContain(r.checks.redis?.status);
+      expect(r.checks.redis?.latencyMs).toBeLessThan(600);
+      expect(JSON.stringify(r)).not.toContain('pw-s3cret');
+    } finally {
+      await health.close();
+    }
   });
 });
 
@@ -37,9 +94,9 @@ describe.runIf(await programAvailable('redis-server', () => hasCommand('redis-se
       try {
         const health = createHealth({
           checks: {
-            redis: redisCheck({ client: connect(server.port), timeout: 200, critical: false }),
+            redis: redisCheck({ redis: connect(server.port), timeout: 200, critical: false }),
           },
-          cacheMs: 0,
+          cache: 0,
         });
         expect((await health.full()).status).toBe('healthy');
 

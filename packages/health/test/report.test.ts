@@ -1,4 +1,13 @@
-import { createHealth, type HealthReport, isHealthError, toIetf, toSimple } from '@org/health';
+import * as diagnostics from 'node:diagnostics_channel';
+import { isAbortedError, isTimeoutError, TimeoutError } from '@org/core';
+import {
+  createHealth,
+  HealthErrorCode,
+  type HealthReport,
+  isHealthError,
+  toIetf,
+  toSimple,
+} from '@org/health';
 import { describe, expect, it } from 'vitest';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,20 +59,41 @@ describe('report status', () => {
         createHealth({ checks: { [name]: ok } });
         expect.unreachable();
       } catch (err) {
-        expect(isHealthError(err) && err.code).toBe('ERR_HEALTH_INVALID_OPTIONS');
+        expect(isHealthError(err) && err.code).toBe('ERR_HEALTH_INVALID_OPTION');
       }
     }
-    expect(() => createHealth({ checks: { a: ok }, quick: ['b'] })).toThrow(/not in checks/);
-    expect(() => createHealth({ checks: { a: ok }, deadlineMs: 0 })).toThrow(
-      'deadlineMs must be a finite number of milliseconds ≥ 1, got 0',
+    const invalid = (fn: () => unknown, message: string | RegExp) => {
+      expect(fn).toThrow(message);
+      try {
+        fn();
+      } catch (err) {
+        expect(isHealthError(err, HealthErrorCode.InvalidOption)).toBe(true);
+      }
+    };
+    invalid(() => createHealth({ checks: { a: ok }, quick: ['b'] }), /not in checks/);
+    invalid(
+      () => createHealth({ checks: { a: ok }, deadline: 0 }),
+      '`deadline` must be a duration of at least 1 ms; got 0',
     );
-    expect(() => createHealth({ checks: { a: { check: ok, timeout: Number.NaN } } })).toThrow(
+    invalid(
+      () => createHealth({ checks: { a: { check: ok, timeout: Number.NaN } } }),
       /checks\.a\.timeout/,
     );
-    expect(() => createHealth({ checks: { a: ok }, cacheMs: -1 })).toThrow(/cacheMs/);
-    expect(createHealth({ checks: { a: ok }, cacheMs: 0, beforeShutdownMs: 0 }).state).toBe(
-      'ready',
+    invalid(() => createHealth({ checks: { a: ok }, cache: -1 }), /`cache`/);
+    // A bare string is refused: a reader could not tell ms from seconds.
+    invalid(() => createHealth({ checks: { a: ok }, timeout: '15' as never }), /`timeout`/);
+    invalid(
+      () => createHealth({ checks: { a: ok }, drainTimeout: '-1s' as never }),
+      /drainTimeout/,
     );
+    invalid(() => createHealth(undefined as never), /options/);
+    invalid(() => createHealth({ checks: { a: 42 as never } }), /no check function/);
+    expect(createHealth({ checks: { a: ok }, cache: 0, shutdownDelay: 0 }).state).toBe('ready');
+    // exactOptionalPropertyTypes users may pass undefined: it means the default.
+    expect(
+      createHealth({ checks: { a: ok }, cache: undefined, deadline: undefined, clock: undefined })
+        .state,
+    ).toBe('ready');
   });
 });
 
@@ -83,7 +113,7 @@ describe('timeouts and the deadline', () => {
         },
         fine: ok,
       },
-      deadlineMs: 2_000,
+      deadline: 2_000,
     });
     const t0 = performance.now();
     const r = await health.full();
@@ -93,7 +123,32 @@ describe('timeouts and the deadline', () => {
     expect(r.checks.stuck).toMatchObject({ status: 'timeout', reason: 'timed out after 100 ms' });
     expect(r.checks.fine?.status).toBe('ok');
     expect(r.status).toBe('unhealthy');
-    expect(isHealthError(aborted) && aborted.code).toBe('ERR_HEALTH_CHECK_TIMEOUT');
+    expect(isTimeoutError(aborted) && aborted.timeoutMs).toBe(100);
+    expect((aborted as Error).message).toContain('"stuck"');
+  });
+
+  it('takes durations with a unit', async () => {
+    const health = createHealth({
+      checks: { stuck: { timeout: '0.1s', check: () => new Promise(() => {}) } },
+      deadline: '2s',
+      cache: '1m',
+    });
+    const t0 = performance.now();
+    const r = await health.full();
+    expect(performance.now() - t0).toBeLessThan(600);
+    expect(r.checks.stuck).toMatchObject({ status: 'timeout', reason: 'timed out after 100 ms' });
+    expect(await health.full()).toBe(r); // cached for a minute
+  });
+
+  it('a TimeoutError the check itself throws is a failure, not a cut', async () => {
+    const health = createHealth({
+      checks: {
+        upstream: () => Promise.reject(new TimeoutError(50, 'The upstream call')),
+      },
+    });
+    const r = await health.full();
+    expect(r.checks.upstream?.status).toBe('fail');
+    expect(r.checks.upstream?.reason).toContain('The upstream call timed out after 50 ms');
   });
 
   it('a timeout is distinct from a failure in every form', async () => {
@@ -112,14 +167,23 @@ describe('timeouts and the deadline', () => {
     expect(ietf.checks['broken:responseTime']?.[0]?.output).toBe('boom');
   });
 
-  it('cuts the whole report at deadlineMs even when check timeouts are longer', async () => {
+  it('cuts the whole report at its deadline even when check timeouts are longer', async () => {
+    let reason: unknown;
     const health = createHealth({
       checks: {
-        a: { check: () => sleep(5_000), timeout: 3_000 },
+        a: {
+          check: (signal) => {
+            signal.addEventListener('abort', () => {
+              reason = signal.reason;
+            });
+            return sleep(5_000);
+          },
+          timeout: 3_000,
+        },
         b: { check: () => sleep(5_000), timeout: 3_000 },
         c: ok,
       },
-      deadlineMs: 150,
+      deadline: 150,
     });
     const t0 = performance.now();
     const r = await health.full();
@@ -130,13 +194,14 @@ describe('timeouts and the deadline', () => {
     });
     expect(r.checks.b?.status).toBe('timeout');
     expect(r.checks.c?.status).toBe('ok');
+    expect(isTimeoutError(reason) && reason.timeoutMs).toBe(150);
   });
 
   it('runs checks concurrently: ten 100 ms checks finish in about 100 ms', async () => {
     const checks = Object.fromEntries(
       Array.from({ length: 10 }, (_, i) => [`c${i}`, { check: () => sleep(100), timeout: 1_000 }]),
     );
-    const health = createHealth({ checks, deadlineMs: 2_000 });
+    const health = createHealth({ checks, deadline: 2_000 });
     const t0 = performance.now();
     const r = await health.full();
     const took = performance.now() - t0;
@@ -182,7 +247,7 @@ describe('safe reasons', () => {
 });
 
 describe('caching', () => {
-  it('reuses a report for cacheMs by the injected clock; concurrent callers share one run', async () => {
+  it('reuses a report for `cache` by the injected clock; concurrent callers share one run', async () => {
     let now = 1_000_000;
     let runs = 0;
     const health = createHealth({
@@ -193,7 +258,7 @@ describe('caching', () => {
         },
       },
       quick: ['db'],
-      cacheMs: 5_000,
+      cache: 5_000,
       clock: { now: () => now },
     });
     const many = await Promise.all(Array.from({ length: 50 }, () => health.quick()));
@@ -211,9 +276,9 @@ describe('caching', () => {
     expect(runs).toBe(3);
   });
 
-  it('cacheMs 0 still shares a run among concurrent callers', async () => {
+  it('cache 0 still shares a run among concurrent callers', async () => {
     let runs = 0;
-    const health = createHealth({ checks: { db: async () => void runs++ }, cacheMs: 0 });
+    const health = createHealth({ checks: { db: async () => void runs++ }, cache: 0 });
     await Promise.all([health.full(), health.full(), health.full()]);
     expect(runs).toBe(1);
     await health.full();
@@ -225,19 +290,62 @@ describe('caching', () => {
     const other = health.full();
     const ac = new AbortController();
     const mine = health.full({ signal: ac.signal });
-    ac.abort(new Error('gone'));
-    await expect(mine).rejects.toThrow('gone');
+    const gone = new Error('gone');
+    ac.abort(gone);
+    const err = await mine.catch((e: unknown) => e);
+    expect(isAbortedError(err)).toBe(true);
+    expect((err as Error).cause).toBe(gone);
     expect((await other).status).toBe('healthy');
+    // an already aborted signal rejects at once
+    await expect(health.full({ signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });
 
   it('emits report events', async () => {
     const seen: HealthReport[] = [];
-    const health = createHealth({ checks: { db: ok }, cacheMs: 10_000 });
+    const health = createHealth({ checks: { db: ok }, cache: 10_000 });
     const off = health.on('report', (e) => seen.push(e.report));
     await health.full();
     await health.full();
     off();
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('events', () => {
+  it('publishes each event on org:health:<event>; once() fires once', async () => {
+    const seen: unknown[] = [];
+    const onReport = (m: unknown) => seen.push(m);
+    diagnostics.subscribe('org:health:report', onReport);
+    try {
+      const health = createHealth({ checks: { db: ok }, cache: 0 });
+      const kinds: string[] = [];
+      health.once('report', (e) => kinds.push(e.kind));
+      const r = await health.full();
+      await health.quick();
+      expect(kinds).toEqual(['full']);
+      expect(seen).toContainEqual({ kind: 'full', report: r });
+    } finally {
+      diagnostics.unsubscribe('org:health:report', onReport);
+    }
+  });
+
+  it('a throwing listener becomes a process warning and never breaks the report', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const health = createHealth({ checks: { db: ok } });
+      health.on('report', () => {
+        throw new Error('listener bug');
+      });
+      expect((await health.full()).status).toBe('healthy');
+      await sleep(10);
+      expect(warnings.some((w) => (w as { code?: string }).code === 'ORG_LISTENER_ERROR')).toBe(
+        true,
+      );
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
 
@@ -251,7 +359,7 @@ describe('change events', () => {
         },
         cache: { check: () => undefined, critical: false },
       },
-      cacheMs: 0,
+      cache: 0,
     });
     const changes: string[] = [];
     health.on('checkChange', (e) => changes.push(`${e.check} ${e.from}→${e.to} ${e.reason ?? ''}`));
@@ -319,7 +427,7 @@ describe('clock', () => {
     let runs = 0;
     const health = createHealth({
       checks: { db: () => void runs++ },
-      cacheMs: 5_000,
+      cache: 5_000,
       clock: { now: () => now },
     });
     await health.full();

@@ -23,8 +23,8 @@ describe.runIf(await programAvailable('moto_server', () => hasCommand('moto_serv
             bucket: s3Check({ client, bucket: 'health-bucket', timeout: 2_000 }),
             missing: s3Check({ client, bucket: 'no-such-bucket', timeout: 2_000, critical: false }),
           },
-          deadlineMs: 3_000,
-          cacheMs: 0,
+          deadline: 3_000,
+          cache: 0,
         });
         const r = await health.full();
         expect(r.checks.bucket?.status).toBe('ok');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { isAbortedError, isTimeoutError } from '@org/core';
 import { createHealth } from '@org/health';
 import { describe, expect, it } from 'vitest';
 import { listen, sleep } from './helpers.js';
@@ -26,8 +27,8 @@ describe('graceful shutdown', () => {
     const log: string[] = [];
     const health = createHealth({
       checks: { db: () => undefined },
-      beforeShutdownMs: 150,
-      drainTimeoutMs: 3_000,
+      shutdownDelay: 150,
+      drainTimeout: 3_000,
     });
     const probes = health.handler();
     const srv = await listen((req, res) => {
@@ -80,11 +81,11 @@ describe('graceful shutdown', () => {
     agent.destroy();
   });
 
-  it('forces connections closed after drainTimeoutMs, reports it, and still runs closers', async () => {
+  it('forces connections closed after drainTimeout, reports it, and still runs closers', async () => {
     const health = createHealth({
       checks: { db: () => undefined },
-      beforeShutdownMs: 0,
-      drainTimeoutMs: 200,
+      shutdownDelay: 0,
+      drainTimeout: 200,
     });
     const srv = await listen((_req, res) => {
       setTimeout(() => res.end('late'), 5_000).unref();
@@ -112,6 +113,81 @@ describe('graceful shutdown', () => {
     expect(reasons[1]).toBe('pool close failed password=***');
     // a second call shares the first run
     expect(await health.shutdown()).toBe(false);
+  });
+
+  it('bounds each closer by closerTimeout: its signal aborts with a TimeoutError', async () => {
+    const health = createHealth({
+      checks: { db: () => undefined },
+      shutdownDelay: 0,
+      closerTimeout: '100ms',
+    });
+    let seen: unknown;
+    health.onShutdown(
+      (signal) =>
+        new Promise<void>(() => {
+          signal.addEventListener('abort', () => {
+            seen = signal.reason;
+          });
+        }),
+    );
+    let after = false;
+    health.onShutdown(() => {
+      after = true;
+    });
+    const reasons: string[] = [];
+    health.on('shutdownError', (e) => reasons.push(`${e.phase}: ${e.reason}`));
+    const t0 = performance.now();
+    expect(await health.shutdown()).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(isTimeoutError(seen) && seen.timeoutMs).toBe(100);
+    expect(after).toBe(true);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^closer: .*closer timed out after 100 ms.*closerTimeout/);
+    expect(health.state).toBe('stopped');
+  });
+
+  it("a caller's signal stops only its wait for shutdown", async () => {
+    const health = createHealth({ checks: { db: () => undefined }, shutdownDelay: '200ms' });
+    let closed = false;
+    health.onShutdown(() => {
+      closed = true;
+    });
+    const ac = new AbortController();
+    const mine = health.shutdown({ signal: ac.signal });
+    ac.abort();
+    expect(isAbortedError(await mine.catch((e: unknown) => e))).toBe(true);
+    expect(await health.shutdown()).toBe(true);
+    expect(closed).toBe(true);
+  });
+
+  it('close() removes the signal handlers and releases what checks hold, once', async () => {
+    const before = process.listenerCount('SIGTERM');
+    let released = 0;
+    const health = createHealth({
+      checks: {
+        db: () => undefined,
+        held: {
+          check: () => undefined,
+          close: () => {
+            released++;
+          },
+        },
+        broken: {
+          check: () => undefined,
+          close: () => {
+            throw new Error('close bug');
+          },
+        },
+      },
+      handleSignals: ['SIGTERM'],
+    });
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    await health.close();
+    await health.close();
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+    expect(released).toBe(1);
+    // close() releases only: no shutdown, the lifecycle is untouched
+    expect(health.state).toBe('ready');
   });
 
   it('on SIGTERM (handleSignals) drains an in-flight request and exits 0', async () => {

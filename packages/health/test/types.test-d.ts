@@ -1,14 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duration } from '@org/core';
+import type { RedisOption } from '@org/core/redis';
 import {
   type CheckReport,
   createHealth,
   type HealthCheck,
+  type HealthOptions,
   type HealthReport,
   type HealthStatus,
   type LifecycleState,
 } from '@org/health';
 import { type PgQueryable, pgCheck } from '@org/health/pg';
-import { type RedisPingable, redisCheck } from '@org/health/redis';
+import { type RedisCheckOptions, type RedisPingable, redisCheck } from '@org/health/redis';
 import { s3Check } from '@org/health/s3';
 import { breakers } from '@org/resilience';
 import type { Cluster, Redis } from 'ioredis';
@@ -58,6 +61,16 @@ describe('public types', () => {
       [IncomingMessage, ServerResponse, (err?: unknown) => void]
     >();
     expectTypeOf(health.fetchHandler).returns.resolves.toEqualTypeOf<Response>();
+    expectTypeOf(health.on('state', () => undefined)).toEqualTypeOf<() => void>();
+    expectTypeOf(health.close).returns.toEqualTypeOf<Promise<void>>();
+  });
+
+  it('takes Redis as core RedisOption, and durations as core Duration', () => {
+    expectTypeOf<RedisOption>().toExtend<RedisCheckOptions['redis']>();
+    expectTypeOf<Duration>().toEqualTypeOf<NonNullable<HealthOptions['cache']>>();
+    expectTypeOf<Duration>().toEqualTypeOf<NonNullable<HealthCheck['timeout']>>();
+    redisCheck({ redis: 'redis://127.0.0.1:6379', timeout: '500ms' });
+    createHealth({ checks: {}, deadline: '900ms', drainTimeout: '10s', shutdownDelay: 0 });
   });
 
   it('takes the @org/resilience registry as a breaker registry', async () => {

@@ -42,5 +42,5 @@ export const health: Feature = (app) => {
       if (answer) res.writeHead(answer.status, answer.headers).end(answer.body);
     });
   }
-  app.onClose(() => h.dispose());
+  app.onClose(() => h.close());
 };

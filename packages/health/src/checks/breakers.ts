@@ -1,8 +1,13 @@
+import { check, invalidOption } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
-/** Anything that lists circuit breakers, like `breakers` from `@org/resilience`. */
+/**
+ * What the check needs of a breaker registry: `list()` of each breaker's name and state, like
+ * `breakers` from `@org/resilience` (matched by shape: health depends on no other package).
+ * `open` breakers count as open; `halfOpen` (or `half-open`) are listed apart.
+ */
 export interface BreakerRegistry {
-  list(): readonly { name: string; state: string }[];
+  list(): readonly { readonly name: string; readonly state: string }[];
 }
 
 /** Options of `breakersCheck`. */
@@ -13,18 +18,24 @@ export interface BreakersCheckOptions {
    * Open breakers warn (the report is `degraded`); with `failWhenOpen` they fail instead.
    * @default false
    */
-  failWhenOpen?: boolean;
+  failWhenOpen?: boolean | undefined;
   /** Only a failure of a critical check makes the report unhealthy. @default false */
-  critical?: boolean;
+  critical?: boolean | undefined;
 }
 
 /** Checks every breaker of a registry: open breakers degrade the report; names are listed. */
 export function breakersCheck(options: BreakersCheckOptions): HealthCheck {
+  const o = check.object(options, 'options');
+  if (typeof o.registry?.list !== 'function') {
+    throw invalidOption('`registry` must have list(): pass `breakers` from @org/resilience');
+  }
+  const { registry } = o;
+  const failWhenOpen = check.boolean(o.failWhenOpen, 'failWhenOpen', false);
   return {
     componentType: 'component',
-    critical: options.critical ?? false,
+    critical: check.boolean(o.critical, 'critical', false),
     check() {
-      const all = options.registry.list();
+      const all = registry.list();
       const open = all.filter((b) => b.state === 'open').map((b) => b.name);
       const halfOpen = all
         .filter((b) => b.state === 'halfOpen' || b.state === 'half-open')
@@ -38,7 +49,7 @@ export function breakersCheck(options: BreakersCheckOptions): HealthCheck {
       if (open.length === 0) return base;
       return {
         ...base,
-        status: options.failWhenOpen ? 'fail' : 'warn',
+        status: failWhenOpen ? 'fail' : 'warn',
         reason: `open: ${open.join(', ')}`,
       };
     },

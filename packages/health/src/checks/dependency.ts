@@ -1,20 +1,28 @@
+import type { Duration } from '@org/core';
+import { check, invalidOption } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
-/** Anything that reports its own health, like `@org/cache` and `@org/storage` instances. */
+/**
+ * What the check needs of an instance that reports its own health, like `@org/cache` and
+ * `@org/storage` instances (matched by shape: health depends on no other package).
+ */
 export interface HealthReporter {
-  health(options?: {
-    signal?: AbortSignal;
-  }): Promise<{ available: boolean; latencyMs: number; backend: string; error?: string }>;
+  health(options?: { signal?: AbortSignal }): Promise<{
+    available: boolean;
+    latencyMs: number;
+    backend: string;
+    error?: string | undefined;
+  }>;
 }
 
 /** Options of `dependencyCheck`. */
 export interface DependencyCheckOptions {
-  /** @default 800 (the createHealth default) */
-  timeout?: number;
+  /** @default 800 (ms; createHealth's `timeout`) */
+  timeout?: Duration | undefined;
   /** @default true */
-  critical?: boolean;
+  critical?: boolean | undefined;
   /** IETF componentType. @default 'datastore' */
-  componentType?: string;
+  componentType?: string | undefined;
 }
 
 /**
@@ -26,10 +34,18 @@ export function dependencyCheck(
   target: HealthReporter,
   options: DependencyCheckOptions = {},
 ): HealthCheck {
+  if (typeof target?.health !== 'function') {
+    throw invalidOption(
+      'dependencyCheck(target): target must have health(), like an @org/cache or @org/storage instance',
+    );
+  }
+  const o = check.object(options, 'options');
+  const timeout = check.duration(o.timeout, 'timeout', undefined, { min: 1 });
+  const critical = check.boolean(o.critical, 'critical');
   return {
-    componentType: options.componentType ?? 'datastore',
-    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-    ...(options.critical === undefined ? {} : { critical: options.critical }),
+    componentType: check.string(o.componentType, 'componentType', 'datastore'),
+    ...(timeout === undefined ? {} : { timeout }),
+    ...(critical === undefined ? {} : { critical }),
     async check(signal) {
       const h = await target.health({ signal });
       const base = {

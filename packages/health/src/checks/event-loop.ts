@@ -1,16 +1,18 @@
 import { createHistogram } from 'node:perf_hooks';
+import type { Duration } from '@org/core';
+import { check } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
 /** Options of `eventLoopCheck`. */
 export interface EventLoopCheckOptions {
-  /** p99 delay above which the check warns, in ms. @default 200 */
-  warnMs?: number;
-  /** p99 delay above which the check fails, in ms. @default 1000 */
-  failMs?: number;
-  /** Sampling interval, in ms. @default 20 */
-  resolution?: number;
+  /** p99 delay at or above which the check warns. @default 200 (ms) */
+  warnDelay?: Duration | undefined;
+  /** p99 delay at or above which the check fails. @default '1s' */
+  failDelay?: Duration | undefined;
+  /** Sampling interval. @default 20 (ms) */
+  resolution?: Duration | undefined;
   /** @default false */
-  critical?: boolean;
+  critical?: boolean | undefined;
 }
 
 /**
@@ -28,20 +30,24 @@ function sampler(resolution: number) {
     last = now;
   }, resolution);
   timer.unref();
-  return histogram;
+  return { histogram, stop: () => clearInterval(timer) };
 }
 
 /**
  * Checks event-loop delay: the p99 of timer drift since the previous run of the check.
- * Sampling starts when the check is created and never keeps the process alive.
+ * Sampling starts when the check is created, never keeps the process alive, and stops at the
+ * check's `close()` (called by the Health's `close()`).
  */
 export function eventLoopCheck(options: EventLoopCheckOptions = {}): HealthCheck {
-  const warnMs = options.warnMs ?? 200;
-  const failMs = options.failMs ?? 1_000;
-  const histogram = sampler(options.resolution ?? 20);
+  const o = check.object(options, 'options');
+  const warnMs = check.duration(o.warnDelay, 'warnDelay', 200);
+  const failMs = check.duration(o.failDelay, 'failDelay', '1s');
+  const resolution = check.duration(o.resolution, 'resolution', 20, { min: 1 });
+  const critical = check.boolean(o.critical, 'critical', false);
+  const { histogram, stop } = sampler(resolution);
   return {
     componentType: 'system',
-    critical: options.critical ?? false,
+    critical,
     check() {
       const p99 = histogram.count > 0 ? histogram.percentile(99) / 1e6 : 0;
       const max = histogram.count > 0 ? histogram.max / 1e6 : 0;
@@ -61,5 +67,6 @@ export function eventLoopCheck(options: EventLoopCheckOptions = {}): HealthCheck
       }
       return base;
     },
+    close: stop,
   };
 }

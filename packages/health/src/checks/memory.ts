@@ -1,26 +1,30 @@
 import { getHeapStatistics } from 'node:v8';
+import { check } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
 /** Options of `memoryCheck`. */
 export interface MemoryCheckOptions {
   /** Heap used as a share of the heap limit above which the check warns, 0–1. @default 0.85 */
-  warnHeapRatio?: number;
+  warnHeapRatio?: number | undefined;
   /** Heap used as a share of the heap limit above which the check fails, 0–1. @default 0.95 */
-  failHeapRatio?: number;
+  failHeapRatio?: number | undefined;
   /** Resident set size above which the check fails, in bytes. @default Infinity */
-  maxRssBytes?: number;
+  maxRssBytes?: number | undefined;
   /** @default false */
-  critical?: boolean;
+  critical?: boolean | undefined;
 }
 
 /** Checks heap use against V8's heap limit, and RSS against `maxRssBytes`. */
 export function memoryCheck(options: MemoryCheckOptions = {}): HealthCheck {
-  const warn = options.warnHeapRatio ?? 0.85;
-  const fail = options.failHeapRatio ?? 0.95;
-  const maxRss = options.maxRssBytes ?? Number.POSITIVE_INFINITY;
+  const o = check.object(options, 'options');
+  const share = { min: 0, max: 1 };
+  const warn = check.number(o.warnHeapRatio, 'warnHeapRatio', 0.85, share);
+  const fail = check.number(o.failHeapRatio, 'failHeapRatio', 0.95, share);
+  const maxRss =
+    check.number(o.maxRssBytes, 'maxRssBytes', undefined, { min: 0 }) ?? Number.POSITIVE_INFINITY;
   return {
     componentType: 'system',
-    critical: options.critical ?? false,
+    critical: check.boolean(o.critical, 'critical', false),
     check() {
       const { heapUsed, rss } = process.memoryUsage();
       const limit = getHeapStatistics().heap_size_limit;

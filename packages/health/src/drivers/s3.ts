@@ -1,3 +1,5 @@
+import type { Duration } from '@org/core';
+import { check, invalidOption } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
 /** What the S3 check needs of an `S3Client`: `send(command, { abortSignal })`. */
@@ -7,14 +9,14 @@ export interface S3Sender {
 
 /** Options of `s3Check`. */
 export interface S3CheckOptions {
-  /** The `S3Client` the service already holds. */
+  /** The `S3Client` the service already holds (never destroyed by the check). */
   client: S3Sender;
   /** The bucket that must exist and be reachable. */
   bucket: string;
-  /** @default 800 (the createHealth default) */
-  timeout?: number;
+  /** @default 800 (ms; createHealth's `timeout`) */
+  timeout?: Duration | undefined;
   /** @default true */
-  critical?: boolean;
+  critical?: boolean | undefined;
 }
 
 type HeadBucketCtor = new (input: { Bucket: string }) => unknown;
@@ -22,17 +24,26 @@ let HeadBucket: Promise<HeadBucketCtor> | undefined;
 
 /** Checks an S3 bucket with HeadBucket through the service's own `S3Client`. */
 export function s3Check(options: S3CheckOptions): HealthCheck {
+  const o = check.object(options, 'options');
+  if (typeof o.client?.send !== 'function') {
+    throw invalidOption('`client` must be an S3Client (anything with send())');
+  }
+  const { client } = o;
+  const bucket = check.string(o.bucket, 'bucket');
+  if (bucket === undefined) throw invalidOption('`bucket` is required: the bucket to HEAD');
+  const timeout = check.duration(o.timeout, 'timeout', undefined, { min: 1 });
+  const critical = check.boolean(o.critical, 'critical');
   return {
     componentType: 'datastore',
-    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-    ...(options.critical === undefined ? {} : { critical: options.critical }),
+    ...(timeout === undefined ? {} : { timeout }),
+    ...(critical === undefined ? {} : { critical }),
     async check(signal) {
       // Loaded on first use from the user's install, so the SDK stays an optional peer.
       HeadBucket ??= import('@aws-sdk/client-s3').then(
         (m) => m.HeadBucketCommand as HeadBucketCtor,
       );
-      const command = new (await HeadBucket)({ Bucket: options.bucket });
-      await options.client.send(command as never, { abortSignal: signal });
+      const command = new (await HeadBucket)({ Bucket: bucket });
+      await client.send(command as never, { abortSignal: signal });
     },
   };
 }
