@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { looksLikeKey, REDACTED } from './cli-redact.js';
+import { FernetError, FernetErrorCode } from './errors.js';
 import type { FernetKey } from './key.js';
 import { parseKey } from './key.js';
 
-/** @internal A failure the CLI reports as a usage error (exit status 2). */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** @internal A failure the CLI reports as a usage error (exit status 2): `ERR_FERNET_INVALID_ARGUMENT`. */
+export const usageError = (message: string): FernetError =>
+  new FernetError(FernetErrorCode.InvalidArgument, message);
 
 /** @internal Where the CLI's keys come from. */
 export interface KeySources {
@@ -22,7 +22,7 @@ async function readKeyFile(path: string, flag: string): Promise<string> {
     // The path is named in the file system's message: a key given in its place must not be.
     if (!looksLikeKey(path)) throw err;
     const code = (err as { code?: unknown }).code;
-    throw new UsageError(
+    throw usageError(
       `${flag} ${REDACTED} cannot be read${typeof code === 'string' ? ` (${code})` : ''}: ` +
         `${flag} takes the path of a file holding the key, never the key itself`,
     );
@@ -39,7 +39,7 @@ export async function loadKeys(sources: KeySources): Promise<FernetKey[]> {
     ? await readKeyFile(sources.keyFile, '--key-file')
     : (sources.env.BACKUP_ENCRYPTION_KEY ?? '').trim();
   if (current === '') {
-    throw new UsageError(
+    throw usageError(
       'no key: set BACKUP_ENCRYPTION_KEY or pass --key-file FILE (keys are never read from the command line)',
     );
   }
@@ -54,9 +54,7 @@ export async function loadKeys(sources: KeySources): Promise<FernetKey[]> {
       parseKey(k);
     } catch (err) {
       const which = i === 0 ? 'the key' : `old key #${i}`;
-      throw new UsageError(
-        `${which} is invalid: ${(err as Error).message.replace(/^[^:]*: /, '')}`,
-      );
+      throw usageError(`${which} is invalid: ${(err as Error).message.replace(/^[^:]*: /, '')}`);
     }
   });
   return keys;

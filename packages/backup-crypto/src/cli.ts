@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { toMs } from '@org/core';
+import { AbortedError, isAbortedError, isOrgError, toMs } from '@org/core';
 import { decryptCommand, encryptCommand, rotateCommand } from './cli-commands.js';
-import { loadKeys, UsageError } from './cli-keys.js';
+import { loadKeys, usageError } from './cli-keys.js';
 import { redactKeyLike, showArgument } from './cli-redact.js';
-import { isFernetError } from './errors.js';
+import { FernetErrorCode, isFernetError } from './errors.js';
 import { generateKey } from './key.js';
 
 const USAGE = `usage: backup-crypto keygen
@@ -27,7 +27,7 @@ const commands = { encrypt: encryptCommand, decrypt: decryptCommand, rotate: rot
 
 async function main(argv: string[]): Promise<void> {
   if (argv.some((a) => a === '--key' || a.startsWith('--key=') || a === '--old-key')) {
-    throw new UsageError(
+    throw usageError(
       'keys are never taken from the command line (ps and shell history would show them): ' +
         'use BACKUP_ENCRYPTION_KEY or --key-file FILE',
     );
@@ -54,15 +54,15 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (!(command === 'encrypt' || command === 'decrypt' || command === 'rotate')) {
-    throw new UsageError(command ? `unknown command ${showArgument(command)}` : 'no command given');
+    throw usageError(command ? `unknown command ${showArgument(command)}` : 'no command given');
   }
   if (input === undefined || output === undefined || extra.length > 0) {
-    throw new UsageError(`${command} needs exactly two arguments: IN OUT (use - for stdin/stdout)`);
+    throw usageError(`${command} needs exactly two arguments: IN OUT (use - for stdin/stdout)`);
   }
   const number = (name: string, text: string | undefined) => {
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
+    if (!Number.isSafeInteger(n) || n < 0) throw usageError(`--${name} must be a whole number`);
     return n;
   };
   const duration = (name: string, text: string | undefined) => {
@@ -70,12 +70,13 @@ async function main(argv: string[]): Promise<void> {
     // A bare number is refused (core's toMs wants a unit): `--ttl 60` used to mean seconds.
     const ms = toMs(text);
     if (ms === undefined) {
-      throw new UsageError(`--${name} must be a duration with a unit, such as 90s, 15m, 12h, 7d`);
+      throw usageError(`--${name} must be a duration with a unit, such as 90s, 15m, 12h, 7d`);
     }
     return ms;
   };
   const ac = new AbortController();
-  const stop = () => ac.abort(new UsageError('interrupted'));
+  const stop = (signal: NodeJS.Signals) =>
+    ac.abort(new AbortedError(signal, `${command} (${signal})`));
   process.once('SIGINT', stop).once('SIGTERM', stop);
   await commands[command]({
     input,
@@ -101,16 +102,18 @@ main(argv).then(
     process.exitCode = 0;
   },
   (err: unknown) => {
-    const e = err instanceof Error ? err : new Error(String(err));
-    const cause = e.cause instanceof UsageError ? e.cause : e; // an AbortError wraps the reason
+    const e = err instanceof Error ? err : { message: String(err), cause: undefined };
+    // A pipeline stopped by the signal rejects with an AbortError whose cause is our reason.
+    const cause = isAbortedError(e.cause) ? e.cause : e;
     const usage =
-      (cause instanceof UsageError && cause.message !== 'interrupted') ||
+      isFernetError(cause, FernetErrorCode.InvalidArgument) ||
+      isFernetError(cause, FernetErrorCode.InvalidOption) ||
       String((cause as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
-    const code = isFernetError(cause) ? ` (${cause.code})` : '';
+    const code = isOrgError(cause) && !usage ? ` (${cause.code})` : '';
     const hint = usage ? ' (see backup-crypto --help)' : '';
     // Whatever quotes an argument (a file system error, the argument parser) never shows a key.
     const line = redactKeyLike(`${cause.message}${code}${hint}`.replace(/\s*\n\s*/g, ' '), argv);
     process.stderr.write(`backup-crypto: ${line}\n`);
-    process.exitCode = usage ? 2 : cause instanceof UsageError ? 130 : 1;
+    process.exitCode = usage ? 2 : isAbortedError(cause) ? 130 : 1;
   },
 );
