@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Lints every publishable package as npm would ship it: publint on the package folder and
-// `attw --pack` on the tarball, so ESM/CJS types and the exports map are checked, not assumed.
+// `attw --pack` on the tarball under every module resolution (node10, node16 CJS and ESM,
+// bundler), so ESM/CJS types and the exports map are checked, not assumed.
 // Also fails when an `exports` target has no built file (entries in tsup.config.ts drifted).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
   }
   for (const [cmd, args] of [
     [bin('publint'), ['--strict', '--pack', 'npm']],
-    [bin('attw'), ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped']],
+    [bin('attw'), ['--pack', '.', '--format', 'table-flipped']],
   ]) {
     try {
       execFileSync(cmd, args, { cwd: dir, stdio: 'inherit' });
