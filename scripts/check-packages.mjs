@@ -17,6 +17,15 @@ function targets(exp, out = []) {
   return out;
 }
 
+// node10 resolution ignores `exports`: typesVersions must map every subpath to its types.
+try {
+  execFileSync(process.execPath, [join(root, 'scripts/sync-types-versions.mjs'), '--check'], {
+    stdio: 'inherit',
+  });
+} catch {
+  failed++;
+}
+
 for (const name of readdirSync(join(root, 'packages')).sort()) {
   const dir = join(root, 'packages', name);
   const pkgFile = join(dir, 'package.json');
