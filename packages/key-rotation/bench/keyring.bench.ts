@@ -44,7 +44,7 @@ async function benchAlg(alg: Algorithm) {
   });
   for (let i = 0; i < 4; i++) await ring.rotate();
   if (ring.keys().filter((k) => k.status !== 'retired').length !== 5) throw new Error('ring != 5');
-  const token = await ring.sign({ sub: 'user-1', scope: 'read' }, { expiresIn: 900 });
+  const token = await ring.sign({ sub: 'user-1', scope: 'read' }, { expiresIn: '15m' });
   const kid = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
   const { unseal, resolveSealKeys } = await import('../src/at-rest.js');
   const state = JSON.parse(states.at(-1)!);
@@ -83,7 +83,7 @@ async function benchAlg(alg: Algorithm) {
 
   const claims = { scope: 'read' };
   const tasks: [string, () => unknown][] = [
-    ['ring sign', () => ring.sign(claims, { subject: 'user-1', expiresIn: 900 })],
+    ['ring sign', () => ring.sign(claims, { subject: 'user-1', expiresIn: '15m' })],
     [
       'jose sign',
       () =>

@@ -7,14 +7,14 @@ import {
   sign as cryptoSign,
   verify as cryptoVerify,
   generateKeyPair,
-  type JsonWebKey,
   type KeyObject,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
 import { promisify } from 'node:util';
 import { decodeBase64url, encodeBase64url } from './base64url.js';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { KeyRotationError, KeyRotationErrorCode } from './errors.js';
+import type { Jwk } from './jwk.js';
 
 /** The JWS algorithms a ring can hold. */
 export type Algorithm = 'RS256' | 'ES256' | 'EdDSA' | 'HS256';
@@ -23,7 +23,7 @@ export type Algorithm = 'RS256' | 'ES256' | 'EdDSA' | 'HS256';
 export const ALGORITHMS: readonly Algorithm[] = ['RS256', 'ES256', 'EdDSA', 'HS256'];
 
 /** A public JWK as published in a JWKS. */
-export interface PublicJwk extends JsonWebKey {
+export interface PublicJwk extends Jwk {
   kid: string;
   alg: Algorithm;
   use: 'sig';
@@ -53,7 +53,7 @@ export function isAlgorithm(value: unknown): value is Algorithm {
 }
 
 /** Creates fresh key material for `alg` as a private (or `oct`) JWK. */
-export async function generateJwk(alg: Algorithm, modulusLength = 2048): Promise<JsonWebKey> {
+export async function generateJwk(alg: Algorithm, modulusLength = 2048): Promise<Jwk> {
   if (alg === 'HS256') return { kty: 'oct', k: encodeBase64url(randomBytes(32)) };
   const pair =
     alg === 'RS256'
@@ -65,7 +65,7 @@ export async function generateJwk(alg: Algorithm, modulusLength = 2048): Promise
 }
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) over the required members of the key type. */
-export function thumbprint(jwk: JsonWebKey): string {
+export function thumbprint(jwk: Jwk): string {
   let members: Record<string, unknown>;
   switch (jwk.kty) {
     case 'RSA':
@@ -81,10 +81,14 @@ export function thumbprint(jwk: JsonWebKey): string {
       members = { k: jwk.k, kty: 'oct' };
       break;
     default:
-      throw new KeyRingError(ErrorCodes.OPTIONS, `unsupported JWK kty "${String(jwk.kty)}"`);
+      throw new KeyRotationError(
+        KeyRotationErrorCode.InvalidOption,
+        `unsupported JWK kty "${String(jwk.kty)}"`,
+      );
   }
   for (const v of Object.values(members)) {
-    if (typeof v !== 'string') throw new KeyRingError(ErrorCodes.OPTIONS, 'incomplete JWK');
+    if (typeof v !== 'string')
+      throw new KeyRotationError(KeyRotationErrorCode.InvalidOption, 'incomplete JWK');
   }
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
@@ -100,19 +104,19 @@ function checkKeyShape(alg: Algorithm, key: KeyObject): void {
           ? key.asymmetricKeyType === 'ed25519'
           : key.type === 'secret' && (key.symmetricKeySize ?? 0) >= MIN_HMAC_SECRET_BYTES;
   if (!ok) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.InvalidOption,
       `key does not fit ${alg} (RS256: RSA >= 2048 bits, ES256: P-256, EdDSA: Ed25519, HS256: >= 32 bytes)`,
     );
   }
 }
 
 /** Imports a private/secret JWK once into KeyObjects; the kid is its RFC 7638 thumbprint. */
-export function importPrivateJwk(alg: Algorithm, jwk: JsonWebKey): ImportedKey {
+export function importPrivateJwk(alg: Algorithm, jwk: Jwk): ImportedKey {
   if (alg === 'HS256') {
     const secret = typeof jwk.k === 'string' ? decodeBase64url(jwk.k) : undefined;
     if (jwk.kty !== 'oct' || secret === undefined) {
-      throw new KeyRingError(ErrorCodes.OPTIONS, 'HS256 needs an oct JWK');
+      throw new KeyRotationError(KeyRotationErrorCode.InvalidOption, 'HS256 needs an oct JWK');
     }
     const key = createSecretKey(secret);
     checkKeyShape(alg, key);
@@ -132,9 +136,12 @@ export function importPrivateJwk(alg: Algorithm, jwk: JsonWebKey): ImportedKey {
 }
 
 /** Imports a public JWK (from a JWKS) for verification only. */
-export function importPublicJwk(alg: Exclude<Algorithm, 'HS256'>, jwk: JsonWebKey): ImportedKey {
+export function importPublicJwk(alg: Exclude<Algorithm, 'HS256'>, jwk: Jwk): ImportedKey {
   if (jwk.d !== undefined) {
-    throw new KeyRingError(ErrorCodes.JWKS_INVALID, 'the JWKS holds a private key; refusing it');
+    throw new KeyRotationError(
+      KeyRotationErrorCode.JwksInvalid,
+      'the JWKS holds a private key; refusing it',
+    );
   }
   const verifyingKey = createPublicKey({ key: jwk, format: 'jwk' });
   checkKeyShape(alg, verifyingKey);

@@ -1,8 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { decodeBase64url } from './base64url.js';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { invalidOption, KeyRotationError, KeyRotationErrorCode } from './errors.js';
+import type { EncryptionKey } from './options.js';
 
-/** Environment variable read when no `encryptionKey` option is given. */
+/**
+ * The environment variable `createKeyRingFromEnv` reads the at-rest key(s) from (a
+ * comma-separated list to re-key). Plain `createKeyRing` never reads the environment.
+ */
 export const ENCRYPTION_KEY_ENV = 'KEYRING_ENCRYPTION_KEY';
 
 /** AES-256-GCM keys for key material at rest: the first encrypts, each one may decrypt. */
@@ -22,26 +26,20 @@ function toKey(value: string | Uint8Array, what: string): Buffer {
     key = decodeBase64url(text);
   }
   if (key === undefined || key.length !== 32) {
-    throw new KeyRingError(ErrorCodes.OPTIONS, `${what} is not a usable key: ${HELP}`);
+    throw invalidOption(`${what} is not a usable key: ${HELP}`);
   }
   return key;
 }
 
 /**
- * Resolves the at-rest key(s) from the option, else from `KEYRING_ENCRYPTION_KEY` (several
- * may be given comma-separated: the first encrypts, all decrypt, for re-keying).
+ * The at-rest key(s) of the `encryptionKey` option (a list: the first encrypts, all decrypt, for
+ * re-keying); undefined when none is given.
  */
-export function resolveSealKeys(
-  option: string | Uint8Array | readonly (string | Uint8Array)[] | undefined,
-): SealKeys | undefined {
-  let list: (string | Uint8Array)[];
-  if (option !== undefined) {
-    list = Array.isArray(option) ? [...option] : [option as string | Uint8Array];
-  } else {
-    const env = process.env[ENCRYPTION_KEY_ENV];
-    if (env === undefined || env.trim() === '') return undefined;
-    list = env.split(',');
-  }
+export function resolveSealKeys(option: EncryptionKey | undefined): SealKeys | undefined {
+  if (option === undefined) return undefined;
+  const list: (string | Uint8Array)[] = Array.isArray(option)
+    ? [...option]
+    : [option as string | Uint8Array];
   if (list.length === 0) return undefined;
   const keys = list.map((v, i) => {
     const key = toKey(v, i === 0 ? 'the encryption key' : `encryption key #${i + 1}`);
@@ -68,9 +66,9 @@ export function seal(keys: SealKeys, kid: string, plaintext: string): string {
 /** Decrypts what {@link seal} wrote for `kid`; one generic error on any failure. */
 export function unseal(keys: SealKeys, kid: string, sealed: string): string {
   const fail = () =>
-    new KeyRingError(
-      ErrorCodes.ENCRYPTION,
-      `cannot decrypt the stored key material: set the same encryption key (${ENCRYPTION_KEY_ENV}) on every instance`,
+    new KeyRotationError(
+      KeyRotationErrorCode.Encryption,
+      'cannot decrypt the stored key material: give every instance the same encryptionKey (or list the old key after the new one while re-keying)',
     );
   const [v, id, ivText, ctText] = sealed.split('.');
   const entry = keys.keys.find((k) => k.id === id);

@@ -1,6 +1,6 @@
-import { toSeconds } from './duration.js';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { KeyRotationError, KeyRotationErrorCode } from './errors.js';
 import type { VerifyOptions } from './options.js';
+import { wireSeconds } from './time-options.js';
 
 /** Registered JWT claims (RFC 7519) plus any of the application's own. */
 export interface JwtPayload {
@@ -38,7 +38,7 @@ export interface ClaimChecks {
 
 /**
  * The claim checks of one `verify` call: the call's options over the ring's (or remote
- * verifier's) issuer and audience, durations turned into seconds.
+ * verifier's) issuer and audience, durations turned into the seconds of JWT times.
  */
 export function claimChecks(
   opts: VerifyOptions,
@@ -47,26 +47,23 @@ export function claimChecks(
     audience?: string | readonly string[] | undefined;
   },
   nowMs: number,
+  /** The ring's (or verifier's) clock tolerance, in seconds. */
   tolerance: number,
 ): ClaimChecks {
   return {
     now: Math.floor(nowMs / 1000),
-    tolerance:
-      opts.clockTolerance === undefined
-        ? tolerance
-        : toSeconds(opts.clockTolerance, 'clockTolerance'),
+    tolerance: wireSeconds(opts.clockTolerance, 'clockTolerance') ?? tolerance,
     issuer: opts.issuer ?? defaults.issuer,
     audience: opts.audience ?? defaults.audience,
-    maxTokenAge:
-      opts.maxTokenAge === undefined ? undefined : toSeconds(opts.maxTokenAge, 'maxTokenAge'),
+    maxTokenAge: wireSeconds(opts.maxTokenAge, 'maxTokenAge'),
     requireExp: opts.requireExp ?? true,
     subject: opts.subject,
     typ: opts.typ,
   };
 }
 
-function claimError(claim: string, message: string): KeyRingError {
-  return new KeyRingError(ErrorCodes.JWT_CLAIM_INVALID, message, { claim });
+function claimError(claim: string, message: string): KeyRotationError {
+  return new KeyRotationError(KeyRotationErrorCode.JwtClaimInvalid, message, { claim });
 }
 
 function isTime(v: unknown): v is number {
@@ -77,13 +74,15 @@ function oneOf(value: string, wanted: string | readonly string[]): boolean {
   return typeof wanted === 'string' ? value === wanted : wanted.includes(value);
 }
 
-/** Checks exp, nbf, iat, iss, aud, sub and maxTokenAge; throws a coded KeyRingError. */
+/** Checks exp, nbf, iat, iss, aud, sub and maxTokenAge; throws a coded KeyRotationError. */
 export function validateClaims(p: JwtPayload, c: ClaimChecks): void {
   const { now, tolerance } = c;
   if (p.exp !== undefined) {
     if (!isTime(p.exp)) throw claimError('exp', 'the exp claim must be a number');
     if (p.exp <= now - tolerance) {
-      throw new KeyRingError(ErrorCodes.JWT_EXPIRED, 'the token has expired', { claim: 'exp' });
+      throw new KeyRotationError(KeyRotationErrorCode.JwtExpired, 'the token has expired', {
+        claim: 'exp',
+      });
     }
   } else if (c.requireExp) throw claimError('exp', 'the token has no exp claim');
   if (p.nbf !== undefined) {
@@ -97,9 +96,13 @@ export function validateClaims(p: JwtPayload, c: ClaimChecks): void {
     // Only with maxTokenAge, as in jose: a signer whose clock runs ahead must not break verifiers.
     if (p.iat > now + tolerance) throw claimError('iat', 'the token was issued in the future');
     if (now - p.iat > c.maxTokenAge + tolerance) {
-      throw new KeyRingError(ErrorCodes.JWT_EXPIRED, 'the token is older than maxTokenAge', {
-        claim: 'iat',
-      });
+      throw new KeyRotationError(
+        KeyRotationErrorCode.JwtExpired,
+        'the token is older than maxTokenAge',
+        {
+          claim: 'iat',
+        },
+      );
     }
   }
   if (c.issuer !== undefined) {

@@ -4,19 +4,25 @@ export { ENCRYPTION_KEY_ENV } from './at-rest.js';
 export type { JwtPayload } from './claims.js';
 export type { FileKeyStoreOptions } from './drivers/file.js';
 export { createFileKeyStore } from './drivers/file.js';
-export type { ErrorCode } from './errors.js';
-export { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
+export {
+  isKeyRotationError,
+  KeyRotationError,
+  KeyRotationErrorCode,
+} from './errors.js';
+export type { Jwk } from './jwk.js';
 export type { JwksHandler, JwksHandlerOptions } from './jwks-handler.js';
 export { createJwksHandler, jwksResponse } from './jwks-handler.js';
 export type { RemoteAlgorithm } from './jwks-keys.js';
 export type { ProtectedHeader } from './jws.js';
-export { createKeyRing } from './key-ring.js';
+export type { KeyRingFromEnvOptions } from './key-ring.js';
+export { createKeyRing, createKeyRingFromEnv } from './key-ring.js';
 export type { KeyRing, KeyRingEvents, VerifyResult } from './key-ring-types.js';
 export type { KeyStore, RingState, StoredKey, StoredStatus } from './key-store.js';
 export { createMemoryKeyStore } from './key-store.js';
-export type { KeyRingOptions, SignOptions, VerifyOptions } from './options.js';
+export type { EncryptionKey, KeyRingOptions, SignOptions, VerifyOptions } from './options.js';
 export type {
   IssuedRefreshToken,
+  MemoryRefreshTokenStoreOptions,
   RefreshCallOptions,
   RefreshTokenEvents,
   RefreshTokenRecord,
@@ -26,6 +32,7 @@ export type {
 } from './refresh-tokens.js';
 export { createMemoryRefreshTokenStore, createRefreshTokens } from './refresh-tokens.js';
 export type {
+  JwksFetchReason,
   RemoteVerifier,
   RemoteVerifierEvents,
   RemoteVerifierOptions,

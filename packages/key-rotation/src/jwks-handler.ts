@@ -1,20 +1,23 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duration } from '@org/core';
 import type { PublicJwk } from './algorithms.js';
+import { wireSeconds } from './time-options.js';
 
-/** Options of `jwksHandler()` and `jwksResponse()`. */
+/** Options of `jwksHandler()` and `jwksResponse()`: core `Duration`s, sent in whole seconds. */
 export interface JwksHandlerOptions {
   /**
-   * Seconds verifiers may cache the JWKS (`Cache-Control: max-age`). Stage keys at least this
-   * long before you rotate, so that every cache knows a key before it signs.
-   * @default 300
+   * How long verifiers may cache the JWKS (`Cache-Control: max-age`): 0 or at least `'1s'`.
+   * Stage keys at least this long before you rotate, so that every cache knows a key before it
+   * signs.
+   * @default '5m'
    */
-  maxAge?: number;
+  maxAge?: Duration | undefined;
   /**
-   * Seconds a cache may keep serving the JWKS when this endpoint fails (`stale-if-error`).
-   * @default 86400
+   * How long a cache may keep serving the JWKS when this endpoint fails (`stale-if-error`).
+   * @default '1d'
    */
-  staleIfError?: number;
+  staleIfError?: Duration | undefined;
 }
 
 /** A node:http handler (also fits Express and Connect). */
@@ -22,14 +25,19 @@ export type JwksHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 type Jwks = { keys: PublicJwk[] };
 
-function describe(jwks: Jwks, options: JwksHandlerOptions) {
+/** The `Cache-Control` value of `options`; throws ERR_KEY_ROTATION_INVALID_OPTION. */
+function cacheControl(options: JwksHandlerOptions): string {
+  const maxAge = wireSeconds(options.maxAge, 'maxAge', '5m');
+  const staleIfError = wireSeconds(options.staleIfError, 'staleIfError', '1d');
+  return `public, max-age=${maxAge}, stale-if-error=${staleIfError}`;
+}
+
+function describe(jwks: Jwks, cacheControl: string) {
   const body = JSON.stringify(jwks);
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  const maxAge = options.maxAge ?? 300;
-  const staleIfError = options.staleIfError ?? 86400;
   const headers = {
     'content-type': 'application/jwk-set+json',
-    'cache-control': `public, max-age=${maxAge}, stale-if-error=${staleIfError}`,
+    'cache-control': cacheControl,
     etag,
   };
   const matches = (ifNoneMatch: string | null | undefined) =>
@@ -46,7 +54,7 @@ export function jwksResponse(
   if (request && request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } });
   }
-  const { body, headers, matches } = describe(jwks, options);
+  const { body, headers, matches } = describe(jwks, cacheControl(options));
   if (matches(request?.headers.get('if-none-match'))) {
     return new Response(null, { status: 304, headers });
   }
@@ -55,12 +63,13 @@ export function jwksResponse(
 
 /** Serves a JWKS with `Cache-Control`, a strong `ETag` and `304 Not Modified`. */
 export function createJwksHandler(jwks: () => Jwks, options: JwksHandlerOptions = {}): JwksHandler {
+  const control = cacheControl(options);
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    const { body, headers, matches } = describe(jwks(), options);
+    const { body, headers, matches } = describe(jwks(), control);
     if (matches(req.headers['if-none-match'])) {
       res.writeHead(304, headers).end();
       return;

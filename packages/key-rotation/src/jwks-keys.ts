@@ -1,11 +1,11 @@
-import type { JsonWebKey } from 'node:crypto';
 import { type Algorithm, type ImportedKey, importPublicJwk } from './algorithms.js';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { KeyRotationError, KeyRotationErrorCode } from './errors.js';
+import type { Jwk } from './jwk.js';
 
 /** Asymmetric algorithms a remote verifier accepts. */
 export type RemoteAlgorithm = Exclude<Algorithm, 'HS256'>;
 
-function inferAlg(jwk: JsonWebKey): RemoteAlgorithm | undefined {
+function inferAlg(jwk: Jwk): RemoteAlgorithm | undefined {
   if (jwk.kty === 'RSA') return 'RS256';
   if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
   if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
@@ -26,19 +26,19 @@ export function parseJwks(
   try {
     doc = JSON.parse(text);
   } catch (cause) {
-    throw new KeyRingError(ErrorCodes.JWKS_INVALID, 'the JWKS is not JSON', { cause });
+    throw new KeyRotationError(KeyRotationErrorCode.JwksInvalid, 'the JWKS is not JSON', { cause });
   }
   const list = (doc as { keys?: unknown })?.keys;
   if (!Array.isArray(list)) {
-    throw new KeyRingError(ErrorCodes.JWKS_INVALID, 'the JWKS has no "keys" array');
+    throw new KeyRotationError(KeyRotationErrorCode.JwksInvalid, 'the JWKS has no "keys" array');
   }
   const out = new Map<string, { json: string; key: ImportedKey }>();
   for (const item of list) {
     if (typeof item !== 'object' || item === null) continue;
-    const jwk = item as JsonWebKey & { kid?: unknown; alg?: unknown; use?: unknown };
+    const jwk = item as Jwk & { kid?: unknown; alg?: unknown; use?: unknown };
     if (jwk.d !== undefined || jwk.k !== undefined) {
-      throw new KeyRingError(
-        ErrorCodes.JWKS_INVALID,
+      throw new KeyRotationError(
+        KeyRotationErrorCode.JwksInvalid,
         'the JWKS publishes private or symmetric key material; refusing the whole set',
       );
     }

@@ -1,7 +1,7 @@
 import { type Algorithm, type ImportedKey, signInput, verifyInput } from './algorithms.js';
 import { decodeBase64url, encodeBase64url } from './base64url.js';
 import { type ClaimChecks, type JwtPayload, validateClaims } from './claims.js';
-import { ErrorCodes, KeyRingError, SIGNATURE_MESSAGE } from './errors.js';
+import { KeyRotationError, KeyRotationErrorCode, SIGNATURE_MESSAGE } from './errors.js';
 
 /** The protected header of a verified token. */
 export interface ProtectedHeader {
@@ -34,7 +34,10 @@ export function signCompact(
   payload: Record<string, unknown>,
 ): string {
   if (key.signingKey === undefined) {
-    throw new KeyRingError(ErrorCodes.NO_ACTIVE_KEY, 'this key has no private half to sign with');
+    throw new KeyRotationError(
+      KeyRotationErrorCode.NoActiveKey,
+      'this key has no private half to sign with',
+    );
   }
   const input = `${header}.${encodeBase64url(JSON.stringify(payload))}`;
   return `${input}.${signInput(key.alg, key.signingKey, input)}`;
@@ -42,8 +45,8 @@ export function signCompact(
 
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-function invalid(message: string): KeyRingError {
-  return new KeyRingError(ErrorCodes.JWT_INVALID, message);
+function invalid(message: string): KeyRotationError {
+  return new KeyRotationError(KeyRotationErrorCode.JwtInvalid, message);
 }
 
 function parseJson(segment: string, what: string): Record<string, unknown> {
@@ -84,7 +87,10 @@ function parseHeader(segment: string): ProtectedHeader {
   }
   if (h.b64 !== undefined) throw invalid('the b64 header parameter is not supported');
   if (h.kid !== undefined && (typeof h.kid !== 'string' || h.kid.length === 0)) {
-    throw new KeyRingError(ErrorCodes.JWT_UNKNOWN_KID, 'the token header kid is not a string');
+    throw new KeyRotationError(
+      KeyRotationErrorCode.JwtUnknownKid,
+      'the token header kid is not a string',
+    );
   }
   return h as ProtectedHeader;
 }
@@ -98,7 +104,7 @@ export interface Verified {
 
 /**
  * Verifies a compact JWS: size, shape, header, kid lookup, pinned algorithm, signature, then
- * claims. Every refusal is a KeyRingError with a stable code.
+ * claims. Every refusal is a KeyRotationError with a stable code.
  */
 export function verifyCompact(
   token: unknown,
@@ -110,8 +116,8 @@ export function verifyCompact(
   if (typeof token !== 'string') throw invalid('the token must be a string');
   // Refused before any parsing: the length in UTF-16 units bounds the work of every step below.
   if (token.length > maxTokenBytes) {
-    throw new KeyRingError(
-      ErrorCodes.JWT_TOO_LARGE,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.JwtTooLarge,
       `the token is larger than maxTokenBytes (${maxTokenBytes})`,
     );
   }
@@ -125,8 +131,8 @@ export function verifyCompact(
   }
   const key = lookup(header.kid);
   if (key === undefined) {
-    throw new KeyRingError(
-      ErrorCodes.JWT_UNKNOWN_KID,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.JwtUnknownKid,
       header.kid === undefined
         ? 'the token header has no kid'
         : 'no key with the kid of this token',
@@ -137,7 +143,7 @@ export function verifyCompact(
   const sameAlg = header.alg === key.alg || (header.alg === 'Ed25519' && key.alg === 'EdDSA');
   if (!sameAlg) throw invalid(`the token alg does not match the key (${key.alg})`);
   if (!verifyInput(key, token.slice(0, dot2), token.slice(dot2 + 1))) {
-    throw new KeyRingError(ErrorCodes.JWT_SIGNATURE_INVALID, SIGNATURE_MESSAGE);
+    throw new KeyRotationError(KeyRotationErrorCode.JwtSignatureInvalid, SIGNATURE_MESSAGE);
   }
   headers.set(headerSeg, header);
   const payload = parseJson(token.slice(dot1 + 1, dot2), 'payload') as JwtPayload;

@@ -1,13 +1,17 @@
+import type { Duration, Events } from '@org/core';
 import type { Algorithm, PublicJwk } from './algorithms.js';
 import type { JwtPayload } from './claims.js';
-import type { ErrorCode } from './errors.js';
+import type { KeyRotationErrorCode } from './errors.js';
 import type { JwksHandler, JwksHandlerOptions } from './jwks-handler.js';
 import type { ProtectedHeader } from './jws.js';
 import type { SignOptions, VerifyOptions } from './options.js';
 import type { KeyInfo } from './ring-view.js';
 
-/** Events of a ring. */
-export interface KeyRingEvents extends Record<string, unknown> {
+/**
+ * Events of a ring, each also published on the diagnostics channel `org:key-rotation:<event>`
+ * (`org:key-rotation:rotate`, `org:key-rotation:reject` …).
+ */
+export type KeyRingEvents = {
   /** A new key signs from now on. */
   rotate: { kid: string; previousKid: string | undefined };
   /** A pending key was added (published in the JWKS, not signing yet). */
@@ -19,8 +23,8 @@ export interface KeyRingEvents extends Record<string, unknown> {
   /** A background refresh from the store failed; the ring keeps its last view. */
   error: { error: Error };
   /** `verify()` refused a token (for alerting on spikes of bad signatures); never the token. */
-  reject: { code: ErrorCode };
-}
+  reject: { code: KeyRotationErrorCode };
+};
 
 /** What {@link KeyRing.verify} returns. */
 export interface VerifyResult<P extends JwtPayload = JwtPayload> {
@@ -31,7 +35,7 @@ export interface VerifyResult<P extends JwtPayload = JwtPayload> {
 }
 
 /** A ring of signing keys; see {@link createKeyRing}. */
-export interface KeyRing {
+export interface KeyRing extends Events<KeyRingEvents> {
   /** The algorithm of new keys. */
   readonly algorithm: Algorithm;
   /**
@@ -48,15 +52,21 @@ export interface KeyRing {
    * Adds a pending key: published in the JWKS, promoted by the next `rotate()`. With
    * `ifNonePending`, returns the pending key already staged (by any instance) instead.
    */
-  stage(options?: { ifNonePending?: boolean; signal?: AbortSignal }): Promise<KeyInfo>;
+  stage(options?: {
+    ifNonePending?: boolean | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<KeyInfo>;
   /**
    * Makes the oldest pending key (or a new one) the signing key; the previous one verifies
-   * until now + gracePeriod. With `ifActiveOlderThan` (ms), rotates only when the active key is
-   * older, checked against the latest stored ring (so concurrent schedulers rotate once).
+   * until now + gracePeriod. With `ifActiveOlderThan` (a Duration), rotates only when the active
+   * key is older, checked against the latest stored ring (so concurrent schedulers rotate once).
    */
-  rotate(options?: { ifActiveOlderThan?: number; signal?: AbortSignal }): Promise<KeyInfo>;
+  rotate(options?: {
+    ifActiveOlderThan?: Duration | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<KeyInfo>;
   /** Retires `kid` at once (a leaked key); retiring the signing key promotes another first. */
-  retire(kid: string, options?: { signal?: AbortSignal }): Promise<void>;
+  retire(kid: string, options?: { signal?: AbortSignal | undefined }): Promise<void>;
   /** Every key with its status, newest first. */
   keys(): KeyInfo[];
   /** The public keys that still verify (pending, active, verify-only); never private or HS256. */
@@ -66,11 +76,10 @@ export interface KeyRing {
   /** The same as a web `Response` (fetch handlers: Hono, Next.js, Workers-style servers). */
   jwksResponse(request?: Request, options?: JwksHandlerOptions): Response;
   /** Re-reads the store now (bounded by `storeTimeout`). */
-  refresh(options?: { signal?: AbortSignal }): Promise<void>;
-  on<E extends keyof KeyRingEvents>(
-    event: E,
-    listener: (payload: KeyRingEvents[E]) => void,
-  ): () => void;
-  /** Stops polling and the store subscription; the store itself stays open (it is yours). */
+  refresh(options?: { signal?: AbortSignal | undefined }): Promise<void>;
+  /**
+   * Releases what the ring holds: its polling timer and its store subscription. The store stays
+   * open (it is yours). Idempotent.
+   */
   close(): Promise<void>;
 }

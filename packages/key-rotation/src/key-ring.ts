@@ -1,92 +1,58 @@
-import { channel } from 'node:diagnostics_channel';
-import {
-  generateJwk,
-  type ImportedKey,
-  importPrivateJwk,
-  isAlgorithm,
-  type PublicJwk,
-} from './algorithms.js';
-import { ephemeralSealKeys, resolveSealKeys, seal as sealText } from './at-rest.js';
+import { type Duration, Emitter } from '@org/core';
+import { generateJwk, type ImportedKey, importPrivateJwk, type PublicJwk } from './algorithms.js';
+import { ENCRYPTION_KEY_ENV, seal as sealText } from './at-rest.js';
 import { claimChecks, type JwtPayload } from './claims.js';
-import { atLeast, toSeconds } from './duration.js';
-import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
-import { createEmitter } from './events.js';
+import { check, isKeyRotationError, KeyRotationError, KeyRotationErrorCode } from './errors.js';
 import { createJwksHandler, jwksResponse } from './jwks-handler.js';
-import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, signCompact, verifyCompact } from './jws.js';
+import { HeaderCache, signCompact, verifyCompact } from './jws.js';
 import type { KeyRing, KeyRingEvents, VerifyResult } from './key-ring-types.js';
-import { createMemoryKeyStore, type StoredKey } from './key-store.js';
+import type { StoredKey } from './key-store.js';
 import type { KeyRingOptions, VerifyOptions } from './options.js';
+import { ringSettings } from './ring-settings.js';
 import { activeOf, pendingOf, promote, retire, statusAt } from './ring-state.js';
 import type { SeedKey } from './seed.js';
 import { createStoreSync } from './store-sync.js';
+import { wireSeconds } from './time-options.js';
 
-const rotateChannel = channel('org:key-rotation:rotate');
-const rejectChannel = channel('org:key-rotation:reject');
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
 /**
  * Creates a ring of signing keys. With no `store`, the ring lives in memory and starts with one
- * fresh key (or the `seed`); with a store, it loads the shared ring or creates it.
+ * fresh key (or the `seed`); with a store, it loads the shared ring or creates it. Reads no
+ * environment variable: see {@link createKeyRingFromEnv}.
  */
 export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRing> {
-  const algorithm = options.seed?.alg ?? options.algorithm ?? 'RS256';
-  if (!isAlgorithm(algorithm)) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
-      `algorithm must be one of RS256, ES256, EdDSA, HS256`,
-    );
-  }
-  if (options.seed && options.algorithm && options.seed.alg !== options.algorithm) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
-      `the seed key is ${options.seed.alg}, not ${options.algorithm}`,
-    );
-  }
-  const graceMs = toSeconds(options.gracePeriod ?? 7 * 86400, 'gracePeriod') * 1000;
-  const clock = options.clock ?? Date.now;
-  const maxTokenBytes = atLeast(
-    options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
-    1,
-    'maxTokenBytes',
-  );
-  const tolerance = toSeconds(options.clockTolerance ?? 0, 'clockTolerance');
-  const defaultExpiresIn = toSeconds(
-    options.expiresIn ?? (graceMs === 0 ? 900 : Math.min(900, graceMs / 1000)),
-    'expiresIn',
-  );
-  const shared = options.store !== undefined;
-  const store = options.store ?? createMemoryKeyStore();
-  const sealKeys =
-    resolveSealKeys(options.encryptionKey) ?? (shared ? undefined : ephemeralSealKeys());
-  if (sealKeys === undefined) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
-      'a ring with a store needs an encryption key for its private keys: set KEYRING_ENCRYPTION_KEY (32 random bytes, base64) or pass encryptionKey',
-    );
-  }
-  const storeTimeout = atLeast(options.storeTimeout ?? 5000, 1, 'storeTimeout');
-  const events = createEmitter<KeyRingEvents>();
+  const settings = ringSettings(options);
+  const { algorithm, graceMs, clock, store, sealKeys, shared } = settings;
+  const events = new Emitter<KeyRingEvents>('key-rotation');
   const headers = new HeaderCache();
   let lastUnknownRefresh = 0;
   let closed = false;
+  // The last lifetime given to sign(), parsed: most apps pass the same one on every call.
+  let lastExpiresIn: [Duration, number] | undefined;
 
   async function newRecord(status: 'pending' | 'active', seedKey?: SeedKey): Promise<StoredKey> {
-    const jwk = seedKey?.jwk ?? (await generateJwk(algorithm, options.modulusLength ?? 2048));
+    const jwk = seedKey?.jwk ?? (await generateJwk(algorithm, settings.modulusLength));
     const imported = importPrivateJwk(algorithm, jwk);
     const record: StoredKey = {
       kid: imported.kid,
       alg: algorithm,
       status,
-      createdAt: clock(),
-      material: sealText(sealKeys!, imported.kid, JSON.stringify(jwk)),
+      createdAt: clock.now(),
+      material: sealText(sealKeys, imported.kid, JSON.stringify(jwk)),
     };
     if (imported.publicJwk) record.publicJwk = imported.publicJwk;
     if (seedKey?.acceptMissingKid) record.acceptMissingKid = true;
     return record;
   }
 
-  const sync = createStoreSync(store, sealKeys, clock, storeTimeout, graceMs, (version) =>
-    events.emit('change', { version }),
+  const sync = createStoreSync(
+    store,
+    sealKeys,
+    clock,
+    settings.storeTimeoutMs,
+    graceMs,
+    (version) => events.emit('change', { version }),
   );
   const current = () => sync.view();
   const refresh = (signal?: AbortSignal) => sync.refresh(signal);
@@ -104,38 +70,33 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       if (candidate && state.keys.some((k) => k.kid === candidate?.kid)) {
         candidate = await newRecord('active');
       }
-      return promote(state, pending ?? candidate!, clock(), graceMs);
+      return promote(state, pending ?? candidate!, clock.now(), graceMs);
     }, options.signal);
   }
 
-  const unsubscribe = store.subscribe?.(() => {
+  const backgroundRefresh = () => {
     refresh().catch((error: Error) => events.emit('error', { error }));
-  });
-  const refreshInterval = atLeast(options.refreshInterval ?? 5000, 0, 'refreshInterval');
+  };
+  const unsubscribe = store.subscribe?.(backgroundRefresh);
   const timer =
-    shared && refreshInterval > 0
-      ? setInterval(() => {
-          refresh().catch((error: Error) => events.emit('error', { error }));
-        }, refreshInterval).unref()
+    shared && settings.refreshIntervalMs > 0
+      ? setInterval(backgroundRefresh, settings.refreshIntervalMs).unref()
       : undefined;
 
-  /** Reports a refused token (its code only) to listeners and diagnostics_channel. */
+  /** Reports a refused token (its code only) to listeners and the diagnostics channel. */
   function rejected(err: unknown): unknown {
-    if (isKeyRingError(err)) {
-      events.emit('reject', { code: err.code });
-      if (rejectChannel.hasSubscribers) rejectChannel.publish({ code: err.code });
-    }
+    if (isKeyRotationError(err)) events.emit('reject', { code: err.code });
     return err;
   }
 
   function verifySync(token: string, opts: VerifyOptions): VerifyResult {
-    const now = clock();
+    const now = clock.now();
     const v = current();
     const result = verifyCompact(
       token,
       (kid) => v.lookup(kid, now),
-      claimChecks(opts, options, now, tolerance),
-      maxTokenBytes,
+      claimChecks(opts, options, now, settings.tolerance),
+      settings.maxTokenBytes,
       headers,
     );
     const key: ImportedKey = result.key;
@@ -146,22 +107,30 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
     };
   }
 
+  function lifetime(expiresIn: Duration | undefined): number {
+    if (expiresIn === undefined) return settings.expiresIn;
+    if (lastExpiresIn?.[0] === expiresIn) return lastExpiresIn[1];
+    const seconds = wireSeconds(expiresIn, 'expiresIn', 0, 'positive');
+    lastExpiresIn = [expiresIn, seconds];
+    return seconds;
+  }
+
   const ring: KeyRing = {
     algorithm,
     async sign(claims = {}, opts = {}) {
       const entry = current().active;
-      if (!entry?.key)
-        throw new KeyRingError(
-          ErrorCodes.NO_ACTIVE_KEY,
+      if (!entry?.key) {
+        throw new KeyRotationError(
+          KeyRotationErrorCode.NoActiveKey,
           'the ring has no active key: call rotate()',
         );
-      const iat = Math.floor(clock() / 1000);
-      const expiresIn =
-        opts.expiresIn === undefined ? defaultExpiresIn : toSeconds(opts.expiresIn, 'expiresIn');
+      }
+      const iat = Math.floor(clock.now() / 1000);
+      const expiresIn = lifetime(opts.expiresIn);
       // gracePeriod 0 says "a rotation ends every token": then any lifetime is the caller's choice.
       if (graceMs > 0 && expiresIn * 1000 > graceMs) {
-        throw new KeyRingError(
-          ErrorCodes.OPTIONS,
+        throw new KeyRotationError(
+          KeyRotationErrorCode.InvalidOption,
           `expiresIn (${expiresIn} s) is longer than gracePeriod (${graceMs / 1000} s): such tokens would stop verifying before they expire once the key rotates; shorten expiresIn or raise gracePeriod`,
         );
       }
@@ -172,7 +141,8 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       if (opts.subject !== undefined) payload.sub = opts.subject;
       const aud = opts.audience ?? claims.aud ?? options.audience;
       if (aud !== undefined) payload.aud = aud;
-      if (opts.notBefore !== undefined) payload.nbf = iat + toSeconds(opts.notBefore, 'notBefore');
+      const nbf = wireSeconds(opts.notBefore, 'notBefore');
+      if (nbf !== undefined) payload.nbf = iat + nbf;
       if (opts.jwtId !== undefined) payload.jti = opts.jwtId;
       return signCompact(entry.key, entry.header, payload);
     },
@@ -183,10 +153,10 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         // Another instance may have rotated a moment ago: re-read the store, at most once a second.
         const retry =
           shared &&
-          isKeyRingError(err, ErrorCodes.JWT_UNKNOWN_KID) &&
-          clock() - lastUnknownRefresh >= UNKNOWN_KID_REFRESH_MS;
+          isKeyRotationError(err, KeyRotationErrorCode.JwtUnknownKid) &&
+          clock.now() - lastUnknownRefresh >= UNKNOWN_KID_REFRESH_MS;
         if (retry) {
-          lastUnknownRefresh = clock();
+          lastUnknownRefresh = clock.now();
           const before = sync.peek()?.version;
           await refresh().catch(() => undefined);
           if (sync.peek()?.version !== before) {
@@ -218,20 +188,17 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       }, opts.signal);
       if (staged) events.emit('stage', { kid });
       return current()
-        .list(clock())
+        .list(clock.now())
         .find((k) => k.kid === kid)!;
     },
     async rotate(opts = {}) {
+      const olderThan = check.duration(opts.ifActiveOlderThan, 'ifActiveOlderThan');
       let candidate: StoredKey | undefined;
       let rotated: { kid: string; previousKid: string | undefined } | undefined;
       await mutate(async (state, now) => {
         const active = activeOf(state);
         const since = active?.activatedAt ?? active?.createdAt ?? 0;
-        if (
-          opts.ifActiveOlderThan !== undefined &&
-          active &&
-          now - since < opts.ifActiveOlderThan
-        ) {
+        if (olderThan !== undefined && active && now - since < olderThan) {
           rotated = undefined;
           return undefined;
         }
@@ -241,23 +208,21 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         rotated = { kid: next.kid, previousKid: active?.kid };
         return promote(state, next, now, graceMs);
       }, opts.signal);
-      if (rotated) {
-        events.emit('rotate', rotated);
-        if (rotateChannel.hasSubscribers) rotateChannel.publish(rotated);
-      }
+      if (rotated) events.emit('rotate', rotated);
       return current()
-        .list(clock())
+        .list(clock.now())
         .find((k) => k.status === 'active')!;
     },
     async retire(kid, opts = {}) {
       let candidate: StoredKey | undefined;
       await mutate(async (state, now) => {
         const target = state.keys.find((k) => k.kid === kid);
-        if (!target)
-          throw new KeyRingError(
-            ErrorCodes.KEY_NOT_FOUND,
+        if (!target) {
+          throw new KeyRotationError(
+            KeyRotationErrorCode.KeyNotFound,
             'retire(kid): no key with this kid in the ring',
           );
+        }
         if (target.status === 'retired') return undefined;
         let next = retire(state, kid, now);
         if (target.status === 'active') {
@@ -269,9 +234,9 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       }, opts.signal);
       events.emit('retire', { kid });
     },
-    keys: () => current().list(clock()),
+    keys: () => current().list(clock.now()),
     jwks() {
-      const now = clock();
+      const now = clock.now();
       const keys: PublicJwk[] = [];
       for (const { record } of current().entries.values()) {
         if (record.publicJwk && statusAt(record, now) !== 'retired') keys.push(record.publicJwk);
@@ -282,6 +247,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
     jwksResponse: (request, handlerOptions) => jwksResponse(ring.jwks(), request, handlerOptions),
     refresh: (opts = {}) => refresh(opts.signal),
     on: (event, listener) => events.on(event, listener),
+    once: (event, listener) => events.once(event, listener),
     async close() {
       if (closed) return;
       closed = true;
@@ -290,4 +256,23 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
     },
   };
   return ring;
+}
+
+/** Options of {@link createKeyRingFromEnv}: those of `createKeyRing`, the key aside. */
+export interface KeyRingFromEnvOptions extends Omit<KeyRingOptions, 'encryptionKey'> {
+  /** Where to read the variables. @default process.env */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/**
+ * {@link createKeyRing} with its at-rest encryption key(s) from the environment. Reads exactly
+ * one variable:
+ * - `KEYRING_ENCRYPTION_KEY`: 32 bytes as 64 hex or base64 characters; several, comma-separated,
+ *   to re-key (the first encrypts, all decrypt). Required when `store` is given.
+ */
+export function createKeyRingFromEnv(options: KeyRingFromEnvOptions = {}): Promise<KeyRing> {
+  const { env = process.env, ...rest } = options;
+  const value = env[ENCRYPTION_KEY_ENV]?.trim();
+  const encryptionKey = value ? value.split(',').map((k) => k.trim()) : undefined;
+  return createKeyRing({ ...rest, encryptionKey });
 }

@@ -1,99 +1,112 @@
+import type { Clock, Duration } from '@org/core';
 import type { Algorithm } from './algorithms.js';
 import type { KeyStore } from './key-store.js';
 import type { SeedKey } from './seed.js';
 
-/** Options of {@link createKeyRing}. */
+/** AES-256-GCM key(s) for private keys at rest: 32 bytes, or 64 hex / base64 characters each. */
+export type EncryptionKey = string | Uint8Array | readonly (string | Uint8Array)[];
+
+/**
+ * Options of {@link createKeyRing}. Every duration is a core `Duration`: milliseconds as a
+ * number, or a string with its unit (`'15m'`, `'7d'`).
+ */
 export interface KeyRingOptions {
   /**
    * Algorithm of new keys. Keys already in a store keep their own, pinned, algorithm.
    * @default 'RS256'
    */
-  algorithm?: Algorithm;
+  algorithm?: Algorithm | undefined;
   /**
-   * Seconds a replaced key keeps verifying after `rotate()` (or a string such as `'7d'`).
-   * `sign()` refuses tokens that would outlive it; 0 means a rotation ends every token.
-   * @default 604800 (7 days)
+   * How long a replaced key keeps verifying after `rotate()`. `sign()` refuses tokens that would
+   * outlive it; 0 means a rotation ends every token.
+   * @default '7d'
    */
-  gracePeriod?: number | string;
+  gracePeriod?: Duration | undefined;
   /** `iss` written by `sign()` and required by `verify()`. @default undefined (not checked) */
-  issuer?: string;
+  issuer?: string | undefined;
   /** `aud` written by `sign()` and required by `verify()`. @default undefined (not checked) */
-  audience?: string | string[];
+  audience?: string | string[] | undefined;
   /**
    * Where the ring lives, shared by every instance (`createFileKeyStore`, `createRedisKeyStore`).
+   * The ring never closes it: it is yours.
    * @default an in-memory store private to this ring
    */
-  store?: KeyStore;
-  /** Current time in ms since the epoch; inject one in tests. @default Date.now */
-  clock?: () => number;
+  store?: KeyStore | undefined;
+  /** The time source; inject one in tests. @default systemClock (`Date.now()`) */
+  clock?: Clock | undefined;
   /**
    * Tokens longer than this many characters are refused before any parsing.
    * @default 8192
    */
-  maxTokenBytes?: number;
+  maxTokenBytes?: number | undefined;
   /** An existing key to start the ring with: `fromSecret(…)` or `fromPrivateKey(…)`. @default a fresh key */
-  seed?: SeedKey;
+  seed?: SeedKey | undefined;
   /**
    * AES-256-GCM key(s) for private keys at rest in the store: 32 bytes, or 64 hex / base64
-   * characters. With a list, the first encrypts and all decrypt. Required with a `store`.
-   * @default process.env.KEYRING_ENCRYPTION_KEY (comma-separated list allowed)
+   * characters. With a list, the first encrypts and all decrypt. Required with a `store`;
+   * `createKeyRingFromEnv` reads it from `KEYRING_ENCRYPTION_KEY`.
+   * @default none (a ring without a store seals with an ephemeral key)
    */
-  encryptionKey?: string | Uint8Array | readonly (string | Uint8Array)[];
+  encryptionKey?: EncryptionKey | undefined;
   /**
-   * Ms between checks of the store's version (besides the store's own change notifications).
+   * Time between checks of the store's version (besides the store's own change notifications).
    * 0 turns polling off.
-   * @default 5000
+   * @default '5s'
    */
-  refreshInterval?: number;
-  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. @default 0 */
-  clockTolerance?: number | string;
-  /** Ms each key store call may take before it fails with `ERR_KEYRING_STORE`. @default 5000 */
-  storeTimeout?: number;
-  /** Abandons creating the ring (loading or initialising the store). @default none */
-  signal?: AbortSignal;
+  refreshInterval?: Duration | undefined;
+  /** Clock skew allowed on `exp`, `nbf` and `iat`: 0 or at least `'1s'`. @default 0 */
+  clockTolerance?: Duration | undefined;
   /**
-   * Token lifetime when `sign()` is given no `expiresIn`: seconds, or `'15m'`. `sign()` refuses
-   * a lifetime longer than `gracePeriod` (such tokens would die early after a rotation).
-   * @default 900 (or a shorter non-zero gracePeriod)
+   * How long each key store call may take before it rejects with core's `TimeoutError`
+   * (`ERR_TIMEOUT`).
+   * @default '5s'
    */
-  expiresIn?: number | string;
+  storeTimeout?: Duration | undefined;
+  /** Abandons creating the ring (loading or initialising the store). @default none */
+  signal?: AbortSignal | undefined;
+  /**
+   * Token lifetime when `sign()` is given no `expiresIn`: at least `'1s'`. `sign()` refuses a
+   * lifetime longer than `gracePeriod` (such tokens would die early after a rotation).
+   * @default '15m' (or a shorter non-zero gracePeriod)
+   */
+  expiresIn?: Duration | undefined;
   /** RSA modulus size in bits for new RS256 keys. @default 2048 */
-  modulusLength?: number;
+  modulusLength?: number | undefined;
 }
 
 /** Options of `sign()`. */
 export interface SignOptions {
-  /** Lifetime: seconds, or a string such as `'15m'`, `'12h'`. @default the ring's `expiresIn` (900) */
-  expiresIn?: number | string;
+  /** Lifetime, at least `'1s'`: `'15m'`, `'12h'`, or milliseconds. @default the ring's `expiresIn` ('15m') */
+  expiresIn?: Duration | undefined;
   /** `sub` claim. @default none */
-  subject?: string;
+  subject?: string | undefined;
   /** `aud` claim. @default the ring's `audience` */
-  audience?: string | string[];
+  audience?: string | string[] | undefined;
   /** `iss` claim. @default the ring's `issuer` */
-  issuer?: string;
-  /** `nbf` as seconds after now. @default none */
-  notBefore?: number | string;
+  issuer?: string | undefined;
+  /** `nbf` as a time after now: 0 or at least `'1s'`. @default none */
+  notBefore?: Duration | undefined;
   /** `jti` claim. @default none */
-  jwtId?: string;
+  jwtId?: string | undefined;
 }
 
 /** Options of `verify()`. */
 export interface VerifyOptions {
   /** Accepted `aud` value(s). @default the ring's `audience` (none: not checked) */
-  audience?: string | readonly string[];
+  audience?: string | readonly string[] | undefined;
   /** Accepted `iss` value(s). @default the ring's `issuer` (none: not checked) */
-  issuer?: string | readonly string[];
+  issuer?: string | readonly string[] | undefined;
   /** Required `sub`. @default not checked */
-  subject?: string;
-  /** Refuse tokens whose `iat` is older: seconds, or `'1h'`. @default not checked */
-  maxTokenAge?: number | string;
-  /** Seconds of clock skew allowed. @default the ring's `clockTolerance` (0) */
-  clockTolerance?: number | string;
+  subject?: string | undefined;
+  /** Refuse tokens whose `iat` is older: `'1h'`, at least `'1s'`. @default not checked */
+  maxTokenAge?: Duration | undefined;
+  /** Clock skew allowed: 0 or at least `'1s'`. @default the ring's `clockTolerance` (0) */
+  clockTolerance?: Duration | undefined;
   /** Refuse tokens without `exp`. @default true */
-  requireExp?: boolean;
+  requireExp?: boolean | undefined;
   /**
    * Required `typ` header (e.g. `'at+jwt'`), so that one kind of token cannot pass for another
    * (RFC 8725 §3.11). `sign()` writes `typ: 'JWT'`. @default not checked
    */
-  typ?: string;
+  typ?: string | undefined;
 }

@@ -1,6 +1,6 @@
-export type {
-  RedisConnectionOptions,
-  RedisKeyStoreOptions,
-  RedisRefreshTokenStoreOptions,
-} from './drivers/redis.js';
+export type { RedisKeyStoreOptions } from './drivers/redis.js';
 export { createRedisKeyStore, createRedisRefreshTokenStore } from './drivers/redis.js';
+export type {
+  RedisRefreshTokenStoreOptions,
+  RedisStoreOptions,
+} from './drivers/redis-connection.js';

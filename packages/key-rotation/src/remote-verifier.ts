@@ -1,75 +1,98 @@
+import {
+  abortable,
+  type Clock,
+  type Duration,
+  Emitter,
+  type Events,
+  isOrgError,
+  withTimeout,
+} from '@org/core';
 import type { ImportedKey } from './algorithms.js';
 import { claimChecks, type JwtPayload } from './claims.js';
-import { atLeast, toSeconds } from './duration.js';
-import { type ErrorCode, ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
-import { createEmitter } from './events.js';
+import {
+  check,
+  invalidOption,
+  isKeyRotationError,
+  KeyRotationError,
+  KeyRotationErrorCode,
+} from './errors.js';
 import { parseJwks, type RemoteAlgorithm } from './jwks-keys.js';
 import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, verifyCompact } from './jws.js';
 import type { VerifyResult } from './key-ring-types.js';
 import type { VerifyOptions } from './options.js';
+import { clockOption, wireSeconds } from './time-options.js';
 
-/** Options of {@link createRemoteVerifier}. */
+/** Options of {@link createRemoteVerifier}. Durations are core `Duration`s. */
 export interface RemoteVerifierOptions {
   /**
-   * Ms a fetched JWKS counts as fresh; after it, a background refetch. A shorter
+   * How long a fetched JWKS counts as fresh; after it, a background refetch. A shorter
    * `Cache-Control: max-age` from the endpoint wins, so the publisher sets how soon its staged
    * keys are seen.
-   * @default 600000 (10 min)
+   * @default '10m'
    */
-  cacheTtl?: number;
+  cacheTtl?: Duration | undefined;
   /**
-   * Least ms between two fetches caused by unknown kids or by failures, so that random kids or
+   * Least time between two fetches caused by unknown kids or by failures, so that random kids or
    * a down endpoint never turn into a fetch storm.
-   * @default 30000
+   * @default '30s'
    */
-  cooldown?: number;
-  /** Ms a kid that the fresh JWKS did not hold is refused without a fetch. @default 60000 */
-  negativeCacheTtl?: number;
+  cooldown?: Duration | undefined;
+  /** How long a kid that the fresh JWKS did not hold is refused without a fetch. @default '1m' */
+  negativeCacheTtl?: Duration | undefined;
   /**
-   * Ms past `cacheTtl` that the last good JWKS is still used while the endpoint fails
-   * (jwks-rsa issue 385). Bounded, so that a retired key does not verify forever. @default 21600000 (6 h)
+   * How long past `cacheTtl` the last good JWKS is still used while the endpoint fails
+   * (jwks-rsa issue 385). Bounded, so that a retired key does not verify forever. @default '6h'
    */
-  staleTtl?: number;
-  /** Ms one JWKS request may take. @default 5000 */
-  timeout?: number;
+  staleTtl?: Duration | undefined;
+  /** How long one JWKS request may take. @default '5s' */
+  timeout?: Duration | undefined;
   /** Largest JWKS accepted, in bytes. @default 1048576 */
-  maxJwksBytes?: number;
+  maxJwksBytes?: number | undefined;
   /** The fetch to use (a proxy agent, a test double). @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
+  fetch?: typeof globalThis.fetch | undefined;
   /** Extra request headers. @default none */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Algorithms accepted from the JWKS. @default ['RS256', 'ES256', 'EdDSA'] */
-  algorithms?: readonly RemoteAlgorithm[];
+  algorithms?: readonly RemoteAlgorithm[] | undefined;
   /** Required `iss`. @default not checked */
-  issuer?: string | readonly string[];
+  issuer?: string | readonly string[] | undefined;
   /** Required `aud`. @default not checked */
-  audience?: string | readonly string[];
-  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. @default 0 */
-  clockTolerance?: number | string;
+  audience?: string | readonly string[] | undefined;
+  /** Clock skew allowed on `exp`, `nbf` and `iat`: 0 or at least `'1s'`. @default 0 */
+  clockTolerance?: Duration | undefined;
   /** Tokens longer than this many characters are refused before parsing. @default 8192 */
-  maxTokenBytes?: number;
-  /** Current time in ms since the epoch. @default Date.now */
-  clock?: () => number;
+  maxTokenBytes?: number | undefined;
+  /** The time source. @default systemClock */
+  clock?: Clock | undefined;
 }
 
 /** Options of one remote `verify()` call. */
 export interface RemoteVerifyOptions extends VerifyOptions {
-  /** Abandons waiting for a JWKS fetch (the shared fetch itself goes on for other callers). */
-  signal?: AbortSignal;
+  /**
+   * Abandons waiting for a JWKS fetch: the call rejects with core's `AbortedError` (the shared
+   * fetch itself goes on for other callers).
+   */
+  signal?: AbortSignal | undefined;
 }
 
-/** Events of a remote verifier. */
-export interface RemoteVerifierEvents extends Record<string, unknown> {
+/** Why a JWKS was fetched. */
+export type JwksFetchReason = 'initial' | 'expired' | 'unknown-kid' | 'manual';
+
+/**
+ * Events of a remote verifier, each also published on `org:key-rotation:<event>`. `reject` is
+ * the ring's event too: one channel for every refused token.
+ */
+export type RemoteVerifierEvents = {
   /** A JWKS fetch succeeded. */
-  fetch: { keys: number; reason: 'initial' | 'expired' | 'unknown-kid' | 'manual' };
+  'jwks-fetch': { keys: number; reason: JwksFetchReason };
   /** A JWKS fetch failed; `stale` says whether the last good JWKS is still in use. */
-  error: { error: KeyRingError; stale: boolean };
+  'jwks-error': { error: KeyRotationError; stale: boolean };
   /** `verify()` refused a token (its code only, never the token). */
-  reject: { code: ErrorCode };
-}
+  reject: { code: KeyRotationErrorCode };
+};
 
 /** A verifier for services that only verify, against a remote JWKS; see {@link createRemoteVerifier}. */
-export interface RemoteVerifier {
+export interface RemoteVerifier extends Events<RemoteVerifierEvents> {
   verify<P extends JwtPayload = JwtPayload>(
     token: string,
     options?: RemoteVerifyOptions,
@@ -78,33 +101,13 @@ export interface RemoteVerifier {
   refresh(signal?: AbortSignal): Promise<void>;
   /** The kids of the cached JWKS. */
   kids(): string[];
-  on<E extends keyof RemoteVerifierEvents>(
-    event: E,
-    listener: (payload: RemoteVerifierEvents[E]) => void,
-  ): () => void;
+  /** Aborts a JWKS request under way; the verifier holds nothing else. Idempotent. */
+  close(): Promise<void>;
 }
 
 type Keys = Map<string, { json: string; key: ImportedKey }>;
 const NEGATIVE_MAX = 10_000;
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
+const JWT_CODE_PREFIX = 'ERR_KEY_ROTATION_JWT_';
 
 /**
  * Verifies tokens against the JWKS at `jwksUrl`: a TTL cache of keys imported once per kid,
@@ -113,36 +116,38 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  */
 export function createRemoteVerifier(
   jwksUrl: string | URL,
-  options: RemoteVerifierOptions = {},
+  input: RemoteVerifierOptions = {},
 ): RemoteVerifier {
   let url: URL;
   try {
     url = new URL(jwksUrl);
   } catch (cause) {
-    throw new KeyRingError(ErrorCodes.OPTIONS, 'jwksUrl must be an absolute http(s) URL', {
-      cause,
-    });
+    throw invalidOption('`jwksUrl` must be an absolute http(s) URL', cause);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new KeyRingError(ErrorCodes.OPTIONS, 'jwksUrl must be an absolute http(s) URL');
+    throw invalidOption('`jwksUrl` must be an absolute http(s) URL');
   }
-  const maxCacheTtl = atLeast(options.cacheTtl ?? 600_000, 0, 'cacheTtl');
+  const options = check.object(input, 'options');
+  const maxCacheTtl = check.duration(options.cacheTtl, 'cacheTtl', '10m');
   let cacheTtl = maxCacheTtl;
-  const cooldown = atLeast(options.cooldown ?? 30_000, 0, 'cooldown');
-  const negativeTtl = atLeast(options.negativeCacheTtl ?? 60_000, 0, 'negativeCacheTtl');
-  const staleTtl = atLeast(options.staleTtl ?? 6 * 3600_000, 0, 'staleTtl');
-  const timeout = atLeast(options.timeout ?? 5000, 1, 'timeout');
-  const maxJwksBytes = options.maxJwksBytes ?? 1 << 20;
+  const cooldown = check.duration(options.cooldown, 'cooldown', '30s');
+  const negativeTtl = check.duration(options.negativeCacheTtl, 'negativeCacheTtl', '1m');
+  const staleTtl = check.duration(options.staleTtl, 'staleTtl', '6h');
+  const timeoutMs = check.duration(options.timeout, 'timeout', '5s', { min: 1 });
+  const maxJwksBytes = check.integer(options.maxJwksBytes, 'maxJwksBytes', 1 << 20, { min: 1 });
   const doFetch = options.fetch ?? globalThis.fetch;
   const allowed = options.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
-  const clock = options.clock ?? Date.now;
-  const maxTokenBytes = atLeast(
-    options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
-    1,
+  const clock = clockOption(options.clock);
+  const maxTokenBytes = check.integer(
+    options.maxTokenBytes,
     'maxTokenBytes',
+    DEFAULT_MAX_TOKEN_BYTES,
+    { min: 1 },
   );
-  const tolerance = toSeconds(options.clockTolerance ?? 0, 'clockTolerance');
-  const events = createEmitter<RemoteVerifierEvents>();
+  const tolerance = wireSeconds(options.clockTolerance, 'clockTolerance', 0);
+  const events = new Emitter<RemoteVerifierEvents>('key-rotation');
+  // Aborted by close(): ends a JWKS request under way.
+  const lifetime = new AbortController();
   const headers = new HeaderCache();
   const negative = new Map<string, number>();
   let keys: Keys | undefined;
@@ -150,40 +155,55 @@ export function createRemoteVerifier(
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | undefined;
 
-  async function fetchOnce(reason: RemoteVerifierEvents['fetch']['reason']): Promise<void> {
-    lastAttempt = clock();
+  /** The JWKS document, bounded by `timeout` (the cause of a failure is then core's TimeoutError). */
+  function download(): Promise<{ text: string; cacheControl: string }> {
+    return withTimeout(
+      async (signal) => {
+        const res = await doFetch(url, {
+          headers: { accept: 'application/jwk-set+json, application/json', ...options.headers },
+          signal,
+        });
+        if (!res.ok) {
+          await res.body?.cancel().catch(() => undefined);
+          throw new Error(`the JWKS endpoint answered HTTP ${res.status}`);
+        }
+        const length = Number(res.headers.get('content-length') ?? 0);
+        if (length > maxJwksBytes) throw new Error('the JWKS is larger than maxJwksBytes');
+        const text = await res.text();
+        if (text.length > maxJwksBytes) throw new Error('the JWKS is larger than maxJwksBytes');
+        return { text, cacheControl: res.headers.get('cache-control') ?? '' };
+      },
+      { timeoutMs, signal: lifetime.signal, what: 'The JWKS request' },
+    );
+  }
+
+  async function fetchOnce(reason: JwksFetchReason): Promise<void> {
+    lastAttempt = clock.now();
     try {
-      const res = await doFetch(url, {
-        headers: { accept: 'application/jwk-set+json, application/json', ...options.headers },
-        signal: AbortSignal.timeout(timeout),
-      });
-      if (!res.ok) throw new Error(`the JWKS endpoint answered HTTP ${res.status}`);
-      const length = Number(res.headers.get('content-length') ?? 0);
-      if (length > maxJwksBytes) throw new Error('the JWKS is larger than maxJwksBytes');
-      const text = await res.text();
-      if (text.length > maxJwksBytes) throw new Error('the JWKS is larger than maxJwksBytes');
+      const { text, cacheControl } = await download();
       keys = parseJwks(text, allowed, keys);
-      fetchedAt = clock();
-      const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(res.headers.get('cache-control') ?? '')?.[1];
+      fetchedAt = clock.now();
+      const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl)?.[1];
       cacheTtl = maxAge === undefined ? maxCacheTtl : Math.min(maxCacheTtl, Number(maxAge) * 1000);
       negative.clear();
-      events.emit('fetch', { keys: keys.size, reason });
+      events.emit('jwks-fetch', { keys: keys.size, reason });
     } catch (cause) {
-      const stale = keys !== undefined && clock() - fetchedAt < cacheTtl + staleTtl;
-      const error =
-        cause instanceof KeyRingError
-          ? cause
-          : new KeyRingError(
-              ErrorCodes.JWKS_UNAVAILABLE,
-              `the JWKS at ${url.origin}${url.pathname} could not be fetched; check the endpoint`,
-              { cause },
-            );
-      events.emit('error', { error, stale });
+      const stale = keys !== undefined && clock.now() - fetchedAt < cacheTtl + staleTtl;
+      // A timeout or a failure of the endpoint is the JWKS being unavailable: the shared fetch
+      // fails the same way for every caller waiting on it, whatever its cause.
+      const error = isKeyRotationError(cause)
+        ? cause
+        : new KeyRotationError(
+            KeyRotationErrorCode.JwksUnavailable,
+            `the JWKS at ${url.origin}${url.pathname} could not be fetched; check the endpoint (see the cause)`,
+            { cause },
+          );
+      events.emit('jwks-error', { error, stale });
       throw error;
     }
   }
 
-  function fetchShared(reason: RemoteVerifierEvents['fetch']['reason']): Promise<void> {
+  function fetchShared(reason: JwksFetchReason): Promise<void> {
     inflight ??= fetchOnce(reason).finally(() => {
       inflight = undefined;
     });
@@ -192,7 +212,7 @@ export function createRemoteVerifier(
 
   /** Keys usable now: fresh, or stale within staleTtl (refreshed in the background). */
   async function currentKeys(signal: AbortSignal | undefined): Promise<Keys> {
-    const now = clock();
+    const now = clock.now();
     const age = now - fetchedAt;
     const coolingDown = now - lastAttempt < cooldown;
     if (keys && age < cacheTtl) return keys;
@@ -201,12 +221,12 @@ export function createRemoteVerifier(
       return keys;
     }
     if (coolingDown && !inflight) {
-      throw new KeyRingError(
-        ErrorCodes.JWKS_UNAVAILABLE,
+      throw new KeyRotationError(
+        KeyRotationErrorCode.JwksUnavailable,
         'no usable JWKS: the last fetch failed and the cooldown has not passed',
       );
     }
-    await raceSignal(fetchShared(keys ? 'expired' : 'initial'), signal);
+    await abortable(fetchShared(keys ? 'expired' : 'initial'), signal, 'Waiting for the JWKS');
     return keys as unknown as Keys;
   }
 
@@ -216,7 +236,7 @@ export function createRemoteVerifier(
   }
 
   async function verifyWith(token: string, opts: RemoteVerifyOptions, set: Keys) {
-    const now = clock();
+    const now = clock.now();
     return verifyCompact(
       token,
       (kid) => (kid === undefined ? undefined : set.get(kid)?.key),
@@ -231,8 +251,8 @@ export function createRemoteVerifier(
     opts: RemoteVerifyOptions,
   ): Promise<VerifyResult<P>> {
     if (typeof token === 'string' && token.length > maxTokenBytes) {
-      throw new KeyRingError(
-        ErrorCodes.JWT_TOO_LARGE,
+      throw new KeyRotationError(
+        KeyRotationErrorCode.JwtTooLarge,
         `the token is larger than maxTokenBytes (${maxTokenBytes})`,
       );
     }
@@ -241,7 +261,7 @@ export function createRemoteVerifier(
     try {
       result = await verifyWith(token, opts, set);
     } catch (err) {
-      if (!(err instanceof KeyRingError) || err.code !== ErrorCodes.JWT_UNKNOWN_KID) throw err;
+      if (!isKeyRotationError(err, KeyRotationErrorCode.JwtUnknownKid)) throw err;
       const kid = (() => {
         try {
           const h = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
@@ -250,15 +270,20 @@ export function createRemoteVerifier(
           return undefined;
         }
       })();
-      const now = clock();
+      const now = clock.now();
       if (kid === undefined || (negative.get(kid) ?? 0) > now) throw err;
       // Within the cooldown no fetch, and no negative entry either: nothing was learnt.
       if (!inflight && now - lastAttempt < cooldown) throw err;
       // One fetch at a time: every caller with an unknown kid waits on the same request.
-      await raceSignal(fetchShared('unknown-kid'), opts.signal).catch(() => undefined);
+      await abortable(fetchShared('unknown-kid'), opts.signal, 'Waiting for the JWKS').catch(
+        (e: unknown) => {
+          // The caller's abort is theirs to see; a failed fetch leaves the kid unknown.
+          if (isOrgError(e, 'ERR_ABORTED', 'ERR_TIMEOUT')) throw e;
+        },
+      );
       set = keys ?? set;
       if (!set.has(kid)) {
-        remember(kid, clock());
+        remember(kid, clock.now());
         throw err;
       }
       result = await verifyWith(token, opts, set);
@@ -275,14 +300,18 @@ export function createRemoteVerifier(
       try {
         return await verifyToken<P>(token, opts);
       } catch (err) {
-        if (isKeyRingError(err) && err.code.startsWith('ERR_JWT_')) {
+        if (isKeyRotationError(err) && err.code.startsWith(JWT_CODE_PREFIX)) {
           events.emit('reject', { code: err.code });
         }
         throw err;
       }
     },
-    refresh: (signal) => raceSignal(fetchShared('manual'), signal),
+    refresh: (signal) => abortable(fetchShared('manual'), signal, 'Waiting for the JWKS'),
     kids: () => [...(keys?.keys() ?? [])],
     on: (event, listener) => events.on(event, listener),
+    once: (event, listener) => events.once(event, listener),
+    async close() {
+      lifetime.abort();
+    },
   };
 }

@@ -1,7 +1,7 @@
-import type { JsonWebKey } from 'node:crypto';
 import { type ImportedKey, importPrivateJwk } from './algorithms.js';
 import { type SealKeys, unseal } from './at-rest.js';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { KeyRotationError, KeyRotationErrorCode } from './errors.js';
+import type { Jwk } from './jwk.js';
 import { headerSegment } from './jws.js';
 import type { RingState, StoredKey } from './key-store.js';
 import { type KeyStatus, statusAt } from './ring-state.js';
@@ -51,11 +51,11 @@ export class RingView {
         // Re-used from the previous view; a retired key is dropped with it (nothing else holds it).
         key = old?.key;
         if (key === undefined) {
-          const jwk = JSON.parse(unseal(seal, record.kid, record.material)) as JsonWebKey;
+          const jwk = JSON.parse(unseal(seal, record.kid, record.material)) as Jwk;
           key = importPrivateJwk(record.alg, jwk);
           if (key.kid !== record.kid) {
-            throw new KeyRingError(
-              ErrorCodes.STORE,
+            throw new KeyRotationError(
+              KeyRotationErrorCode.Store,
               `stored key ${record.kid} does not match its kid`,
             );
           }
@@ -76,8 +76,8 @@ export class RingView {
     const entry = kid === undefined ? this.legacy : this.entries.get(kid);
     if (entry === undefined) return undefined;
     if (entry.key === undefined || statusAt(entry.record, now) === 'retired') {
-      throw new KeyRingError(
-        ErrorCodes.JWT_KEY_RETIRED,
+      throw new KeyRotationError(
+        KeyRotationErrorCode.JwtKeyRetired,
         'the key of this token is retired: sign in again to get a new token',
       );
     }

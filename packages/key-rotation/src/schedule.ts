@@ -1,37 +1,43 @@
-import { ErrorCodes, KeyRingError } from './errors.js';
-import { createEmitter } from './events.js';
+import { type Clock, type Duration, Emitter, type Events } from '@org/core';
+import { check, invalidOption } from './errors.js';
 import type { KeyRing } from './key-ring-types.js';
+import { clockOption } from './time-options.js';
 
-const DAY = 86_400_000;
-
-/** Options of {@link createRotationSchedule}. */
+/** Options of {@link createRotationSchedule}. Durations are core `Duration`s. */
 export interface RotationScheduleOptions {
-  /** Days between rotations (fractions allowed). */
-  everyDays: number;
+  /** Time between rotations: `'30d'`, `'12h'`, or milliseconds. */
+  interval: Duration;
   /**
-   * Ms before each rotation that the next key is staged, so that JWKS caches (see the
-   * handler's `maxAge` and verifiers' `cacheTtl`) know it before it signs.
-   * @default 86400000 (1 day), at most half of the interval
+   * How long before each rotation the next key is staged, so that JWKS caches (see the handler's
+   * `maxAge` and verifiers' `cacheTtl`) know it before it signs. At most half the interval.
+   * @default '1d'
    */
-  stageAhead?: number;
-  /** Ms between checks once `start()`ed (an unref'd timer). @default 3600000 (1 h) */
-  checkInterval?: number;
-  /** Current time in ms; use the ring's clock. @default Date.now */
-  clock?: () => number;
+  stageAhead?: Duration | undefined;
+  /** Time between checks once `start()`ed (an unref'd timer). @default '1h' */
+  checkInterval?: Duration | undefined;
+  /** The time source; use the ring's. @default systemClock */
+  clock?: Clock | undefined;
 }
 
 /** What is due now. */
 export type ScheduleAction = 'stage' | 'rotate';
 
-/** Events of a schedule. */
-export interface RotationScheduleEvents extends Record<string, unknown> {
-  stage: { kid: string };
-  rotate: { kid: string };
-  error: { error: Error };
-}
+/**
+ * Events of a schedule, each also published on `org:key-rotation:<event>`. They are named apart
+ * from the ring's `stage` and `rotate` (which fire for the same change), so that a subscriber of
+ * the ring's channels counts each rotation once.
+ */
+export type RotationScheduleEvents = {
+  /** This schedule staged the next key. */
+  'schedule-stage': { kid: string };
+  /** This schedule rotated: `kid` signs from now on. */
+  'schedule-rotate': { kid: string };
+  /** A run started by `start()`'s timer failed; the next check tries again. */
+  'schedule-error': { error: Error };
+};
 
 /** A rotation schedule; see {@link createRotationSchedule}. */
-export interface RotationSchedule {
+export interface RotationSchedule extends Events<RotationScheduleEvents> {
   /** What this instance's view says is due (for a cron job or a health page). */
   due(): ScheduleAction | undefined;
   /**
@@ -40,37 +46,40 @@ export interface RotationSchedule {
    * instance did it first).
    */
   run(): Promise<ScheduleAction | undefined>;
-  /** Runs `run()` every `checkInterval` on an unref'd timer; returns `stop`. */
-  start(): () => void;
-  stop(): void;
-  on<E extends keyof RotationScheduleEvents>(
-    event: E,
-    listener: (payload: RotationScheduleEvents[E]) => void,
-  ): () => void;
+  /** Runs `run()` every `checkInterval` on an unref'd timer, until `close()`. Returns the schedule. */
+  start(): RotationSchedule;
+  /**
+   * Stops the timer of `start()` and waits for a run it started to finish. Idempotent; the ring
+   * stays open (it is yours).
+   */
+  close(): Promise<void>;
 }
 
-/** Rotates `ring` every `everyDays` days, staging the next key `stageAhead` ms before. */
+/** Rotates `ring` every `interval`, staging the next key `stageAhead` before. */
 export function createRotationSchedule(
   ring: KeyRing,
   options: RotationScheduleOptions,
 ): RotationSchedule {
-  if (!(options.everyDays > 0)) {
-    throw new KeyRingError(ErrorCodes.OPTIONS, 'everyDays must be a number of days > 0');
+  const opts = check.object(options, 'options');
+  const interval = check.duration(opts.interval, 'interval', undefined, { min: 1 });
+  if (interval === undefined) {
+    throw invalidOption("`interval` is required: the time between rotations, such as '30d'");
   }
-  const interval = options.everyDays * DAY;
-  const stageAhead = Math.min(options.stageAhead ?? DAY, interval / 2);
-  const checkInterval = options.checkInterval ?? 3_600_000;
-  const clock = options.clock ?? Date.now;
-  const events = createEmitter<RotationScheduleEvents>();
+  const every: number = interval;
+  const stageAhead = Math.min(check.duration(opts.stageAhead, 'stageAhead', '1d'), every / 2);
+  const checkInterval = check.duration(opts.checkInterval, 'checkInterval', '1h', { min: 1 });
+  const clock = clockOption(opts.clock);
+  const events = new Emitter<RotationScheduleEvents>('key-rotation');
   let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
 
   function due(): ScheduleAction | undefined {
     const keys = ring.keys();
     const active = keys.find((k) => k.status === 'active');
     if (!active) return 'rotate';
-    const age = clock() - (active.activatedAt ?? active.createdAt).getTime();
-    if (age >= interval) return 'rotate';
-    if (age >= interval - stageAhead && !keys.some((k) => k.status === 'pending')) return 'stage';
+    const age = clock.now() - (active.activatedAt ?? active.createdAt).getTime();
+    if (age >= every) return 'rotate';
+    if (age >= every - stageAhead && !keys.some((k) => k.status === 'pending')) return 'stage';
     return undefined;
   }
 
@@ -85,31 +94,38 @@ export function createRotationSchedule(
     });
     try {
       if (action === 'stage') await ring.stage({ ifNonePending: true });
-      else await ring.rotate({ ifActiveOlderThan: interval });
+      else await ring.rotate({ ifActiveOlderThan: every });
     } finally {
       off();
     }
     if (done === undefined) return undefined;
-    events.emit(action, { kid: done });
+    events.emit(action === 'stage' ? 'schedule-stage' : 'schedule-rotate', { kid: done });
     return action;
   }
+
+  const tick = () => {
+    if (running) return; // a slow store: never two runs at once
+    running = run()
+      .catch((error: Error) => events.emit('schedule-error', { error }))
+      .finally(() => {
+        running = undefined;
+      });
+  };
 
   const schedule: RotationSchedule = {
     due,
     run,
     start() {
-      if (!timer) {
-        timer = setInterval(() => {
-          run().catch((error: Error) => events.emit('error', { error }));
-        }, checkInterval).unref();
-      }
-      return () => schedule.stop();
+      timer ??= setInterval(tick, checkInterval).unref();
+      return schedule;
     },
-    stop() {
+    async close() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      await running;
     },
     on: (event, listener) => events.on(event, listener),
+    once: (event, listener) => events.once(event, listener),
   };
   return schedule;
 }

@@ -1,13 +1,14 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { type Algorithm, MIN_HMAC_SECRET_BYTES } from './algorithms.js';
 import { encodeBase64url } from './base64url.js';
-import { ErrorCodes, KeyRingError } from './errors.js';
+import { KeyRotationError, KeyRotationErrorCode } from './errors.js';
+import type { Jwk } from './jwk.js';
 
 /** An existing key that becomes the first active key of a new ring. */
 export interface SeedKey {
   readonly alg: Algorithm;
   /** Private or `oct` JWK. */
-  readonly jwk: JsonWebKey;
+  readonly jwk: Jwk;
   readonly acceptMissingKid: boolean;
 }
 
@@ -30,15 +31,15 @@ export function fromSecret(
   options: FromSecretOptions = {},
 ): SeedKey {
   if (secret === undefined || secret.length === 0) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.InvalidOption,
       'fromSecret needs a secret (is JWT_SECRET_KEY set?)',
     );
   }
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
   if (bytes.length < MIN_HMAC_SECRET_BYTES) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.InvalidOption,
       `the HS256 secret must be at least ${MIN_HMAC_SECRET_BYTES} bytes; generate one with \`openssl rand -base64 32\``,
     );
   }
@@ -55,20 +56,20 @@ export function fromSecret(
  */
 export function fromPrivateKey(
   alg: Exclude<Algorithm, 'HS256'>,
-  key: string | KeyObject | JsonWebKey,
+  key: string | KeyObject | Jwk,
 ): SeedKey {
-  let jwk: JsonWebKey;
+  let jwk: Jwk;
   try {
     const obj =
       typeof key === 'string'
         ? createPrivateKey(key)
         : 'type' in key && typeof key.export === 'function'
           ? (key as KeyObject)
-          : createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+          : createPrivateKey({ key: key as Jwk, format: 'jwk' });
     jwk = obj.export({ format: 'jwk' });
   } catch (cause) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.InvalidOption,
       'fromPrivateKey needs a private key (PEM, KeyObject or JWK)',
       {
         cause,
@@ -76,8 +77,8 @@ export function fromPrivateKey(
     );
   }
   if (jwk.d === undefined) {
-    throw new KeyRingError(
-      ErrorCodes.OPTIONS,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.InvalidOption,
       'fromPrivateKey needs the private key, not the public one',
     );
   }

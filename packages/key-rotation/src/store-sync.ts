@@ -1,12 +1,13 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { type Clock, isOrgError, sleep, withTimeout } from '@org/core';
 import { reseal, type SealKeys } from './at-rest.js';
-import { withDeadline } from './deadline.js';
-import { ErrorCodes, isKeyRingError, KeyRingError } from './errors.js';
+import { KeyRotationError, KeyRotationErrorCode } from './errors.js';
 import type { KeyStore, RingState } from './key-store.js';
 import { merge, tidy } from './ring-state.js';
 import { RingView } from './ring-view.js';
 
 const MAX_WRITE_ATTEMPTS = 20;
+const STORE_HINT = 'check the key store, or raise storeTimeout';
 
 /**
  * The first version of a ring written to an empty store is drawn below this: a billion starting
@@ -43,23 +44,28 @@ export interface StoreSync {
 export function createStoreSync(
   store: KeyStore,
   seal: SealKeys,
-  clock: () => number,
-  timeout: number,
+  clock: Clock,
+  timeoutMs: number,
   graceMs: number,
   onChange: (version: number) => void,
 ): StoreSync {
   let view: RingView | undefined;
   let refreshing: Promise<void> | undefined;
 
+  // Each store call is bounded by `storeTimeout` (core's TimeoutError) and by the caller's signal
+  // (core's AbortedError); what the store itself throws becomes ERR_KEY_ROTATION_STORE.
   const call = <T>(what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
-    withDeadline(
-      fn().catch((cause: unknown) => {
-        if (isKeyRingError(cause)) throw cause;
-        throw new KeyRingError(ErrorCodes.STORE, `the key store failed to ${what}`, { cause });
-      }),
-      timeout,
-      `key store ${what}`,
-      signal,
+    withTimeout(
+      () =>
+        new Promise<T>((resolve) => resolve(fn())).catch((cause: unknown) => {
+          if (isOrgError(cause)) throw cause;
+          throw new KeyRotationError(
+            KeyRotationErrorCode.Store,
+            `the key store failed to ${what}; see the cause`,
+            { cause },
+          );
+        }),
+      { timeoutMs, signal, what: `The key store call (${what})`, hint: STORE_HINT },
     );
 
   function apply(state: RingState, force = false): void {
@@ -90,7 +96,7 @@ export function createStoreSync(
   ): Promise<void> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const current = (await call('load', () => store.load(), signal)) ?? { version: 0, keys: [] };
-      const now = clock();
+      const now = clock.now();
       const next = await fn(tidy(current, now), now);
       if (next === undefined) return apply(current, force);
       // A fresh ring starts at a random version: after a data loss, the version the cheap
@@ -105,17 +111,18 @@ export function createStoreSync(
       const written = await call('write', () => store.compareAndSet(current.version, next), signal);
       if (written) return apply(next, force);
       // Another instance wrote first: back off a little, then redo the change on its state.
-      await new Promise((r) => setTimeout(r, randomInt(5, 25 + attempt * 10)));
+      await sleep(randomInt(5, 25 + attempt * 10), signal);
     }
-    throw new KeyRingError(
-      ErrorCodes.STORE,
+    throw new KeyRotationError(
+      KeyRotationErrorCode.Store,
       'gave up writing the key ring after repeated conflicts with other instances',
     );
   }
 
   return {
     view() {
-      if (!view) throw new KeyRingError(ErrorCodes.NO_ACTIVE_KEY, 'the ring has no keys');
+      if (!view)
+        throw new KeyRotationError(KeyRotationErrorCode.NoActiveKey, 'the ring has no keys');
       return view;
     },
     peek: () => view,
@@ -131,7 +138,13 @@ export function createStoreSync(
           refreshing = undefined;
         }
       })();
-      return withDeadline(refreshing, timeout * 2, 'key store refresh', signal);
+      const shared = refreshing;
+      return withTimeout(() => shared, {
+        timeoutMs: timeoutMs * 2,
+        signal,
+        what: 'The key store refresh',
+        hint: STORE_HINT,
+      });
     },
     mutate: (fn, signal) => mutate(fn, signal),
   };

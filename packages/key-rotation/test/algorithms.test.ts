@@ -1,4 +1,4 @@
-import { ALGORITHMS, createKeyRing, KeyRingError } from '@org/key-rotation';
+import { ALGORITHMS, createKeyRing, KeyRotationError } from '@org/key-rotation';
 import { calculateJwkThumbprint, createLocalJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { decodeHeader, decodePayload } from './helpers.js';
@@ -20,16 +20,21 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
     expect(key).toEqual({ kid: header.kid, alg: algorithm });
   });
 
-  it('takes expiresIn as seconds or a string', async () => {
+  it('takes expiresIn as milliseconds or a string, and writes whole seconds', async () => {
     const ring = await createKeyRing({ algorithm });
-    const a = decodePayload(await ring.sign({}, { expiresIn: 60 }));
+    const a = decodePayload(await ring.sign({}, { expiresIn: 60_000 }));
     const b = decodePayload(await ring.sign({}, { expiresIn: '2h' }));
     const c = decodePayload(await ring.sign({}));
     expect((a.exp as number) - (a.iat as number)).toBe(60);
     expect((b.exp as number) - (b.iat as number)).toBe(7200);
     expect((c.exp as number) - (c.iat as number)).toBe(900);
-    await expect(ring.sign({}, { expiresIn: 'soon' })).rejects.toMatchObject({
-      code: 'ERR_KEYRING_OPTIONS',
+    await expect(ring.sign({}, { expiresIn: 'soon' as never })).rejects.toMatchObject({
+      code: 'ERR_KEY_ROTATION_INVALID_OPTION',
+    });
+    // A lifetime under a second is a count of seconds read as milliseconds: refused, not 0 s.
+    await expect(ring.sign({}, { expiresIn: 60 })).rejects.toMatchObject({
+      code: 'ERR_KEY_ROTATION_INVALID_OPTION',
+      message: expect.stringMatching(/expiresIn.*'1s'/),
     });
   });
 
@@ -49,13 +54,15 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
 
   it.runIf(algorithm !== 'HS256')('interoperates with jose both ways', async () => {
     const ring = await createKeyRing({ algorithm });
-    const token = await ring.sign({ x: 1 }, { expiresIn: 60 });
+    const token = await ring.sign({ x: 1 }, { expiresIn: '60s' });
     const { payload } = await jwtVerify(token, createLocalJWKSet(ring.jwks()));
     expect(payload.x).toBe(1);
     // A token jose signs with a key of another ring is refused: kid unknown here.
     const other = await createKeyRing({ algorithm });
-    const otherToken = await other.sign({}, { expiresIn: 60 });
-    await expect(ring.verify(otherToken)).rejects.toMatchObject({ code: 'ERR_JWT_UNKNOWN_KID' });
+    const otherToken = await other.sign({}, { expiresIn: '60s' });
+    await expect(ring.verify(otherToken)).rejects.toMatchObject({
+      code: 'ERR_KEY_ROTATION_JWT_UNKNOWN_KID',
+    });
     expect(await importJWK(ring.jwks().keys[0]!, algorithm)).toBeTruthy();
   });
 });
@@ -88,7 +95,9 @@ describe('sign claims', () => {
       issuer: 'ring-iss',
       audience: 'ring-aud',
     });
-    const p1 = decodePayload(await ring.sign({ exp: 1, iat: 1, custom: true }, { expiresIn: 10 }));
+    const p1 = decodePayload(
+      await ring.sign({ exp: 1, iat: 1, custom: true }, { expiresIn: '10s' }),
+    );
     expect(p1).toMatchObject({ iss: 'ring-iss', aud: 'ring-aud', custom: true });
     expect(p1.exp).toBe((p1.iat as number) + 10);
     expect(p1.iat).toBeGreaterThan(1);
@@ -97,7 +106,7 @@ describe('sign claims', () => {
     const p3 = decodePayload(
       await ring.sign(
         { aud: 'claim-aud' },
-        { audience: ['a', 'b'], issuer: 'opt', notBefore: 5, jwtId: 'j1' },
+        { audience: ['a', 'b'], issuer: 'opt', notBefore: '5s', jwtId: 'j1' },
       ),
     );
     expect(p3).toMatchObject({
@@ -117,9 +126,9 @@ describe('algorithm option', () => {
     await expect(createKeyRing({ algorithm: 'HS256', refreshInterval: -1 })).rejects.toThrow(
       /refreshInterval/,
     );
-    await expect(createKeyRing({ algorithm: 'HS256', gracePeriod: 'forever' })).rejects.toThrow(
-      /gracePeriod/,
-    );
+    await expect(
+      createKeyRing({ algorithm: 'HS256', gracePeriod: 'forever' as never }),
+    ).rejects.toThrow(/gracePeriod/);
     const { createRemoteVerifier } = await import('@org/key-rotation');
     expect(() => createRemoteVerifier('https://x/jwks', { cooldown: Number.NaN })).toThrow(
       /cooldown/,
@@ -129,7 +138,7 @@ describe('algorithm option', () => {
   it('defaults to RS256 and refuses unknown algorithms', async () => {
     expect((await createKeyRing()).algorithm).toBe('RS256');
     await expect(createKeyRing({ algorithm: 'HS512' as never })).rejects.toBeInstanceOf(
-      KeyRingError,
+      KeyRotationError,
     );
   });
 

@@ -21,7 +21,7 @@ describe.runIf(haveRedis)('Redis store when Redis stalls or dies (own redis-serv
     const r = await createKeyRing({
       algorithm: 'ES256',
       encryptionKey,
-      store: createRedisKeyStore({ client: client(), prefix: 'chaos:' }),
+      store: createRedisKeyStore({ redis: client(), prefix: 'chaos:' }),
       storeTimeout: 300,
       refreshInterval: 100,
     });
@@ -41,7 +41,7 @@ describe.runIf(haveRedis)('Redis store when Redis stalls or dies (own redis-serv
   it('keeps verifying and signing from memory, fails writes fast, and catches up after', async () => {
     const a = await ring();
     const b = await ring();
-    const token = await a.sign({}, { expiresIn: 600 });
+    const token = await a.sign({}, { expiresIn: '10m' });
     const errors: string[] = [];
     b.on('error', ({ error }) => errors.push((error as { code?: string }).code ?? error.name));
 
@@ -50,10 +50,10 @@ describe.runIf(haveRedis)('Redis store when Redis stalls or dies (own redis-serv
       expect((await b.verify(token)).key.kid).toBe(a.keys()[0]!.kid);
       expect(await b.sign({})).toMatch(/^ey/);
       const t0 = Date.now();
-      await expect(a.rotate()).rejects.toMatchObject({ code: 'ERR_KEYRING_STORE' });
+      await expect(a.rotate()).rejects.toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 300 });
       expect(Date.now() - t0).toBeLessThan(2000);
       await expect.poll(() => errors.length, { timeout: 3000 }).toBeGreaterThan(0);
-      expect(errors[0]).toBe('ERR_KEYRING_STORE');
+      expect(errors[0]).toBe('ERR_TIMEOUT');
     } finally {
       server.resume();
     }
@@ -93,28 +93,53 @@ describe.runIf(haveRedis)('Redis store when Redis stalls or dies (own redis-serv
     server.pause();
     try {
       const t0 = Date.now();
-      await expect(ring()).rejects.toMatchObject({ code: 'ERR_KEYRING_STORE' });
+      await expect(ring()).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
       expect(Date.now() - t0).toBeLessThan(2000);
     } finally {
       server.resume();
     }
   });
 
-  it('refresh tokens fail fast with ERR_KEYRING_STORE while Redis stalls', async () => {
+  it('refresh tokens fail fast with core TimeoutError while Redis stalls', async () => {
     const tokens = createRefreshTokens({
-      store: createRedisRefreshTokenStore({ client: client(), prefix: 'chaos-rt:' }),
-      timeout: 300,
+      store: createRedisRefreshTokenStore({ redis: client(), prefix: 'chaos-rt:' }),
+      timeout: '300ms',
     });
     const login = await tokens.issue('u');
     server.pause();
     try {
       const t0 = Date.now();
-      await expect(tokens.rotate(login.token)).rejects.toMatchObject({ code: 'ERR_KEYRING_STORE' });
+      await expect(tokens.rotate(login.token)).rejects.toMatchObject({
+        code: 'ERR_TIMEOUT',
+        timeoutMs: 300,
+      });
       expect(Date.now() - t0).toBeLessThan(2000);
-      const aborted = tokens.rotate(login.token, { signal: AbortSignal.timeout(20) });
-      await expect(aborted).rejects.toMatchObject({ name: 'TimeoutError' });
+      const timedOut = tokens.rotate(login.token, { signal: AbortSignal.timeout(20) });
+      await expect(timedOut).rejects.toMatchObject({ name: 'TimeoutError', code: 'ERR_TIMEOUT' });
+      const controller = new AbortController();
+      const aborted = tokens.rotate(login.token, { signal: controller.signal });
+      const reason = new Error('user went away');
+      controller.abort(reason);
+      await expect(aborted).rejects.toMatchObject({ code: 'ERR_ABORTED', cause: reason });
     } finally {
       server.resume();
     }
+  });
+
+  it('a store given a URL bounds its commands: a stalled Redis fails fast with TimeoutError', async () => {
+    const store = createRedisKeyStore({ redis: server.url, prefix: 'chaos-url:' });
+    const r = await createKeyRing({ algorithm: 'ES256', encryptionKey, store, refreshInterval: 0 });
+    rings.push(r);
+    server.pause();
+    try {
+      const t0 = Date.now();
+      // storeTimeout is the default 5 s: the client's own command timeout answers first.
+      await expect(r.rotate()).rejects.toMatchObject({ code: 'ERR_TIMEOUT', name: 'TimeoutError' });
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      server.resume();
+    }
+    expect((await r.rotate()).status).toBe('active');
+    await store.close?.();
   });
 });

@@ -1,11 +1,15 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
-/** A clock the test moves by hand, in ms. */
+/**
+ * A core `Clock` the test moves by hand, in ms; also callable (`clock()` is `clock.now()`), so
+ * that tests read the time the same way they set it.
+ */
 export function manualClock(start = Date.UTC(2026, 0, 1)) {
   let now = start;
   const clock = () => now;
   return Object.assign(clock, {
+    now: clock,
     advance(ms: number) {
       now += ms;
     },
@@ -37,7 +41,7 @@ export const uniquePrefix = (name: string) =>
   `test:key-rotation:${name}:${process.pid}:${randomBytes(4).toString('hex')}:`;
 
 /** Deletes every key under `prefix` (this suite's own keys only; never FLUSHDB on shared Redis). */
-export async function deletePrefix(client: Redis, prefix: string): Promise<void> {
+export async function deletePrefix(client: Redis | Cluster, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);

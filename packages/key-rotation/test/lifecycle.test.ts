@@ -4,7 +4,7 @@ import {
   createMemoryKeyStore,
   fromPrivateKey,
   fromSecret,
-  isKeyRingError,
+  isKeyRotationError,
 } from '@org/key-rotation';
 import { describe, expect, it } from 'vitest';
 import { decodeHeader, hmacToken, manualClock } from './helpers.js';
@@ -34,10 +34,10 @@ describe.each(['RS256', 'ES256', 'EdDSA', 'HS256'] as const)('lifecycle %s', (al
     clock.advance(24 * HOUR - 1);
     expect(await code(ring.verify(oldToken))).toBe('verified');
     clock.advance(1);
-    expect(await code(ring.verify(oldToken))).toBe('ERR_JWT_KEY_RETIRED');
+    expect(await code(ring.verify(oldToken))).toBe('ERR_KEY_ROTATION_JWT_KEY_RETIRED');
     expect(ring.keys().find((k) => k.kid === oldKid)!.status).toBe('retired');
     expect(await code(ring.verify(await ring.sign({})))).toBe('verified');
-    expect(await code(ring.verify(newToken, { clockTolerance: 1 }))).toBe('verified');
+    expect(await code(ring.verify(newToken, { clockTolerance: '1s' }))).toBe('verified');
     if (algorithm !== 'HS256') expect(ring.jwks().keys.map((k) => k.kid)).toEqual([active.kid]);
     await ring.close();
   });
@@ -79,9 +79,11 @@ describe('retire', () => {
     await ring.retire(first);
     expect(seen).toEqual([first]);
     expect(ring.keys().find((k) => k.status === 'active')?.kid).toBe(staged.kid);
-    expect(await code(ring.verify(token))).toBe('ERR_JWT_KEY_RETIRED');
+    expect(await code(ring.verify(token))).toBe('ERR_KEY_ROTATION_JWT_KEY_RETIRED');
     expect(ring.jwks().keys.map((k) => k.kid)).toEqual([staged.kid]);
-    await expect(ring.retire('nope')).rejects.toMatchObject({ code: 'ERR_KEYRING_KEY_NOT_FOUND' });
+    await expect(ring.retire('nope')).rejects.toMatchObject({
+      code: 'ERR_KEY_ROTATION_KEY_NOT_FOUND',
+    });
   });
 
   it('a retired pending key is never promoted; several pending keys go oldest first', async () => {
@@ -117,8 +119,14 @@ describe('retire', () => {
     await ring.verify(flipped).catch(() => undefined);
     await ring.verify(token);
     unsubscribe('org:key-rotation:reject', onMessage);
-    expect(codes).toEqual(['ERR_JWT_INVALID', 'ERR_JWT_SIGNATURE_INVALID']);
-    expect(seen).toEqual([{ code: 'ERR_JWT_INVALID' }, { code: 'ERR_JWT_SIGNATURE_INVALID' }]);
+    expect(codes).toEqual([
+      'ERR_KEY_ROTATION_JWT_INVALID',
+      'ERR_KEY_ROTATION_JWT_SIGNATURE_INVALID',
+    ]);
+    expect(seen).toEqual([
+      { code: 'ERR_KEY_ROTATION_JWT_INVALID' },
+      { code: 'ERR_KEY_ROTATION_JWT_SIGNATURE_INVALID' },
+    ]);
   });
 
   it('gracePeriod 0: a rotation ends every token at once', async () => {
@@ -126,7 +134,7 @@ describe('retire', () => {
     const token = await ring.sign({}, { expiresIn: '1h' });
     expect(await code(ring.verify(token))).toBe('verified');
     await ring.rotate();
-    expect(await code(ring.verify(token))).toBe('ERR_JWT_KEY_RETIRED');
+    expect(await code(ring.verify(token))).toBe('ERR_KEY_ROTATION_JWT_KEY_RETIRED');
   });
 
   it('emits rotate events', async () => {
@@ -168,7 +176,7 @@ describe('seeds', () => {
       { exp: Math.floor(Date.now() / 1000) + 60 },
       secret,
     );
-    expect(await code(ring.verify(legacy))).toBe('ERR_JWT_UNKNOWN_KID');
+    expect(await code(ring.verify(legacy))).toBe('ERR_KEY_ROTATION_JWT_UNKNOWN_KID');
   });
 
   it('fromSecret(…, { acceptMissingKid }) verifies legacy tokens until that key is retired', async () => {
@@ -177,7 +185,7 @@ describe('seeds', () => {
     const ring = await createKeyRing({
       seed: fromSecret(secret, { acceptMissingKid: true }),
       clock,
-      gracePeriod: 60,
+      gracePeriod: '60s',
     });
     const legacy = hmacToken({ alg: 'HS256' }, { exp: Math.floor(clock() / 1000) + 3600 }, secret);
     expect(await code(ring.verify(legacy))).toBe('verified');
@@ -186,11 +194,11 @@ describe('seeds', () => {
       { exp: Math.floor(clock() / 1000) + 3600 },
       Buffer.alloc(48, 4),
     );
-    expect(await code(ring.verify(other))).toBe('ERR_JWT_SIGNATURE_INVALID');
+    expect(await code(ring.verify(other))).toBe('ERR_KEY_ROTATION_JWT_SIGNATURE_INVALID');
     await ring.rotate();
     expect(await code(ring.verify(legacy))).toBe('verified');
     clock.advance(60_000);
-    expect(await code(ring.verify(legacy))).toBe('ERR_JWT_KEY_RETIRED');
+    expect(await code(ring.verify(legacy))).toBe('ERR_KEY_ROTATION_JWT_KEY_RETIRED');
   });
 
   it('fromSecret refuses short or missing secrets, and a seed of another algorithm', async () => {
@@ -198,7 +206,7 @@ describe('seeds', () => {
     expect(() => fromSecret(undefined)).toThrow(/JWT_SECRET_KEY/);
     await expect(
       createKeyRing({ algorithm: 'RS256', seed: fromSecret('x'.repeat(32)) }),
-    ).rejects.toSatisfy((e: unknown) => isKeyRingError(e, 'ERR_KEYRING_OPTIONS'));
+    ).rejects.toSatisfy((e: unknown) => isKeyRotationError(e, 'ERR_KEY_ROTATION_INVALID_OPTION'));
   });
 
   it('fromPrivateKey seeds an RS256 ring with the PEM the app uses today', async () => {

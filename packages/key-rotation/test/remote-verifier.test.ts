@@ -71,7 +71,7 @@ describe('createRemoteVerifier', () => {
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => code(verifier.verify(forged(i)))),
     );
-    expect(new Set(results)).toEqual(new Set(['ERR_JWT_UNKNOWN_KID']));
+    expect(new Set(results)).toEqual(new Set(['ERR_KEY_ROTATION_JWT_UNKNOWN_KID']));
     expect(srv.count()).toBe(1);
     // After the cooldown, a burst of new random kids costs one fetch, then the negative cache.
     clock.advance(30_001);
@@ -110,7 +110,7 @@ describe('createRemoteVerifier', () => {
     expect(await code(verifier.verify(await ring.sign({})))).toBe('verified');
     await ring.rotate();
     const fresh = await ring.sign({});
-    expect(await code(verifier.verify(fresh))).toBe('ERR_JWT_UNKNOWN_KID');
+    expect(await code(verifier.verify(fresh))).toBe('ERR_KEY_ROTATION_JWT_UNKNOWN_KID');
     clock.advance(5001);
     expect(await code(verifier.verify(fresh))).toBe('verified');
     expect(srv.count()).toBe(2);
@@ -127,7 +127,7 @@ describe('createRemoteVerifier', () => {
       clock,
     });
     const errors: boolean[] = [];
-    verifier.on('error', (e) => errors.push(e.stale));
+    verifier.on('jwks-error', (e) => errors.push(e.stale));
     const token = await ring.sign({}, { expiresIn: '1d' });
     expect(await code(verifier.verify(token))).toBe('verified');
     srv.mode = 'down';
@@ -144,10 +144,10 @@ describe('createRemoteVerifier', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(srv.count()).toBe(3);
     clock.advance(61_000);
-    expect(await code(verifier.verify(token))).toBe('ERR_JWKS_UNAVAILABLE');
+    expect(await code(verifier.verify(token))).toBe('ERR_KEY_ROTATION_JWKS_UNAVAILABLE');
     // The endpoint comes back: the next attempt after the cooldown recovers.
     srv.mode = 'ok';
-    expect(await code(verifier.verify(token))).toBe('ERR_JWKS_UNAVAILABLE');
+    expect(await code(verifier.verify(token))).toBe('ERR_KEY_ROTATION_JWKS_UNAVAILABLE');
     clock.advance(10_001);
     expect(await code(verifier.verify(token))).toBe('verified');
   });
@@ -156,15 +156,29 @@ describe('createRemoteVerifier', () => {
     const ring = await createKeyRing({ algorithm: 'ES256' });
     const srv = await serve(ring);
     srv.mode = 'hang';
-    const verifier = createRemoteVerifier(srv.url, { timeout: 200 });
+    const verifier = createRemoteVerifier(srv.url, { timeout: '200ms' });
+    const failures: unknown[] = [];
+    verifier.on('jwks-error', ({ error }) => failures.push(error.cause));
     const t0 = Date.now();
-    expect(await code(verifier.verify(await ring.sign({})))).toBe('ERR_JWKS_UNAVAILABLE');
+    expect(await code(verifier.verify(await ring.sign({})))).toBe(
+      'ERR_KEY_ROTATION_JWKS_UNAVAILABLE',
+    );
     expect(Date.now() - t0).toBeLessThan(2000);
-    const v2 = createRemoteVerifier(srv.url, { timeout: 5000 });
+    // The shared fetch failed on its own timeout: core's TimeoutError is the cause.
+    expect(failures).toEqual([expect.objectContaining({ code: 'ERR_TIMEOUT', timeoutMs: 200 })]);
+    const v2 = createRemoteVerifier(srv.url, { timeout: '5s' });
     const err = await v2
       .verify(await ring.sign({}), { signal: AbortSignal.timeout(50) })
       .catch((e: Error) => e);
     expect((err as Error).name).toBe('TimeoutError');
+    expect(err).toMatchObject({ code: 'ERR_TIMEOUT' });
+    const controller = new AbortController();
+    const aborted = v2.verify(await ring.sign({}), { signal: controller.signal });
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'ERR_ABORTED', name: 'AbortedError' });
+    // close() ends the request under way.
+    await v2.close();
+    await v2.close();
   });
 
   it('refuses malformed or secret-bearing JWKS documents', async () => {
@@ -172,11 +186,11 @@ describe('createRemoteVerifier', () => {
     const srv = await serve(ring);
     srv.mode = 'garbage';
     expect(await code(createRemoteVerifier(srv.url).verify(await ring.sign({})))).toBe(
-      'ERR_JWKS_INVALID',
+      'ERR_KEY_ROTATION_JWKS_INVALID',
     );
     srv.mode = 'private';
     expect(await code(createRemoteVerifier(srv.url).verify(await ring.sign({})))).toBe(
-      'ERR_JWKS_INVALID',
+      'ERR_KEY_ROTATION_JWKS_INVALID',
     );
   });
 
@@ -192,16 +206,16 @@ describe('createRemoteVerifier', () => {
       { exp: Math.floor(Date.now() / 1000) + 60 },
       JSON.stringify(jwk),
     );
-    expect(await code(verifier.verify(token))).toBe('ERR_JWT_INVALID');
-    expect(await code(verifier.verify('x'.repeat(10_000)))).toBe('ERR_JWT_TOO_LARGE');
+    expect(await code(verifier.verify(token))).toBe('ERR_KEY_ROTATION_JWT_INVALID');
+    expect(await code(verifier.verify('x'.repeat(10_000)))).toBe('ERR_KEY_ROTATION_JWT_TOO_LARGE');
     expect(srv.count()).toBe(1);
-    expect(rejects).toEqual(['ERR_JWT_INVALID', 'ERR_JWT_TOO_LARGE']);
+    expect(rejects).toEqual(['ERR_KEY_ROTATION_JWT_INVALID', 'ERR_KEY_ROTATION_JWT_TOO_LARGE']);
   });
 
   it('refuses a jwksUrl that is not an absolute http(s) URL', () => {
     for (const bad of ['/jwks.json', 'file:///etc/passwd', 'not a url']) {
       expect(() => createRemoteVerifier(bad)).toThrow(
-        expect.objectContaining({ code: 'ERR_KEYRING_OPTIONS' }),
+        expect.objectContaining({ code: 'ERR_KEY_ROTATION_INVALID_OPTION' }),
       );
     }
   });
@@ -210,7 +224,9 @@ describe('createRemoteVerifier', () => {
     const ring = await createKeyRing({ algorithm: 'EdDSA' });
     const srv = await serve(ring);
     const verifier = createRemoteVerifier(srv.url, { algorithms: ['ES256'] });
-    expect(await code(verifier.verify(await ring.sign({})))).toBe('ERR_JWT_UNKNOWN_KID');
+    expect(await code(verifier.verify(await ring.sign({})))).toBe(
+      'ERR_KEY_ROTATION_JWT_UNKNOWN_KID',
+    );
   });
 });
 
@@ -241,8 +257,15 @@ describe('jwksHandler', () => {
     const again = new Request('http://x/', { headers: { 'if-none-match': etag } });
     expect(ring.jwksResponse(again).status).toBe(304);
     expect(ring.jwksResponse(new Request('http://x/', { method: 'DELETE' })).status).toBe(405);
-    expect(ring.jwksResponse(undefined, { maxAge: 60 }).headers.get('cache-control')).toMatch(
+    expect(ring.jwksResponse(undefined, { maxAge: '60s' }).headers.get('cache-control')).toMatch(
       /max-age=60,/,
+    );
+    // 300 is milliseconds now: under a second, so refused rather than sent as max-age=0.
+    expect(() => ring.jwksHandler({ maxAge: 300 })).toThrow(
+      expect.objectContaining({ code: 'ERR_KEY_ROTATION_INVALID_OPTION' }),
+    );
+    expect(ring.jwksResponse(undefined, { maxAge: 0 }).headers.get('cache-control')).toMatch(
+      /max-age=0,/,
     );
   });
 
@@ -281,7 +304,9 @@ describe('jwksHandler', () => {
       expect((await verifier.verify(`${edInput}.${edSig}`)).key.alg).toBe('EdDSA');
     }
     const wrong = `${b64({ alg: 'ES256', kid: 'ed-2' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 60 })}`;
-    expect(await code(verifier.verify(`${wrong}.${'A'.repeat(86)}`))).toBe('ERR_JWT_INVALID');
+    expect(await code(verifier.verify(`${wrong}.${'A'.repeat(86)}`))).toBe(
+      'ERR_KEY_ROTATION_JWT_INVALID',
+    );
   });
 });
 

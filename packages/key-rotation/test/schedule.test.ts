@@ -5,10 +5,10 @@ import { encryptionKey, manualClock } from './helpers.js';
 const DAY = 86_400_000;
 
 describe('createRotationSchedule', () => {
-  it('stages a key stageAhead before the rotation, then rotates every N days', async () => {
+  it('stages a key stageAhead before the rotation, then rotates every interval', async () => {
     const clock = manualClock();
     const ring = await createKeyRing({ algorithm: 'ES256', clock });
-    const schedule = createRotationSchedule(ring, { everyDays: 30, stageAhead: 2 * DAY, clock });
+    const schedule = createRotationSchedule(ring, { interval: '30d', stageAhead: 2 * DAY, clock });
     const first = ring.keys()[0]!.kid;
     expect(schedule.due()).toBeUndefined();
     expect(await schedule.run()).toBeUndefined();
@@ -31,7 +31,7 @@ describe('createRotationSchedule', () => {
     const store = createMemoryKeyStore();
     const opts = { algorithm: 'HS256' as const, clock, store, encryptionKey, refreshInterval: 0 };
     const rings = [await createKeyRing(opts), await createKeyRing(opts), await createKeyRing(opts)];
-    const schedules = rings.map((r) => createRotationSchedule(r, { everyDays: 7, clock }));
+    const schedules = rings.map((r) => createRotationSchedule(r, { interval: '7d', clock }));
     clock.advance(6 * DAY);
     const staged = await Promise.all(schedules.map((s) => s.run()));
     expect(staged.filter((a) => a === 'stage')).toHaveLength(1);
@@ -45,18 +45,43 @@ describe('createRotationSchedule', () => {
     expect(keys.map((k) => k.status).sort()).toEqual(['active', 'verify-only']);
   });
 
-  it('start() uses an unref-ed timer and stop() ends it', async () => {
+  it('start() uses an unref-ed timer and close() ends it', async () => {
     const ring = await createKeyRing({ algorithm: 'HS256' });
-    const schedule = createRotationSchedule(ring, { everyDays: 1e-9, checkInterval: 10 });
+    const schedule = createRotationSchedule(ring, { interval: 1, checkInterval: '10ms' });
     const rotations: string[] = [];
-    schedule.on('rotate', (e) => rotations.push(e.kid));
-    const stop = schedule.start();
+    schedule.on('schedule-rotate', (e) => rotations.push(e.kid));
+    expect(schedule.start()).toBe(schedule);
     await expect.poll(() => rotations.length, { timeout: 2000 }).toBeGreaterThan(0);
-    stop();
-    await new Promise((r) => setTimeout(r, 50)); // a run already under way may still finish
+    await schedule.close();
+    await schedule.close();
+    // close() waited for a run already under way: nothing rotates after it.
     const n = rotations.length;
     await new Promise((r) => setTimeout(r, 50));
     expect(rotations.length).toBe(n);
-    expect(() => createRotationSchedule(ring, { everyDays: 0 })).toThrow(/everyDays/);
+    await ring.close();
+    expect(() => createRotationSchedule(ring, { interval: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_KEY_ROTATION_INVALID_OPTION' }),
+    );
+    expect(() => createRotationSchedule(ring, { interval: 0 })).toThrow(/interval/);
+  });
+
+  it('its events are its own: the ring publishes each rotation once on its channel', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const clock = manualClock();
+    const ring = await createKeyRing({ algorithm: 'HS256', clock });
+    const schedule = createRotationSchedule(ring, { interval: '1d', clock });
+    const published: unknown[] = [];
+    const onRotate = (m: unknown) => published.push(m);
+    subscribe('org:key-rotation:rotate', onRotate);
+    const seen: string[] = [];
+    schedule.on('schedule-rotate', (e) => seen.push(e.kid));
+    clock.advance(DAY);
+    try {
+      expect(await schedule.run()).toBe('rotate');
+    } finally {
+      unsubscribe('org:key-rotation:rotate', onRotate);
+    }
+    expect(seen).toHaveLength(1);
+    expect(published).toEqual([{ kid: seen[0], previousKid: expect.any(String) }]);
   });
 });

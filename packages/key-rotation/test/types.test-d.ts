@@ -3,7 +3,8 @@ import {
   createKeyRing,
   createRemoteVerifier,
   type JwtPayload,
-  type KeyRingError,
+  type KeyRotationError,
+  type KeyRotationErrorCode,
   type KeyStore,
   type VerifyResult,
 } from '@org/key-rotation';
@@ -23,7 +24,14 @@ describe('public types', () => {
   it('options are checked', () => {
     // @ts-expect-error not an algorithm
     createKeyRing({ algorithm: 'HS512' });
-    expectTypeOf<KeyRingError['code']>().toEqualTypeOf<import('@org/key-rotation').ErrorCode>();
+    expectTypeOf<KeyRotationError['code']>().toEqualTypeOf<KeyRotationErrorCode>();
     expectTypeOf<KeyStore['compareAndSet']>().returns.toEqualTypeOf<Promise<boolean>>();
+    // Durations are core Durations; with exactOptionalPropertyTypes, undefined may be passed.
+    createKeyRing({ gracePeriod: '7d', refreshInterval: 5_000, storeTimeout: undefined });
+    // @ts-expect-error not a duration
+    createKeyRing({ gracePeriod: '7 fortnights' });
+    expectTypeOf<KeyRotationErrorCode>().toEqualTypeOf<
+      typeof import('@org/key-rotation').KeyRotationErrorCode[keyof typeof import('@org/key-rotation').KeyRotationErrorCode]
+    >();
   });
 });

@@ -4,7 +4,7 @@ import {
   createRefreshTokens,
   createRemoteVerifier,
   createRotationSchedule,
-  isKeyRingError,
+  isKeyRotationError,
 } from '@org/key-rotation';
 import { type Feature, sendJson } from '../app.js';
 
@@ -37,8 +37,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 export const keyRotation: Feature = async (app) => {
   const ring = await createKeyRing({ issuer: 'example-service', audience: 'example-api' });
   const refresh = createRefreshTokens();
-  const schedule = createRotationSchedule(ring, { everyDays: 30 });
-  schedule.start();
+  const schedule = createRotationSchedule(ring, { interval: '30d' }).start();
 
   const tokenPair = async (sub: string, refreshToken?: string) => ({
     access_token: await ring.sign({ scope: 'read' }, { subject: sub, expiresIn: '15m' }),
@@ -58,7 +57,7 @@ export const keyRotation: Feature = async (app) => {
       const next = await refresh.rotate(String(body.refresh_token ?? ''));
       return tokenPair(next.subject, next.token);
     } catch (err) {
-      if (!isKeyRingError(err)) throw err;
+      if (!isKeyRotationError(err)) throw err;
       return sendJson(res, 401, { error: err.message, code: err.code });
     }
   });
@@ -69,7 +68,7 @@ export const keyRotation: Feature = async (app) => {
       const { payload, key } = await ring.verify(token);
       return { sub: payload.sub, scope: payload.scope, exp: payload.exp, kid: key.kid };
     } catch (err) {
-      if (!isKeyRingError(err)) throw err;
+      if (!isKeyRotationError(err)) throw err;
       res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
       return sendJson(res, 401, { error: err.message, code: err.code });
     }
@@ -79,13 +78,13 @@ export const keyRotation: Feature = async (app) => {
   let remote: ReturnType<typeof createRemoteVerifier> | undefined;
   app.route('GET', '/auth/me/remote', async (req, res) => {
     const host = req.headers.host ?? `127.0.0.1:${process.env.PORT ?? 3000}`;
-    remote ??= createRemoteVerifier(`http://${host}/.well-known/jwks.json`, { cooldown: 1_000 });
+    remote ??= createRemoteVerifier(`http://${host}/.well-known/jwks.json`, { cooldown: '1s' });
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     try {
       const { payload, key } = await remote.verify(token, { audience: 'example-api' });
       return { sub: payload.sub, kid: key.kid, verifiedBy: 'remote JWKS', kids: remote.kids() };
     } catch (err) {
-      if (!isKeyRingError(err)) throw err;
+      if (!isKeyRotationError(err)) throw err;
       return sendJson(res, 401, { error: err.message, code: err.code });
     }
   });
@@ -97,11 +96,12 @@ export const keyRotation: Feature = async (app) => {
 
   app.route('GET', '/auth/keys', () => ({ keys: ring.keys(), due: schedule.due() ?? null }));
 
-  const jwks = ring.jwksHandler({ maxAge: 300 });
+  const jwks = ring.jwksHandler({ maxAge: '5m' });
   app.route('GET', '/.well-known/jwks.json', (req, res) => jwks(req, res));
 
   app.onClose(async () => {
-    schedule.stop();
+    await schedule.close();
+    await remote?.close();
     await ring.close();
   });
 };

@@ -1,20 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ErrorCodes, KeyRingError } from '../errors.js';
+import { type Duration, sleep, systemClock, TimeoutError } from '@org/core';
+import { check, invalidOption } from '../errors.js';
 import type { KeyStore, RingState } from '../key-store.js';
 
-/** Options of {@link createFileKeyStore}. */
+/** Options of {@link createFileKeyStore}. Durations are core `Duration`s. */
 export interface FileKeyStoreOptions {
   /** Path of the JSON file that holds the ring (created with mode 0600). */
   path: string;
-  /** Ms to wait for the lock file before a write fails. @default 5000 */
-  lockTimeout?: number;
-  /** Ms after which a lock file left by a crashed process is broken. @default 10000 */
-  staleLock?: number;
+  /**
+   * How long a write waits for the lock file before it rejects with core's `TimeoutError`.
+   * @default '5s'
+   */
+  lockTimeout?: Duration | undefined;
+  /** How old a lock file left by a crashed process must be to be broken. @default '10s' */
+  staleLock?: Duration | undefined;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A key store in one file, for instances that share a disk (or one host). Writes take
@@ -22,10 +24,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Private keys inside are sealed by the ring (AES-256-GCM); the file is still created 0600.
  */
 export function createFileKeyStore(options: FileKeyStoreOptions): KeyStore {
-  const { path } = options;
+  const { path } = check.object(options, 'options');
+  if (typeof path !== 'string' || path === '') {
+    throw invalidOption('`path` must be the path of the file that holds the ring');
+  }
   const lockPath = `${path}.lock`;
-  const lockTimeout = options.lockTimeout ?? 5000;
-  const staleLock = options.staleLock ?? 10_000;
+  const lockTimeoutMs = check.duration(options.lockTimeout, 'lockTimeout', '5s');
+  const staleLockMs = check.duration(options.staleLock, 'staleLock', '10s', { min: 1 });
+  // Lock ages are compared with file mtimes, which are wall-clock time.
+  const now = () => systemClock.now();
 
   async function read(): Promise<RingState | undefined> {
     let text: string;
@@ -39,7 +46,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions): KeyStore {
   }
 
   async function lock(): Promise<() => Promise<void>> {
-    const deadline = Date.now() + lockTimeout;
+    const deadline = now() + lockTimeoutMs;
     await mkdir(dirname(path), { recursive: true });
     for (;;) {
       try {
@@ -51,15 +58,14 @@ export function createFileKeyStore(options: FileKeyStoreOptions): KeyStore {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const info = await stat(lockPath).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs > staleLock) {
+      if (info && now() - info.mtimeMs > staleLockMs) {
         await unlink(lockPath).catch(() => undefined);
         continue;
       }
-      if (Date.now() > deadline) {
-        throw new KeyRingError(
-          ErrorCodes.STORE,
-          `timed out waiting for ${lockPath}; remove it if no process holds it`,
-        );
+      if (now() > deadline) {
+        throw new TimeoutError(lockTimeoutMs, 'Waiting for the key store lock file', {
+          hint: `remove ${lockPath} if no process holds it, or raise lockTimeout`,
+        });
       }
       await sleep(5 + Math.random() * 20);
     }
