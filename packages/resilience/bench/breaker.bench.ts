@@ -75,5 +75,5 @@ console.log(
 );
 console.log(`retry per-call cost, @org/resilience / cockatiel: ${retryRatio.toFixed(2)}x`);
 raw.shutdown();
-ours.shutdown();
-oursConsecutive.shutdown();
+await ours.close();
+await oursConsecutive.close();

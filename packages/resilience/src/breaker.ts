@@ -1,5 +1,6 @@
+import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
-import { abortable, abortReason, Emitter, type Events } from '@org/core';
+import { abortable, abortReason, channelName, Emitter, type Events } from '@org/core';
 import CircuitBreaker from 'opossum';
 import { Attempt, toTimeoutError } from './attempt.js';
 import { type BreakerOptions, defaultIsFailure, resolveBreakerOptions } from './breaker-options.js';
@@ -74,6 +75,8 @@ export interface Breaker<A extends unknown[] = unknown[], R = unknown>
 }
 
 let counter = 0;
+// Read on every successful call: a getter on a held channel is the cheapest "anyone there?".
+const successChannel = channel(channelName('resilience', 'success'));
 
 /**
  * Creates a circuit breaker around `fn`. `fn` receives a context (`signal`, `attempt`) and then
@@ -129,9 +132,12 @@ export function createBreaker<A extends unknown[], R>(
 
   // Outcomes are read from opossum's events rather than by chaining every call's promise:
   // a success costs no extra promise, and failures carry the attempt that failed.
+  let successHeard = false;
   window.on('success', (_result: unknown, latencyMs: number) => {
     circuit.success(false);
-    if (events.has('success')) events.emit('success', { name, latencyMs });
+    if ((successHeard || successChannel.hasSubscribers) && events.has('success')) {
+      events.emit('success', { name, latencyMs });
+    }
   });
   const on = window.on.bind(window) as (
     event: string,
@@ -355,8 +361,14 @@ export function createBreaker<A extends unknown[], R>(
         p99Ms: p['0.99'] ?? 0,
       };
     },
-    on: (event, listener) => events.on(event, listener),
-    once: (event, listener) => events.once(event, listener),
+    on(event, listener) {
+      if (event === 'success') successHeard = true;
+      return events.on(event, listener);
+    },
+    once(event, listener) {
+      if (event === 'success') successHeard = true;
+      return events.once(event, listener);
+    },
     trip() {
       circuit.trip();
       observe();

@@ -34,9 +34,9 @@ export const upstream: Feature = async (app) => {
     {
       name: 'flaky-upstream',
       failureThreshold: 3,
-      resetTimeout: 5_000,
-      timeout: 1_000,
-      retry: { attempts: 2, minDelay: 50, maxDelay: 200 },
+      resetTimeout: '5s',
+      timeout: '1s',
+      retry: { attempts: 2, minDelay: '50ms', maxDelay: '200ms' },
       fallback: (err) => ({
         answer: null,
         fallback: true,
@@ -59,8 +59,8 @@ export const upstream: Feature = async (app) => {
     return { failRate, delayMs };
   });
   app.route('GET', '/breakers', () => breakers.list().map((b) => b.stats()));
-  app.onClose(() => {
-    breaker.shutdown();
+  app.onClose(async () => {
+    await breaker.close();
     server.closeAllConnections();
     return new Promise<void>((r) => server.close(() => r()));
   });
