@@ -6,14 +6,18 @@ import {
   createDecryptWebStream,
   createEncryptStream,
   createEncryptWebStream,
+  type DecryptOptions,
   decryptFile,
   Fernet,
   type FernetError,
   FernetErrorCode,
   type FernetKey,
+  type FernetOptions,
+  type FileOptions,
   isFernetError,
   MultiFernet,
 } from '@org/backup-crypto';
+import type { Clock, Duration, OrgError } from '@org/core';
 import { describe, expectTypeOf, it } from 'vitest';
 
 describe('public types', () => {
@@ -53,5 +57,21 @@ describe('public types', () => {
     expectTypeOf(createDecryptWebStream).returns.toEqualTypeOf<
       TransformStream<Uint8Array, Uint8Array>
     >();
+  });
+
+  it('durations are core Durations, the clock a core Clock, and undefined is accepted', () => {
+    expectTypeOf<DecryptOptions['ttl']>().toEqualTypeOf<Duration | undefined>();
+    expectTypeOf<FernetOptions['maxClockSkew']>().toEqualTypeOf<Duration | undefined>();
+    expectTypeOf<FernetOptions['clock']>().toEqualTypeOf<Clock | undefined>();
+    expectTypeOf<FileOptions['timeout']>().toEqualTypeOf<Duration | undefined>();
+    expectTypeOf({ ttl: '7d' } as const).toExtend<DecryptOptions>();
+    expectTypeOf({ ttl: undefined, clock: undefined }).toExtend<DecryptOptions & FernetOptions>();
+    // @ts-expect-error a string without a unit is not a Duration
+    const bad: DecryptOptions = { ttl: '60' };
+    void bad;
+  });
+
+  it('FernetError is an OrgError of the package codes', () => {
+    expectTypeOf<FernetError>().toExtend<OrgError<FernetErrorCode>>();
   });
 });
