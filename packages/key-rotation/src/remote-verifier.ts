@@ -155,6 +155,11 @@ export function createRemoteVerifier(
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | undefined;
 
+  const where = `${url.origin}${url.pathname}`;
+  const TOO_LARGE = 'is larger than maxJwksBytes; raise it if the document is legitimate';
+  const unavailable = (what: string) =>
+    new KeyRotationError(KeyRotationErrorCode.JwksUnavailable, `the JWKS at ${where} ${what}`);
+
   /** The JWKS document, bounded by `timeout` (the cause of a failure is then core's TimeoutError). */
   function download(): Promise<{ text: string; cacheControl: string }> {
     return withTimeout(
@@ -165,12 +170,12 @@ export function createRemoteVerifier(
         });
         if (!res.ok) {
           await res.body?.cancel().catch(() => undefined);
-          throw new Error(`the JWKS endpoint answered HTTP ${res.status}`);
+          throw unavailable(`answered HTTP ${res.status}; check the endpoint`);
         }
         const length = Number(res.headers.get('content-length') ?? 0);
-        if (length > maxJwksBytes) throw new Error('the JWKS is larger than maxJwksBytes');
+        if (length > maxJwksBytes) throw unavailable(TOO_LARGE);
         const text = await res.text();
-        if (text.length > maxJwksBytes) throw new Error('the JWKS is larger than maxJwksBytes');
+        if (text.length > maxJwksBytes) throw unavailable(TOO_LARGE);
         return { text, cacheControl: res.headers.get('cache-control') ?? '' };
       },
       { timeoutMs, signal: lifetime.signal, what: 'The JWKS request' },
@@ -195,7 +200,7 @@ export function createRemoteVerifier(
         ? cause
         : new KeyRotationError(
             KeyRotationErrorCode.JwksUnavailable,
-            `the JWKS at ${url.origin}${url.pathname} could not be fetched; check the endpoint (see the cause)`,
+            `the JWKS at ${where} could not be fetched; check the endpoint (see the cause)`,
             { cause },
           );
       events.emit('jwks-error', { error, stale });

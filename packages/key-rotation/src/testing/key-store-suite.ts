@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type Duration, parseDuration } from '@org/core';
 import { createKeyRing } from '../key-ring.js';
 import type { KeyRing } from '../key-ring-types.js';
 import type { KeyStore, RingState } from '../key-store.js';
@@ -13,8 +14,8 @@ export type KeyStoreBackend = () => (() => KeyStore) | Promise<() => KeyStore>;
 
 /** Options of {@link keyStoreConformance}. */
 export interface KeyStoreConformanceOptions {
-  /** Per-test timeout in milliseconds. @default 30000 */
-  timeout?: number | undefined;
+  /** Per-test timeout: a core `Duration`. @default '30s' */
+  timeout?: Duration | undefined;
 }
 
 function state(version: number, note = 'x', lineage = 'lineage-1'): RingState {
@@ -69,7 +70,7 @@ export function keyStoreConformance(
   options: KeyStoreConformanceOptions = {},
 ): void {
   const { describe, expect } = t;
-  const timeout = options.timeout ?? 30_000;
+  const timeout = parseDuration(options.timeout ?? '30s', 'timeout');
   const encryptionKey = randomBytes(32);
 
   /** Runs `fn` with a store opener whose stores (and rings) are all closed afterwards. */

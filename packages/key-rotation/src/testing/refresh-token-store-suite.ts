@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '@org/core';
+import { type Clock, type Duration, parseDuration } from '@org/core';
 import {
   createRefreshTokens,
   type RefreshTokenRecord,
@@ -15,8 +15,8 @@ export type RefreshTokenStoreBackend = () => RefreshTokenStore | Promise<Refresh
 
 /** Options of {@link refreshTokenStoreConformance}. */
 export interface RefreshTokenStoreConformanceOptions {
-  /** Per-test timeout in milliseconds. @default 30000 */
-  timeout?: number | undefined;
+  /** Per-test timeout: a core `Duration`. @default '30s' */
+  timeout?: Duration | undefined;
 }
 
 const MINUTE = 60_000;
@@ -52,7 +52,7 @@ export function refreshTokenStoreConformance(
   options: RefreshTokenStoreConformanceOptions = {},
 ): void {
   const { describe, expect } = t;
-  const timeout = options.timeout ?? 30_000;
+  const timeout = parseDuration(options.timeout ?? '30s', 'timeout');
 
   function test(title: string, fn: (store: RefreshTokenStore) => Promise<void>) {
     t.it(
