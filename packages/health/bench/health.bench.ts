@@ -89,7 +89,13 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [name, url] of urls) bench.add(name, batch(url));
   await bench.run();
   for (const t of bench.tasks) {
-    const rps = BATCH * (t.result?.throughput.mean ?? 0);
+    // A task whose batch failed (a non-200 answer under load) has no throughput: say so and
+    // keep the other rounds, instead of losing the run.
+    if (!t.result?.throughput) {
+      console.error(`round ${round + 1}: ${t.name} failed: ${String(t.result?.error)}`);
+      continue;
+    }
+    const rps = BATCH * t.result.throughput.mean;
     best.set(t.name, Math.max(best.get(t.name) ?? 0, rps));
   }
 }

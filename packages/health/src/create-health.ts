@@ -3,7 +3,7 @@ import type { HealthEvents, LifecycleState } from './events.js';
 import { createHttp, type HealthHttp } from './http.js';
 import { type Closer, createLifecycle } from './lifecycle.js';
 import { type HealthOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
-import { createDeadline, runCheck } from './run-check.js';
+import { runCheck } from './run-check.js';
 import type { CheckReport, HealthReport, HealthStatus } from './types.js';
 
 export type { HealthOptions } from './resolve-options.js';
@@ -93,29 +93,25 @@ function reportRunner(
   return async (kind, names) => {
     const checkedAt = new Date(o.clock.now()).toISOString();
     const started = performance.now();
-    const deadline = createDeadline(o.deadlineMs);
-    try {
-      const results = await Promise.all(
-        names.map((n) => runCheck(o.checks.get(n)!, deadline, o.secrets)),
-      );
-      const byName: Record<string, CheckReport> = {};
-      names.forEach((n, i) => {
-        byName[n] = results[i]!;
-      });
-      const report: HealthReport = {
-        status: overall(byName),
-        ...(options.version === undefined ? {} : { version: options.version }),
-        ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
-        checkedAt,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        checks: byName,
-      };
-      events.emit('report', { kind, report });
-      announce(kind, report);
-      return report;
-    } finally {
-      deadline.clear();
-    }
+    const deadline = { at: started + o.deadlineMs, ms: o.deadlineMs };
+    const results = await Promise.all(
+      names.map((n) => runCheck(o.checks.get(n)!, deadline, o.secrets)),
+    );
+    const byName: Record<string, CheckReport> = {};
+    names.forEach((n, i) => {
+      byName[n] = results[i]!;
+    });
+    const report: HealthReport = {
+      status: overall(byName),
+      ...(options.version === undefined ? {} : { version: options.version }),
+      ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
+      checkedAt,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      checks: byName,
+    };
+    events.emit('report', { kind, report });
+    announce(kind, report);
+    return report;
   };
 }
 
