@@ -50,4 +50,9 @@ const holder = globalThis as { [KEY]?: BreakerRegistry };
  * `Symbol.for` key, so two copies of this package (CJS and ESM, or two versions) share it.
  */
 holder[KEY] ??= createRegistry();
+// A registry made by an older copy of this package has no close(): give it one over its list.
+holder[KEY].close ??= async () => {
+  const held = holder[KEY] as BreakerRegistry;
+  await Promise.allSettled(held.list().map(async (b) => b.close?.()));
+};
 export const breakers: BreakerRegistry = holder[KEY];

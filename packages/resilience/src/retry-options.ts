@@ -1,4 +1,4 @@
-import { type Clock, type Duration, isAbortedError, isTimeoutError, systemClock } from '@org/core';
+import { type Clock, type Duration, isAbortedError, systemClock } from '@org/core';
 import { check, invalidOption, isBreakerOpenError, isBulkheadRejectedError } from './errors.js';
 
 /** What each attempt receives. */
@@ -140,9 +140,4 @@ export function resolveRetryOptions(o: RetryOptions, prefix = ''): ResolvedRetry
     random: check.func<() => number>(o.random, `${prefix}random`),
     clock,
   };
-}
-
-/** Whether `err` is core's abort or timeout error (what a caller's fired signal rejects with). */
-export function isAbortOrTimeout(err: unknown): boolean {
-  return isAbortedError(err) || isTimeoutError(err);
 }
