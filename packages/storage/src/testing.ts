@@ -13,88 +13,26 @@
  * }, { describe, it, expect, beforeAll, afterAll });
  * ```
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
-import { isOrgError } from '@org/core';
 import type { Storage } from './storage.js';
+import {
+  type ConformanceOptions,
+  type ConformanceTestApi,
+  code,
+  collect,
+  generatedBody,
+  type StorageHarness,
+  sha,
+} from './testing-support.js';
 
-/** The matchers the suite uses, as vitest's `expect(value)` has them. */
-export interface ConformanceAssertion {
-  toBe(expected: unknown): void;
-  toEqual(expected: unknown): void;
-  toMatchObject(expected: object): void;
-  toBeInstanceOf(expected: abstract new (...args: never[]) => unknown): void;
-  toBeUndefined(): void;
-  toBeGreaterThanOrEqual(expected: number): void;
-  toContain(expected: unknown): void;
-  resolves: { toBeUndefined(): Promise<void> | void };
-}
-
-/** What the suite needs of the test runner: vitest's `describe`, `it`, `expect` and hooks. */
-export interface ConformanceTestApi {
-  describe: (name: string, fn: () => void) => unknown;
-  it: (name: string, fn: () => Promise<void> | void) => unknown;
-  expect: (actual: unknown) => ConformanceAssertion;
-  beforeAll: (fn: () => Promise<void> | void) => unknown;
-  afterAll: (fn: () => Promise<void> | void) => unknown;
-}
-
-/** What the suite's setup returns: a storage over the driver under test. */
-export interface StorageHarness {
-  /** A storage whose namespaces include `uploads` and `logos` (the suite writes under them). */
-  storage: Storage;
-  /** False where the server does not check signatures (moto accepts any presigned URL). @default true */
-  checksSignatures?: boolean | undefined;
-  /** Releases what setup made (servers, folders, the storage). */
-  close(): Promise<void>;
-}
-
-/** Options of {@link storageConformance}. */
-export interface ConformanceOptions {
-  /** Run the heavy cases (1,005 keys, a 12 MiB stream, a 9 MiB Buffer). @default true */
-  heavy?: boolean | undefined;
-}
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-/** The `code` of the @org error `p` rejects with; undefined when it resolves. */
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    if (!isOrgError(err)) throw err;
-    return err.code;
-  }
-}
-
-/**
- * A stream of `size` pseudo-random bytes (from `seed`) in chunks of 64 KiB, with no known length,
- * and the SHA-256 of its bytes.
- */
-export function generatedBody(size: number, seed = 1): { stream: Readable; sha256: string } {
-  const hash = createHash('sha256');
-  const chunks: Buffer[] = [];
-  let x = seed;
-  for (let done = 0; done < size; done += 65536) {
-    const n = Math.min(65536, size - done);
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i += 4) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      b.writeUInt32LE(x, i < n - 3 ? i : n - 4);
-    }
-    hash.update(b);
-    chunks.push(b);
-  }
-  return { stream: Readable.from(chunks), sha256: hash.digest('hex') };
-}
+export {
+  type ConformanceAssertion,
+  type ConformanceOptions,
+  type ConformanceTestApi,
+  generatedBody,
+  type StorageHarness,
+} from './testing-support.js';
 
 /**
  * Declares the suite every driver must pass, as `conformance: <name>`. `setup` runs once before

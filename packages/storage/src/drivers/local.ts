@@ -58,6 +58,14 @@ interface Sidecar {
   size: number;
 }
 
+function keyConflict(key: string, cause?: unknown): StorageError {
+  return new StorageError(
+    StorageErrorCode.KeyConflict,
+    `Key "${key}" conflicts with another object on disk: a key cannot be both an object and a folder of objects ("a" and "a/b")`,
+    { key, cause },
+  );
+}
+
 function fsError(err: unknown, key: string, read = false): OrgError {
   if (isOrgError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
@@ -65,13 +73,7 @@ function fsError(err: unknown, key: string, read = false): OrgError {
   if (code === 'ENOENT' || code === 'EISDIR' || (read && code === 'ENOTDIR')) {
     return notFound(key, err);
   }
-  if (code === 'ENOTDIR' || code === 'EEXIST') {
-    return new StorageError(
-      StorageErrorCode.KeyConflict,
-      `Key "${key}" conflicts with another object on disk: a key cannot be both an object and a folder of objects ("a" and "a/b")`,
-      { key, cause: err },
-    );
-  }
+  if (code === 'ENOTDIR' || code === 'EEXIST') return keyConflict(key, err);
   if ((err as Error).name === 'AbortError')
     return new AbortedError(err, `storage call on "${key}"`);
   return new StorageError(
@@ -124,8 +126,7 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       try {
         await mkdir(sideDir, { recursive: true });
         await assertInside(await ready(), path, key, false);
-        if (await isDirectory(path))
-          throw fsError(Object.assign(new Error(), { code: 'EEXIST' }), key);
+        if (await isDirectory(path)) throw keyConflict(key);
         const hasher = new HashingStream();
         await pipeline(bodyStream(body), hasher, createWriteStream(tmp, { flags: 'wx' }), {
           ...(opts.signal ? { signal: opts.signal } : {}),

@@ -80,7 +80,14 @@ function clientConfig(o: S3DriverOptions, r2: boolean, t: Timeouts): S3ClientCon
     },
   };
   if (o.endpoint !== undefined) config.endpoint = o.endpoint;
-  if (o.credentials !== undefined) config.credentials = o.credentials;
+  if (o.credentials !== undefined) {
+    const { accessKeyId, secretAccessKey, sessionToken } = o.credentials;
+    config.credentials = {
+      accessKeyId,
+      secretAccessKey,
+      ...(sessionToken === undefined ? {} : { sessionToken }),
+    };
+  }
   if (o.forcePathStyle !== undefined) config.forcePathStyle = o.forcePathStyle;
   if (r2) {
     // AWS SDK 3.729+ sends CRC32 checksums R2 rejects (aws-sdk-js-v3 issue 6810).
