@@ -10,6 +10,7 @@ import {
   BreakerOpenError,
   BreakerShutdownError,
   BulkheadRejectedError,
+  check,
   invalidOption,
   isBreakerOpenError,
   isBulkheadRejectedError,
@@ -362,10 +363,12 @@ export function createBreaker<A extends unknown[], R>(
       };
     },
     on(event, listener) {
+      check.func(listener, 'listener');
       if (event === 'success') successHeard = true;
       return events.on(event, listener);
     },
     once(event, listener) {
+      check.func(listener, 'listener');
       if (event === 'success') successHeard = true;
       return events.once(event, listener);
     },

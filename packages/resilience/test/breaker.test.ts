@@ -623,8 +623,12 @@ describe('the @org/core contract', () => {
     });
   });
 
-  it('refuses a fn that is not a function with its own code, not a TypeError', () => {
+  it('refuses a fn or a listener that is not a function with its own code, not a TypeError', () => {
     expect(() => createBreaker(42 as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_RESILIENCE_INVALID_OPTION' }),
+    );
+    const b = createBreaker(async () => 1, { registry });
+    expect(() => b.on('open', 'nope' as never)).toThrow(
       expect.objectContaining({ code: 'ERR_RESILIENCE_INVALID_OPTION' }),
     );
   });
