@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
-import { createStorage, isStorageError, type Storage } from '@org/storage';
+import { createStorage, isStorageError, RETRY_CHANNEL, type Storage } from '@org/storage';
 import { generatedBody as generated } from '@org/storage/testing';
 import { freePort, waitFor } from '@org/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +44,14 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
 
   it('retries 500 and 503 with backoff, then succeeds', async () => {
     const events: number[] = [];
-    const off = storage.on('retry', ({ attempt }) => events.push(attempt));
+    const delays: number[] = [];
+    const off = storage.on('retry', ({ attempt, delayMs }) => {
+      events.push(attempt);
+      delays.push(delayMs);
+    });
+    const published: unknown[] = [];
+    const onChannel = (m: unknown) => published.push(m);
+    subscribe(RETRY_CHANNEL, onChannel);
     for (const status of [500, 503] as const) {
       retries.length = 0;
       const failedBefore = proxy.failed;
@@ -63,7 +71,12 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     }
     proxy.rule = () => 'forward';
     off();
+    unsubscribe(RETRY_CHANNEL, onChannel);
     expect(events.length).toBe(2 * (3 + 2 + 2 + 2));
+    // Full jitter under maxDelay (50 ms), in milliseconds.
+    for (const d of delays) expect(d >= 0 && d <= 50).toBe(true);
+    expect(published).toHaveLength(events.length);
+    expect(published[0]).toMatchObject({ attempt: 1, delayMs: delays[0] });
   });
 
   it('gives up after its attempts with ERR_STORAGE_UNAVAILABLE when 503 persists', async () => {
@@ -237,7 +250,8 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
   it('bounds a call to a server that never answers with ERR_TIMEOUT', async () => {
     proxy.rule = () => 'hang';
     const started = Date.now();
-    expect(await code(storage.head('slow', { timeout: 300 }))).toBe('ERR_TIMEOUT');
+    const late = await storage.head('slow', { timeout: 300 }).catch((e: unknown) => e);
+    expect(late).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 300 });
     const health = await storage.health({ timeout: 300 });
     expect(health).toMatchObject({ available: false, backend: 's3' });
     expect(health.error).toMatch(/timed out/);
