@@ -8,12 +8,12 @@ import {
   type Unsubscribe,
 } from '@org/core';
 import type { CacheDriver } from './driver.js';
-import { createRedisDriver } from './drivers/redis.js';
 import { decodeEntry, type Entry } from './envelope.js';
 import { backendError, check, corruptValueError, invalidOption } from './errors.js';
 import { type CacheEventName, type CacheEvents, createCacheEmitter } from './events.js';
-import { encodeBusMessage, Invalidations, parseBusMessage } from './invalidations.js';
-import { FAILED, L2Guard } from './l2-guard.js';
+import { Invalidations, parseBusMessage } from './invalidations.js';
+import { FAILED, type L2Guard } from './l2-guard.js';
+import { guardL2 } from './l2-setup.js';
 import { loadShared } from './load.js';
 import { MemoryStore } from './memory-store.js';
 import { OutageJournal } from './outage-journal.js';
@@ -104,42 +104,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       this.l1 = new MemoryStore<Entry>(s.memory, (e) => e.payload.length * 2 + 32, this.clock);
       this.l1TtlMs = s.memory.ttlMs;
     }
-    const driver: CacheDriver | undefined =
-      // `redis: process.env.REDIS_URL` with the variable unset or empty means no Redis.
-      options.redis !== undefined && options.redis !== ''
-        ? // The cache's own command bound (250 ms by default) goes to core's client defaults.
-          createRedisDriver(options.redis, {
-            commandTimeout: s.timeouts.command,
-            connectTimeout: s.timeouts.connect,
-          })
-        : options.driver;
-    if (driver) {
-      this.guard = new L2Guard(driver, {
-        timeoutMs: s.timeouts.command,
-        failureThreshold: s.failureThreshold,
-        probeIntervalMs: s.probeIntervalMs,
-        onError: (operation, key, error) => this.emitter.emit('error', { operation, key, error }),
-        onDegraded: (error) => {
-          // Invalidations may be lost while L2 is unreachable: a stale L1 is worse than a miss.
-          this.flushL1();
-          this.emitter.emit('degraded', { error });
-        },
-        onRecovered: (downtimeMs) => {
-          this.flushL1();
-          this.emitter.emit('recovered', { downtimeMs });
-        },
-        hasBacklog: () => !this.journal.empty,
-        replayBacklog: () =>
-          this.journal.replay({
-            driver,
-            publish: async (msg) => {
-              if (this.publishing)
-                await driver.publish?.(this.channel, encodeBusMessage(this.id, msg));
-            },
-            timeoutMs: Math.max(1_000, 4 * s.timeouts.command),
-          }),
-      });
-    }
+    this.guard = guardL2(this, options, s);
+    const driver = this.guard?.driver;
     this.publishing = driver?.publish !== undefined && s.invalidation;
     // Without an L1 there is nothing to invalidate here; waiters for another instance's load
     // then poll only.
@@ -193,7 +159,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     return `${this.prefix}t:${tag}`;
   }
 
-  private flushL1(): void {
+  /** Drops every L1 entry: after anything that may have cost this instance an invalidation. */
+  flushL1(): void {
     this.l1?.clear();
     this.invalidations.markAll();
   }

@@ -1,13 +1,16 @@
-/** Options of one `CacheDriver.set`. */
-export interface DriverSetOptions {
+/**
+ * What the cache hands `CacheDriver.set`. Not options a user writes: values the cache has already
+ * resolved, so times are plain milliseconds with the unit in the name, as results are.
+ */
+export interface DriverSetArgs {
   /** Lifetime in milliseconds; the entry is gone after it. @default no expiry */
   ttlMs?: number | undefined;
   /** Tags to index the key under, for `deleteByTag`. */
   tags?: readonly string[] | undefined;
 }
 
-/** Options of `CacheDriver.commit`: a `set`, plus what a write ends with. */
-export interface DriverCommitOptions extends DriverSetOptions {
+/** What the cache hands `CacheDriver.commit`: a `set`, plus what a write ends with. */
+export interface DriverCommitArgs extends DriverSetArgs {
   /** Release this lock if it still holds `token` (the end of a load). */
   unlock?: { key: string; token: string } | undefined;
   /** Publish `message` on `channel` once the value is stored. */
@@ -45,7 +48,7 @@ export interface CacheDriver {
   readonly name: string;
   /** The stored string, or undefined when absent or expired. */
   get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, options?: DriverSetOptions): Promise<void>;
+  set(key: string, value: string, options?: DriverSetArgs): Promise<void>;
   /** Deletes `key`; true when it existed. */
   delete(key: string): Promise<boolean>;
   /** Deletes every key starting with `prefix`. */
@@ -66,7 +69,7 @@ export interface CacheDriver {
    * `set`, then the lock release and the publish, in one step (one round trip on Redis), in
    * that order: a waiter woken by the message finds the value.
    */
-  commit?(key: string, value: string, options: DriverCommitOptions): Promise<void>;
+  commit?(key: string, value: string, options: DriverCommitArgs): Promise<void>;
   /** Sends `message` to every subscriber of `channel`, on every instance. */
   publish?(channel: string, message: string): Promise<void>;
   /** Listens on `channel`; resolves once subscribed (or failed) to a function that stops it. */

@@ -62,3 +62,20 @@ export function corruptValueError(cause: unknown): CacheError {
     { cause },
   );
 }
+
+/** The driver lacks an optional member a call needs. */
+export function unsupported(
+  driver: { readonly name: string },
+  member: string,
+  consequence = 'the call went on without it',
+): CacheError {
+  return new CacheError(
+    CacheErrorCode.Unsupported,
+    `The "${driver.name}" driver has no ${member}; ${consequence}.`,
+  );
+}
+
+/** Bytes in L2 that are no entry this package wrote (the cause of a corrupt-value report). */
+export function notAnEntry(): CacheError {
+  return new CacheError(CacheErrorCode.Serialize, 'The stored value is not an @org/cache entry.');
+}

@@ -3,8 +3,8 @@ export { createCache } from './cache.js';
 export type {
   BusHandlers,
   CacheDriver,
-  DriverCommitOptions,
-  DriverSetOptions,
+  DriverCommitArgs,
+  DriverSetArgs,
   GetOrLockResult,
 } from './driver.js';
 export {

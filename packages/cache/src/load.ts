@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { abortable, withTimeout } from '@org/core';
 import type { TwoTierCache } from './cache.js';
 import { decodeEntry, type Entry } from './envelope.js';
+import { notAnEntry, unsupported } from './errors.js';
 import { cloneDecoded, TOO_DEEP } from './json-clone.js';
 import { FAILED, type L2Guard } from './l2-guard.js';
 import { jsonSerializer } from './serializer.js';
@@ -84,7 +85,7 @@ function resultOf<T, P extends string>(c: TwoTierCache<P>, loaded: Loaded): T {
 function readEntry<P extends string>(c: TwoTierCache<P>, key: string, raw: unknown) {
   if (typeof raw !== 'string') return undefined;
   const e = decodeEntry(raw);
-  if (e === undefined) c.reportCorrupt(key, new Error('not an @org/cache entry'));
+  if (e === undefined) c.reportCorrupt(key, notAnEntry());
   return e;
 }
 
@@ -115,7 +116,7 @@ async function load<T, P extends string>(
     const r = await guard.run('getOrLock', key, (d) =>
       d.getOrLock
         ? d.getOrLock(fullKey, lockKey, t, c.timeouts.lock)
-        : Promise.reject(new Error('no getOrLock')),
+        : Promise.reject(unsupported(d, 'getOrLock')),
     );
     if (r === FAILED) raw = FAILED;
     else if (r.value !== undefined) raw = r.value;

@@ -55,7 +55,8 @@ export function ttlToMs(ttl: unknown, presets: Map<string, number>, name = 'ttl'
   if (typeof ttl === 'string') {
     const preset = presets.get(ttl);
     if (preset !== undefined) return preset;
-    if (toMs(ttl) === undefined) {
+    // A string that starts like a number is a duration with a bad unit, not a preset name.
+    if (toMs(ttl) === undefined && !/^\s*[\d.]/.test(ttl)) {
       const known = presets.size === 0 ? 'none' : [...presets.keys()].join(', ');
       throw invalidOption(
         `Unknown TTL preset ${showValue(ttl)} in \`${name}\`. Known presets: ${known}; add it to \`presets\` in createCache options, or give a duration such as '30s'.`,

@@ -1,6 +1,6 @@
 import type { TwoTierCache, WriteOptions } from './cache.js';
 import { type Entry, encodeEntry } from './envelope.js';
-import { CacheError, CacheErrorCode } from './errors.js';
+import { unsupported } from './errors.js';
 import { encodeBusMessage } from './invalidations.js';
 import { FAILED, type L2Guard } from './l2-guard.js';
 
@@ -41,7 +41,7 @@ export async function writeEntry<P extends string>(
       : undefined;
     const opts = { ttlMs, tags: tagKeys, unlock: w.unlock, publish: announce };
     const done = await guard.run('commit', key, (d) =>
-      d.commit ? d.commit(fullKey, raw, opts) : Promise.reject(new Error('no commit')),
+      d.commit ? d.commit(fullKey, raw, opts) : Promise.reject(unsupported(d, 'commit')),
     );
     failed = done === FAILED;
     released = !failed && w.unlock !== undefined;
@@ -97,10 +97,7 @@ export async function deleteTag<P extends string>(c: TwoTierCache<P>, tag: strin
   if (!guard.driver.deleteByTag) {
     c.emitter.emit('error', {
       operation: 'deleteByTag',
-      error: new CacheError(
-        CacheErrorCode.Unsupported,
-        `The "${guard.driver.name}" driver has no deleteByTag; only this instance's L1 was cleared.`,
-      ),
+      error: unsupported(guard.driver, 'deleteByTag', "only this instance's L1 was cleared"),
     });
     return;
   }

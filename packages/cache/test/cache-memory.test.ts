@@ -149,7 +149,11 @@ describe('createCache, memory only', () => {
     expect(err).toBeInstanceOf(CacheError);
     expect(err.message).toMatch(/Known presets: contractor, pricing/);
     await expect(cache.set('k', 1, { ttl: -1 })).rejects.toThrow(/positive duration/);
-    await expect(cache.set('k', 1, { ttl: '15' as never })).rejects.toThrow(/Unknown TTL preset/);
+    // A string without a unit is refused: '15' could be seconds or milliseconds.
+    await expect(cache.set('k', 1, { ttl: '15' as never })).rejects.toThrow(/positive duration/);
+    expect(() => createCache({ ttl: '5 fortnights' as never })).toThrow(
+      /`ttl` must be a positive duration/,
+    );
   });
 
   it('refuses bad options with ERR_CACHE_INVALID_OPTION naming the option', () => {

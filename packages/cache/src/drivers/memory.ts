@@ -2,8 +2,8 @@ import { type Clock, systemClock } from '@org/core';
 import type {
   BusHandlers,
   CacheDriver,
-  DriverCommitOptions,
-  DriverSetOptions,
+  DriverCommitArgs,
+  DriverSetArgs,
   GetOrLockResult,
 } from '../driver.js';
 import { type MemoryBounds, MemoryStore } from '../memory-store.js';
@@ -52,7 +52,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     async get(key) {
       return store.get(key);
     },
-    async set(key, value, opts?: DriverSetOptions) {
+    async set(key, value, opts?: DriverSetArgs) {
       store.set(key, value, expiry(opts?.ttlMs), opts?.tags);
     },
     async delete(key) {
@@ -75,7 +75,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       if (value !== undefined) return { value, locked: false };
       return { value: undefined, locked: lock(lockKey, token, ttlMs) };
     },
-    async commit(key, value, opts: DriverCommitOptions) {
+    async commit(key, value, opts: DriverCommitArgs) {
       store.set(key, value, expiry(opts.ttlMs), opts.tags);
       if (opts.unlock) unlock(opts.unlock.key, opts.unlock.token);
       if (opts.publish) publish(opts.publish.channel, opts.publish.message);

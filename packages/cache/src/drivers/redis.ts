@@ -8,12 +8,7 @@ import {
   type RedisOption,
 } from '@org/core/redis';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import type {
-  CacheDriver,
-  DriverCommitOptions,
-  DriverSetOptions,
-  GetOrLockResult,
-} from '../driver.js';
+import type { CacheDriver, DriverCommitArgs, DriverSetArgs, GetOrLockResult } from '../driver.js';
 import { CacheError, CacheErrorCode, check, invalidOption } from '../errors.js';
 import {
   COMMIT,
@@ -25,6 +20,7 @@ import {
   UNLOCK,
   UNLOCK_SHA,
 } from './redis-scripts.js';
+import { subscribeOn } from './redis-subscribe.js';
 
 /**
  * Options of `createRedisDriver`. The bounds apply to a client it creates from a URL (through
@@ -240,7 +236,7 @@ export function createRedisDriver(
               ? { value: r, locked: false }
               : { value: undefined, locked: r === 1 };
           },
-          async commit(key, value, opts: DriverCommitOptions) {
+          async commit(key, value, opts: DriverCommitArgs) {
             const c = client?.status === 'ready' ? client : await ready();
             const keys = [key, opts.unlock?.key ?? key, ...(opts.tags ?? [])];
             const done = await runScript(
@@ -294,7 +290,7 @@ export function createRedisDriver(
       }
       return ready().then((r) => r.get(key).then(orUndefined));
     },
-    async set(key, value, opts?: DriverSetOptions) {
+    async set(key, value, opts?: DriverSetArgs) {
       const c = client?.status === 'ready' ? client : await ready();
       const ttl = ttlOf(opts?.ttlMs);
       const pending: Promise<unknown>[] = [
@@ -343,53 +339,7 @@ export function createRedisDriver(
     },
     async subscribe(channel, handlers) {
       const base = client ?? (await load());
-      const sub = base.duplicate();
-      subscribers.add(sub);
-      sub.on('error', () => {});
-      let up = false;
-      let firstUp: () => void = () => {};
-      const wentUp = new Promise<void>((r) => {
-        firstUp = r;
-      });
-      const goUp = async () => {
-        try {
-          await sub.subscribe(channel);
-        } catch {
-          return;
-        }
-        if (!up) {
-          up = true;
-          handlers.onUp();
-          firstUp();
-        }
-      };
-      const goDown = () => {
-        if (!up) return;
-        up = false;
-        handlers.onDown();
-      };
-      sub.on('ready', () => void goUp());
-      sub.on('close', goDown);
-      sub.on('end', goDown);
-      sub.on('message', (ch: string, message: string) => {
-        if (ch === channel) handlers.onMessage(message);
-      });
-      if (sub.status === 'wait') void sub.connect().catch(() => {});
-      if (sub.status === 'ready') await goUp();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        wentUp,
-        new Promise<void>((r) => {
-          timer = setTimeout(r, connectTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      return async () => {
-        subscribers.delete(sub);
-        sub.removeAllListeners('close');
-        sub.removeAllListeners('end');
-        sub.disconnect();
-      };
+      return subscribeOn(base, channel, handlers, connectTimeoutMs, subscribers);
     },
     async ping() {
       const c = client?.status === 'ready' ? client : await ready();
