@@ -47,8 +47,9 @@ const sequenceError = (what: string) =>
  */
 export function createChunkedDecryptStream(
   key: FernetKey | readonly FernetKey[],
-  options: ChunkedDecryptOptions = {},
+  chunkedOptions: ChunkedDecryptOptions = {},
 ): Transform {
+  const options = check.object(chunkedOptions, 'options');
   const keys = (Array.isArray(key) ? key : [key as FernetKey]).map(parseKey);
   if (keys.length === 0) throw invalidArgument('createChunkedDecryptStream needs at least one key');
   const time = timeSettings(options);

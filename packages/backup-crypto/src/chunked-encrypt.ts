@@ -45,9 +45,10 @@ export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
  */
 export function createChunkedEncryptStream(
   key: FernetKey,
-  options: ChunkedEncryptOptions = {},
+  chunkedOptions: ChunkedEncryptOptions = {},
 ): Transform {
   const keys = parseKey(key);
+  const options = check.object(chunkedOptions, 'options');
   const chunkSize = check.integer(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE, {
     min: 1,
     max: MAX_CHUNK_SIZE,

@@ -1,4 +1,5 @@
 import { Transform } from 'node:stream';
+import { check } from './errors.js';
 import type { DecryptOptions, FernetOptions } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 import { checkTtl, timePolicy, timeSettings } from './time-check.js';
@@ -57,8 +58,9 @@ export function streamOpener(
   emit: (plain: Buffer) => void,
 ): TokenStreamOpener {
   const keys = parseKey(key);
-  const time = timeSettings(options);
-  const ttlMs = checkTtl(options.ttl);
+  const o = check.object(options, 'options');
+  const time = timeSettings(o);
+  const ttlMs = checkTtl(o.ttl);
   // The clock is read at the end, once the MAC has verified.
   return new TokenStreamOpener(keys, () => timePolicy(time, ttlMs), emit);
 }

@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
 import type { Clock } from '@org/core';
+import { check } from './errors.js';
 import { type EncryptOptions, freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 import { checkClock } from './time-check.js';
@@ -16,8 +17,10 @@ export interface EncryptStreamOptions extends EncryptOptions {
 }
 
 /** @internal The header of the one token a stream writes, from its options. */
-export const streamHeader = (options: EncryptStreamOptions): Buffer =>
-  freshHeader(checkClock(options.clock), options);
+export function streamHeader(options: EncryptStreamOptions): Buffer {
+  const o = check.object(options, 'options');
+  return freshHeader(checkClock(o.clock), o);
+}
 
 /**
  * A Transform that encrypts whatever is written to it into **one standard Fernet token**, emitted

@@ -128,8 +128,9 @@ export async function encryptFile(
   src: string,
   dst: string,
   key: FernetKey,
-  options: FileOptions = {},
+  fileOptions: FileOptions = {},
 ): Promise<void> {
+  const options = check.object(fileOptions, 'options');
   const { chunkSize, clock } = options;
   const stage = options.chunked
     ? createChunkedEncryptStream(key, { chunkSize, clock })
@@ -151,8 +152,9 @@ export async function decryptFile(
   src: string,
   dst: string,
   key: FernetKey | readonly FernetKey[],
-  options: FileOptions = {},
+  fileOptions: FileOptions = {},
 ): Promise<void> {
+  const options = check.object(fileOptions, 'options');
   const keys = keyList(key);
   if (keys.length === 0) throw invalidArgument('decryptFile needs at least one key');
   const { ttl, clock } = options;
@@ -181,8 +183,9 @@ export async function rotateFile(
   src: string,
   dst: string,
   keys: readonly FernetKey[],
-  options: FileOptions = {},
+  fileOptions: FileOptions = {},
 ): Promise<void> {
+  const options = check.object(fileOptions, 'options');
   if (!Array.isArray(keys) || keys.length === 0) {
     throw invalidArgument('rotateFile needs a list of at least one key, the current key first');
   }

@@ -81,26 +81,27 @@ describe.concurrent('backup-crypto CLI', () => {
       ['encrypt', `--${typed.slice(2)}`, 'dump.sql', 'out.fernet'],
       ['encrypt', `-${typed.slice(1)}`, 'dump.sql', 'out.fernet'],
     ];
-    for (const args of cases) {
-      const r = await cli(args, { cwd: dir, env });
+    const results = await Promise.all(cases.map((args) => cli(args, { cwd: dir, env })));
+    for (const [i, r] of results.entries()) {
+      const args = cases[i]!;
       expect(r.code, args.join(' ')).not.toBe(0);
       oneLine(r.stderr);
       expect(r.stderr, args.join(' ')).not.toContain(typed.slice(2, 42));
       expect(r.stderr, args.join(' ')).not.toContain(keyB64.slice(2, 42));
       expect(r.stderr.slice(0, 20), args.join(' ')).toMatch(/^backup-crypto: /);
     }
-    const asCommand = await cli([typed, 'dump.sql', 'out.fernet'], { cwd: dir, env });
+    const asCommand = results[3]!; // [typed, 'dump.sql', 'out.fernet']
     expect(asCommand.code).toBe(2);
     expect(asCommand.stderr).toContain(`unknown command ${redacted}`);
-    const asKeyFile = await cli(['decrypt', '--key-file', typed, 'dump.sql.fernet', 'o'], {
-      cwd: dir,
-    });
+    const [asKeyFile, missing] = await Promise.all([
+      cli(['decrypt', '--key-file', typed, 'dump.sql.fernet', 'o'], { cwd: dir }),
+      cli(['encrypt', 'nope.sql', 'o'], { cwd: dir, env }),
+    ]);
     expect(asKeyFile.stderr).toContain(redacted);
     expect(asKeyFile.stderr).toContain('ENOENT');
     // An ordinary path is still named.
-    const missing = await cli(['encrypt', 'nope.sql', 'o'], { cwd: dir, env });
     expect(missing.stderr).toContain('nope.sql');
-  });
+  }, 90_000); // fifteen CLI processes at once
 
   it('takes --ttl as a duration with a unit and refuses a bare number', async () => {
     const fresh = await cli(['decrypt', '--ttl', '7d', 'dump.sql.fernet', '-'], { cwd: dir, env });

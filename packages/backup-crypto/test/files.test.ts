@@ -144,6 +144,11 @@ describe.each([false, true])('files (chunked: %s)', (chunked) => {
     expect(
       await failure(encryptFile(join(sub, 'plain'), join(sub, 'x'), key, { timeout: '1' as '1s' })),
     ).toBe(FernetErrorCode.InvalidOption);
+    const notOptions = null as unknown as undefined;
+    expect(await failure(encryptFile(join(sub, 'plain'), join(sub, 'x'), key, notOptions))).toBe(
+      FernetErrorCode.InvalidOption,
+    );
+    expect(await readdir(sub)).toEqual(['plain']);
   });
 });
 

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import {
+  createChunkedDecryptStream,
+  createChunkedEncryptStream,
   createDecryptStream,
   createEncryptStream,
   Fernet,
   FernetErrorCode,
   generateKey,
+  isFernetError,
 } from '@org/backup-crypto';
+import type { Clock } from '@org/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { failure } from './helpers/failure.js';
@@ -38,6 +42,31 @@ describe('createEncryptStream', () => {
 
   it('refuses a bad key at once', () => {
     expect(() => createEncryptStream('nope')).toThrow(/32 random bytes/);
+  });
+
+  it('refuses options that are not an object, or a clock that is not a Clock, at once', () => {
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return isFernetError(err) ? err.code : String(err);
+      }
+      return 'returned';
+    };
+    const notOptions = null as unknown as undefined;
+    const notAClock = { now: 5 } as unknown as Clock;
+    for (const make of [
+      () => createEncryptStream(key, notOptions),
+      () => createDecryptStream(key, notOptions),
+      () => createChunkedEncryptStream(key, notOptions),
+      () => createChunkedDecryptStream(key, notOptions),
+      () => createEncryptStream(key, { clock: notAClock }),
+      () => createDecryptStream(key, { clock: notAClock }),
+      () => createDecryptStream(key, { maxClockSkew: '1 fortnight' as '1w' }),
+      () => createChunkedDecryptStream(key, { maxChunkSize: 0 }),
+    ]) {
+      expect(codeOf(make)).toBe(FernetErrorCode.InvalidOption);
+    }
   });
 });
 
