@@ -3,7 +3,7 @@ import { breakers, createBreaker } from '@org/resilience';
 import { describe, expect, it } from 'vitest';
 
 describe('breakersCheck with the @org/resilience registry', () => {
-  it('an open breaker degrades the report and is named; closing it heals', async () => {
+  it('an open breaker degrades the report and is named; resetting it heals', async () => {
     const name = `health-test-${process.pid}-${Date.now()}`;
     const breaker = createBreaker(
       async () => {
@@ -25,11 +25,14 @@ describe('breakersCheck with the @org/resilience registry', () => {
       expect(open.status).toBe('degraded');
       expect(open.checks.breakers?.status).toBe('warn');
       expect((open.checks.breakers!.details as { open: string[] }).open).toContain(name);
-      breaker.close();
+      breaker.reset(); // forced closed: still registered, no longer open
       const closed = await health.full();
+      expect(closed.checks.breakers?.status).toBe('ok');
+      expect(breakers.get(name)?.state).toBe('closed');
       expect((closed.checks.breakers!.details as { open: string[] }).open).not.toContain(name);
     } finally {
-      breaker.shutdown();
+      await breaker.close(); // releases it: it leaves the registry
     }
+    expect(breakers.get(name)).toBeUndefined();
   });
 });
