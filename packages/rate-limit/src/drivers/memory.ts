@@ -1,0 +1,71 @@
+import { type Decision, decide, type State, seed } from '../algorithms.js';
+import { check } from '../errors.js';
+import type { RateLimitStore } from '../store.js';
+import type { Rule } from '../tiers.js';
+
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Most keys kept; past it the least recently used key is forgotten (it starts afresh). Each key
+   * costs about 150 bytes (see the README's bench).
+   * @default 1_000_000
+   */
+  maxKeys?: number;
+}
+
+/** The memory store, plus the seeding the limiter's `local` fallback uses. */
+export interface MemoryStore extends RateLimitStore {
+  readonly kind: 'memory';
+  consume(key: string, rule: Rule, cost: number, now: number): Decision;
+  peek(key: string, rule: Rule, cost: number, now: number): Decision;
+  reset(key: string): void;
+  /** Sets `key` to answer as Redis just did (see `failurePolicy: 'local'`). */
+  seed(key: string, rule: Rule, decision: Decision, now: number): void;
+  /** How many keys are held. */
+  readonly size: number;
+}
+
+/**
+ * A store in this process: one Map in least-recently-used order, bounded by `maxKeys`, with no
+ * timer per key (state past its window is simply recomputed as fresh when read). Synchronous:
+ * every call answers in the same tick.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const o = check.object(options, 'options');
+  const maxKeys = check.integer(o.maxKeys, 'maxKeys', 1_000_000, { min: 1 });
+  const states = new Map<string, State>();
+
+  const touch = (key: string, st: State) => {
+    // Re-inserting moves the key to the young end of the Map's order.
+    states.delete(key);
+    states.set(key, st);
+    if (states.size > maxKeys) {
+      const oldest = states.keys().next();
+      if (!oldest.done) states.delete(oldest.value);
+    }
+  };
+
+  return {
+    kind: 'memory',
+    get size() {
+      return states.size;
+    },
+    consume(key, rule, cost, now) {
+      const had = states.get(key);
+      const { decision, state } = decide(rule, had, cost, now, true);
+      if (had === undefined) {
+        if (decision.allowed || state.k > 0) touch(key, state);
+      } else touch(key, state);
+      return decision;
+    },
+    peek(key, rule, cost, now) {
+      return decide(rule, states.get(key), cost, now, false).decision;
+    },
+    reset(key) {
+      states.delete(key);
+    },
+    seed(key, rule, decision, now) {
+      touch(key, seed(rule, decision, now));
+    },
+  };
+}

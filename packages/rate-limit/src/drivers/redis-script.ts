@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The one Lua script of the Redis store: the arithmetic of algorithms.ts on a hash of fields
+ * a, b, c (per algorithm) and k (end of a block), in one atomic round trip on one key, so that it
+ * runs on Redis Cluster. A refused request writes nothing unless it starts a block.
+ *
+ * KEYS[1] the key; ARGV: algorithm (f|s|t), limit, window ms, refill per window, cost,
+ * blockFor ms, now ms, commit (1 = consume, 0 = peek).
+ * Returns { allowed (1|0), remaining, resetMs, retryAfterMs }.
+ */
+export const LIMIT_SCRIPT = `local key = KEYS[1]
+local algo = ARGV[1]
+local L = tonumber(ARGV[2])
+local W = tonumber(ARGV[3])
+local rate = tonumber(ARGV[4])
+local cost = tonumber(ARGV[5])
+local blockFor = tonumber(ARGV[6])
+local now = tonumber(ARGV[7])
+local commit = ARGV[8] == '1'
+local v = redis.call('HMGET', key, 'a', 'b', 'c', 'k')
+local a, b, c, k = tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), tonumber(v[4]) or 0
+if k > now then return {0, 0, k - now, k - now} end
+local allowed, remaining, reset, retry, ttl
+if algo == 't' then
+  local r = rate / W
+  if a == nil then a = L; b = now end
+  local tokens = math.min(L, a + math.max(0, now - b) * r)
+  allowed = tokens >= cost
+  local left = tokens
+  if allowed then left = tokens - cost end
+  remaining = math.floor(left)
+  reset = math.ceil((L - left) / r)
+  if allowed then retry = 0 else retry = math.ceil((cost - tokens) / r) end
+  a = left; b = now; c = 0
+  ttl = reset
+else
+  local start = now - (now % W)
+  local prev, cur = c or 0, b or 0
+  if a ~= start then
+    if algo == 's' and a ~= nil and start - a == W then prev = b else prev = 0 end
+    cur = 0
+  end
+  local e = now - start
+  reset = W - e
+  local weighted = 0
+  if algo == 's' then weighted = prev * (W - e) / W end
+  allowed = weighted + cur + cost <= L
+  local used = weighted + cur
+  if allowed then used = used + cost end
+  remaining = math.max(0, math.floor(L - used))
+  retry = 0
+  if not allowed then
+    if algo == 'f' then retry = reset
+    elseif prev > 0 and cur + cost <= L then retry = math.max(1, math.ceil(W - (L - cur - cost) * W / prev - e))
+    else
+      local nxt = 0
+      if cur > 0 then nxt = math.max(0, math.ceil(W * (1 - (L - cost) / cur))) end
+      retry = W - e + nxt
+    end
+  end
+  a = start
+  if allowed then b = cur + cost else b = cur end
+  c = prev
+  if algo == 's' then ttl = reset + W else ttl = reset end
+end
+if not commit then return {allowed and 1 or 0, remaining, reset, retry} end
+if not allowed and blockFor > 0 then
+  k = now + blockFor
+  retry = math.max(retry, blockFor)
+  reset = math.max(reset, blockFor)
+  ttl = math.max(ttl, blockFor)
+elseif not allowed then
+  return {0, remaining, reset, retry}
+end
+redis.call('HSET', key, 'a', a, 'b', b, 'c', c, 'k', k)
+redis.call('PEXPIRE', key, math.max(1, math.ceil(ttl)))
+return {allowed and 1 or 0, remaining, reset, retry}`;
+
+export const LIMIT_SHA = createHash('sha1').update(LIMIT_SCRIPT).digest('hex');
+
+/** The algorithm's one-letter code in the script's arguments. */
+export const ALGO_CODE = {
+  'fixed-window': 'f',
+  'sliding-window': 's',
+  'token-bucket': 't',
+} as const;

@@ -1,0 +1,146 @@
+import { type Duration, withTimeout } from '@org/core';
+import { connectRedis, isRedisClient, type RedisHandle, type RedisOption } from '@org/core/redis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Decision } from '../algorithms.js';
+import { backendError, check, invalidOption, redisFail } from '../errors.js';
+import type { RateLimitStore } from '../store.js';
+import type { Rule } from '../tiers.js';
+import { ALGO_CODE, LIMIT_SCRIPT, LIMIT_SHA } from './redis-script.js';
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * How long one check may wait on Redis before it counts as a failure (and the tier falls back
+   * to its `failurePolicy`). Also the command timeout of a client created from a URL.
+   * @default '100ms'
+   */
+  timeout?: Duration | undefined;
+  /** Gives up a connection attempt of a client created from a URL after this. @default '1s' */
+  connectTimeout?: Duration | undefined;
+  /** Further ioredis options for a client created from a URL (auto-pipelining is on). */
+  redisOptions?: RedisOptions | undefined;
+}
+
+/** The Redis store, with its client exposed for advanced use. */
+export interface RedisStore extends RateLimitStore {
+  readonly kind: 'redis';
+  /** The timeout of one call, in ms. */
+  readonly timeoutMs: number;
+  /** The ioredis client (created on first use when given a URL). */
+  client(): Promise<Redis | Cluster>;
+}
+
+/** The default bound on one Redis check, in ms: a limit check must not hold a request up. */
+export const REDIS_TIMEOUT_MS = 100;
+
+type Reply = [number, number, number, number];
+
+/**
+ * A store on Redis (ioredis 5, standalone or Cluster): one `EVALSHA` per check, reloading the
+ * script on `NOSCRIPT`, one hash key per client. Keys must carry a `{hash tag}` on Cluster (the
+ * limiter's do). Given a URL it creates its client through core's `connectRedis`, with
+ * auto-pipelining on, and closes it in `close()`; an app's client is used as is.
+ */
+export function createRedisStore(redis: RedisOption, options: RedisStoreOptions = {}): RedisStore {
+  if (!isRedisClient(redis) && (typeof redis !== 'string' || !/^rediss?:\/\//i.test(redis))) {
+    throw invalidOption(
+      '`redis` must be a redis:// or rediss:// URL, or an ioredis Redis or Cluster instance',
+    );
+  }
+  const o = check.object(options, 'options');
+  const timeoutMs = check.duration(o.timeout, 'timeout', REDIS_TIMEOUT_MS, { min: 1 });
+  const connectTimeout = check.duration(o.connectTimeout, 'connectTimeout', '1s', { min: 1 });
+  let handle: RedisHandle | undefined;
+  let loading: Promise<RedisHandle> | undefined;
+  let closed = false;
+
+  const load = (): Promise<RedisHandle> => {
+    loading ??= connectRedis(
+      redis,
+      {
+        commandTimeout: timeoutMs,
+        connectTimeout,
+        redisOptions: { enableAutoPipelining: true, ...o.redisOptions },
+      },
+      redisFail,
+    ).then((h) => {
+      if (closed) void h.close();
+      handle = h;
+      return h;
+    });
+    return loading;
+  };
+  // Connect at once, so the first checks do not pay for it.
+  if (typeof redis === 'string') load().catch(() => {});
+
+  const client = async (): Promise<Redis | Cluster> => {
+    const h = handle ?? (await load());
+    const c = h.client;
+    if (c.status === 'wait') void c.connect().catch(() => {});
+    if (c.status !== 'ready' && !(await h.ready(timeoutMs))) {
+      throw backendError(new Error(`Redis is not connected (status ${c.status})`));
+    }
+    return c;
+  };
+
+  const run = async (key: string, rule: Rule, cost: number, now: number, commit: boolean) => {
+    const c = handle?.client.status === 'ready' ? handle.client : await client();
+    const args = [
+      ALGO_CODE[rule.algorithm],
+      rule.limit,
+      rule.windowMs,
+      rule.refillRate,
+      cost,
+      rule.blockForMs,
+      Math.floor(now),
+      commit ? 1 : 0,
+    ];
+    let reply: unknown;
+    try {
+      reply = await c.evalsha(LIMIT_SHA, 1, key, ...args);
+    } catch (err) {
+      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw backendError(err);
+      reply = await c.eval(LIMIT_SCRIPT, 1, key, ...args).catch((e: unknown) => {
+        throw backendError(e);
+      });
+    }
+    const [allowed, remaining, resetMs, retryAfterMs] = reply as Reply;
+    return { allowed: allowed === 1, remaining, resetMs, retryAfterMs } satisfies Decision;
+  };
+
+  return {
+    kind: 'redis',
+    timeoutMs,
+    client,
+    consume: (key, rule, cost, now) => run(key, rule, cost, now, true),
+    peek: (key, rule, cost, now) => run(key, rule, cost, now, false),
+    async reset(key) {
+      const c = await client();
+      await c.del(key).catch((e: unknown) => {
+        throw backendError(e);
+      });
+    },
+    async ready() {
+      try {
+        const h = handle ?? (await load());
+        if (h.client.status === 'wait') void h.client.connect().catch(() => {});
+        return await h.ready(connectTimeout);
+      } catch {
+        return false;
+      }
+    },
+    async ping() {
+      await withTimeout(
+        async () => {
+          const c = await client();
+          await c.ping();
+        },
+        { timeoutMs, what: 'Redis PING' },
+      );
+    },
+    async close() {
+      closed = true;
+      await handle?.close();
+    },
+  };
+}

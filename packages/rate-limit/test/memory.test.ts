@@ -1,0 +1,51 @@
+import { createMemoryStore, createRateLimiter } from '@org/rate-limit';
+import { describe, expect, it } from 'vitest';
+import { limiterBehaviour } from './support/behaviour.js';
+
+describe('memory store', () => {
+  limiterBehaviour('memory', (o) => createRateLimiter(o));
+
+  it('is bounded: past maxKeys the least recently used key is forgotten', () => {
+    const store = createMemoryStore({ maxKeys: 3 });
+    const rule = {
+      tier: 't',
+      route: undefined,
+      limit: 1,
+      windowMs: 60_000,
+      algorithm: 'fixed-window',
+      refillRate: 1,
+      cost: 1,
+      blockForMs: 0,
+      failurePolicy: 'local',
+    } as const;
+    for (const k of ['a', 'b', 'c']) expect(store.consume(k, rule, 1, 0).allowed).toBe(true);
+    expect(store.consume('a', rule, 1, 0).allowed).toBe(false); // a is now the youngest
+    expect(store.consume('d', rule, 1, 0).allowed).toBe(true); // evicts b
+    expect(store.size).toBe(3);
+    expect(store.consume('b', rule, 1, 0).allowed).toBe(true);
+    expect(store.consume('c', rule, 1, 0).allowed).toBe(true); // evicted by b; evicts a
+    expect(store.consume('d', rule, 1, 0).allowed).toBe(false); // still held
+  });
+
+  it('allow and deny lists decide without counting, by id, address or CIDR', async () => {
+    const limiter = createRateLimiter({
+      tiers: { t: { limit: 1, window: '1m' } },
+      allow: ['10.0.0.0/8', 'user:admin'],
+      deny: ['2001:db8::/32', '198.51.100.7'],
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(await limiter.limit('t', '10.1.2.3')).toMatchObject({
+        allowed: true,
+        listed: 'allow',
+      });
+      expect(await limiter.limit('t', 'user:admin')).toMatchObject({ allowed: true });
+    }
+    expect(await limiter.limit('t', '2001:db8:1:2::/64')).toMatchObject({
+      allowed: false,
+      listed: 'deny',
+    });
+    expect((await limiter.limit('t', '198.51.100.7')).allowed).toBe(false);
+    expect((await limiter.limit('t', '198.51.100.8')).allowed).toBe(true);
+    await limiter.close();
+  });
+});
