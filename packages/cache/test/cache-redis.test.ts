@@ -1,5 +1,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createCache, createCacheFromEnv, diagnosticsChannels } from '@org/cache';
+import {
+  CacheErrorCode,
+  createCache,
+  createCacheFromEnv,
+  diagnosticsChannels,
+  isCacheError,
+} from '@org/cache';
+import { createRedisDriver } from '@org/cache/redis';
 import { serverAvailable } from '@org/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +50,34 @@ describe.runIf(await serverAvailable('Redis', 6379))('createCache with Redis', (
     closers.push(() => cache.close());
     expect(await cache.ready()).toBe(true);
     expect((await cache.health()).backend).toBe('redis');
+  });
+
+  it('createRedisDriver: a URL client with Duration bounds, closed by close(); a bad URL refused at once', async () => {
+    const driver = createRedisDriver(REDIS_URL, { commandTimeout: '120ms', connectTimeout: '2s' });
+    const client = (await driver.client()) as Redis;
+    expect(client.options.commandTimeout).toBe(120);
+    expect(client.options.connectTimeout).toBe(2_000);
+    expect(client.options.enableOfflineQueue).toBe(false);
+    await driver.ping?.();
+    await driver.close?.();
+    await driver.close?.();
+    expect(client.status).toBe('end');
+    for (const bad of ['localhost:6379', 'http://127.0.0.1:6379']) {
+      expect(() => createRedisDriver(bad)).toThrow(/redis:\/\//);
+    }
+    expect(() => createRedisDriver(REDIS_URL, { commandTimeout: '1 fortnight' as never })).toThrow(
+      /`commandTimeout`/,
+    );
+    // A URL with a password: never in a message.
+    let thrown: unknown;
+    try {
+      createRedisDriver('redis://:hunter2@127.0.0.1:6379', { connectTimeout: -1 });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(isCacheError(thrown, CacheErrorCode.InvalidOption)).toBe(true);
+    expect((thrown as Error).message).toMatch(/`connectTimeout`/);
+    expect((thrown as Error).message).not.toContain('hunter2');
   });
 
   it('reads L2 when L1 does not have it, then serves L1', async () => {

@@ -1,4 +1,4 @@
-import { createCache, isCacheError } from '@org/cache';
+import { type CacheDriver, createCache, isCacheError } from '@org/cache';
 import { type AbortedError, isAbortedError, isTimeoutError, type TimeoutError } from '@org/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -168,6 +168,35 @@ describe('getOrSet (memory only)', () => {
     expect(err.cause).toBe(reason);
     await vi.advanceTimersByTimeAsync(100);
     expect(await b).toBe('v');
+  });
+
+  it("rejects an aborted get, health or ready with core's AbortedError, the driver hanging", async () => {
+    const hanging: CacheDriver = {
+      name: 'hanging',
+      get: () => new Promise(() => {}),
+      set: async () => {},
+      delete: async () => false,
+      clear: async () => {},
+      ping: () => new Promise(() => {}),
+    };
+    const cache = createCache({ driver: hanging, timeouts: { command: '10s' } });
+    for (const call of [
+      (signal: AbortSignal) => cache.get('k', { signal }),
+      (signal: AbortSignal) => cache.health({ signal }),
+      (signal: AbortSignal) => cache.ready({ signal }),
+    ]) {
+      const ctl = new AbortController();
+      const answer = call(ctl.signal).catch((e) => e);
+      await vi.advanceTimersByTimeAsync(20);
+      const reason = new Error('client went away');
+      ctl.abort(reason);
+      const err = (await answer) as AbortedError;
+      expect(isAbortedError(err)).toBe(true);
+      expect(err.cause).toBe(reason);
+    }
+    // Already aborted: at once.
+    await expect(cache.health({ signal: AbortSignal.abort() })).rejects.toSatisfy(isAbortedError);
+    await cache.close();
   });
 
   it('rejects a non-function loader', async () => {
