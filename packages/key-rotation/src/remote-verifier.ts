@@ -109,6 +109,25 @@ type Keys = Map<string, { json: string; key: ImportedKey }>;
 const NEGATIVE_MAX = 10_000;
 const JWT_CODE_PREFIX = 'ERR_KEY_ROTATION_JWT_';
 
+/** The body as UTF-8 text, or undefined (and the body cancelled) once it passes `max` bytes. */
+async function readBounded(res: Response, max: number): Promise<string | undefined> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /**
  * Verifies tokens against the JWKS at `jwksUrl`: a TTL cache of keys imported once per kid,
  * one fetch at a time, a cooldown and a negative cache for unknown kids, and the last good
@@ -168,14 +187,18 @@ export function createRemoteVerifier(
           headers: { accept: 'application/jwk-set+json, application/json', ...options.headers },
           signal,
         });
+        const drop = () => res.body?.cancel().catch(() => undefined);
         if (!res.ok) {
-          await res.body?.cancel().catch(() => undefined);
+          await drop();
           throw unavailable(`answered HTTP ${res.status}; check the endpoint`);
         }
         const length = Number(res.headers.get('content-length') ?? 0);
-        if (length > maxJwksBytes) throw unavailable(TOO_LARGE);
-        const text = await res.text();
-        if (text.length > maxJwksBytes) throw unavailable(TOO_LARGE);
+        if (length > maxJwksBytes) {
+          await drop();
+          throw unavailable(TOO_LARGE);
+        }
+        const text = await readBounded(res, maxJwksBytes);
+        if (text === undefined) throw unavailable(TOO_LARGE);
         return { text, cacheControl: res.headers.get('cache-control') ?? '' };
       },
       { timeoutMs, signal: lifetime.signal, what: 'The JWKS request' },

@@ -19,7 +19,7 @@ export interface FromSecretOptions {
    * ring existed. Only this key, only HS256, and only until it is retired.
    * @default false
    */
-  acceptMissingKid?: boolean;
+  acceptMissingKid?: boolean | undefined;
 }
 
 /**

@@ -212,6 +212,27 @@ describe('createRemoteVerifier', () => {
     expect(rejects).toEqual(['ERR_KEY_ROTATION_JWT_INVALID', 'ERR_KEY_ROTATION_JWT_TOO_LARGE']);
   });
 
+  it('stops reading a JWKS past maxJwksBytes, with or without a content-length', async () => {
+    const ring = await createKeyRing({ algorithm: 'ES256' });
+    const body = JSON.stringify({ keys: ring.jwks().keys, pad: 'x'.repeat(5000) });
+    for (const chunked of [false, true]) {
+      const server = createServer((_req, res) => {
+        if (chunked) {
+          res.write(body.slice(0, 10));
+          res.end(body.slice(10));
+        } else res.end(body);
+      });
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+      const token = await ring.sign({});
+      expect(await code(createRemoteVerifier(url, { maxJwksBytes: 1000 }).verify(token))).toBe(
+        'ERR_KEY_ROTATION_JWKS_UNAVAILABLE',
+      );
+      expect(await code(createRemoteVerifier(url).verify(token))).toBe('verified');
+    }
+  });
+
   it('refuses a jwksUrl that is not an absolute http(s) URL', () => {
     for (const bad of ['/jwks.json', 'file:///etc/passwd', 'not a url']) {
       expect(() => createRemoteVerifier(bad)).toThrow(
