@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Cache } from '@org/cache';
 import type { Duration } from '@org/core';
 import type { RedisOption } from '@org/core/redis';
 import {
+  type BreakerRegistry,
   type CheckReport,
   createHealth,
   type HealthCheck,
   type HealthOptions,
   type HealthReport,
+  type HealthReporter,
   type HealthStatus,
   type LifecycleState,
 } from '@org/health';
@@ -14,6 +17,7 @@ import { type PgQueryable, pgCheck } from '@org/health/pg';
 import { type RedisCheckOptions, type RedisPingable, redisCheck } from '@org/health/redis';
 import { s3Check } from '@org/health/s3';
 import { breakers } from '@org/resilience';
+import type { Storage } from '@org/storage';
 import type { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -76,5 +80,11 @@ describe('public types', () => {
   it('takes the @org/resilience registry as a breaker registry', async () => {
     const { breakersCheck } = await import('@org/health');
     expectTypeOf(breakersCheck({ registry: breakers })).toEqualTypeOf<HealthCheck>();
+    expectTypeOf(breakers).toExtend<BreakerRegistry>();
+  });
+
+  it('takes @org/cache and @org/storage instances by shape', () => {
+    expectTypeOf<Cache>().toExtend<HealthReporter>();
+    expectTypeOf<Storage>().toExtend<HealthReporter>();
   });
 });
