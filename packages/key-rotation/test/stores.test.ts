@@ -6,6 +6,7 @@ import {
   createKeyRing,
   createKeyRingFromEnv,
   createMemoryKeyStore,
+  type KeyStore,
 } from '@org/key-rotation';
 import { createRedisKeyStore } from '@org/key-rotation/redis';
 import { keyStoreConformance } from '@org/key-rotation/testing';
@@ -135,6 +136,37 @@ describe('stores', () => {
     expect(rekeyed.keys()).toHaveLength(2);
     await expect(createKeyRing({ store, encryptionKey: oldKey })).rejects.toMatchObject({
       code: 'ERR_KEY_ROTATION_ENCRYPTION',
+    });
+  });
+
+  it('a stalled store: core TimeoutError past storeTimeout, core AbortedError on abort', async () => {
+    const stalled: KeyStore = {
+      load: () => new Promise(() => undefined),
+      compareAndSet: () => new Promise(() => undefined),
+    };
+    const opts = { algorithm: 'HS256' as const, encryptionKey, store: stalled };
+    const t0 = Date.now();
+    await expect(createKeyRing({ ...opts, storeTimeout: '50ms' })).rejects.toMatchObject({
+      name: 'TimeoutError',
+      code: 'ERR_TIMEOUT',
+      timeoutMs: 50,
+      message: expect.stringMatching(/storeTimeout/),
+    });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+    const pending = createKeyRing({ ...opts, signal: controller.signal });
+    controller.abort(reason);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_ABORTED', cause: reason });
+    // What the store itself throws is ERR_KEY_ROTATION_STORE, with the store's error as cause.
+    const failure = new Error('disk on fire');
+    const broken: KeyStore = {
+      load: () => Promise.reject(failure),
+      compareAndSet: async () => false,
+    };
+    await expect(createKeyRing({ ...opts, store: broken })).rejects.toMatchObject({
+      code: 'ERR_KEY_ROTATION_STORE',
+      cause: failure,
     });
   });
 
