@@ -46,7 +46,13 @@ export interface WriteOptions {
  * Creates a cache: an in-process L1 in front of an optional Redis (or other) L2. With `redis`
  * given as a URL, ioredis is imported on first use, so the root entry loads no Redis code an app
  * does not ask for; `import { createRedisDriver } from '@org/cache/redis'` gives the driver on
- * its own. See the README for the failure model.
+ * its own. Every duration option is a core `Duration` (a number is milliseconds); TTL presets are
+ * the app's (`presets`). It reads no environment variable: `createCacheFromEnv` does. Throws
+ * `ERR_CACHE_INVALID_OPTION` naming a bad option. See the README for the failure model.
+ *
+ * @example
+ * const cache = createCache({ redis: process.env.REDIS_URL, presets: { pricing: '30m' } });
+ * await cache.getOrSet('prices', loadPrices, { ttl: 'pricing' });
  */
 export function createCache<const P extends string = never>(
   options: CacheOptions<P> = {},
