@@ -71,8 +71,6 @@ export interface Breaker<A extends unknown[] = unknown[], R = unknown>
    * its registry at once and stops listening to the shared store. Idempotent.
    */
   close(): Promise<void>;
-  /** @deprecated Use `close()`; this alias goes in the next minor. */
-  shutdown(): void;
 }
 
 let counter = 0;
@@ -382,9 +380,6 @@ export function createBreaker<A extends unknown[], R>(
     },
     toJSON: () => circuit.snapshot(),
     close,
-    shutdown() {
-      void close();
-    },
   };
   const registry: BreakerRegistry | false = options.registry ?? breakers;
   if (registry) unregister = registry.register(breaker);

@@ -512,13 +512,6 @@ describe('the @org/core contract', () => {
     expect(isResilienceError(err, ResilienceErrorCode.BreakerShutdown)).toBe(true);
   });
 
-  it('the deprecated shutdown() is close()', async () => {
-    const b = createBreaker(async () => 1, { registry });
-    b.shutdown();
-    expect(registry.get(b.name)).toBeUndefined();
-    await expect(b.fire()).rejects.toMatchObject({ code: 'ERR_RESILIENCE_BREAKER_SHUTDOWN' });
-  });
-
   it('registry.close() releases every breaker it holds and stays usable', async () => {
     const own = createRegistry();
     const a = createBreaker(async () => 1, { name: 'a', registry: own });
