@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { linkSignals, withTimeout } from '@org/core';
+import { abortReason, linkSignals, withTimeout } from '@org/core';
 
 /** Default bound of a call, in milliseconds (30 s). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -26,6 +26,16 @@ export function bounded<T>(
       } catch (err) {
         link.dispose();
         throw err;
+      }
+      if (link.signal.aborted) {
+        // The caller's await already ended (aborted or timed out): a stream nobody will read is
+        // released here, its error (the abort) silenced, instead of keeping a file or a socket.
+        if (result instanceof Readable) {
+          result.on('error', () => {});
+          result.destroy();
+        }
+        link.dispose();
+        throw abortReason(link.signal, `storage ${what}`);
       }
       if (result instanceof Readable && !result.destroyed) {
         result.once('close', () => link.dispose());

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Duration, Unsubscribe } from '@org/core';
+import { abortReason, type Duration, type Unsubscribe } from '@org/core';
 import { bounded, DEFAULT_TIMEOUT_MS } from './call.js';
 import { createLocalDriver, type LocalDriverOptions } from './drivers/local.js';
 import type { RetryInfo, S3DriverOptions } from './drivers/s3-options.js';
@@ -231,7 +231,13 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     async getBuffer(key, opts = {}) {
       const stream = await storage.getStream(key, opts);
       const chunks: Buffer[] = [];
-      for await (const c of stream) chunks.push(c as Buffer);
+      try {
+        for await (const c of stream) chunks.push(c as Buffer);
+      } catch (err) {
+        // Whatever a driver's stream fails with once the caller has aborted, the call was aborted.
+        if (opts.signal?.aborted) throw abortReason(opts.signal, 'storage getBuffer');
+        throw err;
+      }
       return Buffer.concat(chunks);
     },
     async getStream(key, opts = {}) {

@@ -115,3 +115,32 @@ describe('the @org/core contract', () => {
     expect(ops).toEqual(['once:put', 'put']);
   });
 });
+
+describe('a download aborted while it streams', () => {
+  it('fails with AbortedError, on the stream and from getBuffer', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'org-storage-abort-'));
+    try {
+      const s = createStorage({ local: { root } });
+      await s.put('big.bin', Buffer.alloc(4 * 1024 * 1024, 1));
+      const ctrl = new AbortController();
+      const stream = await s.getStream('big.bin', { signal: ctrl.signal });
+      const err = await (async () => {
+        for await (const _ of stream) ctrl.abort();
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isAbortedError(err), String(err)).toBe(true);
+      const again = new AbortController();
+      const buffered = s.getBuffer('big.bin', { signal: again.signal });
+      setImmediate(() => again.abort());
+      const err2 = await buffered.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isAbortedError(err2), String(err2)).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -247,6 +247,16 @@ describe.runIf(motoAvailable)('S3 driver under faults', () => {
     expect(isStorageError(err)).toBe(true);
   });
 
+  it('a download aborted while it streams fails with AbortedError', async () => {
+    await storage.put('abort/big.bin', Buffer.alloc(4 * 1024 * 1024, 8));
+    const ctrl = new AbortController();
+    const stream = await storage.getStream('abort/big.bin', { signal: ctrl.signal });
+    const err = await (async () => {
+      for await (const _ of stream) ctrl.abort();
+    })().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_ABORTED' });
+  });
+
   it('bounds a call to a server that never answers with ERR_TIMEOUT', async () => {
     proxy.rule = () => 'hang';
     const started = Date.now();

@@ -22,6 +22,7 @@ import { check, isStorageError, notFound, StorageError, StorageErrorCode } from 
 import { expiresInMs } from '../expires.js';
 import { createSignedUrlHandler, type SignedUrlHandler } from '../handler.js';
 import { createUrlSigner, type UrlSigningOptions } from '../signing.js';
+import { withMappedErrors } from '../stream-errors.js';
 import type { CallOptions, GetOptions, ObjectInfo, PutOptions, StorageDriver } from '../types.js';
 import {
   assertInside,
@@ -182,11 +183,16 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
           const { Readable } = await import('node:stream');
           return Readable.from([]);
         }
-        return file.createReadStream({
-          start,
-          end,
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
+        const signal = opts.signal;
+        if (signal?.aborted) {
+          await file.close();
+          checkSignal(signal, 'getStream');
+        }
+        const stream = file.createReadStream({ start, end, ...(signal ? { signal } : {}) });
+        // An abort or a read error mid-transfer surfaces as the driver's other errors do.
+        return withMappedErrors(stream, (err) =>
+          signal?.aborted ? abortReason(signal, 'storage getStream') : fsError(err, key, true),
+        );
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
           throw new StorageError(

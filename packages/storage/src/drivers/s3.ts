@@ -12,10 +12,12 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { abortReason } from '@org/core';
 import { retry as resilienceRetry } from '@org/resilience/retry';
 import { validateMetadata } from '../body.js';
 import { check, invalidOption, StorageError, StorageErrorCode } from '../errors.js';
 import { expiresInMs } from '../expires.js';
+import { withMappedErrors } from '../stream-errors.js';
 import type { StorageDriver } from '../types.js';
 import { multipartCopy } from './s3-copy.js';
 import { isTransientS3Error, toStorageError } from './s3-errors.js';
@@ -32,20 +34,6 @@ export const SHA256_META = 'org-sha256';
 export interface S3Driver extends StorageDriver {
   readonly bucket: string;
   readonly client: S3Client;
-}
-
-/**
- * Makes `body` fail with mapped errors (a reset connection, a socket idle past `idleTimeout`
- * surface mid-transfer as `StorageError`s like every other failure), without a stream in between (a PassThrough costs a
- * transform call per chunk: 5–8 % of a fast download). A Node stream's errors all pass through
- * `destroy(err)`, whose `_destroy` callback hands them on to the 'error' event.
- */
-function withMappedErrors(body: Readable, map: (err: unknown) => Error): Readable {
-  const destroy = body._destroy;
-  body._destroy = function (this: Readable, err, callback) {
-    destroy.call(this, err, (e) => callback(e == null ? e : map(e)));
-  };
-  return body;
 }
 
 // The retry's own "gave up" error (`ERR_RESILIENCE_RETRY_EXHAUSTED` or `_DEADLINE`) carries the
@@ -233,7 +221,11 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
           { abortSignal: s },
         ),
       );
-      return withMappedErrors(res.Body as Readable, (err) => toStorageError(err, key, where));
+      // Mid-transfer failures (a reset connection, a socket idle past `idleTimeout`) surface as
+      // StorageErrors like every other failure, and an abort as core's AbortedError.
+      return withMappedErrors(res.Body as Readable, (err) =>
+        signal.aborted ? abortReason(signal, 'storage getStream') : toStorageError(err, key, where),
+      );
     },
 
     async head(key, opts) {
