@@ -38,3 +38,17 @@ export function invalidOption(message: string, cause?: unknown): HealthError {
     cause === undefined ? undefined : { cause },
   );
 }
+
+/**
+ * Throws `ERR_HEALTH_INVALID_OPTION` when `options` still uses a name from before the move onto
+ * core's Durations: silently ignoring `cacheMs: 0` would turn caching on.
+ */
+export function refuseRenamed(options: object, renamed: Readonly<Record<string, string>>): void {
+  for (const [old, now] of Object.entries(renamed)) {
+    if (old in options) {
+      throw invalidOption(
+        `\`${old}\` was renamed \`${now}\`: pass \`${now}\` instead (durations are milliseconds as a number, or a string such as '5s')`,
+      );
+    }
+  }
+}

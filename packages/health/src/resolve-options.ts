@@ -1,5 +1,5 @@
 import { type Clock, type Duration, systemClock } from '@org/core';
-import { check, invalidOption } from './errors.js';
+import { check, invalidOption, refuseRenamed } from './errors.js';
 import type { ShutdownOptions } from './lifecycle.js';
 import type { ResolvedCheck } from './run-check.js';
 import type { CheckFn, HealthCheck } from './types.js';
@@ -95,6 +95,13 @@ export function resolveOptions(options: HealthOptions): ResolvedOptions {
     throw invalidOption('createHealth(options): options must be an object with `checks`');
   }
   const o = check.object(options, 'options');
+  refuseRenamed(o, {
+    cacheMs: 'cache',
+    deadlineMs: 'deadline',
+    beforeShutdownMs: 'shutdownDelay',
+    drainTimeoutMs: 'drainTimeout',
+    closerTimeoutMs: 'closerTimeout',
+  });
   const timeoutMs = check.duration(o.timeout, 'timeout', 800, { min: 1 });
   const rawChecks = check.object(o.checks, 'checks');
   const checks = new Map<string, ResolvedCheck>();

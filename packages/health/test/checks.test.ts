@@ -167,6 +167,7 @@ describe('check options', () => {
       [() => httpCheck({ url: 'https://x', method: 'POST' as never }), /`method`/],
       [() => eventLoopCheck({ warnDelay: '200' as never }), /`warnDelay`/],
       [() => memoryCheck({ warnHeapRatio: 2 }), /`warnHeapRatio`/],
+      [() => eventLoopCheck({ warnMs: 100 } as never), /`warnMs` was renamed `warnDelay`/],
       [() => diskCheck({ failFreeRatio: -1 }), /`failFreeRatio`/],
       [() => breakersCheck({ registry: {} as never }), /`registry`/],
       [() => cacheCheck({} as never), /health\(\)/],

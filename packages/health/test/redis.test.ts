@@ -69,6 +69,7 @@ describe('redisCheck options', () => {
     expect(() => redisCheck({ redis: 'redis://x', timeout: '1 fortnight' as never })).toThrow(
       /`timeout`/,
     );
+    expect(() => redisCheck({ client: {} } as never)).toThrow(/`client` was renamed `redis`/);
   });
 
   it('a URL to a Redis that is down fails within the timeout', async () => {

@@ -87,6 +87,15 @@ describe('report status', () => {
       /drainTimeout/,
     );
     invalid(() => createHealth(undefined as never), /options/);
+    // Names from before Durations are refused, not ignored (`cacheMs: 0` would cache for 1 s).
+    invalid(
+      () => createHealth({ checks: { a: ok }, cacheMs: 0 } as never),
+      /`cacheMs` was renamed `cache`/,
+    );
+    invalid(
+      () => createHealth({ checks: { a: ok }, beforeShutdownMs: 0 } as never),
+      /`beforeShutdownMs` was renamed `shutdownDelay`/,
+    );
     invalid(() => createHealth({ checks: { a: 42 as never } }), /no check function/);
     expect(createHealth({ checks: { a: ok }, cache: 0, shutdownDelay: 0 }).state).toBe('ready');
     // exactOptionalPropertyTypes users may pass undefined: it means the default.

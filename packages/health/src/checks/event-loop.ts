@@ -1,6 +1,6 @@
 import { createHistogram } from 'node:perf_hooks';
 import type { Duration } from '@org/core';
-import { check } from '../errors.js';
+import { check, refuseRenamed } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
 /** Options of `eventLoopCheck`. */
@@ -40,6 +40,7 @@ function sampler(resolution: number) {
  */
 export function eventLoopCheck(options: EventLoopCheckOptions = {}): HealthCheck {
   const o = check.object(options, 'options');
+  refuseRenamed(o, { warnMs: 'warnDelay', failMs: 'failDelay' });
   const warnMs = check.duration(o.warnDelay, 'warnDelay', 200);
   const failMs = check.duration(o.failDelay, 'failDelay', '1s');
   const resolution = check.duration(o.resolution, 'resolution', 20, { min: 1 });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { abortable, type Duration } from '@org/core';
 import { connectRedis, type RedisHandle, type RedisOption } from '@org/core/redis';
-import { check, invalidOption } from '../errors.js';
+import { check, invalidOption, refuseRenamed } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
 /** What the Redis check needs of a client: `ping()`. An ioredis `Redis` or `Cluster` fits. */
@@ -43,6 +43,7 @@ function isEmitter(c: unknown): c is import('node:events').EventEmitter {
  */
 export function redisCheck(options: RedisCheckOptions): HealthCheck {
   const o = check.object(options, 'options');
+  refuseRenamed(o, { client: 'redis' });
   const given = o.redis;
   if (typeof given === 'string') {
     if (!/^rediss?:\/\//i.test(given)) {
