@@ -6,6 +6,8 @@ export type OptionErrorFactory = (message: string) => Error;
 interface Range {
   /** Smallest value accepted (inclusive). */
   min?: number;
+  /** Values must be greater than this (exclusive): `{ above: 0 }` for strictly positive. */
+  above?: number;
   /** Largest value accepted (inclusive). */
   max?: number;
 }
@@ -54,7 +56,11 @@ function inRange(n: number, range: Range | undefined): boolean {
 
 function rangeText(range: Range | undefined, show: (n: number) => string = String): string {
   if (!range) return '';
-  const { min, max } = range;
+  const { max } = range;
+  if (range.above !== undefined) {
+    return ` greater than ${show(range.above)}${max === undefined ? '' : ` and at most ${show(max)}`}`;
+  }
+  const { min } = range;
   if (min !== undefined && max !== undefined) return ` between ${show(min)} and ${show(max)}`;
   if (min !== undefined) return ` of at least ${show(min)}`;
   if (max !== undefined) return ` of at most ${show(max)}`;

@@ -18,13 +18,13 @@ export type RedisOption = string | Redis | Cluster;
 /** The bounds a created client gets, each a {@link Duration}. */
 export interface RedisBounds {
   /** How long one connection attempt may take. @default '1s' */
-  connectTimeout?: Duration;
+  connectTimeout?: Duration | undefined;
   /** How long one command may take before it rejects. @default '500ms' */
-  commandTimeout?: Duration;
+  commandTimeout?: Duration | undefined;
   /** The longest wait between reconnection attempts (they back off 50 ms a try up to it). @default '1s' */
-  maxReconnectDelay?: Duration;
+  maxReconnectDelay?: Duration | undefined;
   /** Further ioredis options; the bounds above win over the same keys here. */
-  redisOptions?: RedisOptions;
+  redisOptions?: RedisOptions | undefined;
 }
 
 /** The defaults of {@link RedisBounds}, in milliseconds. */
@@ -113,14 +113,15 @@ export function redactRedisUrl(url: string): string {
 /**
  * The client for a {@link RedisOption}: the app's own as is, or one created from a URL with
  * {@link boundedRedisOptions} (loading ioredis only then). Throws what `fail` makes when the
- * option is neither, or when ioredis is not installed; the message never carries the URL's
- * password. The created client has an `error` listener, so reconnection errors reach callers
+ * option is neither, and what `missingPeer` makes (default: `fail`) when ioredis is not
+ * installed; no message carries the URL or its password. The created client has an `error` listener, so reconnection errors reach callers
  * through rejected commands instead of being printed.
  */
 export async function connectRedis(
   option: RedisOption,
   bounds: RedisBounds = {},
   fail: OptionErrorFactory = coreFail,
+  missingPeer: OptionErrorFactory = fail,
 ): Promise<RedisHandle> {
   if (isRedisClient(option)) {
     return {
@@ -140,7 +141,7 @@ export async function connectRedis(
   try {
     mod = await import('ioredis');
   } catch (cause) {
-    const err = fail(
+    const err = missingPeer(
       '`redis` was given as a URL but the optional peer dependency `ioredis` is not installed: run `npm install ioredis`.',
     );
     (err as { cause?: unknown }).cause ??= cause;

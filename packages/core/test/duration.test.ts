@@ -140,3 +140,16 @@ describe('optionChecks', () => {
     }
   });
 });
+
+describe('optionChecks ranges', () => {
+  const check = optionChecks((m) => new OrgError('ERR_PKG_INVALID_OPTION', m));
+  it('above is exclusive', () => {
+    expect(check.duration('1ms', 'ttl', undefined, { above: 0 })).toBe(1);
+    expect(() => check.duration(0, 'ttl', undefined, { above: 0 })).toThrow(
+      '`ttl` must be a duration greater than 0 ms',
+    );
+    expect(() => check.number(5, 'ratio', undefined, { above: 0, max: 1 })).toThrow(
+      'greater than 0 and at most 1',
+    );
+  });
+});
