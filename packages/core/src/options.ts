@@ -50,7 +50,9 @@ export interface OptionChecks {
 
 function inRange(n: number, range: Range | undefined): boolean {
   return (
-    (range?.min === undefined || n >= range.min) && (range?.max === undefined || n <= range.max)
+    (range?.min === undefined || n >= range.min) &&
+    (range?.above === undefined || n > range.above) &&
+    (range?.max === undefined || n <= range.max)
   );
 }
 
