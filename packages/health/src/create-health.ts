@@ -1,4 +1,5 @@
 import { abortable, abortReason, Emitter, type Events } from '@org/core';
+import { invalidOption } from './errors.js';
 import type { HealthEvents, LifecycleState } from './events.js';
 import { createHttp, type HealthHttp } from './http.js';
 import { type Closer, createLifecycle } from './lifecycle.js';
@@ -58,6 +59,12 @@ function overall(checks: Record<string, CheckReport>): HealthStatus {
 }
 
 type Kind = 'quick' | 'full';
+
+function listenerOf<L>(listener: L): L {
+  if (typeof listener !== 'function')
+    throw invalidOption('on(event, listener): listener must be a function');
+  return listener;
+}
 
 /** Emits `checkChange` and `statusChange` when a fresh report differs from the previous one. */
 function changeAnnouncer(events: Emitter<HealthEvents>) {
@@ -175,8 +182,8 @@ export function createHealth(options: HealthOptions): Health {
     attach: lifecycle.attach,
     onShutdown: lifecycle.onShutdown,
     shutdown: lifecycle.shutdown,
-    on: (event, listener) => events.on(event, listener),
-    once: (event, listener) => events.once(event, listener),
+    on: (event, listener) => events.on(event, listenerOf(listener)),
+    once: (event, listener) => events.once(event, listenerOf(listener)),
     close() {
       closed ??= (async () => {
         lifecycle.releaseSignals();

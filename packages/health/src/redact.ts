@@ -1,3 +1,5 @@
+import { invalidOption } from './errors.js';
+
 const MAX_REASON = 200;
 
 // A URL, or a connection string (postgres://, redis://, mongodb+srv:// …): only scheme and host
@@ -28,6 +30,10 @@ function hostOnly(scheme: string, rest: string): string {
  * result is cut to 200 characters.
  */
 export function redact(message: string, secrets: readonly string[] = []): string {
+  if (typeof message !== 'string') throw invalidOption('redact(message): message must be a string');
+  if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== 'string')) {
+    throw invalidOption('redact(message, secrets): secrets must be an array of strings');
+  }
   let out = message;
   for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
   out = out

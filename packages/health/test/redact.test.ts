@@ -51,6 +51,15 @@ describe('redact', () => {
     expect(redact('word '.repeat(100))).toHaveLength(200);
   });
 
+  it('refuses what is not a message with ERR_HEALTH_INVALID_OPTION', () => {
+    expect(() => redact(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_HEALTH_INVALID_OPTION' }),
+    );
+    expect(() => redact('x', 'secret' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_HEALTH_INVALID_OPTION' }),
+    );
+  });
+
   it('reduces errors without a message to their code, and non-errors to a word', () => {
     const agg = new AggregateError([Object.assign(new Error(''), { code: 'ECONNREFUSED' })], '');
     expect(safeReason(agg)).toBe('ECONNREFUSED');

@@ -338,6 +338,13 @@ describe('events', () => {
     }
   });
 
+  it('a listener that is not a function is an invalid option', () => {
+    const health = createHealth({ checks: { db: ok } });
+    expect(() => health.on('report', 42 as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_HEALTH_INVALID_OPTION' }),
+    );
+  });
+
   it('a throwing listener becomes a process warning and never breaks the report', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
