@@ -34,6 +34,8 @@ export class EntryCache {
   readonly #entries = new Map<string, Entry>();
   readonly #max: number;
   readonly #onEvict: (entry: Entry) => void;
+  /** The most recently used key: reading it again needs no reordering. */
+  #last: string | undefined;
 
   constructor(max: number, onEvict: (entry: Entry) => void) {
     this.#max = max;
@@ -47,9 +49,10 @@ export class EntryCache {
   /** The entry under `key`, moved to the most recently used end. */
   touch(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (entry !== undefined && this.#entries.size > 1) {
+    if (entry !== undefined && key !== this.#last) {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
+      this.#last = key;
     }
     return entry;
   }
@@ -73,12 +76,14 @@ export class EntryCache {
       lastCode: undefined,
     };
     this.#entries.set(key, entry);
+    this.#last = key;
     this.#trim();
     return entry;
   }
 
   delete(entry: Entry): void {
     if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
+    if (this.#last === entry.key) this.#last = undefined;
   }
 
   values(): IterableIterator<Entry> {
@@ -92,6 +97,7 @@ export class EntryCache {
 
   clear(): void {
     this.#entries.clear();
+    this.#last = undefined;
   }
 
   #trim(): void {
@@ -99,7 +105,7 @@ export class EntryCache {
     for (const entry of this.#entries.values()) {
       if (this.#entries.size <= this.#max) return;
       if (entry.inflight !== undefined) continue;
-      this.#entries.delete(entry.key);
+      this.delete(entry);
       this.#onEvict(entry);
     }
   }

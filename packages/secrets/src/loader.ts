@@ -58,8 +58,11 @@ export class Loader {
     };
   }
 
-  /** The value of `t`: from the cache when fresh, else from the provider (see the class). */
-  async read(t: Target, signal: AbortSignal | undefined): Promise<SecretValue> {
+  /**
+   * The value of `t`: from the cache when fresh (synchronously: the hot path allocates no
+   * promise), else from the provider (see the class). Throws synchronously when aborted.
+   */
+  read(t: Target, signal: AbortSignal | undefined): SecretValue | Promise<SecretValue> {
     this.#live(signal);
     const entry = this.cache.ensure(t.key, t.name, t.bareName, t.vkey);
     const value = entry.value;
@@ -73,17 +76,21 @@ export class Loader {
         this.#background(entry, now);
         return this.#stale(entry, now);
       }
-      try {
-        return await abortable(entry.inflight ?? this.#fetch(entry, false), signal);
-      } catch (err) {
-        const later = this.#o.clock.now();
-        if (entry.value !== undefined && this.#servable(entry, later) && canServeStale(err)) {
-          return this.#stale(entry, later);
-        }
-        throw err;
-      }
+      return this.#refreshOrStale(entry, signal);
     }
     return abortable(entry.inflight ?? this.#fetch(entry, false), signal);
+  }
+
+  async #refreshOrStale(entry: Entry, signal: AbortSignal | undefined): Promise<SecretValue> {
+    try {
+      return await abortable(entry.inflight ?? this.#fetch(entry, false), signal);
+    } catch (err) {
+      const later = this.#o.clock.now();
+      if (entry.value !== undefined && this.#servable(entry, later) && canServeStale(err)) {
+        return this.#stale(entry, later);
+      }
+      throw err;
+    }
   }
 
   /** A provider call for `t` now, whatever the cache holds (joins one in flight). */

@@ -115,7 +115,8 @@ export function createSecrets(options: SecretsOptions): Secrets {
     const t = loader.target(name, opts?.version);
     const field = fieldOf(opts);
     try {
-      return select(t, await loader.read(t, opts?.signal), field);
+      const got = loader.read(t, opts?.signal);
+      return select(t, got instanceof SecretValue ? got : await got, field);
     } catch (err) {
       if (opts?.optional === true && !o.production && isOrgError(err, SecretsErrorCode.NotFound)) {
         return undefined;
