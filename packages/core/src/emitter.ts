@@ -71,6 +71,14 @@ export class Emitter<E extends EventMap<E>> implements Events<E> {
     return off;
   }
 
+  /**
+   * The diagnostics channel `event` is published on: a hot path may hold it and read
+   * `hasSubscribers` itself, the cheapest "is anyone there?" there is.
+   */
+  channel(event: keyof E & string): Channel {
+    return this.#channel(event);
+  }
+
   /** Whether `event` has listeners or channel subscribers: lets hot paths skip a payload. */
   has(event: keyof E & string): boolean {
     return (this.#listeners.get(event)?.size ?? 0) > 0 || this.#channel(event).hasSubscribers;

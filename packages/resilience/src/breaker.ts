@@ -1,6 +1,5 @@
-import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
-import { abortable, abortReason, channelName, Emitter, type Events } from '@org/core';
+import { abortable, abortReason, Emitter, type Events } from '@org/core';
 import CircuitBreaker from 'opossum';
 import { Attempt, toTimeoutError } from './attempt.js';
 import { type BreakerOptions, defaultIsFailure, resolveBreakerOptions } from './breaker-options.js';
@@ -74,8 +73,6 @@ export interface Breaker<A extends unknown[] = unknown[], R = unknown>
 }
 
 let counter = 0;
-// Read on every successful call: a getter on a held channel is the cheapest "anyone there?".
-const successChannel = channel(channelName('resilience', 'success'));
 
 /**
  * Creates a circuit breaker around `fn`. `fn` receives a context (`signal`, `attempt`) and then
@@ -131,6 +128,8 @@ export function createBreaker<A extends unknown[], R>(
 
   // Outcomes are read from opossum's events rather than by chaining every call's promise:
   // a success costs no extra promise, and failures carry the attempt that failed.
+  // Read on every successful call: a getter on a held channel is the cheapest "anyone there?".
+  const successChannel = events.channel('success');
   let successHeard = false;
   window.on('success', (_result: unknown, latencyMs: number) => {
     circuit.success(false);
