@@ -66,7 +66,8 @@ function evaluate(rule: Rule, st: State, cost: number, now: number, commit: bool
     const tokens = Math.min(L, st.a + Math.max(0, now - st.b) * rate);
     const allowed = tokens >= cost;
     const left = allowed ? tokens - cost : tokens;
-    if (commit) {
+    // A refusal leaves the bucket as it was (as the Lua script does), so both refill alike.
+    if (commit && allowed) {
       st.a = left;
       st.b = now;
     }

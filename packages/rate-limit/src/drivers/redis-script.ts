@@ -32,7 +32,8 @@ if algo == 't' then
   remaining = math.floor(left)
   reset = math.ceil((L - left) / r)
   if allowed then retry = 0 else retry = math.ceil((cost - tokens) / r) end
-  a = left; b = now; c = 0
+  if allowed then a = left; b = now end
+  c = 0
   ttl = reset
 else
   local start = now - (now % W)
@@ -73,7 +74,9 @@ if not allowed and blockFor > 0 then
 elseif not allowed then
   return {0, remaining, reset, retry}
 end
-redis.call('HSET', key, 'a', a, 'b', b, 'c', c, 'k', k)
+-- %.17g: a number passed to redis.call as is keeps only 14 digits.
+local function n(x) return string.format('%.17g', x) end
+redis.call('HSET', key, 'a', n(a), 'b', n(b), 'c', n(c), 'k', n(k))
 redis.call('PEXPIRE', key, math.max(1, math.ceil(ttl)))
 return {allowed and 1 or 0, remaining, reset, retry}`;
 

@@ -104,6 +104,9 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
         throw backendError(e);
       });
     }
+    if (!Array.isArray(reply) || reply.length !== 4) {
+      throw backendError(new Error('Redis gave no usable answer to the rate-limit script'));
+    }
     const [allowed, remaining, resetMs, retryAfterMs] = reply as Reply;
     return { allowed: allowed === 1, remaining, resetMs, retryAfterMs } satisfies Decision;
   };
@@ -133,7 +136,10 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
       await withTimeout(
         async () => {
           const c = await client();
-          await c.ping();
+          // An auto-pipelined command can settle without a reply when its batch fails: only a
+          // PONG proves Redis answered.
+          const pong = await c.ping();
+          if (pong !== 'PONG') throw backendError(new Error('Redis did not answer PING'));
         },
         { timeoutMs, what: 'Redis PING' },
       );
