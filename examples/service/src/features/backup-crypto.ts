@@ -10,6 +10,7 @@ import {
   isFernetError,
 } from '@org/backup-crypto';
 import { type Feature, sendJson } from '../app.js';
+import { devOptionalKey } from './secrets.js';
 
 /** Largest single token `POST /backup-crypto/decrypt` buffers (it must see the MAC first). */
 const MAX_TOKEN_BYTES = 64 * 1024 * 1024;
@@ -36,9 +37,10 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
  *     curl --data-binary @dump.sql localhost:3000/backup-crypto/encrypt > dump.sql.fernet
  *     curl --data-binary @dump.sql.fernet localhost:3000/backup-crypto/decrypt > dump.sql
  */
-export const backupCrypto: Feature = (app) => {
-  const fromEnv = (process.env.BACKUP_ENCRYPTION_KEY ?? '') !== '';
-  const key = fromEnv ? process.env.BACKUP_ENCRYPTION_KEY! : generateKey();
+export const backupCrypto: Feature = async (app) => {
+  const envKey = await devOptionalKey('backup-encryption-key'); // BACKUP_ENCRYPTION_KEY
+  const fromEnv = envKey !== undefined;
+  const key = envKey ?? generateKey();
   const fernet = new Fernet(key); // throws ERR_FERNET_INVALID_KEY at start-up for a bad env key
   if (!fromEnv) {
     console.warn('backup-crypto: BACKUP_ENCRYPTION_KEY is not set; using a generated dev key');

@@ -3,9 +3,19 @@ import { backupCrypto } from './backup-crypto.js';
 import { cache } from './cache.js';
 import { health } from './health.js';
 import { keyRotation } from './key-rotation.js';
+import { secrets } from './secrets.js';
 import { storage } from './storage.js';
 import { upstream } from './upstream.js';
 
 /** Every feature of the example, one per @org package; each file says what it shows. */
 // Health comes last: its full report checks what the others registered with `app.dependency`.
-export const features: Feature[] = [upstream, keyRotation, cache, backupCrypto, storage, health];
+// Secrets come first: the features after it read their keys through it.
+export const features: Feature[] = [
+  secrets,
+  upstream,
+  keyRotation,
+  cache,
+  backupCrypto,
+  storage,
+  health,
+];
