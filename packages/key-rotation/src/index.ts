@@ -10,6 +10,7 @@ export {
   KeyRotationErrorCode,
 } from './errors.js';
 export type { Jwk } from './jwk.js';
+export type { JwksCacheEvents, JwksFetchReason } from './jwks-cache.js';
 export type { JwksHandler, JwksHandlerOptions } from './jwks-handler.js';
 export { createJwksHandler, jwksResponse } from './jwks-handler.js';
 export type { RemoteAlgorithm } from './jwks-keys.js';
@@ -32,7 +33,6 @@ export type {
 } from './refresh-tokens.js';
 export { createMemoryRefreshTokenStore, createRefreshTokens } from './refresh-tokens.js';
 export type {
-  JwksFetchReason,
   RemoteVerifier,
   RemoteVerifierEvents,
   RemoteVerifierOptions,

@@ -1,18 +1,18 @@
-import { type Duration, Emitter } from '@org/core';
+import { Emitter } from '@org/core';
 import { generateJwk, type ImportedKey, importPrivateJwk, type PublicJwk } from './algorithms.js';
 import { ENCRYPTION_KEY_ENV, seal as sealText } from './at-rest.js';
 import { claimChecks, type JwtPayload } from './claims.js';
 import { check, isKeyRotationError, KeyRotationError, KeyRotationErrorCode } from './errors.js';
 import { createJwksHandler, jwksResponse } from './jwks-handler.js';
-import { HeaderCache, signCompact, verifyCompact } from './jws.js';
+import { HeaderCache, verifyCompact } from './jws.js';
 import type { KeyRing, KeyRingEvents, VerifyResult } from './key-ring-types.js';
 import type { StoredKey } from './key-store.js';
 import type { KeyRingOptions, VerifyOptions } from './options.js';
 import { ringSettings } from './ring-settings.js';
+import { ringSigner } from './ring-sign.js';
 import { activeOf, pendingOf, promote, retire, statusAt } from './ring-state.js';
 import type { SeedKey } from './seed.js';
 import { createStoreSync } from './store-sync.js';
-import { wireSeconds } from './time-options.js';
 
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
@@ -28,8 +28,6 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   const headers = new HeaderCache();
   let lastUnknownRefresh = 0;
   let closed = false;
-  // The last lifetime given to sign(), parsed: most apps pass the same one on every call.
-  let lastExpiresIn: [Duration, number] | undefined;
 
   async function newRecord(status: 'pending' | 'active', seedKey?: SeedKey): Promise<StoredKey> {
     const jwk = seedKey?.jwk ?? (await generateJwk(algorithm, settings.modulusLength));
@@ -107,44 +105,12 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
     };
   }
 
-  function lifetime(expiresIn: Duration | undefined): number {
-    if (expiresIn === undefined) return settings.expiresIn;
-    if (lastExpiresIn?.[0] === expiresIn) return lastExpiresIn[1];
-    const seconds = wireSeconds(expiresIn, 'expiresIn', 0, 'positive');
-    lastExpiresIn = [expiresIn, seconds];
-    return seconds;
-  }
+  const signWith = ringSigner(settings, options);
 
   const ring: KeyRing = {
     algorithm,
     async sign(claims = {}, opts = {}) {
-      const entry = current().active;
-      if (!entry?.key) {
-        throw new KeyRotationError(
-          KeyRotationErrorCode.NoActiveKey,
-          'the ring has no active key: call rotate()',
-        );
-      }
-      const iat = Math.floor(clock.now() / 1000);
-      const expiresIn = lifetime(opts.expiresIn);
-      // gracePeriod 0 says "a rotation ends every token": then any lifetime is the caller's choice.
-      if (graceMs > 0 && expiresIn * 1000 > graceMs) {
-        throw new KeyRotationError(
-          KeyRotationErrorCode.InvalidOption,
-          `expiresIn (${expiresIn} s) is longer than gracePeriod (${graceMs / 1000} s): such tokens would stop verifying before they expire once the key rotates; shorten expiresIn or raise gracePeriod`,
-        );
-      }
-      const payload: JwtPayload = { ...claims, iat, exp: iat + expiresIn };
-      // Precedence: the call's options, then the claims given, then the ring's defaults.
-      const iss = opts.issuer ?? claims.iss ?? options.issuer;
-      if (iss !== undefined) payload.iss = iss;
-      if (opts.subject !== undefined) payload.sub = opts.subject;
-      const aud = opts.audience ?? claims.aud ?? options.audience;
-      if (aud !== undefined) payload.aud = aud;
-      const nbf = wireSeconds(opts.notBefore, 'notBefore');
-      if (nbf !== undefined) payload.nbf = iat + nbf;
-      if (opts.jwtId !== undefined) payload.jti = opts.jwtId;
-      return signCompact(entry.key, entry.header, payload);
+      return signWith(current().active, claims, opts);
     },
     async verify<P extends JwtPayload = JwtPayload>(token: string, opts: VerifyOptions = {}) {
       try {

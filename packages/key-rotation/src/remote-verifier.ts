@@ -1,13 +1,4 @@
-import {
-  abortable,
-  type Clock,
-  type Duration,
-  Emitter,
-  type Events,
-  isOrgError,
-  withTimeout,
-} from '@org/core';
-import type { ImportedKey } from './algorithms.js';
+import { type Clock, type Duration, Emitter, type Events, isOrgError } from '@org/core';
 import { claimChecks, type JwtPayload } from './claims.js';
 import {
   check,
@@ -16,7 +7,8 @@ import {
   KeyRotationError,
   KeyRotationErrorCode,
 } from './errors.js';
-import { parseJwks, type RemoteAlgorithm } from './jwks-keys.js';
+import { createJwksCache, type JwksCacheEvents, type JwksKeys } from './jwks-cache.js';
+import type { RemoteAlgorithm } from './jwks-keys.js';
 import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, verifyCompact } from './jws.js';
 import type { VerifyResult } from './key-ring-types.js';
 import type { VerifyOptions } from './options.js';
@@ -75,18 +67,11 @@ export interface RemoteVerifyOptions extends VerifyOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Why a JWKS was fetched. */
-export type JwksFetchReason = 'initial' | 'expired' | 'unknown-kid' | 'manual';
-
 /**
  * Events of a remote verifier, each also published on `org:key-rotation:<event>`. `reject` is
  * the ring's event too: one channel for every refused token.
  */
-export type RemoteVerifierEvents = {
-  /** A JWKS fetch succeeded. */
-  'jwks-fetch': { keys: number; reason: JwksFetchReason };
-  /** A JWKS fetch failed; `stale` says whether the last good JWKS is still in use. */
-  'jwks-error': { error: KeyRotationError; stale: boolean };
+export type RemoteVerifierEvents = JwksCacheEvents & {
   /** `verify()` refused a token (its code only, never the token). */
   reject: { code: KeyRotationErrorCode };
 };
@@ -105,28 +90,8 @@ export interface RemoteVerifier extends Events<RemoteVerifierEvents> {
   close(): Promise<void>;
 }
 
-type Keys = Map<string, { json: string; key: ImportedKey }>;
 const NEGATIVE_MAX = 10_000;
 const JWT_CODE_PREFIX = 'ERR_KEY_ROTATION_JWT_';
-
-/** The body as UTF-8 text, or undefined (and the body cancelled) once it passes `max` bytes. */
-async function readBounded(res: Response, max: number): Promise<string | undefined> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * Verifies tokens against the JWKS at `jwksUrl`: a TTL cache of keys imported once per kid,
@@ -147,15 +112,6 @@ export function createRemoteVerifier(
     throw invalidOption('`jwksUrl` must be an absolute http(s) URL');
   }
   const options = check.object(input, 'options');
-  const maxCacheTtl = check.duration(options.cacheTtl, 'cacheTtl', '10m');
-  let cacheTtl = maxCacheTtl;
-  const cooldown = check.duration(options.cooldown, 'cooldown', '30s');
-  const negativeTtl = check.duration(options.negativeCacheTtl, 'negativeCacheTtl', '1m');
-  const staleTtl = check.duration(options.staleTtl, 'staleTtl', '6h');
-  const timeoutMs = check.duration(options.timeout, 'timeout', '5s', { min: 1 });
-  const maxJwksBytes = check.integer(options.maxJwksBytes, 'maxJwksBytes', 1 << 20, { min: 1 });
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const allowed = options.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
   const clock = clockOption(options.clock);
   const maxTokenBytes = check.integer(
     options.maxTokenBytes,
@@ -164,106 +120,35 @@ export function createRemoteVerifier(
     { min: 1 },
   );
   const tolerance = wireSeconds(options.clockTolerance, 'clockTolerance', 0);
+  const negativeTtl = check.duration(options.negativeCacheTtl, 'negativeCacheTtl', '1m');
   const events = new Emitter<RemoteVerifierEvents>('key-rotation');
-  // Aborted by close(): ends a JWKS request under way.
-  const lifetime = new AbortController();
+  const jwks = createJwksCache(
+    {
+      url,
+      cacheTtlMs: check.duration(options.cacheTtl, 'cacheTtl', '10m'),
+      cooldownMs: check.duration(options.cooldown, 'cooldown', '30s'),
+      staleTtlMs: check.duration(options.staleTtl, 'staleTtl', '6h'),
+      timeoutMs: check.duration(options.timeout, 'timeout', '5s', { min: 1 }),
+      maxJwksBytes: check.integer(options.maxJwksBytes, 'maxJwksBytes', 1 << 20, { min: 1 }),
+      fetch: options.fetch ?? globalThis.fetch,
+      headers: options.headers,
+      algorithms: options.algorithms ?? ['RS256', 'ES256', 'EdDSA'],
+      clock,
+    },
+    // RemoteVerifierEvents includes JwksCacheEvents; TypeScript cannot relate the two K-indexed types.
+    (event, payload) => events.emit(event, payload as never),
+  );
   const headers = new HeaderCache();
+  // Kids the latest JWKS did not hold: refused without a fetch until their entry runs out.
   const negative = new Map<string, number>();
-  let keys: Keys | undefined;
-  let fetchedAt = 0;
-  let lastAttempt = Number.NEGATIVE_INFINITY;
-  let inflight: Promise<void> | undefined;
-
-  const where = `${url.origin}${url.pathname}`;
-  const TOO_LARGE = 'is larger than maxJwksBytes; raise it if the document is legitimate';
-  const unavailable = (what: string) =>
-    new KeyRotationError(KeyRotationErrorCode.JwksUnavailable, `the JWKS at ${where} ${what}`);
-
-  /** The JWKS document, bounded by `timeout` (the cause of a failure is then core's TimeoutError). */
-  function download(): Promise<{ text: string; cacheControl: string }> {
-    return withTimeout(
-      async (signal) => {
-        const res = await doFetch(url, {
-          headers: { accept: 'application/jwk-set+json, application/json', ...options.headers },
-          signal,
-        });
-        const drop = () => res.body?.cancel().catch(() => undefined);
-        if (!res.ok) {
-          await drop();
-          throw unavailable(`answered HTTP ${res.status}; check the endpoint`);
-        }
-        const length = Number(res.headers.get('content-length') ?? 0);
-        if (length > maxJwksBytes) {
-          await drop();
-          throw unavailable(TOO_LARGE);
-        }
-        const text = await readBounded(res, maxJwksBytes);
-        if (text === undefined) throw unavailable(TOO_LARGE);
-        return { text, cacheControl: res.headers.get('cache-control') ?? '' };
-      },
-      { timeoutMs, signal: lifetime.signal, what: 'The JWKS request' },
-    );
-  }
-
-  async function fetchOnce(reason: JwksFetchReason): Promise<void> {
-    lastAttempt = clock.now();
-    try {
-      const { text, cacheControl } = await download();
-      keys = parseJwks(text, allowed, keys);
-      fetchedAt = clock.now();
-      const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl)?.[1];
-      cacheTtl = maxAge === undefined ? maxCacheTtl : Math.min(maxCacheTtl, Number(maxAge) * 1000);
-      negative.clear();
-      events.emit('jwks-fetch', { keys: keys.size, reason });
-    } catch (cause) {
-      const stale = keys !== undefined && clock.now() - fetchedAt < cacheTtl + staleTtl;
-      // A timeout or a failure of the endpoint is the JWKS being unavailable: the shared fetch
-      // fails the same way for every caller waiting on it, whatever its cause.
-      const error = isKeyRotationError(cause)
-        ? cause
-        : new KeyRotationError(
-            KeyRotationErrorCode.JwksUnavailable,
-            `the JWKS at ${where} could not be fetched; check the endpoint (see the cause)`,
-            { cause },
-          );
-      events.emit('jwks-error', { error, stale });
-      throw error;
-    }
-  }
-
-  function fetchShared(reason: JwksFetchReason): Promise<void> {
-    inflight ??= fetchOnce(reason).finally(() => {
-      inflight = undefined;
-    });
-    return inflight;
-  }
-
-  /** Keys usable now: fresh, or stale within staleTtl (refreshed in the background). */
-  async function currentKeys(signal: AbortSignal | undefined): Promise<Keys> {
-    const now = clock.now();
-    const age = now - fetchedAt;
-    const coolingDown = now - lastAttempt < cooldown;
-    if (keys && age < cacheTtl) return keys;
-    if (keys && age < cacheTtl + staleTtl) {
-      if (!coolingDown && !inflight) fetchShared('expired').catch(() => undefined);
-      return keys;
-    }
-    if (coolingDown && !inflight) {
-      throw new KeyRotationError(
-        KeyRotationErrorCode.JwksUnavailable,
-        'no usable JWKS: the last fetch failed and the cooldown has not passed',
-      );
-    }
-    await abortable(fetchShared(keys ? 'expired' : 'initial'), signal, 'Waiting for the JWKS');
-    return keys as unknown as Keys;
-  }
+  events.on('jwks-fetch', () => negative.clear());
 
   function remember(kid: string, now: number): void {
     if (negative.size >= NEGATIVE_MAX) negative.clear();
     negative.set(kid, now + negativeTtl);
   }
 
-  async function verifyWith(token: string, opts: RemoteVerifyOptions, set: Keys) {
+  async function verifyWith(token: string, opts: RemoteVerifyOptions, set: JwksKeys) {
     const now = clock.now();
     return verifyCompact(
       token,
@@ -284,7 +169,7 @@ export function createRemoteVerifier(
         `the token is larger than maxTokenBytes (${maxTokenBytes})`,
       );
     }
-    let set = await currentKeys(opts.signal);
+    let set = await jwks.usable(opts.signal);
     let result: ReturnType<typeof verifyCompact>;
     try {
       result = await verifyWith(token, opts, set);
@@ -301,15 +186,13 @@ export function createRemoteVerifier(
       const now = clock.now();
       if (kid === undefined || (negative.get(kid) ?? 0) > now) throw err;
       // Within the cooldown no fetch, and no negative entry either: nothing was learnt.
-      if (!inflight && now - lastAttempt < cooldown) throw err;
+      if (jwks.coolingDown(now)) throw err;
       // One fetch at a time: every caller with an unknown kid waits on the same request.
-      await abortable(fetchShared('unknown-kid'), opts.signal, 'Waiting for the JWKS').catch(
-        (e: unknown) => {
-          // The caller's abort is theirs to see; a failed fetch leaves the kid unknown.
-          if (isOrgError(e, 'ERR_ABORTED', 'ERR_TIMEOUT')) throw e;
-        },
-      );
-      set = keys ?? set;
+      await jwks.fetch('unknown-kid', opts.signal).catch((e: unknown) => {
+        // The caller's abort is theirs to see; a failed fetch leaves the kid unknown.
+        if (isOrgError(e, 'ERR_ABORTED', 'ERR_TIMEOUT')) throw e;
+      });
+      set = jwks.keys() ?? set;
       if (!set.has(kid)) {
         remember(kid, clock.now());
         throw err;
@@ -334,12 +217,12 @@ export function createRemoteVerifier(
         throw err;
       }
     },
-    refresh: (signal) => abortable(fetchShared('manual'), signal, 'Waiting for the JWKS'),
-    kids: () => [...(keys?.keys() ?? [])],
+    refresh: (signal) => jwks.fetch('manual', signal),
+    kids: () => [...(jwks.keys()?.keys() ?? [])],
     on: (event, listener) => events.on(event, listener),
     once: (event, listener) => events.once(event, listener),
     async close() {
-      lifetime.abort();
+      jwks.close();
     },
   };
 }
