@@ -1,4 +1,4 @@
-import { createRateLimiter } from '@org/rate-limit';
+import { createRateLimiter, type TierOptions } from '@org/rate-limit';
 import { serverAvailable } from '@org/test-utils';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +73,9 @@ describe.runIf(await serverAvailable('Redis', 6379))('memory and Redis answer al
     await fc.assert(
       fc.asyncProperty(steps, async (s) => {
         const clock = manualClock();
-        const tiers = { t: { limit: 5, window: '10s', refillRate: 3, algorithm, blockFor: 0 } };
+        const tiers: { t: TierOptions } = {
+          t: { limit: 5, window: '10s', refillRate: 3, algorithm, blockFor: 0 },
+        };
         const mem = createRateLimiter({ tiers, clock });
         const red = createRateLimiter({
           tiers,
