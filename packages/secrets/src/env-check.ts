@@ -143,11 +143,16 @@ export async function checkEnv(
         });
         return row('secret', name, source, spec, v.reveal());
       } catch (err) {
-        if (isOrgError(err, 'ERR_ABORTED')) throw err;
+        // An abort, or a provider that cannot work at all (its SDK missing), ends the check.
+        if (isOrgError(err, 'ERR_ABORTED', 'ERR_SECRETS_INVALID_OPTION')) throw err;
         if (isOrgError(err, 'ERR_SECRETS_NOT_FOUND')) {
           return row('secret', name, source, spec, undefined);
         }
-        const code = isOrgError(err) ? err.code : 'error';
+        // The code, and the name (never the message) of what caused it: CredentialsProviderError…
+        const cause = (err as { cause?: unknown }).cause;
+        const causeName =
+          cause instanceof Error && cause.name !== 'Error' ? ` (${cause.name})` : '';
+        const code = (isOrgError(err) ? err.code : 'error') + causeName;
         const status = isOrgError(err, 'ERR_SECRETS_INVALID_FORMAT') ? 'invalid' : 'unreachable';
         return { ...row('secret', name, source, spec, undefined), status, detail: code };
       }
