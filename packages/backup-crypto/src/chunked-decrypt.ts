@@ -10,6 +10,7 @@ import {
   openVerifiedParts,
 } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
 import { checkTtl, timePolicy, timeSettings } from './time-check.js';
 import { checkTokenShape } from './token-format.js';
 
@@ -17,7 +18,7 @@ import { checkTokenShape } from './token-format.js';
 const SLICE_TEXT = 64 * 1024;
 
 /** Options of {@link createChunkedDecryptStream}. */
-export interface ChunkedDecryptOptions extends FernetOptions, DecryptOptions {
+export interface ChunkedDecryptOptions extends FernetOptions, DecryptOptions, StreamSignalOption {
   /**
    * The largest chunk plaintext accepted, in bytes; bounds memory against a hostile input.
    * @default 67108864 (64 MiB)
@@ -54,6 +55,7 @@ export function createChunkedDecryptStream(
   if (keys.length === 0) throw invalidArgument('createChunkedDecryptStream needs at least one key');
   const time = timeSettings(options);
   const ttlMs = checkTtl(options.ttl);
+  const signal = checkSignal(options.signal);
   const maxChunk = check.integer(options.maxChunkSize, 'maxChunkSize', MAX_CHUNK_SIZE, { min: 1 });
   const maxLine = Math.ceil((25 + CHUNK_HEADER_BYTES + maxChunk + 16 + 32) / 3) * 4 + 1;
   let parts: Buffer[] = [];
@@ -113,7 +115,7 @@ export function createChunkedDecryptStream(
     }
   };
 
-  return new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
         let from = 0;
@@ -150,4 +152,5 @@ export function createChunkedDecryptStream(
       }
     },
   });
+  return bindSignal(stream, signal, 'createChunkedDecryptStream');
 }

@@ -5,11 +5,12 @@ import { CHUNK_HEADER_BYTES, writeChunkHeader } from './chunk-header.js';
 import { check } from './errors.js';
 import { freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
 import { checkClock } from './time-check.js';
 import { TokenSealer } from './token-seal.js';
 
 /** Options of {@link createChunkedEncryptStream}. */
-export interface ChunkedEncryptOptions {
+export interface ChunkedEncryptOptions extends StreamSignalOption {
   /**
    * Plaintext bytes per chunk (per Fernet token), 1 to 64 MiB. Memory use grows with it.
    * @default 65536 (64 KiB)
@@ -54,6 +55,7 @@ export function createChunkedEncryptStream(
     max: MAX_CHUNK_SIZE,
   });
   const clock = checkClock(options.clock);
+  const signal = checkSignal(options.signal);
   const streamId = randomBytes(16);
   let index = 0n;
   let pending: Buffer[] = [];
@@ -89,7 +91,7 @@ export function createChunkedEncryptStream(
     stream.push(NEWLINE);
   };
 
-  return new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       pending.push(chunk);
       pendingBytes += chunk.length;
@@ -103,4 +105,5 @@ export function createChunkedEncryptStream(
       callback();
     },
   });
+  return bindSignal(stream, signal, 'createChunkedEncryptStream');
 }

@@ -2,6 +2,7 @@ import { Transform } from 'node:stream';
 import { check } from './errors.js';
 import type { DecryptOptions, FernetOptions } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
 import { checkTtl, timePolicy, timeSettings } from './time-check.js';
 import { TokenStreamOpener } from './token-stream-open.js';
 
@@ -9,7 +10,7 @@ import { TokenStreamOpener } from './token-stream-open.js';
  * Options of {@link createDecryptStream} and {@link createDecryptWebStream}: `ttl`, and the
  * `clock` and `maxClockSkew` of {@link FernetOptions}.
  */
-export interface DecryptStreamOptions extends DecryptOptions, FernetOptions {}
+export interface DecryptStreamOptions extends DecryptOptions, FernetOptions, StreamSignalOption {}
 
 /**
  * A Transform that decrypts **one standard Fernet token** (url-safe base64 text, e.g. written by
@@ -30,6 +31,7 @@ export interface DecryptStreamOptions extends DecryptOptions, FernetOptions {}
  */
 export function createDecryptStream(key: FernetKey, options: DecryptStreamOptions = {}): Transform {
   const opener = streamOpener(key, options, (plain) => stream.push(plain));
+  const signal = checkSignal(options.signal);
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
@@ -48,7 +50,7 @@ export function createDecryptStream(key: FernetKey, options: DecryptStreamOption
       }
     },
   });
-  return stream;
+  return bindSignal(stream, signal, 'createDecryptStream');
 }
 
 /** @internal Validates the options and makes the decryption core of both stream forms. */

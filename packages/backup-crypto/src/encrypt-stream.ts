@@ -3,11 +3,12 @@ import type { Clock } from '@org/core';
 import { check } from './errors.js';
 import { type EncryptOptions, freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
+import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
 import { checkClock } from './time-check.js';
 import { TokenSealer } from './token-seal.js';
 
 /** Options of {@link createEncryptStream} and {@link createEncryptWebStream}. */
-export interface EncryptStreamOptions extends EncryptOptions {
+export interface EncryptStreamOptions extends EncryptOptions, StreamSignalOption {
   /**
    * The clock (core's `Clock`, milliseconds since the epoch) for the token's timestamp, unless
    * `timestamp` is given.
@@ -34,6 +35,7 @@ export function streamHeader(options: EncryptStreamOptions): Buffer {
 export function createEncryptStream(key: FernetKey, options: EncryptStreamOptions = {}): Transform {
   const keys = parseKey(key);
   const header = streamHeader(options);
+  const signal = checkSignal(options.signal);
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       sealer.update(chunk);
@@ -45,5 +47,5 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
     },
   });
   const sealer = new TokenSealer(keys, header, (text) => stream.push(text));
-  return stream;
+  return bindSignal(stream, signal, 'createEncryptStream');
 }

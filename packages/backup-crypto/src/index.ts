@@ -18,4 +18,5 @@ export { decryptFile, encryptFile, rotateFile } from './files.js';
 export type { FernetKey } from './key.js';
 export { generateKey } from './key.js';
 export { MultiFernet } from './multi-fernet.js';
+export type { StreamSignalOption } from './stream-signal.js';
 export { createDecryptWebStream, createEncryptWebStream } from './web-streams.js';

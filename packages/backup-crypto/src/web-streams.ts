@@ -3,6 +3,7 @@ import { type DecryptStreamOptions, streamOpener } from './decrypt-stream.js';
 import { type EncryptStreamOptions, streamHeader } from './encrypt-stream.js';
 import { invalidArgument } from './errors.js';
 import { type FernetKey, parseKey } from './key.js';
+import { checkSignal, onAbort } from './stream-signal.js';
 import { TokenSealer } from './token-seal.js';
 
 // Plain views, not Buffers: a Web consumer's `slice()` must copy, as Uint8Array's does.
@@ -33,15 +34,19 @@ export function createEncryptWebStream(
 ): TransformStream<Uint8Array, Uint8Array> {
   const keys = parseKey(key);
   const header = streamHeader(options);
+  const signal = checkSignal(options.signal);
   let sealer: TokenSealer;
+  let unlink = () => {};
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
       sealer = new TokenSealer(keys, header, (text) => controller.enqueue(view(text)));
+      unlink = onAbort(signal, 'createEncryptWebStream', (err) => controller.error(err));
     },
     transform(chunk) {
       sealer.update(bytesOf(chunk));
     },
     flush() {
+      unlink();
       sealer.end();
     },
   });
@@ -68,14 +73,18 @@ export function createDecryptWebStream(
 ): TransformStream<Uint8Array, Uint8Array> {
   let enqueue: (plain: Uint8Array) => void = () => {};
   const opener = streamOpener(key, options, (plain) => enqueue(view(plain)));
+  const signal = checkSignal(options.signal);
+  let unlink = () => {};
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
       enqueue = (plain) => controller.enqueue(plain);
+      unlink = onAbort(signal, 'createDecryptWebStream', (err) => controller.error(err));
     },
     transform(chunk) {
       opener.update(bytesOf(chunk));
     },
     flush() {
+      unlink();
       opener.end();
     },
   });

@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ReadableStream } from 'node:stream/web';
 import {
   createChunkedDecryptStream,
   createChunkedEncryptStream,
   createDecryptStream,
+  createDecryptWebStream,
   createEncryptStream,
+  createEncryptWebStream,
   Fernet,
   FernetErrorCode,
   generateKey,
   isFernetError,
 } from '@org/backup-crypto';
-import type { Clock } from '@org/core';
+import { type AbortedError, type Clock, isAbortedError, isTimeoutError } from '@org/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { failure } from './helpers/failure.js';
@@ -143,5 +148,77 @@ describe('createDecryptStream', () => {
       clock: { now: () => 999_000 },
     });
     expect(await failure(through(skewed, [token]))).toBe(FernetErrorCode.InvalidToken);
+  });
+});
+
+describe('the signal option of the streams', () => {
+  const reason = new Error('stop');
+  const makers = {
+    createEncryptStream: (signal: AbortSignal) => createEncryptStream(key, { signal }),
+    createDecryptStream: (signal: AbortSignal) => createDecryptStream(key, { signal }),
+    createChunkedEncryptStream: (signal: AbortSignal) =>
+      createChunkedEncryptStream(key, { signal, chunkSize: 10 }),
+    createChunkedDecryptStream: (signal: AbortSignal) =>
+      createChunkedDecryptStream(key, { signal }),
+  };
+
+  it.each(Object.entries(makers))(
+    '%s errors with core AbortedError when it fires',
+    async (_, make) => {
+      const ac = new AbortController();
+      const input = new PassThrough();
+      const done = pipeline(input, make(ac.signal), new PassThrough().resume());
+      input.write(Buffer.from(f.encrypt('x')).subarray(0, 20));
+      setImmediate(() => ac.abort(reason));
+      const err = await done.catch((e: unknown) => e);
+      expect(isAbortedError(err)).toBe(true);
+      expect((err as AbortedError).cause).toBe(reason);
+      // An already aborted signal stops the stream at once.
+      const late = await pipeline(
+        Readable.from([Buffer.from('x')]),
+        make(AbortSignal.abort(reason)),
+        new PassThrough().resume(),
+      ).catch((e: unknown) => e);
+      expect(isAbortedError(late)).toBe(true);
+    },
+  );
+
+  it('the Web forms error with core AbortedError, and AbortSignal.timeout() gives TimeoutError', async () => {
+    for (const make of [
+      (signal: AbortSignal) => createEncryptWebStream(key, { signal }),
+      (signal: AbortSignal) => createDecryptWebStream(key, { signal }),
+    ]) {
+      const ac = new AbortController();
+      const source = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new Uint8Array(Buffer.from(f.encrypt('x')).subarray(0, 20)));
+        },
+      });
+      const reading = (async () => {
+        for await (const _ of source.pipeThrough(make(ac.signal)));
+      })().catch((e: unknown) => e);
+      setImmediate(() => ac.abort(reason));
+      const err = await reading;
+      expect(isAbortedError(err)).toBe(true);
+      expect((err as AbortedError).cause).toBe(reason);
+    }
+    const timedOut = await through(createEncryptStream(key, { signal: AbortSignal.timeout(1) }), [])
+      .then(() => new Promise((r) => setTimeout(r, 20)))
+      .catch((e: unknown) => e);
+    // A stream that finished before its signal fired is left alone.
+    expect(timedOut).toBeUndefined();
+    const never = new PassThrough();
+    const stopped = await pipeline(
+      never,
+      createDecryptStream(key, { signal: AbortSignal.timeout(5) }),
+      new PassThrough().resume(),
+    ).catch((e: unknown) => e);
+    expect(isTimeoutError(stopped)).toBe(true);
+  });
+
+  it('refuses a signal that is not an AbortSignal', () => {
+    const notASignal = {} as AbortSignal;
+    expect(() => createEncryptStream(key, { signal: notASignal })).toThrow(/`signal`/);
+    expect(() => createDecryptWebStream(key, { signal: notASignal })).toThrow(/`signal`/);
   });
 });
