@@ -99,7 +99,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
   }
   // Parts in flight besides the one filling.
   const queueSize = check.integer(options.queueSize, 'queueSize', 1, { min: 0 });
-  const copyLimit = check.integer(options.copyLimit, 'copyLimit', 5 * 1024 * MiB, { min: 5 * MiB });
+  const copyLimit = check.integer(options.copyLimit, 'copyLimit', 5 * 1024 * MiB, { min: 0 });
   const copyPartSize = Math.max(5 * MiB, Math.min(copyLimit, 1024 * MiB));
   const timeouts: Timeouts = {
     connectTimeoutMs: check.duration(options.connectTimeout, 'connectTimeout', '5s', { min: 1 }),
