@@ -23,11 +23,11 @@ export type Algorithm = 'RS256' | 'ES256' | 'EdDSA' | 'HS256';
 export const ALGORITHMS: readonly Algorithm[] = ['RS256', 'ES256', 'EdDSA', 'HS256'];
 
 /** A public JWK as published in a JWKS. */
-export interface PublicJwk extends Jwk {
+export type PublicJwk = Jwk & {
   kid: string;
   alg: Algorithm;
   use: 'sig';
-}
+};
 
 /** A key imported once into node:crypto, ready for the hot path. */
 export interface ImportedKey {

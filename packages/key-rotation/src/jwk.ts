@@ -1,9 +1,11 @@
 /**
  * A JSON Web Key (RFC 7517) as this package reads and writes it: the members of the RSA, EC,
- * OKP and `oct` key types it uses, plus any others. The package's own type, so that it does not
- * depend on `crypto.JsonWebKey` (gone from `@types/node` 25).
+ * OKP and `oct` key types it uses. The package's own type, so that it does not depend on
+ * `crypto.JsonWebKey` (gone from `@types/node` 25); what `KeyObject.export({ format: 'jwk' })`
+ * returns fits it under either version. A type alias, not an interface, so that it also fits
+ * `@types/node` 20's index-signed `JsonWebKey` where node:crypto takes one.
  */
-export interface Jwk {
+export type Jwk = {
   kty?: string;
   kid?: string;
   alg?: string;
@@ -25,5 +27,4 @@ export interface Jwk {
   qi?: string;
   /** `oct`: the secret; never in a JWKS. */
   k?: string;
-  [member: string]: unknown;
-}
+};
