@@ -7,7 +7,7 @@ import {
   isSecretsError,
 } from '@org/secrets';
 import { describe, expect, it } from 'vitest';
-import { runCheckEnv } from '../src/check-env-cli.js';
+import { runCheckEnv } from '../src/cli.js';
 
 describe('env names', () => {
   it('follows the documented rule', () => {

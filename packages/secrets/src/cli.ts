@@ -120,3 +120,11 @@ function parse(argv: readonly string[]) {
     },
   });
 }
+
+/** The `check-env` bin: the process's arguments and environment, stdout and stderr. */
+export async function main(): Promise<number> {
+  return runCheckEnv(process.argv.slice(2), process.env, {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+}
