@@ -17,11 +17,11 @@ const storage = createStorage({
 });
 const breaker = createBreaker(async (_ctx, n: number) => n * 2, { name: 'double', timeout: '2s' });
 const health = createHealth({ checks: { cache: () => undefined }, timeout: '1s' });
-const ring = createKeyRing({ gracePeriod: '7d' });
+const ring = await createKeyRing({ gracePeriod: '7d' });
 const fernet = new Fernet(generateKey());
 fernet.decrypt(fernet.encrypt('x'), { ttl: '1h' });
 
-await retry(async () => 1, { retries: 2 });
-await retryAlone(async () => 1, { retries: 2 });
+await retry(async () => 1, { attempts: 3 });
+await retryAlone(async () => 1, { attempts: 3, minDelay: '10ms' });
 console.log(parseDuration('1m'), isOrgError(new Error('x')));
 await Promise.all([cache.close(), storage.close(), breaker.close(), health.close(), ring.close()]);
