@@ -24,6 +24,8 @@ export interface Entry {
   nextAttemptAt: number;
   /** The code of the last failure. */
   lastCode: string | undefined;
+  /** `failures` when the last `stale` event was emitted. */
+  staleReported: number;
 }
 
 /**
@@ -74,6 +76,7 @@ export class EntryCache {
       failingSince: 0,
       nextAttemptAt: 0,
       lastCode: undefined,
+      staleReported: 0,
     };
     this.#entries.set(key, entry);
     this.#last = key;

@@ -32,7 +32,10 @@ export type SecretsEvents = {
     /** The wait before the next attempt, in milliseconds. */
     retryAfterMs: number;
   };
-  /** A value past its `ttl` was served because the provider failed (bounded by `maxStale`). */
+  /**
+   * A value past its `ttl` was served because the provider failed (bounded by `maxStale`):
+   * once per failed attempt, not once per read.
+   */
   stale: {
     name: string;
     version: string;

@@ -1,4 +1,11 @@
-import { abortable, isOrgError, linkSignals, throwIfAborted, withTimeout } from '@org/core';
+import {
+  abortable,
+  isOrgError,
+  linkSignals,
+  TimeoutError,
+  throwIfAborted,
+  withTimeout,
+} from '@org/core';
 import { backoffMs, type Entry, EntryCache } from './cache.js';
 import { notFound, SecretsError, SecretsErrorCode } from './errors.js';
 import type { SecretsEmitter } from './events.js';
@@ -120,6 +127,22 @@ export class Loader {
     );
   }
 
+  /**
+   * Like `bounded`, for a refresh no caller awaits: its timer is `unref()`ed, so a background
+   * refresh never keeps the process alive on its own.
+   */
+  #boundedInBackground<T>(what: string, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+    const linked = linkSignals(this.#life.signal);
+    const ms = this.#o.timeoutMs;
+    const timer = setTimeout(() => linked.controller.abort(new TimeoutError(ms, what)), ms);
+    timer.unref();
+    const run = Promise.resolve().then(() => fn(linked.signal));
+    return abortable(run, linked.signal, what).finally(() => {
+      clearTimeout(timer);
+      linked.dispose();
+    });
+  }
+
   #live(signal: AbortSignal | undefined): void {
     throwIfAborted(this.#life.signal);
     throwIfAborted(signal);
@@ -130,7 +153,10 @@ export class Loader {
   }
 
   #stale(entry: Entry, now: number): SecretValue {
-    if (this.#events.has('stale')) {
+    // Once per failed attempt, not once per read: an outage at 10,000 reads a second must not
+    // become 10,000 events a second.
+    if (entry.staleReported !== entry.failures && this.#events.has('stale')) {
+      entry.staleReported = entry.failures;
       this.#events.emit('stale', {
         name: entry.name,
         version: entry.version,
@@ -155,9 +181,12 @@ export class Loader {
       bareName: entry.bareName,
       version: entry.version === '' ? undefined : parseVersion(entry.version),
     };
-    const p = this.bounded(`Reading secret "${entry.name}"`, undefined, (signal) =>
-      provider.get({ ...request, signal }),
-    ).then(
+    const what = `Reading secret "${entry.name}"`;
+    const read = (signal: AbortSignal) => provider.get({ ...request, signal });
+    const call = background
+      ? this.#boundedInBackground(what, read)
+      : this.bounded(what, undefined, read);
+    const p = call.then(
       (got) => {
         entry.inflight = undefined;
         const now = this.#o.clock.now();

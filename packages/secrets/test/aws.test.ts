@@ -130,6 +130,14 @@ describe.runIf(motoAvailable)('aws provider on moto', () => {
     await secrets.close();
   });
 
+  it('a secret scheduled for deletion is missing too', async () => {
+    const name = await moto.secret('soon-gone');
+    const { secrets } = client();
+    await moto.admin.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }));
+    await expect(secrets.get(name)).rejects.toMatchObject({ code: 'ERR_SECRETS_NOT_FOUND' });
+    await secrets.close();
+  });
+
   it('1,000 concurrent reads of a cold name make one GetSecretValue call', async () => {
     const name = await moto.secret('hot');
     const { secrets, count } = client();

@@ -104,6 +104,8 @@ describe('createSecrets', () => {
     expect((await secrets.healthCheck()).status).toBe('ok');
     expect(events).toContain('recovered');
     expect(events.filter((e) => e === 'error')).toHaveLength(2);
+    // Once per failed attempt, not once per read.
+    expect(events.filter((e) => e === 'stale')).toHaveLength(2);
     await secrets.close();
   });
 

@@ -49,6 +49,14 @@ function errorName(err: unknown): string {
   return typeof err === 'object' && err !== null ? String((err as { name?: unknown }).name) : '';
 }
 
+/** Secrets Manager's answer for a secret scheduled for deletion: gone, as far as the app goes. */
+function markedDeleted(err: unknown): boolean {
+  return (
+    errorName(err) === 'InvalidRequestException' &&
+    /marked (for )?delet/i.test(String((err as { message?: unknown }).message))
+  );
+}
+
 function denied(name: string, cause: unknown): SecretsError {
   return new SecretsError(
     SecretsErrorCode.AccessDenied,
@@ -103,7 +111,7 @@ export function awsProvider(options: AwsProviderOptions = {}): SecretsProvider {
         });
         return fetched(out, request.name);
       } catch (err) {
-        if (NOT_FOUND.has(errorName(err))) return undefined;
+        if (NOT_FOUND.has(errorName(err)) || markedDeleted(err)) return undefined;
         if (DENIED.has(errorName(err))) throw denied(request.name, err);
         throw err;
       }
