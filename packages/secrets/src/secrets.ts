@@ -6,7 +6,7 @@ import { jsonField } from './fields.js';
 import { type SecretsHealth, secretsHealth } from './health.js';
 import { Loader, type Target } from './loader.js';
 import { resolveOptions, type SecretsOptions } from './options.js';
-import type { SecretVersion } from './provider.js';
+import type { FetchedSecret, SecretVersion } from './provider.js';
 import { SecretValue } from './secret-value.js';
 
 /** Options of one read. */
@@ -48,7 +48,8 @@ export interface Secrets extends Events<SecretsEvents> {
   get(name: string, options?: GetSecretOptions): Promise<SecretValue>;
   /**
    * Reads the current values of `names` in as few provider calls as it can
-   * (`BatchGetSecretValue`, 20 names a call), for start-up.
+   * (`BatchGetSecretValue`, 20 names a call), for start-up; when the batch call fails (a policy
+   * without `secretsmanager:BatchGetSecretValue`), one read per name.
    */
   preload(names: readonly string[], options?: { signal?: AbortSignal }): Promise<PreloadResult>;
   /** Reads `name` from the provider now, bypassing the cache, and caches the result. */
@@ -138,14 +139,21 @@ export function createSecrets(options: SecretsOptions): Secrets {
     async preload(names, opts = {}) {
       const targets = [...new Set(names)].map((n) => loader.target(n));
       const batch = o.provider.getMany?.bind(o.provider);
+      // A batch that fails (no secretsmanager:BatchGetSecretValue in the app's policy, an
+      // outage) falls back to one read per name, which reports each name's own error.
       const found = batch
-        ? await loader.bounded('Reading secrets in a batch', opts.signal, (signal) =>
-            batch(
-              targets.map((t) => ({ name: t.name, bareName: t.bareName })),
-              signal,
-            ),
-          )
-        : new Map();
+        ? await loader
+            .bounded('Reading secrets in a batch', opts.signal, (signal) =>
+              batch(
+                targets.map((t) => ({ name: t.name, bareName: t.bareName })),
+                signal,
+              ),
+            )
+            .catch((err: unknown) => {
+              if (isOrgError(err, 'ERR_ABORTED', SecretsErrorCode.Closed)) throw err;
+              return new Map<string, FetchedSecret>();
+            })
+        : new Map<string, FetchedSecret>();
       const loaded: string[] = [];
       const missing: string[] = [];
       await Promise.all(

@@ -226,6 +226,20 @@ describe('createSecrets', () => {
     await expect(prod.preload(['a', 'c', 'd'])).rejects.toThrow(/"c", "d"/);
   });
 
+  it('preload falls back to one read per name when the batch call fails', async () => {
+    const fake = fakeProvider({ a: '1', b: '2' });
+    const provider = {
+      ...fake.provider,
+      getMany: () => Promise.reject(new Error('AccessDeniedException')),
+    };
+    const secrets = createSecrets({ provider });
+    expect(await secrets.preload(['a', 'b'])).toEqual({ loaded: ['a', 'b'], missing: [] });
+    expect(fake.state.calls).toBe(2);
+    fake.state.failing = true;
+    const err = await secrets.preload(['c']).catch((e: unknown) => e);
+    expect(isSecretsError(err, SecretsErrorCode.Unavailable)).toBe(true);
+  });
+
   it('close() releases: aborts calls in flight, closes the provider, is idempotent', async () => {
     const fake = fakeProvider({ a: '1' });
     fake.state.gate = new Promise(() => {});
