@@ -3,6 +3,7 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { isAbortedError } from '@org/core';
 import { createHealth } from '@org/health';
 import { createSecrets, isSecretsError, type SecretsEvents } from '@org/secrets';
 import { awsProvider } from '@org/secrets/aws';
@@ -191,6 +192,15 @@ describe.runIf(motoAvailable)('aws provider on moto', () => {
       const calls = count('GetSecretValueCommand');
       expect((await secrets.get(name)).reveal()).toBe('good');
       expect(count('GetSecretValueCommand')).toBe(calls);
+      // A cold name while moto is frozen: the caller's signal ends its wait at once.
+      const ac = new AbortController();
+      const cold = secrets.get(`${name}-cold`, { signal: ac.signal });
+      setTimeout(() => ac.abort(), 50);
+      const t0 = performance.now();
+      expect(isAbortedError(await cold.catch((e: unknown) => e))).toBe(true);
+      expect(performance.now() - t0).toBeLessThan(250);
+      // Its shared call goes on to its own timeout; forget the name so health ignores it.
+      secrets.invalidate(`${name}-cold`);
     } finally {
       moto.server.resume();
     }
