@@ -9,6 +9,11 @@ import { errorGuard, OrgError, optionChecks } from '@org/core';
 export const HealthErrorCode = {
   /** `createHealth` or a check factory got an option it cannot use; the message names it. */
   InvalidOption: 'ERR_HEALTH_INVALID_OPTION',
+  /**
+   * A check needs an optional peer dependency that is not installed (`ioredis` for a `redisCheck`
+   * given a URL, `@aws-sdk/client-s3` for `s3Check`); the check fails with it as its reason.
+   */
+  MissingPeer: 'ERR_HEALTH_MISSING_PEER',
 } as const;
 
 /** One of the {@link HealthErrorCode} values. */
@@ -51,4 +56,13 @@ export function refuseRenamed(options: object, renamed: Readonly<Record<string, 
       );
     }
   }
+}
+
+/** A `HealthError` for an optional peer dependency that is not installed. */
+export function missingPeer(message: string, cause?: unknown): HealthError {
+  return new HealthError(
+    HealthErrorCode.MissingPeer,
+    message,
+    cause === undefined ? undefined : { cause },
+  );
 }

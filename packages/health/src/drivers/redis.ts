@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { abortable, type Duration } from '@org/core';
 import { connectRedis, type RedisHandle, type RedisOption } from '@org/core/redis';
-import { check, invalidOption, refuseRenamed } from '../errors.js';
+import { check, invalidOption, missingPeer, refuseRenamed } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
 /** What the Redis check needs of a client: `ping()`. An ioredis `Redis` or `Cluster` fits. */
@@ -32,6 +32,7 @@ const DOWN = new Set(['reconnecting', 'end', 'close']);
 const CONNECTING = new Set(['connecting', 'connect']);
 
 const fail = (message: string) => invalidOption(message);
+const missing = (message: string) => missingPeer(message);
 
 function isEmitter(c: unknown): c is import('node:events').EventEmitter {
   return typeof (c as { once?: unknown }).once === 'function';
@@ -63,7 +64,7 @@ export function redisCheck(options: RedisCheckOptions): HealthCheck {
 
   async function client(signal: AbortSignal): Promise<RedisPingable> {
     if (typeof given !== 'string') return given;
-    handle ??= connectRedis(given, {}, fail);
+    handle ??= connectRedis(given, {}, fail, missing);
     return (await abortable(handle, signal)).client;
   }
 

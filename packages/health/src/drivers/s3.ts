@@ -1,5 +1,5 @@
 import type { Duration } from '@org/core';
-import { check, invalidOption } from '../errors.js';
+import { check, invalidOption, missingPeer } from '../errors.js';
 import type { HealthCheck } from '../types.js';
 
 /** What the S3 check needs of an `S3Client`: `send(command, { abortSignal })`. */
@@ -41,6 +41,13 @@ export function s3Check(options: S3CheckOptions): HealthCheck {
       // Loaded on first use from the user's install, so the SDK stays an optional peer.
       HeadBucket ??= import('@aws-sdk/client-s3').then(
         (m) => m.HeadBucketCommand as HeadBucketCtor,
+        (cause: unknown) => {
+          HeadBucket = undefined; // installed later, the next run finds it
+          throw missingPeer(
+            's3Check needs the optional peer dependency `@aws-sdk/client-s3`: run `npm install @aws-sdk/client-s3`.',
+            cause,
+          );
+        },
       );
       const command = new (await HeadBucket)({ Bucket: bucket });
       await client.send(command as never, { abortSignal: signal });
