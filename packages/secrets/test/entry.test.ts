@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -39,5 +39,19 @@ describe('entries', () => {
     const deps = [...runtimeGraph('aws.ts')];
     expect(deps).toContain('dynamic:@aws-sdk/client-secrets-manager');
     expect(deps).not.toContain('@aws-sdk/client-secrets-manager');
+  });
+
+  const dist = resolve(import.meta.dirname, '../dist');
+  it.runIf(existsSync(join(dist, 'index.js')))('the built root entry names no AWS SDK', () => {
+    for (const file of ['index.js', 'index.cjs']) {
+      expect(readFileSync(join(dist, file), 'utf8')).not.toContain('@aws-sdk');
+    }
+    // The bin and ./aws load it with a dynamic import, on first use of the aws provider.
+    for (const file of ['aws.js', 'aws.cjs', 'check-env.js']) {
+      const text = readFileSync(join(dist, file), 'utf8');
+      expect(text).toContain('import("@aws-sdk/client-secrets-manager")');
+      expect(text).not.toMatch(/^import .*@aws-sdk/m);
+      expect(text).not.toMatch(/require\("@aws-sdk/);
+    }
   });
 });

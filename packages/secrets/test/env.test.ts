@@ -115,6 +115,10 @@ describe('checkEnv', () => {
     expect(await runCheckEnv(['--nope'], good, io)).toBe(2);
     expect(await runCheckEnv(['--schema', join(dir, 'missing.json')], good, io)).toBe(2);
     expect(await runCheckEnv(['--schema', file, '--timeout', 'soon'], good, io)).toBe(2);
+    const mjs = join(dir, 'env.schema.mjs');
+    await writeFile(mjs, `export default ${JSON.stringify(schema)};`);
+    expect(await runCheckEnv(['--schema', mjs], good, io)).toBe(0);
+    expect(await runCheckEnv(['--help'], good, io)).toBe(0);
     const out = lines.join('\n');
     expect(out).not.toContain('sekret');
     expect(out).toContain('INVALID');
