@@ -26,24 +26,20 @@ export interface Decision {
 }
 
 /**
- * Decides a request of `cost` at `now` and updates `s` in place when `commit` (a refused request
- * counts nothing, but may start a block). `s` is undefined for a key never seen: a fresh state is
- * returned to store. `peek` is `commit = false`.
+ * Decides a request of `cost` at `now` and updates `st` in place when `commit` (a refused request
+ * counts nothing, but may start a block). For a key never seen, pass {@link fresh}'s state.
+ * `peek` is `commit = false`, which writes nothing to `st`.
  */
 export function decide(
   rule: Rule,
-  s: State | undefined,
+  st: State,
   cost: number,
   now: number,
   commit: boolean,
-): { decision: Decision; state: State } {
-  const st: State = s ?? fresh(rule, now);
+): Decision {
   if (st.k > now) {
     const wait = st.k - now;
-    return {
-      decision: { allowed: false, remaining: 0, resetMs: wait, retryAfterMs: wait },
-      state: st,
-    };
+    return { allowed: false, remaining: 0, resetMs: wait, retryAfterMs: wait };
   }
   const d = evaluate(rule, st, cost, now, commit);
   if (!d.allowed && commit && rule.blockForMs > 0) {
@@ -51,10 +47,11 @@ export function decide(
     d.retryAfterMs = Math.max(d.retryAfterMs, rule.blockForMs);
     d.resetMs = Math.max(d.resetMs, rule.blockForMs);
   }
-  return { decision: d, state: st };
+  return d;
 }
 
-function fresh(rule: Rule, now: number): State {
+/** The state of a key never seen. */
+export function fresh(rule: Rule, now: number): State {
   if (rule.algorithm === 'token-bucket') return { a: rule.limit, b: now, c: 0, k: 0 };
   return { a: now - (now % rule.windowMs), b: 0, c: 0, k: 0 };
 }

@@ -22,12 +22,13 @@ export {
 export { idMatcher, ipId } from './ip.js';
 export { createRateLimiter } from './limiter.js';
 export type { RateLimitStore } from './store.js';
-export type {
-  Algorithm,
-  FailurePolicy,
-  Rule,
-  TierOptions,
-  TierSettings,
+export {
+  type Algorithm,
+  defineTiers,
+  type FailurePolicy,
+  type Rule,
+  type TierOptions,
+  type TierSettings,
 } from './tiers.js';
 export type {
   LimitOptions,

@@ -29,7 +29,13 @@ import type {
   RateLimitResult,
 } from './types.js';
 
-function result(rule: Rule, d: Decision, store: 'redis' | 'memory'): RateLimitResult {
+function result(
+  rule: Rule,
+  d: Decision,
+  store: 'redis' | 'memory',
+  fallback?: 'open' | 'local',
+  listed?: 'allow' | 'deny',
+): RateLimitResult {
   return {
     allowed: d.allowed,
     tier: rule.tier,
@@ -40,6 +46,8 @@ function result(rule: Rule, d: Decision, store: 'redis' | 'memory'): RateLimitRe
     resetMs: d.resetMs,
     retryAfterMs: d.retryAfterMs,
     store,
+    fallback,
+    listed,
   };
 }
 
@@ -84,7 +92,20 @@ export function createRateLimiter<T extends string>(
     starting = undefined;
   });
 
+  // The tier's own rule by name, and each rule's key prefix: two lookups fewer per check.
+  const plain = new Map<string, Rule>();
+  const keyBase = new Map<Rule, string>();
+  for (const [name, book] of rules) {
+    plain.set(name, book.get('')!);
+    // One hash tag per client: each key lives in one Cluster slot, and one key per script.
+    for (const r of book.values()) keyBase.set(r, `${prefix}{${r.tier}:${r.route ?? ''}:`);
+  }
+
   const ruleOf = (tier: string, route: string | undefined): Rule => {
+    if (route === undefined) {
+      const own = plain.get(tier);
+      if (own) return own;
+    }
     const book = rules.get(tier);
     if (!book) {
       throw new RateLimitError(
@@ -100,8 +121,7 @@ export function createRateLimiter<T extends string>(
       throw invalidOption('`id` must be a non-empty string (a user id, an API key id, an address)');
     }
     const safe = id.length > MAX_ID ? `${id.slice(0, 64)}…${id.length}` : id;
-    // One hash tag per client: each key lives in one Cluster slot, and one key per script.
-    return `${prefix}{${rule.tier}:${rule.route ?? ''}:${safe}}`;
+    return `${keyBase.get(rule)}${safe}}`;
   };
 
   const costOf = (rule: Rule, cost: number | undefined): number =>
@@ -126,71 +146,110 @@ export function createRateLimiter<T extends string>(
     }
     if (rule.failurePolicy === 'open') {
       const d = { allowed: true, remaining: rule.limit - cost, resetMs: 0, retryAfterMs: 0 };
-      return { ...result(rule, d, 'memory'), fallback: 'open' as const };
+      return result(rule, d, 'memory', 'open');
     }
     const d = commit ? local.consume(key, rule, cost, now) : local.peek(key, rule, cost, now);
-    return { ...result(rule, d, 'memory'), fallback: 'local' as const };
+    return result(rule, d, 'memory', 'local');
   };
 
-  const run = async (tier: string, id: string, opts: LimitOptions | undefined, commit: boolean) => {
-    const rule = ruleOf(tier, opts?.route);
-    const key = keyOf(rule, id);
-    const cost = costOf(rule, opts?.cost);
-    throwIfAborted(opts?.signal);
+  const listedResult = (rule: Rule, id: string, commit: boolean): RateLimitResult | undefined => {
     if (allowed?.(id)) {
       const d = { allowed: true, remaining: rule.limit, resetMs: 0, retryAfterMs: 0 };
-      return { ...result(rule, d, redis ? 'redis' : 'memory'), listed: 'allow' as const };
+      return result(rule, d, redis ? 'redis' : 'memory', undefined, 'allow');
     }
-    if (denied?.(id)) {
-      const d = {
-        allowed: false,
-        remaining: 0,
-        resetMs: rule.windowMs,
-        retryAfterMs: rule.windowMs,
-      };
-      if (commit)
-        events.emit('limited', { tier, id, retryAfterMs: rule.windowMs, reason: 'denied' });
-      return { ...result(rule, d, redis ? 'redis' : 'memory'), listed: 'deny' as const };
+    if (!denied?.(id)) return undefined;
+    const wait = rule.windowMs;
+    if (commit)
+      events.emit('limited', { tier: rule.tier, id, retryAfterMs: wait, reason: 'denied' });
+    const d = { allowed: false, remaining: 0, resetMs: wait, retryAfterMs: wait };
+    return result(rule, d, redis ? 'redis' : 'memory', undefined, 'deny');
+  };
+
+  const limited = (r: RateLimitResult, id: string) => {
+    if (events.has('limited')) {
+      events.emit('limited', { tier: r.tier, id, retryAfterMs: r.retryAfterMs, reason: 'limited' });
     }
+  };
+
+  // Synchronous up to the store: the memory path costs one promise, not an async function's.
+  const run = (
+    tier: string,
+    id: string,
+    opts: LimitOptions | undefined,
+    commit: boolean,
+  ): Promise<RateLimitResult> => {
+    let rule: Rule;
+    let key: string;
+    let cost: number;
+    try {
+      rule = ruleOf(tier, opts?.route);
+      key = keyOf(rule, id);
+      cost = costOf(rule, opts?.cost);
+      throwIfAborted(opts?.signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const listed = allowed || denied ? listedResult(rule, id, commit) : undefined;
+    if (listed) return Promise.resolve(listed);
+    if (!redis) {
+      const now = clock.now();
+      const d = commit ? local.consume(key, rule, cost, now) : local.peek(key, rule, cost, now);
+      const r = result(rule, d, 'memory');
+      if (!d.allowed && commit) limited(r, id);
+      return Promise.resolve(r);
+    }
+    return viaRedis(rule, key, id, cost, opts, commit);
+  };
+
+  const viaRedis = async (
+    rule: Rule,
+    key: string,
+    id: string,
+    cost: number,
+    opts: LimitOptions | undefined,
+    commit: boolean,
+  ): Promise<RateLimitResult> => {
     const now = clock.now();
     let r: RateLimitResult;
-    if (!redis || !failover) {
-      const d = commit ? local.consume(key, rule, cost, now) : local.peek(key, rule, cost, now);
-      r = result(rule, d, 'memory');
+    // Set whenever Redis is: this path is taken only then.
+    const store = redis!;
+    const fo = failover!;
+    const refused = blocked.refusal(key, cost, now);
+    if (refused) {
+      const wait = refused.until - now;
+      const resetMs = Math.max(wait, refused.resetAt - now);
+      r = result(rule, { allowed: false, remaining: 0, resetMs, retryAfterMs: wait }, 'redis');
+    } else if (starting && !(await abortable(starting, opts?.signal))) {
+      const e = backendError(new Error('Redis did not connect within its connect timeout'));
+      fo.fail(e);
+      r = fallback(rule, key, cost, now, commit, e);
+    } else if (fo.down) {
+      r = fallback(rule, key, cost, now, commit, fo.lastError!);
     } else {
-      const refused = blocked.refusal(key, cost, now);
-      if (refused) {
-        const wait = refused.until - now;
-        const resetMs = Math.max(wait, refused.resetAt - now);
-        r = result(rule, { allowed: false, remaining: 0, resetMs, retryAfterMs: wait }, 'redis');
-      } else if (starting && !(await abortable(starting, opts?.signal))) {
-        const e = backendError(new Error('Redis did not connect within its connect timeout'));
-        failover.fail(e);
+      try {
+        const call = () =>
+          commit ? store.consume(key, rule, cost, now) : store.peek(key, rule, cost, now);
+        // A client that bounds its own commands needs no timer of ours (one fewer per check).
+        const d =
+          !opts?.signal && store.selfBounded?.(timeoutMs)
+            ? await call()
+            : await withTimeout(call, {
+                timeoutMs,
+                signal: opts?.signal,
+                what: 'Redis rate-limit check',
+              });
+        if (rule.failurePolicy === 'local') local.seed(key, rule, d, now);
+        if (!d.allowed && commit && d.retryAfterMs > 0)
+          blocked.add(key, cost, now + d.retryAfterMs, now + d.resetMs);
+        r = result(rule, d, 'redis');
+      } catch (err) {
+        if (isAbortedError(err) || (opts?.signal?.aborted && err === opts.signal.reason)) throw err;
+        const e = backendError(err);
+        fo.fail(e);
         r = fallback(rule, key, cost, now, commit, e);
-      } else if (failover.down) {
-        r = fallback(rule, key, cost, now, commit, failover.lastError!);
-      } else {
-        try {
-          const d = await withTimeout(
-            () => (commit ? redis.consume(key, rule, cost, now) : redis.peek(key, rule, cost, now)),
-            { timeoutMs, signal: opts?.signal, what: 'Redis rate-limit check' },
-          );
-          if (rule.failurePolicy === 'local') local.seed(key, rule, d, now);
-          if (!d.allowed && commit && d.retryAfterMs > 0)
-            blocked.add(key, cost, now + d.retryAfterMs, now + d.resetMs);
-          r = result(rule, d, 'redis');
-        } catch (err) {
-          if (isAbortedError(err) || (opts?.signal?.aborted && err === opts.signal.reason))
-            throw err;
-          const e = backendError(err);
-          failover.fail(e);
-          r = fallback(rule, key, cost, now, commit, e);
-        }
       }
     }
-    if (!r.allowed && commit && events.has('limited')) {
-      events.emit('limited', { tier, id, retryAfterMs: r.retryAfterMs, reason: 'limited' });
-    }
+    if (!r.allowed && commit) limited(r, id);
     return r;
   };
 

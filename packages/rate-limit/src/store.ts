@@ -21,6 +21,11 @@ export interface RateLimitStore {
    * check, so that start-up is not mistaken for an outage.
    */
   ready?(): Promise<boolean>;
+  /**
+   * Optional: true when the store itself rejects a call past `timeoutMs` right now (a client
+   * whose command timeout is no longer), so the limiter need not arm a timer of its own.
+   */
+  selfBounded?(timeoutMs: number): boolean;
   /** Optional: a cheap round trip proving the store answers (Redis `PING`). */
   ping?(): Promise<void>;
   /** Optional: releases what the store holds (a client it created). */

@@ -110,6 +110,16 @@ function toRule(
   };
 }
 
+/**
+ * Declares tiers apart from `createRateLimiter` (in a config module, say) with their types kept:
+ * `'1m'` stays a `Duration`, and the names become the limiter's tier names.
+ */
+export function defineTiers<T extends string>(
+  tiers: Record<T, TierOptions>,
+): Record<T, TierOptions> {
+  return tiers;
+}
+
 /** Every tier's rules: the tier's own under `''`, and one per route override. */
 export type RuleBook = ReadonlyMap<string, ReadonlyMap<string, Rule>>;
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRateLimiter, rateLimitHeaders, rateLimitNode } from '@org/rate-limit';
+import { createRateLimiter, defineTiers, rateLimitHeaders, rateLimitNode } from '@org/rate-limit';
 import { rateLimitExpress } from '@org/rate-limit/express';
 import { rateLimitFastify } from '@org/rate-limit/fastify';
 import { rateLimitHono, rateLimitWeb, withRateLimit } from '@org/rate-limit/web';
@@ -8,7 +8,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const tiers = { read: { limit: 2, window: '1m' }, write: { limit: 1, window: '1m' } };
+const tiers = defineTiers({ read: { limit: 2, window: '1m' }, write: { limit: 1, window: '1m' } });
 const servers: Server[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));

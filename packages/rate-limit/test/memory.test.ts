@@ -5,7 +5,7 @@ import { limiterBehaviour } from './support/behaviour.js';
 describe('memory store', () => {
   limiterBehaviour('memory', (o) => createRateLimiter(o));
 
-  it('is bounded: past maxKeys the least recently used key is forgotten', () => {
+  it('is bounded: past maxKeys the least recently active key is forgotten', () => {
     const store = createMemoryStore({ maxKeys: 3 });
     const rule = {
       tier: 't',
@@ -18,13 +18,17 @@ describe('memory store', () => {
       blockForMs: 0,
       failurePolicy: 'local',
     } as const;
-    for (const k of ['a', 'b', 'c']) expect(store.consume(k, rule, 1, 0).allowed).toBe(true);
-    expect(store.consume('a', rule, 1, 0).allowed).toBe(false); // a is now the youngest
-    expect(store.consume('d', rule, 1, 0).allowed).toBe(true); // evicts b
+    const ok = (k: string, t: number) => store.consume(k, rule, 1, t).allowed;
+    for (const k of ['a', 'b', 'c']) expect(ok(k, 0)).toBe(true);
+    // Recency is refreshed once per window: a is active again in the next one.
+    expect(ok('a', 60_000)).toBe(true); // order b, c, a
+    expect(ok('d', 60_000)).toBe(true); // evicts b: c, a, d
     expect(store.size).toBe(3);
-    expect(store.consume('b', rule, 1, 0).allowed).toBe(true);
-    expect(store.consume('c', rule, 1, 0).allowed).toBe(true); // evicted by b; evicts a
-    expect(store.consume('d', rule, 1, 0).allowed).toBe(false); // still held
+    expect(ok('a', 60_000)).toBe(false); // a is still counted
+    expect(ok('c', 60_000)).toBe(true); // order a, d, c
+    expect(ok('b', 60_000)).toBe(true); // evicts a
+    expect(ok('a', 60_000)).toBe(true); // a was forgotten: it starts afresh
+    expect(store.size).toBe(3);
   });
 
   it('allow and deny lists decide without counting, by id, address or CIDR', async () => {

@@ -1,4 +1,4 @@
-import { type Decision, decide, type State, seed } from '../algorithms.js';
+import { type Decision, decide, fresh, type State, seed } from '../algorithms.js';
 import { check } from '../errors.js';
 import type { RateLimitStore } from '../store.js';
 import type { Rule } from '../tiers.js';
@@ -35,14 +35,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const maxKeys = check.integer(o.maxKeys, 'maxKeys', 1_000_000, { min: 1 });
   const states = new Map<string, State>();
 
+  const evictOldest = () => {
+    const oldest = states.keys().next();
+    if (!oldest.done) states.delete(oldest.value);
+  };
   const touch = (key: string, st: State) => {
     // Re-inserting moves the key to the young end of the Map's order.
     states.delete(key);
     states.set(key, st);
-    if (states.size > maxKeys) {
-      const oldest = states.keys().next();
-      if (!oldest.done) states.delete(oldest.value);
-    }
+    if (states.size > maxKeys) evictOldest();
   };
 
   return {
@@ -52,14 +53,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     consume(key, rule, cost, now) {
       const had = states.get(key);
-      const { decision, state } = decide(rule, had, cost, now, true);
       if (had === undefined) {
-        if (decision.allowed || state.k > 0) touch(key, state);
-      } else touch(key, state);
-      return decision;
+        const st = fresh(rule, now);
+        const d = decide(rule, st, cost, now, true);
+        if (d.allowed || st.k > 0) {
+          states.set(key, st);
+          if (states.size > maxKeys) evictOldest();
+        }
+        return d;
+      }
+      // Recency is refreshed once per window (or block), not per request: the state is updated in
+      // place, and a key active in the current window is never the oldest.
+      const bucket = rule.algorithm === 'token-bucket';
+      const before = bucket ? Math.floor(had.b / rule.windowMs) : had.a;
+      const block = had.k;
+      const d = decide(rule, had, cost, now, true);
+      const after = bucket ? Math.floor(had.b / rule.windowMs) : had.a;
+      if (after !== before || had.k !== block) touch(key, had);
+      return d;
     },
     peek(key, rule, cost, now) {
-      return decide(rule, states.get(key), cost, now, false).decision;
+      // Without commit, decide() does not write to the state.
+      return decide(rule, states.get(key) ?? fresh(rule, now), cost, now, false);
     },
     reset(key) {
       states.delete(key);

@@ -1,11 +1,11 @@
-import { type Duration, withTimeout } from '@org/core';
+import { type Duration, TimeoutError, withTimeout } from '@org/core';
 import { connectRedis, isRedisClient, type RedisHandle, type RedisOption } from '@org/core/redis';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Decision } from '../algorithms.js';
 import { backendError, check, invalidOption, redisFail } from '../errors.js';
 import type { RateLimitStore } from '../store.js';
 import type { Rule } from '../tiers.js';
-import { ALGO_CODE, LIMIT_SCRIPT, LIMIT_SHA } from './redis-script.js';
+import { LIMIT_SCRIPT, LIMIT_SHA, ruleSpec } from './redis-script.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -85,23 +85,16 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
 
   const run = async (key: string, rule: Rule, cost: number, now: number, commit: boolean) => {
     const c = handle?.client.status === 'ready' ? handle.client : await client();
-    const args = [
-      ALGO_CODE[rule.algorithm],
-      rule.limit,
-      rule.windowMs,
-      rule.refillRate,
-      cost,
-      rule.blockForMs,
-      Math.floor(now),
-      commit ? 1 : 0,
-    ];
+    const spec = ruleSpec(rule);
+    const at = Math.floor(now);
+    const flag = commit ? 1 : 0;
     let reply: unknown;
     try {
-      reply = await c.evalsha(LIMIT_SHA, 1, key, ...args);
+      reply = await c.evalsha(LIMIT_SHA, 1, key, spec, cost, at, flag);
     } catch (err) {
-      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw backendError(err);
-      reply = await c.eval(LIMIT_SCRIPT, 1, key, ...args).catch((e: unknown) => {
-        throw backendError(e);
+      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw failure(err);
+      reply = await c.eval(LIMIT_SCRIPT, 1, key, spec, cost, at, flag).catch((e: unknown) => {
+        throw failure(e);
       });
     }
     if (!Array.isArray(reply) || reply.length !== 4) {
@@ -111,9 +104,22 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
     return { allowed: allowed === 1, remaining, resetMs, retryAfterMs } satisfies Decision;
   };
 
+  // ioredis's own command timeout, reported as core's TimeoutError like the limiter's.
+  const failure = (err: unknown) =>
+    (err as Error)?.message === 'Command timed out'
+      ? new TimeoutError(timeoutMs, 'Redis rate-limit check', { cause: err })
+      : backendError(err);
+
   return {
     kind: 'redis',
     timeoutMs,
+    selfBounded(limitMs) {
+      const c = handle?.client;
+      if (c?.status !== 'ready') return false;
+      const o = c.options as RedisOptions & { redisOptions?: RedisOptions };
+      const bound = o.commandTimeout ?? o.redisOptions?.commandTimeout;
+      return bound !== undefined && bound <= limitMs;
+    },
     client,
     consume: (key, rule, cost, now) => run(key, rule, cost, now, true),
     peek: (key, rule, cost, now) => run(key, rule, cost, now, false),
