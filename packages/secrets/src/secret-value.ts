@@ -1,6 +1,9 @@
 import { inspect } from 'node:util';
 
 const REDACTED = '[secret]';
+// A registered symbol: `isSecretValue` holds across copies of the package (the root entry and
+// `@org/secrets/aws` are built apart, and an app may hold two versions).
+const BRAND = Symbol.for('@org/secrets.value');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -18,6 +21,7 @@ export class SecretValue {
   constructor(value: string | Uint8Array, versionId?: string) {
     this.#value = typeof value === 'string' ? value : Uint8Array.from(value);
     this.versionId = versionId;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** Whether the secret was stored as bytes (Secrets Manager's `SecretBinary`). */
@@ -70,7 +74,9 @@ export class SecretValue {
   }
 }
 
-/** Whether `value` is a {@link SecretValue} (of this copy of the package). */
+/** Whether `value` is a {@link SecretValue}, from any copy of the package. */
 export function isSecretValue(value: unknown): value is SecretValue {
-  return value instanceof SecretValue;
+  return (
+    typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true
+  );
 }

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { isAbortedError } from '@org/core';
 import { createHealth } from '@org/health';
-import { createSecrets, isSecretsError, type SecretsEvents } from '@org/secrets';
+import { createSecrets, isSecretsError, isSecretValue, type SecretsEvents } from '@org/secrets';
 import { awsProvider } from '@org/secrets/aws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { manualClock } from './fake-provider.js';
@@ -246,7 +246,9 @@ describe.runIf(motoAvailable)('aws provider on moto', () => {
     const secrets = createSecrets({
       provider: awsProvider({ clientConfig: motoConnection(moto.endpoint) }),
     });
-    expect((await secrets.get(name)).reveal()).toBe('own');
+    const v = await secrets.get(name);
+    expect(v.reveal()).toBe('own');
+    expect(isSecretValue(v)).toBe(true);
     await secrets.close();
     await secrets.close();
   });

@@ -22,6 +22,11 @@ describe('SecretValue', () => {
     expect(v.reveal()).toBe('hunter2');
     expect(v.versionId).toBe('v-1');
     expect(isSecretValue(v)).toBe(true);
+    expect(isSecretValue({ reveal: () => 'x' })).toBe(false);
+    // A value of another copy of the package (the ./aws bundle, a second version) carries the
+    // same registered brand.
+    const foreign = Object.defineProperty({}, Symbol.for('@org/secrets.value'), { value: true });
+    expect(isSecretValue(foreign)).toBe(true);
   });
 
   it('holds bytes, copies them in and out, compares without revealing', () => {
