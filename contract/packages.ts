@@ -28,10 +28,11 @@ export const PACKAGES: readonly ContractPackage[] = [
     guard: 'isKeyRotationError',
   },
   { dir: 'backup-crypto', prefix: 'FERNET', codes: 'FernetErrorCode', guard: 'isFernetError' },
+  { dir: 'secrets', prefix: 'SECRETS', codes: 'SecretsErrorCode', guard: 'isSecretsError' },
 ];
 
 /** Prefixes reserved for the packages to come: none may start another. */
-export const RESERVED_PREFIXES = ['RATE_LIMIT', 'SECRETS', 'ALERTS', 'BACKUP'];
+export const RESERVED_PREFIXES = ['RATE_LIMIT', 'ALERTS', 'BACKUP'];
 
 /** Codes every package may throw besides its own: core's abort and timeout. */
 export const SHARED_CODES = ['ERR_ABORTED', 'ERR_TIMEOUT'];

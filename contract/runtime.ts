@@ -118,6 +118,25 @@ export const RUNTIME: readonly RuntimeCase[] = [
     ],
   },
   {
+    name: 'secrets: createSecrets',
+    module: '@org/secrets',
+    prefix: 'SECRETS',
+    make: (m) => call(m, 'createSecrets', { provider: call(m, 'envProvider', { env: {} }) }),
+    events: 'error',
+    badOptions: [
+      {
+        what: 'ttl that is no duration',
+        names: '`ttl`',
+        run(m) {
+          return call(m, 'createSecrets', {
+            provider: call(m, 'envProvider', { env: {} }),
+            ttl: 'soon',
+          });
+        },
+      },
+    ],
+  },
+  {
     name: 'backup-crypto: Fernet',
     module: '@org/backup-crypto',
     prefix: 'FERNET',
