@@ -17,6 +17,8 @@ export interface Dependency {
 /** What each feature module adds to the service: its routes, and what to close on shutdown. */
 export interface App {
   route(method: string, path: string, handler: Handler): void;
+  /** Runs `guard` before every route; it returns false when it has answered the request itself. */
+  use(guard: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean): void;
   onClose(fn: () => Promise<void> | void): void;
   /** Registers a dependency for the health feature's full report (mounted last). */
   dependency(name: string, target: Dependency): void;

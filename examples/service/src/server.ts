@@ -7,8 +7,10 @@ export async function createService(): Promise<{ server: Server; close(): Promis
   const routes = new Map<string, Handler>();
   const closers: (() => Promise<void> | void)[] = [];
   const dependencies = new Map<string, Dependency>();
+  const guards: Parameters<App['use']>[0][] = [];
   const app: App = {
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
+    use: (guard) => guards.push(guard),
     onClose: (fn) => closers.push(fn),
     dependency: (name, target) => dependencies.set(name, target),
     dependencies,
@@ -17,6 +19,7 @@ export async function createService(): Promise<{ server: Server; close(): Promis
   app.route('GET', '/', () => ({ routes: [...routes.keys()].sort() }));
 
   const server = createServer(async (req, res) => {
+    for (const guard of guards) if (!(await guard(req, res))) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler = routes.get(`${req.method} ${url.pathname}`);
     if (!handler) return sendJson(res, 404, { error: 'not found', see: 'GET /' });

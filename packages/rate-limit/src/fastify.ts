@@ -8,6 +8,8 @@ export type { MiddlewareOptions } from './http/outcome.js';
 
 /** The parts of a Fastify request the hook reads (`ip` honours Fastify's `trustProxy`). */
 export interface FastifyRequestLike {
+  method?: string | undefined;
+  url?: string | undefined;
   ip?: string | undefined;
   headers: RequestLike['headers'];
   raw?: RequestLike | undefined;

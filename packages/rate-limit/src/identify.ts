@@ -3,6 +3,8 @@ import { ipId } from './ip.js';
 
 /** The parts of a request the identifiers read: node:http, Express and Fastify requests fit. */
 export interface RequestLike {
+  method?: string | undefined;
+  url?: string | undefined;
   headers: Record<string, string | string[] | undefined>;
   socket?: { remoteAddress?: string | undefined } | undefined;
 }

@@ -3,6 +3,7 @@ import { backupCrypto } from './backup-crypto.js';
 import { cache } from './cache.js';
 import { health } from './health.js';
 import { keyRotation } from './key-rotation.js';
+import { rateLimit } from './rate-limit.js';
 import { secrets } from './secrets.js';
 import { storage } from './storage.js';
 import { upstream } from './upstream.js';
@@ -17,5 +18,6 @@ export const features: Feature[] = [
   cache,
   backupCrypto,
   storage,
+  rateLimit,
   health,
 ];
