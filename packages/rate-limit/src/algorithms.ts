@@ -127,9 +127,16 @@ function slidingWait(L: number, W: number, prev: number, cur: number, cost: numb
  * A state that answers like `d` did for a key of `rule` at `now`: how the local fallback is kept
  * warm from Redis's answers, so that an outage does not hand every client a fresh allowance.
  */
-export function seed(rule: Rule, d: Decision, now: number): State {
-  const k = !d.allowed && rule.blockForMs > 0 && d.retryAfterMs > 0 ? now + d.retryAfterMs : 0;
-  if (rule.algorithm === 'token-bucket') return { a: d.remaining, b: now, c: 0, k };
-  const W = rule.windowMs;
-  return { a: now - (now % W), b: rule.limit - d.remaining, c: 0, k };
+export function seed(rule: Rule, d: Decision, now: number, into?: State): State {
+  const st = into ?? { a: 0, b: 0, c: 0, k: 0 };
+  st.k = !d.allowed && rule.blockForMs > 0 && d.retryAfterMs > 0 ? now + d.retryAfterMs : 0;
+  st.c = 0;
+  if (rule.algorithm === 'token-bucket') {
+    st.a = d.remaining;
+    st.b = now;
+  } else {
+    st.a = now - (now % rule.windowMs);
+    st.b = rule.limit - d.remaining;
+  }
+  return st;
 }

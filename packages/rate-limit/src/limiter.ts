@@ -227,13 +227,12 @@ export function createRateLimiter<T extends string>(
       r = fallback(rule, key, cost, now, commit, fo.lastError!);
     } else {
       try {
-        const call = () =>
-          commit ? store.consume(key, rule, cost, now) : store.peek(key, rule, cost, now);
+        const call = commit ? store.consume : store.peek;
         // A client that bounds its own commands needs no timer of ours (one fewer per check).
         const d =
           !opts?.signal && store.selfBounded?.(timeoutMs)
-            ? await call()
-            : await withTimeout(call, {
+            ? await call(key, rule, cost, now)
+            : await withTimeout(() => call(key, rule, cost, now), {
                 timeoutMs,
                 signal: opts?.signal,
                 what: 'Redis rate-limit check',
@@ -274,7 +273,7 @@ export function createRateLimiter<T extends string>(
       blocked.delete(key);
       local.reset(key);
       if (redis && !failover?.down) {
-        await withTimeout(() => redis.reset(key), {
+        await withTimeout(() => redis.reset(key, rule, clock.now()), {
           timeoutMs,
           signal: opts?.signal,
           what: 'Redis rate-limit reset',

@@ -13,8 +13,8 @@ export interface RateLimitStore {
   consume(key: string, rule: Rule, cost: number, now: number): Promise<Decision> | Decision;
   /** What `consume` would decide for `cost`, counting nothing. */
   peek(key: string, rule: Rule, cost: number, now: number): Promise<Decision> | Decision;
-  /** Forgets the key: its next request starts afresh. */
-  reset(key: string): Promise<void> | void;
+  /** Forgets the key (in `rule`, at `now`): its next request starts afresh. */
+  reset(key: string, rule: Rule, now: number): Promise<void> | void;
   /**
    * Optional: resolves true once the store can take calls (its first connection is made), false
    * when it could not connect in its connect timeout. The limiter waits for it before its first

@@ -80,7 +80,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       states.delete(key);
     },
     seed(key, rule, decision, now) {
-      touch(key, seed(rule, decision, now));
+      const had = states.get(key);
+      if (had === undefined) {
+        states.set(key, seed(rule, decision, now));
+        if (states.size > maxKeys) evictOldest();
+        return;
+      }
+      // In place; recency refreshed once per window, as consume() does.
+      const before = rule.algorithm === 'token-bucket' ? Math.floor(had.b / rule.windowMs) : had.a;
+      seed(rule, decision, now, had);
+      const after = rule.algorithm === 'token-bucket' ? Math.floor(had.b / rule.windowMs) : had.a;
+      if (after !== before) touch(key, had);
     },
   };
 }

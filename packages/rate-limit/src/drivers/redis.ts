@@ -5,6 +5,7 @@ import type { Decision } from '../algorithms.js';
 import { backendError, check, invalidOption, redisFail } from '../errors.js';
 import type { RateLimitStore } from '../store.js';
 import type { Rule } from '../tiers.js';
+import { FIXED_SCRIPT, FIXED_SHA } from './redis-fixed-script.js';
 import { LIMIT_SCRIPT, LIMIT_SHA, ruleSpec } from './redis-script.js';
 
 /** Options of {@link createRedisStore}. */
@@ -83,25 +84,62 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
     return c;
   };
 
-  const run = async (key: string, rule: Rule, cost: number, now: number, commit: boolean) => {
-    const c = handle?.client.status === 'ready' ? handle.client : await client();
-    const spec = ruleSpec(rule);
-    const at = Math.floor(now);
-    const flag = commit ? 1 : 0;
-    let reply: unknown;
-    try {
-      reply = await c.evalsha(LIMIT_SHA, 1, key, spec, cost, at, flag);
-    } catch (err) {
-      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw failure(err);
-      reply = await c.eval(LIMIT_SCRIPT, 1, key, spec, cost, at, flag).catch((e: unknown) => {
-        throw failure(e);
-      });
-    }
+  const parse = (reply: unknown): Decision => {
     if (!Array.isArray(reply) || reply.length !== 4) {
       throw backendError(new Error('Redis gave no usable answer to the rate-limit script'));
     }
     const [allowed, remaining, resetMs, retryAfterMs] = reply as Reply;
-    return { allowed: allowed === 1, remaining, resetMs, retryAfterMs } satisfies Decision;
+    return { allowed: allowed === 1, remaining, resetMs, retryAfterMs };
+  };
+
+  // EVALSHA, loading the script on NOSCRIPT (a restarted or flushed Redis). Written as one
+  // promise chain, not nested async functions: this is the hot path.
+  const evalScript = (
+    c: Redis | Cluster,
+    sha: string,
+    script: string,
+    args: (string | number)[],
+    keys: number,
+  ): Promise<Decision> =>
+    c.evalsha(sha, keys, ...args).then(parse, (err: unknown) => {
+      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw failure(err);
+      return c.eval(script, keys, ...args).then(parse, (e: unknown) => {
+        throw failure(e);
+      });
+    });
+
+  const run = (
+    c: Redis | Cluster,
+    key: string,
+    rule: Rule,
+    cost: number,
+    now: number,
+    commit: boolean,
+  ): Promise<Decision> => {
+    const at = Math.floor(now);
+    const flag = commit ? 1 : 0;
+    if (rule.algorithm === 'fixed-window') {
+      const start = at - (at % rule.windowMs);
+      const end = start + rule.windowMs - at;
+      const args = [
+        `${key}:${start}`,
+        `${key}:b`,
+        cost,
+        rule.limit,
+        end,
+        rule.blockForMs,
+        flag,
+        at,
+      ];
+      return evalScript(c, FIXED_SHA, FIXED_SCRIPT, args, 2);
+    }
+    return evalScript(c, LIMIT_SHA, LIMIT_SCRIPT, [key, ruleSpec(rule), cost, at, flag], 1);
+  };
+
+  const decideOn = (key: string, rule: Rule, cost: number, now: number, commit: boolean) => {
+    const c = handle?.client;
+    if (c?.status === 'ready') return run(c, key, rule, cost, now, commit);
+    return client().then((ready) => run(ready, key, rule, cost, now, commit));
   };
 
   // ioredis's own command timeout, reported as core's TimeoutError like the limiter's.
@@ -121,11 +159,16 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
       return bound !== undefined && bound <= limitMs;
     },
     client,
-    consume: (key, rule, cost, now) => run(key, rule, cost, now, true),
-    peek: (key, rule, cost, now) => run(key, rule, cost, now, false),
-    async reset(key) {
+    consume: (key, rule, cost, now) => decideOn(key, rule, cost, now, true),
+    peek: (key, rule, cost, now) => decideOn(key, rule, cost, now, false),
+    async reset(key, rule, now) {
       const c = await client();
-      await c.del(key).catch((e: unknown) => {
+      const at = Math.floor(now);
+      const keys =
+        rule.algorithm === 'fixed-window'
+          ? [`${key}:${at - (at % rule.windowMs)}`, `${key}:b`]
+          : [key];
+      await c.del(...keys).catch((e: unknown) => {
         throw backendError(e);
       });
     },
