@@ -32,19 +32,6 @@ describe.runIf(await serverAvailable('Redis', 6379))('Redis store (127.0.0.1:637
     expect(app.status).toBe('ready'); // the app's client is left open
   });
 
-  it('reloads the script after SCRIPT FLUSH (NOSCRIPT)', async () => {
-    const limiter = createRateLimiter({
-      tiers: { t: { limit: 5, window: '1m' } },
-      redis: URL,
-      prefix: uniquePrefix('noscript'),
-    });
-    expect((await limiter.limit('t', 'a')).store).toBe('redis');
-    await app.script('FLUSH');
-    const r = await limiter.limit('t', 'a');
-    expect(r).toMatchObject({ store: 'redis', remaining: 3 });
-    await limiter.close();
-  });
-
   it('a refused id costs no Redis call until its refusal ends', async () => {
     const client = new Redis(URL);
     const clock = manualClock();
