@@ -7,29 +7,31 @@ import { createHash } from 'node:crypto';
  * `blockFor`. Two commands per admitted check. Both keys share the client's `{hash tag}`, so the
  * script touches one Cluster slot.
  *
- * KEYS[1] the window's count, KEYS[2] the block (its end, in ms); ARGV: cost, limit, ms until the
- * window ends, blockFor ms, commit (1 = consume, 0 = peek), now ms.
+ * KEYS[1] the window's count, KEYS[2] the block (its end, in ms; only with blockFor); ARGV: cost,
+ * limit, ms until the window ends, commit (1 = consume, 0 = peek), and only with blockFor:
+ * blockFor ms, now ms. A tier without blockFor sends one key and four arguments.
  * Returns { allowed (1|0), remaining, resetMs, retryAfterMs }.
  */
 export const FIXED_SCRIPT = `local cost = tonumber(ARGV[1])
 local L = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
-local blockFor = tonumber(ARGV[4])
-local now = tonumber(ARGV[6])
+local commit = ARGV[4] == '1'
+local blockFor = tonumber(ARGV[5] or '0')
+local now = tonumber(ARGV[6] or '0')
 if blockFor > 0 then
   local b = tonumber(redis.call('GET', KEYS[2]) or '0')
   if b > now then return {0, 0, b - now, b - now} end
 end
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if cur + cost <= L then
-  if ARGV[5] == '1' then
+  if commit then
     if cur == 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
     elseif math.floor(cost) == cost then redis.call('INCRBY', KEYS[1], ARGV[1])
     else redis.call('INCRBYFLOAT', KEYS[1], ARGV[1]) end
   end
   return {1, math.floor(L - cur - cost), ttl, 0}
 end
-if ARGV[5] == '1' and blockFor > 0 then
+if commit and blockFor > 0 then
   redis.call('SET', KEYS[2], now + blockFor, 'PX', blockFor)
   local wait = math.max(ttl, blockFor)
   return {0, math.max(0, math.floor(L - cur)), wait, wait}

@@ -121,17 +121,27 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
     if (rule.algorithm === 'fixed-window') {
       const start = at - (at % rule.windowMs);
       const end = start + rule.windowMs - at;
-      const args = [
+      // A tier without blockFor sends one key and four arguments: no block to read.
+      if (rule.blockForMs === 0) {
+        return evalScript(
+          c,
+          FIXED_SHA,
+          FIXED_SCRIPT,
+          [`${key}:${start}`, cost, rule.limit, end, flag],
+          1,
+        );
+      }
+      const block = [
         `${key}:${start}`,
         `${key}:b`,
         cost,
         rule.limit,
         end,
-        rule.blockForMs,
         flag,
+        rule.blockForMs,
         at,
       ];
-      return evalScript(c, FIXED_SHA, FIXED_SCRIPT, args, 2);
+      return evalScript(c, FIXED_SHA, FIXED_SCRIPT, block, 2);
     }
     return evalScript(c, LIMIT_SHA, LIMIT_SCRIPT, [key, ruleSpec(rule), cost, at, flag], 1);
   };
