@@ -94,6 +94,21 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
 
   // EVALSHA, loading the script on NOSCRIPT (a restarted or flushed Redis). Written as one
   // promise chain, not nested async functions: this is the hot path.
+  // After EVALSHA failed: EVAL (which loads the script) when Redis did not have it (a restarted
+  // or flushed Redis), else the failure as this package reports it.
+  const reload = (
+    err: unknown,
+    c: Redis | Cluster,
+    script: string,
+    args: (string | number)[],
+    keys: number,
+  ): Promise<Decision> => {
+    if (!String((err as Error)?.message).includes('NOSCRIPT')) return Promise.reject(failure(err));
+    return c.eval(script, keys, ...args).then(parse, (e: unknown) => {
+      throw failure(e);
+    });
+  };
+
   const evalScript = (
     c: Redis | Cluster,
     sha: string,
@@ -101,12 +116,7 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
     args: (string | number)[],
     keys: number,
   ): Promise<Decision> =>
-    c.evalsha(sha, keys, ...args).then(parse, (err: unknown) => {
-      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw failure(err);
-      return c.eval(script, keys, ...args).then(parse, (e: unknown) => {
-        throw failure(e);
-      });
-    });
+    c.evalsha(sha, keys, ...args).then(parse, (err: unknown) => reload(err, c, script, args, keys));
 
   const run = (
     c: Redis | Cluster,
@@ -123,13 +133,13 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
       const end = start + rule.windowMs - at;
       // A tier without blockFor sends one key and four arguments: no block to read.
       if (rule.blockForMs === 0) {
-        return evalScript(
-          c,
-          FIXED_SHA,
-          FIXED_SCRIPT,
-          [`${key}:${start}`, cost, rule.limit, end, flag],
-          1,
-        );
+        // The hot path: positional arguments, no array to build and spread.
+        const count = `${key}:${start}`;
+        return c
+          .evalsha(FIXED_SHA, 1, count, cost, rule.limit, end, flag)
+          .then(parse, (err: unknown) =>
+            reload(err, c, FIXED_SCRIPT, [count, cost, rule.limit, end, flag], 1),
+          );
       }
       const block = [
         `${key}:${start}`,
