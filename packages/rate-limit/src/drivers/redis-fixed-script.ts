@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 
 /**
  * The fixed window's own script, lighter than the general one: the window's count is a plain
- * string key named by the window's start (`<key>:<start>`), created with the window's expiry and
- * then only incremented, and a block is a key of its own (`<key>:b`), read only when the tier has
- * `blockFor`. Two commands per admitted check. Both keys share the client's `{hash tag}`, so the
+ * string key named by the window's start (`<key>:<start>`), incremented first and decremented
+ * back when that goes over the limit (the script is atomic: no other check sees the overshoot),
+ * given the window's expiry when it is created; a block is a key of its own (`<key>:b`), read
+ * only when the tier has `blockFor`. One command for an admitted check on a live window. Both keys share the client's `{hash tag}`, so the
  * script touches one Cluster slot.
  *
  * KEYS[1] the window's count, KEYS[2] the block (its end, in ms; only with blockFor); ARGV: cost,
@@ -22,20 +23,25 @@ if blockFor > 0 then
   local b = tonumber(redis.call('GET', KEYS[2]) or '0')
   if b > now then return {0, 0, b - now, b - now} end
 end
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-if cur + cost <= L then
-  if commit then
-    if cur == 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
-    elseif math.floor(cost) == cost then redis.call('INCRBY', KEYS[1], ARGV[1])
-    else redis.call('INCRBYFLOAT', KEYS[1], ARGV[1]) end
+if commit then
+  -- Count first, undo if over: one command for an admitted check on a live window.
+  local n
+  if math.floor(cost) == cost then n = redis.call('INCRBY', KEYS[1], ARGV[1])
+  else n = tonumber(redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])) end
+  if n == cost then redis.call('PEXPIRE', KEYS[1], ttl) end
+  if n <= L then return {1, math.floor(L - n), ttl, 0} end
+  local cur = n - cost
+  if cur == 0 then redis.call('DEL', KEYS[1])
+  elseif math.floor(cost) == cost then redis.call('DECRBY', KEYS[1], ARGV[1])
+  else redis.call('INCRBYFLOAT', KEYS[1], -cost) end
+  if blockFor > 0 then
+    redis.call('SET', KEYS[2], now + blockFor, 'PX', blockFor)
+    local wait = math.max(ttl, blockFor)
+    return {0, math.max(0, math.floor(L - cur)), wait, wait}
   end
-  return {1, math.floor(L - cur - cost), ttl, 0}
+  return {0, math.max(0, math.floor(L - cur)), ttl, ttl}
 end
-if commit and blockFor > 0 then
-  redis.call('SET', KEYS[2], now + blockFor, 'PX', blockFor)
-  local wait = math.max(ttl, blockFor)
-  return {0, math.max(0, math.floor(L - cur)), wait, wait}
-end
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur + cost <= L then return {1, math.floor(L - cur - cost), ttl, 0} end
 return {0, math.max(0, math.floor(L - cur)), ttl, ttl}`;
-
 export const FIXED_SHA = createHash('sha1').update(FIXED_SCRIPT).digest('hex');
