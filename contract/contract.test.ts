@@ -230,7 +230,7 @@ describe('duration options', () => {
         const name = prop.getName();
         const where = `${path}.${name}`;
         const decl = prop.declarations?.[0];
-        if (!decl || !decl.getSourceFile().fileName.includes('/packages/')) continue;
+        if (!decl?.getSourceFile().fileName.includes('/packages/')) continue;
         const propType = checker.getNonNullableType(checker.getTypeOfSymbol(prop));
         if (NOT_DURATIONS.has(where)) continue;
         if (UNIT_SUFFIX.test(name) && propType.getCallSignatures().length === 0) {
