@@ -1,25 +1,13 @@
-import {
-  abortable,
-  isAbortedError,
-  type OrgError,
-  systemClock,
-  throwIfAborted,
-  withTimeout,
-} from '@org/core';
-import type { Decision } from './algorithms.js';
+import { systemClock, throwIfAborted, withTimeout } from '@org/core';
 import { BlockedCache } from './blocked-cache.js';
 import { createMemoryStore } from './drivers/memory.js';
 import { createRedisStore } from './drivers/redis.js';
-import {
-  backendError,
-  check,
-  invalidOption,
-  RateLimitError,
-  RateLimitErrorCode,
-} from './errors.js';
+import { check, invalidOption, RateLimitError, RateLimitErrorCode } from './errors.js';
 import { createRateLimitEmitter } from './events.js';
 import { Failover } from './failover.js';
 import { idMatcher } from './ip.js';
+import { createRedisPath } from './redis-path.js';
+import { result } from './result.js';
 import { buildRules, POLICIES, type Rule } from './tiers.js';
 import type {
   LimitOptions,
@@ -28,28 +16,6 @@ import type {
   RateLimitHealth,
   RateLimitResult,
 } from './types.js';
-
-function result(
-  rule: Rule,
-  d: Decision,
-  store: 'redis' | 'memory',
-  fallback?: 'open' | 'local',
-  listed?: 'allow' | 'deny',
-): RateLimitResult {
-  return {
-    allowed: d.allowed,
-    tier: rule.tier,
-    route: rule.route,
-    limit: rule.limit,
-    windowMs: rule.windowMs,
-    remaining: d.remaining,
-    resetMs: d.resetMs,
-    retryAfterMs: d.retryAfterMs,
-    store,
-    fallback,
-    listed,
-  };
-}
 
 const MAX_ID = 256;
 
@@ -129,29 +95,6 @@ export function createRateLimiter<T extends string>(
       ? rule.cost
       : check.number(cost, 'cost', undefined, { min: 0, max: rule.limit })!;
 
-  const fallback = (
-    rule: Rule,
-    key: string,
-    cost: number,
-    now: number,
-    commit: boolean,
-    error: OrgError,
-  ) => {
-    if (rule.failurePolicy === 'closed') {
-      throw new RateLimitError(
-        RateLimitErrorCode.Unavailable,
-        `Redis is unavailable and tier "${rule.tier}" has failurePolicy 'closed': the request was refused. Restore Redis, or choose 'local'.`,
-        { cause: error },
-      );
-    }
-    if (rule.failurePolicy === 'open') {
-      const d = { allowed: true, remaining: rule.limit - cost, resetMs: 0, retryAfterMs: 0 };
-      return result(rule, d, 'memory', 'open');
-    }
-    const d = commit ? local.consume(key, rule, cost, now) : local.peek(key, rule, cost, now);
-    return result(rule, d, 'memory', 'local');
-  };
-
   const listedResult = (rule: Rule, id: string, commit: boolean): RateLimitResult | undefined => {
     if (allowed?.(id)) {
       const d = { allowed: true, remaining: rule.limit, resetMs: 0, retryAfterMs: 0 };
@@ -198,59 +141,22 @@ export function createRateLimiter<T extends string>(
       if (!d.allowed && commit) limited(r, id);
       return Promise.resolve(r);
     }
-    return viaRedis(rule, key, id, cost, opts, commit);
+    return viaRedis!(rule, key, cost, clock.now(), opts?.signal, commit).then((r) => {
+      if (!r.allowed && commit) limited(r, id);
+      return r;
+    });
   };
 
-  const viaRedis = async (
-    rule: Rule,
-    key: string,
-    id: string,
-    cost: number,
-    opts: LimitOptions | undefined,
-    commit: boolean,
-  ): Promise<RateLimitResult> => {
-    const now = clock.now();
-    let r: RateLimitResult;
-    // Set whenever Redis is: this path is taken only then.
-    const store = redis!;
-    const fo = failover!;
-    const refused = blocked.refusal(key, cost, now);
-    if (refused) {
-      const wait = refused.until - now;
-      const resetMs = Math.max(wait, refused.resetAt - now);
-      r = result(rule, { allowed: false, remaining: 0, resetMs, retryAfterMs: wait }, 'redis');
-    } else if (starting && !(await abortable(starting, opts?.signal))) {
-      const e = backendError(new Error('Redis did not connect within its connect timeout'));
-      fo.fail(e);
-      r = fallback(rule, key, cost, now, commit, e);
-    } else if (fo.down) {
-      r = fallback(rule, key, cost, now, commit, fo.lastError!);
-    } else {
-      try {
-        const call = commit ? store.consume : store.peek;
-        // A client that bounds its own commands needs no timer of ours (one fewer per check).
-        const d =
-          !opts?.signal && store.selfBounded?.(timeoutMs)
-            ? await call(key, rule, cost, now)
-            : await withTimeout(() => call(key, rule, cost, now), {
-                timeoutMs,
-                signal: opts?.signal,
-                what: 'Redis rate-limit check',
-              });
-        if (rule.failurePolicy === 'local') local.seed(key, rule, d, now);
-        if (!d.allowed && commit && d.retryAfterMs > 0)
-          blocked.add(key, cost, now + d.retryAfterMs, now + d.resetMs);
-        r = result(rule, d, 'redis');
-      } catch (err) {
-        if (isAbortedError(err) || (opts?.signal?.aborted && err === opts.signal.reason)) throw err;
-        const e = backendError(err);
-        fo.fail(e);
-        r = fallback(rule, key, cost, now, commit, e);
-      }
-    }
-    if (!r.allowed && commit) limited(r, id);
-    return r;
-  };
+  const viaRedis = redis
+    ? createRedisPath({
+        store: redis,
+        failover: failover!,
+        local,
+        blocked,
+        timeoutMs,
+        starting: () => starting,
+      })
+    : undefined;
 
   const health = async (opts?: { signal?: AbortSignal | undefined }): Promise<RateLimitHealth> => {
     const started = performance.now();

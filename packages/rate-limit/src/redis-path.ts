@@ -1,0 +1,80 @@
+import { abortable, isAbortedError, withTimeout } from '@org/core';
+import type { BlockedCache } from './blocked-cache.js';
+import type { MemoryStore } from './drivers/memory.js';
+import { backendError } from './errors.js';
+import type { Failover } from './failover.js';
+import { fallbackResult, result } from './result.js';
+import type { RateLimitStore } from './store.js';
+import type { Rule } from './tiers.js';
+import type { RateLimitResult } from './types.js';
+
+/** What a check on Redis works with; all of it is the limiter's. */
+export interface RedisPathParts {
+  store: RateLimitStore;
+  failover: Failover;
+  /** The memory store the `local` policy counts in, seeded from each Redis answer. */
+  local: MemoryStore;
+  blocked: BlockedCache;
+  timeoutMs: number;
+  /** The first connection while it is being made, else undefined. */
+  starting(): Promise<boolean> | undefined;
+}
+
+/**
+ * A check on Redis, in this order: an id known to be refused is answered here; before the first
+ * connection, the check waits for it (its connect timeout, not the call's); on the fallback, the
+ * tier's failure policy answers at once; else one store call bounded by `timeoutMs`, whose
+ * failure puts the limiter on its fallback and is answered by the policy.
+ */
+export function createRedisPath(p: RedisPathParts) {
+  const { store, failover, local, blocked, timeoutMs } = p;
+  const consume = store.consume.bind(store);
+  const peek = store.peek.bind(store);
+
+  return async (
+    rule: Rule,
+    key: string,
+    cost: number,
+    now: number,
+    signal: AbortSignal | undefined,
+    commit: boolean,
+  ): Promise<RateLimitResult> => {
+    const refused = blocked.refusal(key, cost, now);
+    if (refused) {
+      const wait = refused.until - now;
+      const resetMs = Math.max(wait, refused.resetAt - now);
+      return result(rule, { allowed: false, remaining: 0, resetMs, retryAfterMs: wait }, 'redis');
+    }
+    const starting = p.starting();
+    if (starting && !(await abortable(starting, signal))) {
+      const e = backendError(new Error('Redis did not connect within its connect timeout'));
+      failover.fail(e);
+      return fallbackResult(rule, local, key, cost, now, commit, e);
+    }
+    if (failover.down) {
+      return fallbackResult(rule, local, key, cost, now, commit, failover.lastError!);
+    }
+    try {
+      const call = commit ? consume : peek;
+      // A client that bounds its own commands needs no timer of ours (one fewer per check).
+      const d =
+        !signal && store.selfBounded?.(timeoutMs)
+          ? await call(key, rule, cost, now)
+          : await withTimeout(() => call(key, rule, cost, now), {
+              timeoutMs,
+              signal,
+              what: 'Redis rate-limit check',
+            });
+      if (rule.failurePolicy === 'local') local.seed(key, rule, d, now);
+      if (!d.allowed && commit && d.retryAfterMs > 0) {
+        blocked.add(key, cost, now + d.retryAfterMs, now + d.resetMs);
+      }
+      return result(rule, d, 'redis');
+    } catch (err) {
+      if (isAbortedError(err) || (signal?.aborted && err === signal.reason)) throw err;
+      const e = backendError(err);
+      failover.fail(e);
+      return fallbackResult(rule, local, key, cost, now, commit, e);
+    }
+  };
+}
