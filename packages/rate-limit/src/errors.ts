@@ -66,3 +66,11 @@ export function backendError(cause: unknown): OrgError {
     { cause },
   );
 }
+
+/** A Redis failure this package noticed itself (no answer, no connection), as `ERR_RATE_LIMIT_BACKEND`. */
+export function backendFailure(what: string): RateLimitError {
+  return new RateLimitError(
+    RateLimitErrorCode.Backend,
+    `${what}; the tier fell back to its failurePolicy. Check that Redis is reachable.`,
+  );
+}

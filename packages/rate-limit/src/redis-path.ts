@@ -1,7 +1,7 @@
 import { abortable, isAbortedError, withTimeout } from '@org/core';
 import type { BlockedCache } from './blocked-cache.js';
 import type { MemoryStore } from './drivers/memory.js';
-import { backendError } from './errors.js';
+import { backendError, backendFailure } from './errors.js';
 import type { Failover } from './failover.js';
 import { fallbackResult, result } from './result.js';
 import type { RateLimitStore } from './store.js';
@@ -47,7 +47,7 @@ export function createRedisPath(p: RedisPathParts) {
     }
     const starting = p.starting();
     if (starting && !(await abortable(starting, signal))) {
-      const e = backendError(new Error('Redis did not connect within its connect timeout'));
+      const e = backendFailure('Redis did not connect within its connect timeout');
       failover.fail(e);
       return fallbackResult(rule, local, key, cost, now, commit, e);
     }

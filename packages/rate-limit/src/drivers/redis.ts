@@ -2,7 +2,7 @@ import { type Duration, TimeoutError, withTimeout } from '@org/core';
 import { connectRedis, isRedisClient, type RedisHandle, type RedisOption } from '@org/core/redis';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Decision } from '../algorithms.js';
-import { backendError, check, invalidOption, redisFail } from '../errors.js';
+import { backendError, backendFailure, check, invalidOption, redisFail } from '../errors.js';
 import type { RateLimitStore } from '../store.js';
 import type { Rule } from '../tiers.js';
 import { FIXED_SCRIPT, FIXED_SHA } from './redis-fixed-script.js';
@@ -79,14 +79,14 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
     const c = h.client;
     if (c.status === 'wait') void c.connect().catch(() => {});
     if (c.status !== 'ready' && !(await h.ready(timeoutMs))) {
-      throw backendError(new Error(`Redis is not connected (status ${c.status})`));
+      throw backendFailure(`Redis is not connected (status ${c.status})`);
     }
     return c;
   };
 
   const parse = (reply: unknown): Decision => {
     if (!Array.isArray(reply) || reply.length !== 4) {
-      throw backendError(new Error('Redis gave no usable answer to the rate-limit script'));
+      throw backendFailure('Redis gave no usable answer to the rate-limit script');
     }
     const [allowed, remaining, resetMs, retryAfterMs] = reply as Reply;
     return { allowed: allowed === 1, remaining, resetMs, retryAfterMs };
@@ -208,7 +208,7 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
           // An auto-pipelined command can settle without a reply when its batch fails: only a
           // PONG proves Redis answered.
           const pong = await c.ping();
-          if (pong !== 'PONG') throw backendError(new Error('Redis did not answer PING'));
+          if (pong !== 'PONG') throw backendFailure('Redis did not answer PING');
         },
         { timeoutMs, what: 'Redis PING' },
       );
