@@ -10,25 +10,25 @@ export type FailurePolicy = 'open' | 'closed' | 'local';
 /** The settings of one tier that a route may override. */
 export interface TierSettings {
   /** Requests (in cost units) allowed per `window`; for `token-bucket`, the bucket's capacity. */
-  limit?: number;
+  limit?: number | undefined;
   /** The window: milliseconds or a string with a unit (`'1m'`, `'1h'`). */
-  window?: Duration;
+  window?: Duration | undefined;
   /** How requests are counted. @default 'sliding-window' */
-  algorithm?: Algorithm;
+  algorithm?: Algorithm | undefined;
   /**
    * `token-bucket` only: tokens put back per `window`, spread evenly over it.
    * @default limit (an empty bucket is full again after one window)
    */
-  refillRate?: number;
+  refillRate?: number | undefined;
   /** What one request costs, in the units of `limit`, unless `limit()` says otherwise. @default 1 */
-  cost?: number;
+  cost?: number | undefined;
   /**
    * Once a request is refused, refuse every request of that id for this long (brute-force
    * lockout), counted from the refusal. `0` for none. @default 0
    */
-  blockFor?: Duration;
+  blockFor?: Duration | undefined;
   /** What to do when Redis cannot be reached. @default the limiter's `failurePolicy` */
-  failurePolicy?: FailurePolicy;
+  failurePolicy?: FailurePolicy | undefined;
 }
 
 /** A tier: `limit` per `window`, and per-route overrides, counted apart, by route name. */
@@ -36,7 +36,7 @@ export interface TierOptions extends TierSettings {
   limit: number;
   window: Duration;
   /** Settings that differ on a route (`{ 'POST /login': { limit: 3 } }`); each route counts apart. */
-  routes?: Record<string, TierSettings>;
+  routes?: Record<string, TierSettings> | undefined;
 }
 
 /** A tier's settings, checked and in milliseconds: what the stores compute with. */

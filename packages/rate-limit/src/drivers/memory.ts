@@ -10,7 +10,7 @@ export interface MemoryStoreOptions {
    * costs about 150 bytes (see the README's bench).
    * @default 1_000_000
    */
-  maxKeys?: number;
+  maxKeys?: number | undefined;
 }
 
 /** The memory store, plus the seeding the limiter's `local` fallback uses. */
