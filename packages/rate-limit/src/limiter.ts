@@ -141,10 +141,7 @@ export function createRateLimiter<T extends string>(
       if (!d.allowed && commit) limited(r, id);
       return Promise.resolve(r);
     }
-    return viaRedis!(rule, key, cost, clock.now(), opts?.signal, commit).then((r) => {
-      if (!r.allowed && commit) limited(r, id);
-      return r;
-    });
+    return viaRedis!(rule, key, id, cost, clock.now(), opts?.signal, commit);
   };
 
   const viaRedis = redis
@@ -155,6 +152,7 @@ export function createRateLimiter<T extends string>(
         blocked,
         timeoutMs,
         starting: () => starting,
+        limited,
       })
     : undefined;
 

@@ -18,6 +18,8 @@ export interface RedisPathParts {
   timeoutMs: number;
   /** The first connection while it is being made, else undefined. */
   starting(): Promise<boolean> | undefined;
+  /** Reports a refusal (the `limited` event). */
+  limited(r: RateLimitResult, id: string): void;
 }
 
 /**
@@ -31,14 +33,15 @@ export function createRedisPath(p: RedisPathParts) {
   const consume = store.consume.bind(store);
   const peek = store.peek.bind(store);
 
-  return async (
+  // The store's answer, or the failure policy's.
+  const decide = (
     rule: Rule,
     key: string,
     cost: number,
     now: number,
     signal: AbortSignal | undefined,
     commit: boolean,
-  ): Promise<RateLimitResult> => {
+  ): Promise<RateLimitResult> | RateLimitResult => {
     const refused = blocked.refusal(key, cost, now);
     if (refused) {
       const wait = refused.until - now;
@@ -46,35 +49,67 @@ export function createRedisPath(p: RedisPathParts) {
       return result(rule, { allowed: false, remaining: 0, resetMs, retryAfterMs: wait }, 'redis');
     }
     const starting = p.starting();
-    if (starting && !(await abortable(starting, signal))) {
-      const e = backendFailure('Redis did not connect within its connect timeout');
-      failover.fail(e);
-      return fallbackResult(rule, local, key, cost, now, commit, e);
+    if (starting) {
+      return abortable(starting, signal).then((ok) => {
+        if (ok) return decide(rule, key, cost, now, signal, commit);
+        const e = backendFailure('Redis did not connect within its connect timeout');
+        failover.fail(e);
+        return fallbackResult(rule, local, key, cost, now, commit, e);
+      });
     }
     if (failover.down) {
       return fallbackResult(rule, local, key, cost, now, commit, failover.lastError!);
     }
+    const call = commit ? consume : peek;
+    // A client that bounds its own commands needs no timer of ours (one fewer per check).
+    const pending =
+      !signal && store.selfBounded?.(timeoutMs)
+        ? call(key, rule, cost, now)
+        : withTimeout(() => call(key, rule, cost, now), {
+            timeoutMs,
+            signal,
+            what: 'Redis rate-limit check',
+          });
+    return Promise.resolve(pending).then(
+      (d) => {
+        if (rule.failurePolicy === 'local') local.seed(key, rule, d, now);
+        if (!d.allowed && commit && d.retryAfterMs > 0) {
+          blocked.add(key, cost, now + d.retryAfterMs, now + d.resetMs);
+        }
+        return result(rule, d, 'redis');
+      },
+      (err: unknown) => {
+        if (isAbortedError(err) || (signal?.aborted && err === signal.reason)) throw err;
+        const e = backendError(err);
+        failover.fail(e);
+        return fallbackResult(rule, local, key, cost, now, commit, e);
+      },
+    );
+  };
+
+  // Written as promise chains, not async functions: this is the hot path.
+  return (
+    rule: Rule,
+    key: string,
+    id: string,
+    cost: number,
+    now: number,
+    signal: AbortSignal | undefined,
+    commit: boolean,
+  ): Promise<RateLimitResult> => {
+    let answer: Promise<RateLimitResult> | RateLimitResult;
     try {
-      const call = commit ? consume : peek;
-      // A client that bounds its own commands needs no timer of ours (one fewer per check).
-      const d =
-        !signal && store.selfBounded?.(timeoutMs)
-          ? await call(key, rule, cost, now)
-          : await withTimeout(() => call(key, rule, cost, now), {
-              timeoutMs,
-              signal,
-              what: 'Redis rate-limit check',
-            });
-      if (rule.failurePolicy === 'local') local.seed(key, rule, d, now);
-      if (!d.allowed && commit && d.retryAfterMs > 0) {
-        blocked.add(key, cost, now + d.retryAfterMs, now + d.resetMs);
-      }
-      return result(rule, d, 'redis');
+      answer = decide(rule, key, cost, now, signal, commit);
     } catch (err) {
-      if (isAbortedError(err) || (signal?.aborted && err === signal.reason)) throw err;
-      const e = backendError(err);
-      failover.fail(e);
-      return fallbackResult(rule, local, key, cost, now, commit, e);
+      return Promise.reject(err);
     }
+    if (!(answer instanceof Promise)) {
+      if (!answer.allowed && commit) p.limited(answer, id);
+      return Promise.resolve(answer);
+    }
+    return answer.then((r) => {
+      if (!r.allowed && commit) p.limited(r, id);
+      return r;
+    });
   };
 }
