@@ -82,13 +82,15 @@ export function createRateLimiter<T extends string>(
     return book.get(route ?? '') ?? book.get('')!;
   };
 
-  const keyOf = (rule: Rule, id: string): string => {
+  // The id as the stores see it: checked, and bounded in length.
+  const idOf = (id: string): string => {
     if (typeof id !== 'string' || id.length === 0) {
       throw invalidOption('`id` must be a non-empty string (a user id, an API key id, an address)');
     }
-    const safe = id.length > MAX_ID ? `${id.slice(0, 64)}…${id.length}` : id;
-    return `${keyBase.get(rule)}${safe}}`;
+    return id.length > MAX_ID ? `${id.slice(0, 64)}…${id.length}` : id;
   };
+  // The Redis key: the memory store needs none (it keys by rule, then id).
+  const keyOf = (rule: Rule, safe: string): string => `${keyBase.get(rule)}${safe}}`;
 
   const costOf = (rule: Rule, cost: number | undefined): number =>
     cost === undefined
@@ -122,11 +124,11 @@ export function createRateLimiter<T extends string>(
     commit: boolean,
   ): Promise<RateLimitResult> => {
     let rule: Rule;
-    let key: string;
+    let safe: string;
     let cost: number;
     try {
       rule = ruleOf(tier, opts?.route);
-      key = keyOf(rule, id);
+      safe = idOf(id);
       cost = costOf(rule, opts?.cost);
       throwIfAborted(opts?.signal);
     } catch (err) {
@@ -136,12 +138,12 @@ export function createRateLimiter<T extends string>(
     if (listed) return Promise.resolve(listed);
     if (!redis) {
       const now = clock.now();
-      const d = commit ? local.consume(key, rule, cost, now) : local.peek(key, rule, cost, now);
+      const d = commit ? local.consume(safe, rule, cost, now) : local.peek(safe, rule, cost, now);
       const r = result(rule, d, 'memory');
       if (!d.allowed && commit) limited(r, id);
       return Promise.resolve(r);
     }
-    return viaRedis!(rule, key, id, cost, clock.now(), opts?.signal, commit);
+    return viaRedis!(rule, keyOf(rule, safe), safe, id, cost, clock.now(), opts?.signal, commit);
   };
 
   const viaRedis = redis
@@ -173,9 +175,10 @@ export function createRateLimiter<T extends string>(
     peek: (tier, id, opts) => run(tier, id, opts, false),
     async reset(tier, id, opts) {
       const rule = ruleOf(tier, opts?.route);
-      const key = keyOf(rule, id);
+      const safe = idOf(id);
+      const key = keyOf(rule, safe);
       blocked.delete(key);
-      local.reset(key);
+      local.reset(safe, rule);
       if (redis && !failover?.down) {
         await withTimeout(() => redis.reset(key, rule, clock.now()), {
           timeoutMs,

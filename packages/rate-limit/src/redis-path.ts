@@ -37,6 +37,7 @@ export function createRedisPath(p: RedisPathParts) {
   const decide = (
     rule: Rule,
     key: string,
+    lid: string,
     cost: number,
     now: number,
     signal: AbortSignal | undefined,
@@ -51,14 +52,14 @@ export function createRedisPath(p: RedisPathParts) {
     const starting = p.starting();
     if (starting) {
       return abortable(starting, signal).then((ok) => {
-        if (ok) return decide(rule, key, cost, now, signal, commit);
+        if (ok) return decide(rule, key, lid, cost, now, signal, commit);
         const e = backendFailure('Redis did not connect within its connect timeout');
         failover.fail(e);
-        return fallbackResult(rule, local, key, cost, now, commit, e);
+        return fallbackResult(rule, local, lid, cost, now, commit, e);
       });
     }
     if (failover.down) {
-      return fallbackResult(rule, local, key, cost, now, commit, failover.lastError!);
+      return fallbackResult(rule, local, lid, cost, now, commit, failover.lastError!);
     }
     const call = commit ? consume : peek;
     // A client that bounds its own commands needs no timer of ours (one fewer per check).
@@ -72,7 +73,7 @@ export function createRedisPath(p: RedisPathParts) {
           });
     return Promise.resolve(pending).then(
       (d) => {
-        if (rule.failurePolicy === 'local') local.seed(key, rule, d, now);
+        if (rule.failurePolicy === 'local') local.seed(lid, rule, d, now);
         if (!d.allowed && commit && d.retryAfterMs > 0) {
           blocked.add(key, cost, now + d.retryAfterMs, now + d.resetMs);
         }
@@ -82,7 +83,7 @@ export function createRedisPath(p: RedisPathParts) {
         if (isAbortedError(err) || (signal?.aborted && err === signal.reason)) throw err;
         const e = backendError(err);
         failover.fail(e);
-        return fallbackResult(rule, local, key, cost, now, commit, e);
+        return fallbackResult(rule, local, lid, cost, now, commit, e);
       },
     );
   };
@@ -91,6 +92,7 @@ export function createRedisPath(p: RedisPathParts) {
   return (
     rule: Rule,
     key: string,
+    lid: string,
     id: string,
     cost: number,
     now: number,
@@ -99,7 +101,7 @@ export function createRedisPath(p: RedisPathParts) {
   ): Promise<RateLimitResult> => {
     let answer: Promise<RateLimitResult> | RateLimitResult;
     try {
-      answer = decide(rule, key, cost, now, signal, commit);
+      answer = decide(rule, key, lid, cost, now, signal, commit);
     } catch (err) {
       return Promise.reject(err);
     }

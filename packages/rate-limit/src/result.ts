@@ -36,7 +36,8 @@ export function result(
 export function fallbackResult(
   rule: Rule,
   local: MemoryStore,
-  key: string,
+  /** The id as the memory store keys it (per rule). */
+  lid: string,
   cost: number,
   now: number,
   commit: boolean,
@@ -53,6 +54,6 @@ export function fallbackResult(
     const d = { allowed: true, remaining: rule.limit - cost, resetMs: 0, retryAfterMs: 0 };
     return result(rule, d, 'memory', 'open');
   }
-  const d = commit ? local.consume(key, rule, cost, now) : local.peek(key, rule, cost, now);
+  const d = commit ? local.consume(lid, rule, cost, now) : local.peek(lid, rule, cost, now);
   return result(rule, d, 'memory', 'local');
 }

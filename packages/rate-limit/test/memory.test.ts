@@ -31,6 +31,30 @@ describe('memory store', () => {
     expect(store.size).toBe(3);
   });
 
+  it('keys are per rule; the bound holds across rules', () => {
+    const store = createMemoryStore({ maxKeys: 2 });
+    const base = {
+      route: undefined,
+      limit: 1,
+      windowMs: 60_000,
+      algorithm: 'fixed-window',
+      refillRate: 1,
+      cost: 1,
+      blockForMs: 0,
+      failurePolicy: 'local',
+    } as const;
+    const a = { ...base, tier: 'a' };
+    const b = { ...base, tier: 'b' };
+    expect(store.consume('x', a, 1, 0).allowed).toBe(true);
+    expect(store.consume('x', b, 1, 0).allowed).toBe(true); // another rule: counted apart
+    expect(store.consume('x', a, 1, 0).allowed).toBe(false);
+    expect(store.consume('y', b, 1, 0).allowed).toBe(true); // evicts b's x (its own oldest)
+    expect(store.size).toBe(2);
+    expect(store.consume('x', b, 1, 0).allowed).toBe(true); // evicts b's y
+    expect(store.consume('x', a, 1, 0).allowed).toBe(false); // a's x was kept
+    expect(store.size).toBe(2);
+  });
+
   it('allow and deny lists decide without counting, by id, address or CIDR', async () => {
     const limiter = createRateLimiter({
       tiers: { t: { limit: 1, window: '1m' } },
