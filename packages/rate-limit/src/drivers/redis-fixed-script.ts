@@ -9,14 +9,15 @@ import { createHash } from 'node:crypto';
  * script touches one Cluster slot.
  *
  * KEYS[1] the window's count, KEYS[2] the block (its end, in ms; only with blockFor); ARGV: cost,
- * limit, ms until the window ends, commit (1 = consume, 0 = peek), and only with blockFor:
- * blockFor ms, now ms. A tier without blockFor sends one key and four arguments.
+ * limit, ms until the window ends, commit (1 = consume, 0 = peek; may be left out for 1), and only
+ * with blockFor: blockFor ms, now ms. An admitted check without blockFor sends one key and three
+ * arguments.
  * Returns { allowed (1|0), remaining, resetMs, retryAfterMs }.
  */
 export const FIXED_SCRIPT = `local cost = tonumber(ARGV[1])
 local L = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
-local commit = ARGV[4] == '1'
+local commit = ARGV[4] ~= '0'
 local blockFor = tonumber(ARGV[5] or '0')
 local now = tonumber(ARGV[6] or '0')
 if blockFor > 0 then

@@ -133,13 +133,15 @@ export function createRedisStore(redis: RedisOption, options: RedisStoreOptions 
       const end = start + rule.windowMs - at;
       // A tier without blockFor sends one key and four arguments: no block to read.
       if (rule.blockForMs === 0) {
-        // The hot path: positional arguments, no array to build and spread.
+        // The hot path: positional arguments, no array to build and spread, no commit flag.
         const count = `${key}:${start}`;
-        return c
-          .evalsha(FIXED_SHA, 1, count, cost, rule.limit, end, flag)
-          .then(parse, (err: unknown) =>
-            reload(err, c, FIXED_SCRIPT, [count, cost, rule.limit, end, flag], 1),
-          );
+        const sent = commit
+          ? c.evalsha(FIXED_SHA, 1, count, cost, rule.limit, end)
+          : c.evalsha(FIXED_SHA, 1, count, cost, rule.limit, end, 0);
+        return sent.then(parse, (err: unknown) => {
+          const args = commit ? [count, cost, rule.limit, end] : [count, cost, rule.limit, end, 0];
+          return reload(err, c, FIXED_SCRIPT, args, 1);
+        });
       }
       const block = [
         `${key}:${start}`,
