@@ -29,10 +29,16 @@ export const PACKAGES: readonly ContractPackage[] = [
   },
   { dir: 'backup-crypto', prefix: 'FERNET', codes: 'FernetErrorCode', guard: 'isFernetError' },
   { dir: 'secrets', prefix: 'SECRETS', codes: 'SecretsErrorCode', guard: 'isSecretsError' },
+  {
+    dir: 'rate-limit',
+    prefix: 'RATE_LIMIT',
+    codes: 'RateLimitErrorCode',
+    guard: 'isRateLimitError',
+  },
 ];
 
 /** Prefixes reserved for the packages to come: none may start another. */
-export const RESERVED_PREFIXES = ['RATE_LIMIT', 'ALERTS', 'BACKUP'];
+export const RESERVED_PREFIXES = ['ALERTS', 'BACKUP'];
 
 /** Codes every package may throw besides its own: core's abort and timeout. */
 export const SHARED_CODES = ['ERR_ABORTED', 'ERR_TIMEOUT'];

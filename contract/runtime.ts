@@ -137,6 +137,22 @@ export const RUNTIME: readonly RuntimeCase[] = [
     ],
   },
   {
+    name: 'rate-limit: createRateLimiter',
+    module: '@org/rate-limit',
+    prefix: 'RATE_LIMIT',
+    make: (m) => call(m, 'createRateLimiter', { tiers: { read: { limit: 120, window: '1m' } } }),
+    events: 'limited',
+    badOptions: [
+      {
+        what: 'window that is no duration',
+        names: 'window',
+        run(m) {
+          return call(m, 'createRateLimiter', { tiers: { read: { limit: 1, window: 'soon' } } });
+        },
+      },
+    ],
+  },
+  {
     name: 'backup-crypto: Fernet',
     module: '@org/backup-crypto',
     prefix: 'FERNET',
