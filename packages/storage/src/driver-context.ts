@@ -2,12 +2,14 @@ import { createLocalDriver } from './drivers/local.js';
 import type { RetryInfo, S3DriverOptions } from './drivers/s3-options.js';
 import { check, invalidOption } from './errors.js';
 import type { StorageEmitter } from './events.js';
-import type { SignedUrlHandler } from './handler.js';
+import type { SignedUrlHandler, StorageHandlerOptions } from './handler.js';
 import { keyProblem } from './keys.js';
 import type { StorageOptions } from './storage.js';
 import type { StorageDriver } from './types.js';
 
-type HandlerDriver = StorageDriver & { handler?: () => SignedUrlHandler };
+type HandlerDriver = StorageDriver & {
+  handler?: (options?: StorageHandlerOptions) => SignedUrlHandler;
+};
 
 /** What a storage and its namespaces share. */
 export interface Ctx {
@@ -16,7 +18,7 @@ export interface Ctx {
   loaded: () => Promise<StorageDriver> | undefined;
   backend: string;
   /** The driver's own signed-URL handler, when it has one (local driver). */
-  handler: (() => SignedUrlHandler) | undefined;
+  handler: ((options?: StorageHandlerOptions) => SignedUrlHandler) | undefined;
   allowed: readonly string[] | undefined;
   timeoutMs: number;
   events: StorageEmitter;
@@ -64,7 +66,8 @@ export function driverCtx(options: StorageOptions, events: StorageEmitter) {
       );
     }
     const ready = Promise.resolve<StorageDriver>(d);
-    const handler = typeof d.handler === 'function' ? () => d.handler!() : undefined;
+    const handler =
+      typeof d.handler === 'function' ? (o?: StorageHandlerOptions) => d.handler!(o) : undefined;
     return { getDriver: () => ready, loaded: () => ready, backend: d.name, handler };
   }
   if (options.s3 !== undefined) {
@@ -104,6 +107,6 @@ export function driverCtx(options: StorageOptions, events: StorageEmitter) {
     getDriver: () => ready,
     loaded: () => ready,
     backend: 'local',
-    handler: () => d.handler(),
+    handler: (o?: StorageHandlerOptions) => d.handler(o),
   };
 }

@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { check, isStorageError, StorageError, StorageErrorCode } from './errors.js';
+import { isActiveContentType, parseRange } from './handler-headers.js';
 import type { UrlSigner } from './signing.js';
-import type { ByteRange, PutResult, StorageDriver } from './types.js';
+import type { PutResult, StorageDriver } from './types.js';
 
 /**
  * A node:http handler for signed URLs. Answers requests under the signer's base path and
@@ -23,18 +24,32 @@ export interface SignedUrlHandlerOptions {
   signer: UrlSigner;
   /** Largest upload accepted through a signed PUT, in bytes. @default 5 GiB */
   maxUploadBytes?: number | undefined;
+  /**
+   * Serve objects whose type a browser would run or render as active content (HTML, XHTML, SVG,
+   * XML, JavaScript…) inline, as stored. Off by default: such uploads are sent with
+   * `Content-Disposition: attachment`, so an upload cannot run script from the app's origin.
+   * `X-Content-Type-Options: nosniff` is sent either way. @default false
+   */
+  inlineActiveContent?: boolean | undefined;
 }
 
-function parseRange(header: string | undefined): ByteRange | undefined | 'bad' {
-  if (header === undefined) return undefined;
-  const m = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
-  if (!m) return 'bad';
-  const start = Number(m[1]);
-  return m[2] === '' ? { start } : { start, end: Number(m[2]) };
-}
+/** Options of `storage.handler()` and the local driver's `handler()`. */
+export type StorageHandlerOptions = Pick<
+  SignedUrlHandlerOptions,
+  'maxUploadBytes' | 'inlineActiveContent'
+>;
 
-function text(res: ServerResponse, status: number, body: string): void {
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+function text(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  extra?: Record<string, string>,
+): void {
+  const headers: Record<string, string> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    ...extra,
+  };
   // An upload refused before its body was read leaves bytes on the socket: do not reuse it.
   if (status === 413) headers.connection = 'close';
   res.writeHead(status, headers).end(`${body}\n`);
@@ -46,6 +61,7 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
   const maxUpload = check.integer(options.maxUploadBytes, 'maxUploadBytes', 5 * 1024 ** 3, {
     min: 0,
   });
+  const inlineActive = check.boolean(options.inlineActiveContent, 'inlineActiveContent', false);
   return async (req, res, next) => {
     let url: URL;
     try {
@@ -65,7 +81,9 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
       const signed = signer.verify(url);
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       if (method !== signed.method) {
-        text(res, 405, `This URL allows ${signed.method} only`);
+        text(res, 405, `This URL allows ${signed.method} only`, {
+          allow: signed.method === 'GET' ? 'GET, HEAD' : 'PUT',
+        });
         return true;
       }
       if (signed.method === 'PUT') {
@@ -115,19 +133,29 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
         return true;
       }
       const info = await driver.head(signed.key, {});
-      const range = parseRange(req.headers.range);
+      const range = parseRange(req.headers.range, info.size);
+      const contentType = info.contentType ?? 'application/octet-stream';
       const headers: Record<string, string | number> = {
-        'content-type': info.contentType ?? 'application/octet-stream',
+        'content-type': contentType,
+        'x-content-type-options': 'nosniff',
         'accept-ranges': 'bytes',
         'last-modified': info.lastModified.toUTCString(),
       };
+      if (!inlineActive && isActiveContentType(contentType)) {
+        headers['content-disposition'] = 'attachment';
+      }
       if (info.cacheControl !== undefined) headers['cache-control'] = info.cacheControl;
       if (info.sha256 !== undefined) headers.etag = `"${info.sha256}"`;
-      if (range === 'bad' || (range && range.start >= info.size)) {
-        res.writeHead(416, { 'content-range': `bytes */${info.size}` }).end();
+      if (range === 'unsatisfiable') {
+        res
+          .writeHead(416, {
+            'content-range': `bytes */${info.size}`,
+            'x-content-type-options': 'nosniff',
+          })
+          .end();
         return true;
       }
-      const end = range ? Math.min(range.end ?? info.size - 1, info.size - 1) : info.size - 1;
+      const end = range ? range.end : info.size - 1;
       const status = range ? 206 : 200;
       headers['content-length'] = range ? end - range.start + 1 : info.size;
       if (range) headers['content-range'] = `bytes ${range.start}-${end}/${info.size}`;
@@ -150,7 +178,9 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
       if (isStorageError(err, StorageErrorCode.InvalidSignature)) text(res, 403, err.message);
       else if (isStorageError(err, StorageErrorCode.NotFound)) text(res, 404, 'Not found');
       else if (isStorageError(err, StorageErrorCode.InvalidKey)) text(res, 400, err.message);
-      else text(res, 500, 'Storage error');
+      else if (isStorageError(err, StorageErrorCode.KeyConflict)) {
+        text(res, 409, 'The key is both an object and a folder of other objects: use another key');
+      } else text(res, 500, 'Storage error');
       return true;
     }
   };

@@ -17,6 +17,7 @@ export {
   createSignedUrlHandler,
   type SignedUrlHandler,
   type SignedUrlHandlerOptions,
+  type StorageHandlerOptions,
 } from './handler.js';
 export {
   isValidKey,

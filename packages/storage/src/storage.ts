@@ -7,7 +7,7 @@ import type { S3DriverOptions } from './drivers/s3-options.js';
 import { check, isStorageError, StorageError, StorageErrorCode } from './errors.js';
 import { StorageEmitter, type StorageEvents, type StorageListener } from './events.js';
 import { expiresInMs } from './expires.js';
-import type { SignedUrlHandler } from './handler.js';
+import type { SignedUrlHandler, StorageHandlerOptions } from './handler.js';
 import { keyProblem, validateKey, validatePrefix } from './keys.js';
 import type {
   Body,
@@ -70,8 +70,11 @@ export interface Storage {
   /**
    * The node:http handler serving signed URLs (local driver, or a driver with a `handler()`).
    * Throws `ERR_STORAGE_UNSUPPORTED` at once on S3 and R2, whose URLs go to the backend itself.
+   * Every answer carries `X-Content-Type-Options: nosniff`; objects of an active type (HTML,
+   * SVG, XML, JavaScript…) are sent as `Content-Disposition: attachment` unless
+   * `inlineActiveContent` is set.
    */
-  handler(): SignedUrlHandler;
+  handler(options?: StorageHandlerOptions): SignedUrlHandler;
   /** Releases the driver's sockets and handles (a driver never loaded is not loaded). Idempotent. */
   close(): Promise<void>;
   /** Listens to `operation` (every call) or `retry` (S3); returns the unsubscribe function. */
@@ -240,7 +243,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
         };
       }
     },
-    handler() {
+    handler(options) {
       const make = ctx.handler;
       if (make === undefined) {
         throw new StorageError(
@@ -248,7 +251,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
           `The ${ctx.backend} driver's signed URLs go to the backend itself; no handler is needed`,
         );
       }
-      return make();
+      return make(options);
     },
     async close() {
       if (ctx.closed) return;

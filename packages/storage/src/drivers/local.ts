@@ -20,7 +20,11 @@ import { AbortedError, abortReason, isOrgError, type OrgError, throwIfAborted } 
 import { bodyStream, HashingStream, validateMetadata } from '../body.js';
 import { check, isStorageError, notFound, StorageError, StorageErrorCode } from '../errors.js';
 import { expiresInMs } from '../expires.js';
-import { createSignedUrlHandler, type SignedUrlHandler } from '../handler.js';
+import {
+  createSignedUrlHandler,
+  type SignedUrlHandler,
+  type StorageHandlerOptions,
+} from '../handler.js';
 import { createUrlSigner, type UrlSigningOptions } from '../signing.js';
 import { withMappedErrors } from '../stream-errors.js';
 import type { CallOptions, GetOptions, ObjectInfo, PutOptions, StorageDriver } from '../types.js';
@@ -48,7 +52,7 @@ export interface LocalDriverOptions {
 export interface LocalDriver extends StorageDriver {
   readonly root: string;
   /** A node:http handler serving the driver's signed URLs (GET, HEAD, PUT). */
-  handler(): SignedUrlHandler;
+  handler(options?: StorageHandlerOptions): SignedUrlHandler;
 }
 
 interface Sidecar {
@@ -319,8 +323,8 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       }
     },
 
-    handler() {
-      return createSignedUrlHandler({ driver, signer });
+    handler(options) {
+      return createSignedUrlHandler({ ...options, driver, signer });
     },
   };
   return driver;
