@@ -9,7 +9,12 @@ export interface RegisteredBreaker {
   close(): Promise<void>;
 }
 
-/** Every live breaker of the process, by name. */
+/**
+ * Every live breaker of the process, by name. A registry holds its breakers weakly: a breaker
+ * the app no longer references is garbage-collected and leaves the registry on its own, so
+ * breakers made per tenant or per request and never closed do not pile up. Keep a reference to a
+ * breaker for as long as it should be found with `get(name)`.
+ */
 export interface BreakerRegistry {
   get(name: string): RegisteredBreaker | undefined;
   list(): RegisteredBreaker[];
@@ -24,18 +29,36 @@ export interface BreakerRegistry {
 
 /** Creates an empty registry (for tests, or to keep a group of breakers apart). */
 export function createRegistry(): BreakerRegistry {
-  const map = new Map<string, RegisteredBreaker>();
+  const map = new Map<string, WeakRef<RegisteredBreaker>>();
+  // A collected breaker's entry is removed, unless its name went to a newer breaker meanwhile.
+  const gone = new FinalizationRegistry<{ name: string; ref: WeakRef<RegisteredBreaker> }>(
+    ({ name, ref }) => {
+      if (map.get(name) === ref) map.delete(name);
+    },
+  );
+  const live = (): RegisteredBreaker[] => {
+    const out: RegisteredBreaker[] = [];
+    for (const [name, ref] of map) {
+      const b = ref.deref();
+      if (b === undefined) map.delete(name);
+      else out.push(b);
+    }
+    return out;
+  };
   return {
-    get: (name) => map.get(name),
-    list: () => [...map.values()],
+    get: (name) => map.get(name)?.deref(),
+    list: live,
     register(breaker) {
-      map.set(breaker.name, breaker);
+      const ref = new WeakRef(breaker);
+      map.set(breaker.name, ref);
+      gone.register(breaker, { name: breaker.name, ref }, ref);
       return () => {
-        if (map.get(breaker.name) === breaker) map.delete(breaker.name);
+        if (map.get(breaker.name) === ref) map.delete(breaker.name);
+        gone.unregister(ref);
       };
     },
     async close() {
-      const all = [...map.values()];
+      const all = live();
       map.clear();
       await Promise.allSettled(all.map(async (b) => b.close()));
     },
