@@ -1,1 +1,12 @@
-export {};
+export { type Alerts, type AlertsOptions, createAlerts } from './alerts.js';
+export { AlertsError, AlertsErrorCode, isAlertsError } from './errors.js';
+export type {
+  AlertDetails,
+  AlertKind,
+  CaptureContext,
+  KnownAlertKind,
+  Severity,
+  Tags,
+} from './event.js';
+export { type AlertsEventName, type AlertsEvents, diagnosticsChannels } from './events.js';
+export { isWrappedSecret, scrub, scrubString } from './scrub.js';

@@ -1,0 +1,275 @@
+import { type Clock, type Duration, type Events, systemClock } from '@org/core';
+import {
+  type Breadcrumb,
+  type Client,
+  createStackParser,
+  dsnFromString,
+  type Event,
+  nodeStackLineParser,
+} from '@sentry/core';
+import { check, invalidOption } from './errors.js';
+import {
+  type AlertDetails,
+  type AlertKind,
+  buildEvent,
+  type CaptureContext,
+  errorFingerprint,
+  KIND_LEVEL,
+  type KnownAlertKind,
+  type Raw,
+  type Tags,
+} from './event.js';
+import { type AlertsEvents, createAlertsEmitter } from './events.js';
+import { Outbox, type Sink } from './outbox.js';
+import { scrub } from './scrub.js';
+import { appClientSink, lineSink, ownClientSink } from './sinks.js';
+import { Throttle } from './throttle.js';
+
+/** Options of {@link createAlerts}. */
+export interface AlertsOptions {
+  /**
+   * Where to send: a Sentry DSN. Without one (and without `client`) each event is one JSON line
+   * on stderr. `createAlertsFromEnv` reads it from `SENTRY_DSN`.
+   */
+  dsn?: string | undefined;
+  /** Sentry's `environment` of every event (`production`, `staging`). */
+  environment?: string | undefined;
+  /** Sentry's `release` of every event (a version or commit). */
+  release?: string | undefined;
+  /**
+   * An app's own Sentry client (`Sentry.getClient()`): events go to it through a scope of this
+   * package's, and `close()` leaves it open. Takes precedence over `dsn`.
+   */
+  client?: Client | undefined;
+  /** Share of `captureException` calls kept, from 0 to 1 (alerts are always kept). @default 1 */
+  sampleRate?: number | undefined;
+  /**
+   * At most `max` events per fingerprint per `window`; the rest are counted and reported by one
+   * summary event (`extra.suppressed`) when the window ends or on `flush()`. `false` turns it off.
+   * @default { max: 10, window: '1m' }
+   */
+  throttle?: { max?: number | undefined; window?: Duration | undefined } | false | undefined;
+  /**
+   * A last step after the built-in scrubber (which cannot be turned off): return the event to
+   * send, or `null` to drop it.
+   */
+  scrub?: ((event: Event) => Event | null) | undefined;
+  /**
+   * The bounded queue in front of Sentry. `max` events wait at most; when full, new events are
+   * dropped (and counted on the next one sent). Through an outage the queue is retried after
+   * `Retry-After` or a backoff doubling from 100 ms to `maxBackoff`.
+   * @default { max: 100, maxBackoff: '30s' }
+   */
+  queue?: { max?: number | undefined; maxBackoff?: Duration | undefined } | undefined;
+  /** Bound of each request to Sentry. @default '5s' */
+  timeout?: Duration | undefined;
+  /** Tags on every event. */
+  tags?: Tags | undefined;
+  /** Breadcrumbs kept for the events that follow them. @default 50 */
+  maxBreadcrumbs?: number | undefined;
+  /** Where JSON lines go without a DSN. @default a line on process.stderr */
+  log?: ((line: string) => void) | undefined;
+  /** Time source of timestamps and throttle windows. @default systemClock */
+  clock?: Clock | undefined;
+}
+
+/** An alerts instance: capture, alert, flush, close. Capturing never throws and never waits. */
+export interface Alerts extends Events<AlertsEvents> {
+  /**
+   * Queues `err` for Sentry (or stderr). Returns at once: false when it was sampled out,
+   * throttled or dropped by a full queue. Never throws.
+   */
+  captureException(err: unknown, context?: CaptureContext): boolean;
+  /** Queues an alert of `kind` (`circuit_breaker`, `payment_failure` … or the app's own). */
+  alert(kind: AlertKind, details?: AlertDetails): boolean;
+  /** Keeps a breadcrumb (scrubbed) for the events that follow it. */
+  addBreadcrumb(breadcrumb: Breadcrumb): void;
+  /**
+   * Sends the pending throttle summaries and waits until the queue is empty. Rejects with core's
+   * `TimeoutError` past `timeout` (events stay queued) or `AbortedError`.
+   * @param timeout @default '5s'
+   */
+  flush(timeout?: Duration, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Events waiting to be sent. */
+  readonly queued: number;
+  /** Stops timers, forgets the queue and closes the client it created (an app's stays open). */
+  close(): Promise<void>;
+  /** Where events go. */
+  readonly destination: 'sentry' | 'client' | 'stderr';
+}
+
+const stackParser = createStackParser(nodeStackLineParser());
+
+/** Creates an alerts instance on its own Sentry client (never a global `init`). */
+export function createAlerts(options: AlertsOptions = {}): Alerts {
+  const o = check.object(options, 'options');
+  const clock = o.clock ?? systemClock;
+  const dsn = o.dsn === undefined || o.dsn === '' ? undefined : o.dsn;
+  if (dsn !== undefined && (typeof dsn !== 'string' || dsnFromString(dsn) === undefined)) {
+    throw invalidOption(
+      '`dsn` must be a Sentry DSN (https://<key>@<host>/<project>); check SENTRY_DSN',
+    );
+  }
+  const sampleRate = check.number(o.sampleRate, 'sampleRate', 1, { min: 0, max: 1 });
+  const timeoutMs = check.duration(o.timeout, 'timeout', '5s', { above: 0 });
+  const q = check.object(o.queue, 'queue');
+  const queueMax = check.integer(q.max, 'queue.max', 100, { min: 1, max: 100_000 });
+  const maxBackoffMs = check.duration(q.maxBackoff, 'queue.maxBackoff', '30s', { above: 0 });
+  const t = o.throttle === false ? undefined : check.object(o.throttle, 'throttle');
+  const throttleMax = check.integer(t?.max, 'throttle.max', 10, { min: 0 });
+  const windowMs = check.duration(t?.window, 'throttle.window', '1m', { above: 0 });
+  const maxBreadcrumbs = check.integer(o.maxBreadcrumbs, 'maxBreadcrumbs', 50, {
+    min: 0,
+    max: 100,
+  });
+  const extraScrub = check.func<(e: Event) => Event | null>(o.scrub, 'scrub');
+  const log = check.func<(line: string) => void>(o.log, 'log');
+  if (o.client !== undefined && typeof (o.client as Client)?.captureEvent !== 'function') {
+    throw invalidOption('`client` must be a Sentry client (Sentry.getClient())');
+  }
+
+  const events = createAlertsEmitter();
+  const tags: Tags = { ...o.tags };
+  const crumbs: Breadcrumb[] = [];
+  const sink: Sink = o.client
+    ? appClientSink(o.client)
+    : dsn !== undefined
+      ? ownClientSink({
+          dsn,
+          environment: o.environment,
+          release: o.release,
+          timeoutMs,
+          stackParser,
+          now: () => clock.now(),
+        })
+      : lineSink(log ?? ((line) => process.stderr.write(`${line}\n`)));
+  const defaults = {
+    environment: o.environment,
+    release: o.release,
+    tags,
+    breadcrumbs: () => crumbs.slice(),
+    stackParser,
+  };
+  const build = (raw: Raw): Event | null => {
+    const event = buildEvent(raw, defaults);
+    return extraScrub ? extraScrub(event) : event;
+  };
+  const outbox = new Outbox(queueMax, maxBackoffMs, build, sink, events);
+  const throttle = t === undefined ? undefined : new Throttle(throttleMax, windowMs, clock);
+  const samples = new Map<string, Raw>();
+  let sweep: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const summaryOf = (key: string, suppressed: number, sinceMs: number): Raw | undefined => {
+    const sample = samples.get(key);
+    samples.delete(key);
+    if (sample === undefined) return undefined;
+    const title =
+      sample.message ?? (sample.error instanceof Error ? sample.error.message : sample.kind);
+    return {
+      ...sample,
+      message: `${title ?? 'event'} (${suppressed} similar events suppressed)`,
+      timestamp: clock.now(),
+      summary: { suppressed, sinceMs, windowMs },
+    };
+  };
+  const sendSummaries = (all: boolean) => {
+    if (!throttle) return;
+    for (const s of throttle.takeSummaries(all)) {
+      const raw = summaryOf(s.key, s.suppressed, s.sinceMs);
+      if (raw) outbox.push(raw);
+    }
+  };
+  const armSweep = () => {
+    if (sweep !== undefined || closed) return;
+    sweep = setTimeout(() => {
+      sweep = undefined;
+      sendSummaries(false);
+      if (throttle?.pending) armSweep();
+    }, windowMs);
+    sweep.unref();
+  };
+
+  const submit = (raw: Raw): boolean => {
+    if (closed) return false;
+    if (throttle) {
+      const key = raw.fingerprint.join('\u0000');
+      const d = throttle.hit(key);
+      if (!d.send) {
+        if (d.first) {
+          samples.set(key, raw);
+          armSweep();
+          if (events.has('throttled')) {
+            events.emit('throttled', { fingerprint: raw.fingerprint, max: throttleMax, windowMs });
+          }
+        }
+        return false;
+      }
+      if (d.summary) {
+        const summary = summaryOf(key, d.summary.suppressed, d.summary.sinceMs);
+        if (summary) outbox.push(summary);
+      }
+    }
+    return outbox.push(raw);
+  };
+
+  return {
+    on: (event, listener) => events.on(event, listener),
+    once: (event, listener) => events.once(event, listener),
+    get queued() {
+      return outbox.size;
+    },
+    destination: o.client ? 'client' : dsn !== undefined ? 'sentry' : 'stderr',
+    captureException(err, context) {
+      try {
+        if (sampleRate < 1 && Math.random() >= sampleRate) return false;
+        return submit({
+          error: err,
+          context,
+          fingerprint: context?.fingerprint ?? errorFingerprint(err),
+          level: context?.level ?? 'error',
+          timestamp: clock.now(),
+        });
+      } catch {
+        return false;
+      }
+    },
+    alert(kind, details) {
+      try {
+        const message = details?.message;
+        return submit({
+          kind,
+          message: message ?? kind,
+          error: details?.error,
+          context: details,
+          fingerprint: details?.fingerprint ?? ['alert', kind, message ?? ''],
+          level: details?.level ?? KIND_LEVEL[kind as KnownAlertKind] ?? 'error',
+          timestamp: clock.now(),
+        });
+      } catch {
+        return false;
+      }
+    },
+    addBreadcrumb(breadcrumb) {
+      if (maxBreadcrumbs === 0) return;
+      try {
+        crumbs.push(scrub({ timestamp: clock.now() / 1000, ...breadcrumb }));
+        if (crumbs.length > maxBreadcrumbs) crumbs.shift();
+      } catch {}
+    },
+    async flush(timeout, flushOptions) {
+      const ms = check.duration(timeout, 'timeout', '5s', { min: 0 });
+      sendSummaries(true);
+      await outbox.drained(ms, flushOptions?.signal);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (sweep !== undefined) clearTimeout(sweep);
+      sweep = undefined;
+      outbox.close();
+      events.clear();
+      await sink.close();
+    },
+  };
+}
