@@ -7,7 +7,7 @@ import type { BusHandlers } from '../driver.js';
  * command), calling `onUp` each time the subscription is live again and `onDown` when its
  * connection drops. Resolves once subscribed, or after `connectTimeoutMs` without it (it keeps
  * trying in the background), to the function that ends it. `subscribers` tracks the live
- * connections, for the driver's `close()`.
+ * connections, for the driver's `close()`; `closing` aborts when the driver closes.
  */
 export async function subscribeOn(
   base: Redis | Cluster,
@@ -15,6 +15,7 @@ export async function subscribeOn(
   handlers: BusHandlers,
   connectTimeoutMs: number,
   subscribers: Set<Redis | Cluster>,
+  closing?: AbortSignal,
 ): Promise<() => Promise<void>> {
   const sub = base.duplicate();
   subscribers.add(sub);
@@ -50,7 +51,8 @@ export async function subscribeOn(
   if (sub.status === 'wait') void sub.connect().catch(() => {});
   if (sub.status === 'ready') await goUp();
   // Not up in time: the cache starts without invalidation and `onUp` comes when it is.
-  await withTimeout(() => wentUp, { timeoutMs: connectTimeoutMs }).catch(() => {});
+  // The driver's close() ends the wait at once: its timer would keep the process alive.
+  await withTimeout(() => wentUp, { timeoutMs: connectTimeoutMs, signal: closing }).catch(() => {});
   return async () => {
     subscribers.delete(sub);
     sub.removeAllListeners('close');

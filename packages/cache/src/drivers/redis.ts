@@ -127,7 +127,10 @@ export function createRedisDriver(
       REDIS_DEFAULTS.maxReconnectDelayMs,
       { min: 1 },
     ),
-    ...(o.redisOptions === undefined ? {} : { redisOptions: o.redisOptions }),
+    // ioredis waits `disconnectTimeout` (2 s) for a socket to close after disconnect(), on a
+    // timer that keeps the process alive, even when the socket is long gone (Redis unreachable,
+    // between reconnection attempts): one command's time is enough for a live one.
+    redisOptions: { disconnectTimeout: commandTimeoutMs, ...o.redisOptions },
   };
   const owned = typeof connection === 'string';
   let client: Redis | Cluster | undefined = owned ? undefined : connection;
@@ -136,6 +139,7 @@ export function createRedisDriver(
   let nextReady: Promise<void> | undefined;
   const subscribers = new Set<Redis | Cluster>();
   let closed = false;
+  const closing = new AbortController();
 
   const load = (): Promise<Redis | Cluster> => {
     loading ??= connectRedis(connection, bounds, redisFail).then((h) => {
@@ -339,7 +343,7 @@ export function createRedisDriver(
     },
     async subscribe(channel, handlers) {
       const base = client ?? (await load());
-      return subscribeOn(base, channel, handlers, connectTimeoutMs, subscribers);
+      return subscribeOn(base, channel, handlers, connectTimeoutMs, subscribers, closing.signal);
     },
     async ping() {
       const c = client?.status === 'ready' ? client : await ready();
@@ -348,6 +352,7 @@ export function createRedisDriver(
     async close() {
       if (closed) return;
       closed = true;
+      closing.abort();
       for (const sub of subscribers) sub.disconnect();
       subscribers.clear();
       if (!owned || client === undefined || handle === undefined) return;
