@@ -71,6 +71,8 @@ const pub = spawnSync(
   ['-y', 'pnpm@10.34.9', 'publish', '-r', '--dry-run', '--no-git-checks'],
   {
     cwd: root,
+    // The tarball listings are npm notices: CI's quieter log level would hide them.
+    env: { ...process.env, npm_config_loglevel: 'notice' },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   },
