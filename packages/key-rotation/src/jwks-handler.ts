@@ -40,12 +40,23 @@ function describe(jwks: Jwks, cacheControl: string) {
     'cache-control': cacheControl,
     etag,
   };
-  const matches = (ifNoneMatch: string | null | undefined) =>
-    ifNoneMatch?.split(',').some((t) => t.trim() === etag) ?? false;
+  // RFC 9110 §13.1.2: If-None-Match uses the weak comparison (a proxy that compresses turns
+  // `"x"` into `W/"x"`), and `*` matches any current representation.
+  const matches = (ifNoneMatch: string | readonly string[] | null | undefined) => {
+    if (ifNoneMatch === null || ifNoneMatch === undefined) return false;
+    const value = typeof ifNoneMatch === 'string' ? ifNoneMatch : ifNoneMatch.join(',');
+    return value.split(',').some((raw) => {
+      const t = raw.trim();
+      return t === '*' || (t.startsWith('W/') ? t.slice(2) : t) === etag;
+    });
+  };
   return { body, headers, matches };
 }
 
-/** A web `Response` with the JWKS, `Cache-Control`, `ETag`, and `304` for a matching request. */
+/**
+ * A web `Response` with the JWKS, `Cache-Control`, `ETag`, and `304` for a request whose
+ * `If-None-Match` matches by weak comparison (`W/"…"` too) or is `*`.
+ */
 export function jwksResponse(
   jwks: Jwks,
   request?: Request,
@@ -61,7 +72,10 @@ export function jwksResponse(
   return new Response(request?.method === 'HEAD' ? null : body, { status: 200, headers });
 }
 
-/** Serves a JWKS with `Cache-Control`, a strong `ETag` and `304 Not Modified`. */
+/**
+ * Serves a JWKS with `Cache-Control`, a strong `ETag` and `304 Not Modified` for an
+ * `If-None-Match` that matches it by weak comparison, or is `*`.
+ */
 export function createJwksHandler(jwks: () => Jwks, options: JwksHandlerOptions = {}): JwksHandler {
   const control = cacheControl(options);
   return (req, res) => {

@@ -41,6 +41,8 @@ export interface KeyRing extends Events<KeyRingEvents> {
   /**
    * Signs `claims` with the active key: a compact JWS with `kid`, `iat` and `exp` (always set by
    * the ring); `iss`/`aud` come from the options, else `claims`, else the ring's defaults.
+   * Rejects with `ERR_KEY_ROTATION_JWT_TOO_LARGE` for a token longer than `maxTokenBytes`,
+   * which the ring's own `verify()` would refuse.
    */
   sign(claims?: JwtPayload, options?: SignOptions): Promise<string>;
   /** Verifies a token against the key its `kid` names, with that key's pinned algorithm. */

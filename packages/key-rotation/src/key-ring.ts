@@ -68,7 +68,13 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       if (candidate && state.keys.some((k) => k.kid === candidate?.kid)) {
         candidate = await newRecord('active');
       }
-      return promote(state, pending ?? candidate!, clock.now(), graceMs);
+      return promote(
+        state,
+        pending ?? candidate!,
+        clock.now(),
+        graceMs,
+        settings.maxVerifyOnlyKeys,
+      );
     }, options.signal);
   }
 
@@ -172,7 +178,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         candidate ??= pending ? undefined : await newRecord('active');
         const next = pending ?? candidate!;
         rotated = { kid: next.kid, previousKid: active?.kid };
-        return promote(state, next, now, graceMs);
+        return promote(state, next, now, graceMs, settings.maxVerifyOnlyKeys);
       }, opts.signal);
       if (rotated) events.emit('rotate', rotated);
       return current()

@@ -39,6 +39,14 @@ export interface KeyRingOptions {
    * @default 8192
    */
   maxTokenBytes?: number | undefined;
+  /**
+   * Most verify-only keys (previous signing keys still in their grace period) the ring keeps.
+   * A rotation past it retires the oldest at once, and its tokens stop verifying: a burst of
+   * rotations cannot grow the ring (and the JWKS) without bound. Raise it if you rotate more
+   * than this many times within one `gracePeriod`.
+   * @default 10
+   */
+  maxVerifyOnlyKeys?: number | undefined;
   /** An existing key to start the ring with: `fromSecret(…)` or `fromPrivateKey(…)`. @default a fresh key */
   seed?: SeedKey | undefined;
   /**

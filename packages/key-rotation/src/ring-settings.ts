@@ -13,6 +13,7 @@ export interface RingSettings {
   readonly graceMs: number;
   readonly clock: Clock;
   readonly maxTokenBytes: number;
+  readonly maxVerifyOnlyKeys: number;
   /** Clock tolerance in seconds. */
   readonly tolerance: number;
   /** Default token lifetime in seconds. */
@@ -27,6 +28,9 @@ export interface RingSettings {
 }
 
 const DEFAULT_EXPIRES_IN_MS = 15 * 60_000;
+
+/** Default `maxVerifyOnlyKeys`. */
+export const DEFAULT_MAX_VERIFY_ONLY_KEYS = 10;
 
 /** Checks `options` and applies the defaults; throws `ERR_KEY_ROTATION_INVALID_OPTION`. */
 export function ringSettings(input: KeyRingOptions | undefined): RingSettings {
@@ -54,6 +58,12 @@ export function ringSettings(input: KeyRingOptions | undefined): RingSettings {
     maxTokenBytes: check.integer(options.maxTokenBytes, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, {
       min: 1,
     }),
+    maxVerifyOnlyKeys: check.integer(
+      options.maxVerifyOnlyKeys,
+      'maxVerifyOnlyKeys',
+      DEFAULT_MAX_VERIFY_ONLY_KEYS,
+      { min: 0 },
+    ),
     tolerance: wireSeconds(options.clockTolerance, 'clockTolerance', 0),
     expiresIn: wireSeconds(
       options.expiresIn,

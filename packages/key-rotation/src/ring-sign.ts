@@ -60,6 +60,14 @@ export function ringSigner(
     const nbf = wireSeconds(opts.notBefore, 'notBefore');
     if (nbf !== undefined) payload.nbf = iat + nbf;
     if (opts.jwtId !== undefined) payload.jti = opts.jwtId;
-    return signCompact(active.key, active.header, payload);
+    const token = signCompact(active.key, active.header, payload);
+    // A token the ring's own verify() would refuse is a bug to report now, not at the client.
+    if (token.length > settings.maxTokenBytes) {
+      throw new KeyRotationError(
+        KeyRotationErrorCode.JwtTooLarge,
+        `the signed token would be ${token.length} characters, more than maxTokenBytes (${settings.maxTokenBytes}) that verify() accepts: put less in the claims, or raise maxTokenBytes`,
+      );
+    }
+    return token;
   };
 }

@@ -42,13 +42,15 @@ export function activeOf(state: RingState): StoredKey | undefined {
 
 /**
  * Promotes `next` (already in `state` as pending, or a new record) to active; the previous
- * active key turns verify-only until `now + graceMs`.
+ * active key turns verify-only until `now + graceMs`; past `maxVerifyOnly` verify-only keys, the
+ * oldest are retired.
  */
 export function promote(
   state: RingState,
   next: StoredKey,
   now: number,
   graceMs: number,
+  maxVerifyOnly = Number.POSITIVE_INFINITY,
 ): RingState {
   const keys = state.keys
     .filter((k) => k.kid !== next.kid)
@@ -57,7 +59,28 @@ export function promote(
         k.status === 'active' ? { ...k, status: 'verify-only', verifyUntil: now + graceMs } : k,
     );
   keys.push({ ...next, status: 'active', activatedAt: now });
-  return { version: state.version, keys };
+  return boundVerifyOnly({ version: state.version, keys }, now, maxVerifyOnly);
+}
+
+/**
+ * Retires the oldest verify-only keys past `max` (earliest end of grace first, then the oldest
+ * in the ring), so that rotations in a burst cannot grow the ring without bound.
+ */
+export function boundVerifyOnly(state: RingState, now: number, max: number): RingState {
+  const verifyOnly = state.keys
+    .map((k, i) => ({ k, i }))
+    .filter(({ k }) => statusAt(k, now) === 'verify-only');
+  if (verifyOnly.length <= max) return state;
+  const drop = new Set(
+    verifyOnly
+      .sort((a, b) => (a.k.verifyUntil ?? 0) - (b.k.verifyUntil ?? 0) || a.i - b.i)
+      .slice(0, verifyOnly.length - max)
+      .map(({ k }) => k.kid),
+  );
+  return {
+    version: state.version,
+    keys: state.keys.map((k) => (drop.has(k.kid) ? retireKey(k, now) : k)),
+  };
 }
 
 /** Retires `kid` at once. */
