@@ -227,6 +227,7 @@ export function createAlerts(options: AlertsOptions = {}): Alerts {
           error: err,
           context,
           fingerprint: context?.fingerprint ?? errorFingerprint(err),
+          defaultFingerprint: context?.fingerprint === undefined,
           level: context?.level ?? 'error',
           timestamp: clock.now(),
         });

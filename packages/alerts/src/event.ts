@@ -58,6 +58,8 @@ export interface Raw {
   error?: unknown;
   context: CaptureContext | undefined;
   fingerprint: readonly string[];
+  /** The fingerprint is the default one of an error: rebuilt from the scrubbed message. */
+  defaultFingerprint?: boolean;
   level: Severity;
   timestamp: number;
   summary?: { suppressed: number; sinceMs: number; windowMs: number };
@@ -67,7 +69,11 @@ export interface Raw {
 const VOLATILE =
   /\b(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0x[0-9a-f]+|\d+)\b/gi;
 
-/** The default fingerprint of a thrown value: its name and its message without numbers and ids. */
+/**
+ * The default fingerprint of a thrown value, as the throttle keys it: its name and the first 200
+ * characters of its message without numbers and ids. (The event's own is rebuilt from the
+ * scrubbed message.)
+ */
 export function errorFingerprint(err: unknown): string[] {
   if (err instanceof Error) {
     return [err.name, err.message.slice(0, 200).replace(VOLATILE, '?')];
@@ -126,6 +132,12 @@ export function buildEvent(raw: Raw, d: EventDefaults): Event {
   const crumbs = [...d.breadcrumbs(), ...(ctx.breadcrumbs ?? [])];
   if (crumbs.length > 0) event.breadcrumbs = crumbs;
   const safe = scrub(event);
+  const ex0 = safe.exception?.values?.[0];
+  if (raw.defaultFingerprint && ex0 !== undefined) {
+    safe.fingerprint = [ex0.type ?? 'Error', (ex0.value ?? '').replace(VOLATILE, '?')];
+  }
+  // Cut after scrubbing: a cut before it could split a credential from what marks it.
+  safe.fingerprint = safe.fingerprint?.map((f) => (f.length > 200 ? f.slice(0, 200) : f));
   if (safe.exception?.values) {
     for (const v of safe.exception.values)
       if (typeof v.value === 'string') v.value = scrubString(v.value);

@@ -16,7 +16,7 @@ const KEY_WORDS =
 
 // Header lines: everything after the colon to the end of the line.
 const HEADER_LINE =
-  /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key)(["']?\s*[:=]\s*)[^\r\n]*/gi;
+  /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key)(["']?\s*[:=])[^\r\n]*/gi;
 // In a URL query: up to the next `&`, `#` or whitespace (a URL encodes its own separators).
 const QUERY_PARAM = new RegExp(
   `([?&](?:${KEY_WORDS}|[a-z_]*(?:token|secret|password|key))=)[^&#\\s]*`,
@@ -24,13 +24,15 @@ const QUERY_PARAM = new RegExp(
 );
 // Elsewhere: `key=value`, `key: value`, `"key": "value"`: to the end of the line.
 const KEY_VALUE = new RegExp(
-  `\\b((?:[a-z0-9_-]*[-_])?(?:${KEY_WORDS})["']?\\s*[:=]\\s*)(?!\\[redacted\\])[^\\r\\n]*`,
+  `\\b((?:[a-z0-9_-]*[-_])?(?:${KEY_WORDS})["']?\\s*[:=])(?!\\s?\\[redacted\\])[^\\r\\n]*`,
   'gi',
 );
-const BEARER = /\b(bearer|basic|token|digest)\s+(?!\[redacted\])[^\s"',;]{4,}[^\r\n]*/gi;
+// `Bearer <anything>` to the end of the line; `Basic`/`Digest` only before a credential-like word.
+const BEARER =
+  /\b(bearer)\s+(?!\[redacted\])[^\r\n]*|\b(basic|digest)\s+[A-Za-z0-9+/=._~-]{8,}[^\r\n]*/gi;
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
-const EMAIL = /[^\s@<>()[\]\\,;:"'`/]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+const EMAIL = /[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 
 /** Longest string kept, in characters; the rest is cut. */
 const MAX_STRING = 8192;
@@ -40,11 +42,14 @@ const MAX_ENTRIES = 100;
 /** Scrubs one string: tokens, credentials, emails. */
 export function scrubString(text: string): string {
   let s = text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;
-  s = s.replace(HEADER_LINE, `$1$2${REDACTED}`);
+  s = s.replace(HEADER_LINE, `$1$2 ${REDACTED}`);
   s = s.replace(QUERY_PARAM, `$1${REDACTED}`);
   s = s.replace(USERINFO, `$1${REDACTED}@`);
-  s = s.replace(KEY_VALUE, `$1${REDACTED}`);
-  s = s.replace(BEARER, `$1 ${REDACTED}`);
+  s = s.replace(KEY_VALUE, `$1 ${REDACTED}`);
+  s = s.replace(
+    BEARER,
+    (_m, a: string | undefined, b: string | undefined) => `${a ?? b} ${REDACTED}`,
+  );
   s = s.replace(JWT, '[jwt]');
   s = s.replace(EMAIL, '[email]');
   return s;
