@@ -9,4 +9,15 @@ export type {
   Tags,
 } from './event.js';
 export { type AlertsEventName, type AlertsEvents, diagnosticsChannels } from './events.js';
+export {
+  attachBreakerAlerts,
+  attachHealthAlerts,
+  attachRateLimitAlerts,
+  type BreakerAlertOptions,
+  type BreakerLike,
+  type HealthAlertOptions,
+  type HealthLike,
+  type RateLimitAlertOptions,
+  type RateLimiterLike,
+} from './integrations.js';
 export { isWrappedSecret, scrub, scrubString } from './scrub.js';
