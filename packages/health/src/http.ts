@@ -108,10 +108,16 @@ function pickFormat(
 }
 
 function answer(status: number, body: unknown, type = JSON_TYPE): HealthAnswer {
+  const text = `${JSON.stringify(body)}\n`;
   return {
     status,
-    headers: { 'content-type': type, 'cache-control': 'no-store' },
-    body: `${JSON.stringify(body)}\n`,
+    headers: {
+      'content-type': type,
+      'cache-control': 'no-store',
+      // HEAD gets the headers of GET, Content-Length included (RFC 9110 §9.3.2).
+      'content-length': String(Buffer.byteLength(text)),
+    },
+    body: text,
   };
 }
 
@@ -190,6 +196,15 @@ export function createHttp(deps: {
     return q === -1 ? [raw, undefined] : [raw.slice(0, q), new URLSearchParams(raw.slice(q + 1))];
   }
 
+  /** Probe routes answer GET and HEAD; any other method gets 405 with `Allow`. */
+  const readOnly = (method: string | undefined) =>
+    method === undefined || method === 'GET' || method === 'HEAD';
+  const NOT_ALLOWED: HealthAnswer = {
+    status: 405,
+    headers: { 'content-type': JSON_TYPE, allow: 'GET, HEAD', 'cache-control': 'no-store' },
+    body: '{"error":"method not allowed"}\n',
+  };
+
   const http: HealthHttp = {
     async respond(path, request = {}, options) {
       const r = match(path, options);
@@ -201,6 +216,10 @@ export function createHttp(deps: {
       return (req, res) => {
         // Never `new URL(req.url)`: it throws on targets such as `//`, out of the listener.
         const [path, query] = split(req.url);
+        if (!readOnly(req.method) && match(path, options) !== undefined) {
+          res.writeHead(NOT_ALLOWED.status, NOT_ALLOWED.headers).end(NOT_ALLOWED.body);
+          return;
+        }
         void http.respond(path, { accept: req.headers.accept, query }, options).then(
           (a) => {
             if (!a) {
@@ -219,6 +238,10 @@ export function createHttp(deps: {
     express(options) {
       return (req, res, next) => {
         const [path, query] = split(req.url);
+        if (!readOnly(req.method) && match(path, options) !== undefined) {
+          res.writeHead(NOT_ALLOWED.status, NOT_ALLOWED.headers).end(NOT_ALLOWED.body);
+          return;
+        }
         http.respond(path, { accept: req.headers.accept, query }, options).then((a) => {
           if (!a) return next();
           res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
@@ -249,6 +272,12 @@ export function createHttp(deps: {
 
     async fetchHandler(request, options) {
       const url = new URL(request.url);
+      if (!readOnly(request.method) && match(url.pathname, options) !== undefined) {
+        return new Response(NOT_ALLOWED.body, {
+          status: NOT_ALLOWED.status,
+          headers: NOT_ALLOWED.headers,
+        });
+      }
       const a = await http.respond(
         url.pathname,
         { accept: request.headers.get('accept') ?? undefined, query: url.searchParams },

@@ -9,8 +9,10 @@ export interface HealthOptions extends ShutdownOptions {
   /** Every check by name: a `HealthCheck` (`{ check, timeout?, critical? }`) or a bare function. */
   checks: Record<string, HealthCheck | CheckFn>;
   /**
-   * Names of the checks run by `quick()` and `GET /health`, the load balancer's probe: keep it to
-   * what must work for this instance to take traffic (usually the database). @default []
+   * Names of the checks run by `quick()`, `GET /health` and `/readyz`, the load balancer's
+   * probe: keep it to what must work for this instance to take traffic (usually the database).
+   * `[]` runs none (the probe then only says the process answers).
+   * @default the critical checks (every check not marked `critical: false`)
    */
   quick?: readonly string[] | undefined;
   /**
@@ -111,7 +113,11 @@ export function resolveOptions(options: HealthOptions): ResolvedOptions {
     const close = typeof c === 'object' && c !== null ? c.close : undefined;
     if (typeof close === 'function') closers.push(() => close.call(c));
   }
-  const quick = stringList(o.quick, 'quick');
+  // A critical check counts for readiness unless the app names the quick checks itself.
+  const quick =
+    o.quick === undefined
+      ? [...checks].filter(([, c]) => c.critical).map(([name]) => name)
+      : stringList(o.quick, 'quick');
   for (const name of quick) {
     if (!checks.has(name)) {
       throw invalidOption(
