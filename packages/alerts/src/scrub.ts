@@ -9,7 +9,17 @@ const SECRET = '[secret]';
 
 /** Object keys whose values are dropped whatever they hold. */
 const SENSITIVE_KEY =
-  /^(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apikey|access[-_]?key|secret|client[-_]?secret|.*password.*|passwd|pwd|.*token.*|session(?:[-_]?id)?|private[-_]?key|credentials?|dsn|auth)$/i;
+  /^(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apikey|access[-_]?key|passwd|pwd|session(?:[-_]?id)?|private[-_]?key|credentials?|dsn|auth)$|password|token|secret/i;
+// Keys repeat (every stack frame has the same five): their verdicts are kept, up to a bound.
+const keyVerdicts = new Map<string, boolean>();
+function sensitiveKey(key: string): boolean {
+  let v = keyVerdicts.get(key);
+  if (v === undefined) {
+    v = SENSITIVE_KEY.test(key);
+    if (keyVerdicts.size < 1000) keyVerdicts.set(key, v);
+  }
+  return v;
+}
 
 const KEY_WORDS =
   'password|passwd|pwd|secret|client[-_]?secret|token|access[-_]?token|refresh[-_]?token|id[-_]?token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|session[-_]?id|auth|sig|signature';
@@ -39,8 +49,12 @@ const MAX_STRING = 8192;
 const MAX_DEPTH = 8;
 const MAX_ENTRIES = 100;
 
+// Every rule below needs one of these: a string without any is returned as it is (most are).
+const MAY_HOLD = /[@=:]|eyJ|bearer|basic|digest/i;
+
 /** Scrubs one string: tokens, credentials, emails. */
 export function scrubString(text: string): string {
+  if (text.length <= MAX_STRING && !MAY_HOLD.test(text)) return text;
   let s = text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;
   s = s.replace(HEADER_LINE, `$1$2 ${REDACTED}`);
   s = s.replace(QUERY_PARAM, `$1${REDACTED}`);
@@ -108,7 +122,7 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
       if (n++ >= MAX_ENTRIES) break;
       const v = (value as Record<string, unknown>)[key];
       out[scrubString(key)] =
-        SENSITIVE_KEY.test(key) && v !== undefined && v !== null && typeof v !== 'boolean'
+        sensitiveKey(key) && v !== undefined && v !== null && typeof v !== 'boolean'
           ? REDACTED
           : walk(v, depth + 1, seen);
     }
