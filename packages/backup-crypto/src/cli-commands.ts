@@ -12,6 +12,7 @@ import { createEncryptStream } from './encrypt-stream.js';
 import type { FernetKey } from './key.js';
 import { parseKey } from './key.js';
 import { scanTokenFile } from './key-scan.js';
+import { removeStaleScratch, SCRATCH_PREFIX } from './stale-temps.js';
 import { withTempOutput } from './temp-output.js';
 
 /** @internal What a CLI command works on. `-` means stdin / stdout. */
@@ -47,7 +48,9 @@ async function transfer(
 
 /** Runs `fn` with a private temporary directory that is removed afterwards, whatever happens. */
 async function withScratch<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'backup-crypto-'));
+  // What a run killed hard left here (plaintext, for `decrypt … -`) goes first.
+  await removeStaleScratch();
+  const dir = await mkdtemp(join(tmpdir(), SCRATCH_PREFIX));
   try {
     return await fn(dir);
   } finally {
