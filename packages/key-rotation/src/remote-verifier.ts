@@ -97,6 +97,10 @@ const JWT_CODE_PREFIX = 'ERR_KEY_ROTATION_JWT_';
  * Verifies tokens against the JWKS at `jwksUrl`: a TTL cache of keys imported once per kid,
  * one fetch at a time, a cooldown and a negative cache for unknown kids, and the last good
  * JWKS kept for `staleTtl` while the endpoint is down.
+ *
+ * `jwksUrl` is trust configuration: whoever controls it chooses the keys that verify. Take it
+ * from your configuration, never from a request (a `Host` or `X-Forwarded-Host` header, a
+ * token's `iss`, `jku` or `x5u`), and make one verifier per issuer at startup.
  */
 export function createRemoteVerifier(
   jwksUrl: string | URL,
