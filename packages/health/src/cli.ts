@@ -4,22 +4,27 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { toMs } from '@org/core';
 import { createHealth, type Health, type HealthOptions } from './create-health.js';
+import { safeReason } from './redact.js';
 import type { HealthReport } from './types.js';
 
 const USAGE = `Usage: check-health <url> | --config <module> [options]
 
 Prints a service's full health report; exits 0 when healthy (or degraded), 1 when unhealthy,
-2 when the service is unreachable or the answer is not a health report.
+2 on a usage error, a config module that is missing or throws, or when the service is
+unreachable or the answer is not a health report. Exits once the report is printed, whatever
+handles the config module holds.
 
   <url>                  the service's /health/full URL (a bare origin gets /health/full appended)
   --config <module>      a module whose default export is a Health or createHealth options
-  --timeout <duration>   how long to wait for the report: ms, or with a unit such as 2s
-                         (default 5s)
+  --timeout <duration>   how long to wait for the report: whole ms, or with a unit such as
+                         2s (default 5s; at most 2147483647 ms); applies to --config too
   --json                 print the report as JSON instead of a table
   --fail-on-degraded     exit 1 when degraded too
   -h, --help             this text`;
 
 type Exit = { code: number; out: string };
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function table(r: HealthReport): string {
   const rows = Object.entries(r.checks);
@@ -88,19 +93,25 @@ async function fromUrl(raw: string, timeoutMs: number): Promise<HealthReport | E
 }
 
 /** The full report of a Health, which is then closed (a client a check created would hold the process). */
-async function fullThenClose(health: Health): Promise<HealthReport> {
+async function fullThenClose(health: Health, timeoutMs: number): Promise<HealthReport> {
   try {
-    return await health.full();
+    return await health.full({ signal: AbortSignal.timeout(timeoutMs) });
   } finally {
     await health.close?.();
   }
 }
 
-async function fromConfig(path: string): Promise<HealthReport | Exit> {
-  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
+async function fromConfig(path: string, timeoutMs: number): Promise<HealthReport | Exit> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
+  } catch (err) {
+    // A missing or throwing module is a usage error; its message may quote a secret.
+    return { code: 2, out: `check-health: ${path} could not be loaded: ${safeReason(err)}` };
+  }
   const exported = mod.default;
   if (exported && typeof (exported as Health).full === 'function')
-    return fullThenClose(exported as Health);
+    return fullThenClose(exported as Health, timeoutMs);
   if (exported && typeof (exported as HealthOptions).checks === 'object') {
     let health: Health;
     try {
@@ -108,7 +119,7 @@ async function fromConfig(path: string): Promise<HealthReport | Exit> {
     } catch (err) {
       return { code: 2, out: `check-health: ${path}: ${(err as Error).message}` };
     }
-    return fullThenClose(health);
+    return fullThenClose(health, timeoutMs);
   }
   return {
     code: 2,
@@ -140,17 +151,28 @@ export async function run(argv: string[]): Promise<Exit> {
   if (values.help) return { code: 0, out: USAGE };
   const raw = values.timeout ?? '5s';
   // A bare number is milliseconds, as every duration of the SDK.
-  const timeoutMs = toMs(/^\s*[\d.]+\s*$/.test(raw) ? Number(raw) : raw);
-  if (timeoutMs === undefined || timeoutMs <= 0) {
+  let timeoutMs: number | undefined;
+  try {
+    timeoutMs = toMs(/^\s*[\d.]+\s*$/.test(raw) ? Number(raw) : raw);
+  } catch {
+    timeoutMs = undefined;
+  }
+  // Whole milliseconds that a timer can hold (up to 2^31 - 1 ms, about 24 days).
+  if (
+    timeoutMs === undefined ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < 1 ||
+    timeoutMs > MAX_TIMER_MS
+  ) {
     return {
       code: 2,
-      out: "check-health: --timeout takes a positive duration: ms, or with a unit such as '2s'",
+      out: `check-health: --timeout takes a duration from 1 ms to ${MAX_TIMER_MS} ms: whole ms, or with a unit such as '2s'`,
     };
   }
   const target = positionals[0];
   if (!values.config && !target) return { code: 2, out: USAGE };
   const result = values.config
-    ? await fromConfig(values.config)
+    ? await fromConfig(values.config, timeoutMs)
     : await fromUrl(target!, timeoutMs);
   if (!isReport(result)) return result;
   const out = values.json ? JSON.stringify(result, null, 2) : table(result);
@@ -160,5 +182,6 @@ export async function run(argv: string[]): Promise<Exit> {
 }
 
 const { code, out } = await run(process.argv.slice(2));
-(code === 2 ? process.stderr : process.stdout).write(`${out}\n`);
-process.exitCode = code;
+// Exit once the output is written: a config module may hold handles of its own (a Redis
+// client, a pool) that would otherwise keep the process alive for good.
+(code === 2 ? process.stderr : process.stdout).write(`${out}\n`, () => process.exit(code));
