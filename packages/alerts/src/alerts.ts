@@ -274,3 +274,22 @@ export function createAlerts(options: AlertsOptions = {}): Alerts {
     },
   };
 }
+
+/**
+ * {@link createAlerts} configured from the environment, `options` taking precedence. Reads:
+ * - `SENTRY_DSN`: the DSN (empty or unset: JSON lines on stderr);
+ * - `SENTRY_ENVIRONMENT`: the `environment` of every event;
+ * - `SENTRY_RELEASE`: the `release` of every event.
+ */
+export function createAlertsFromEnv(
+  options: AlertsOptions = {},
+  env: Record<string, string | undefined> = process.env,
+): Alerts {
+  const pick = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  return createAlerts({
+    dsn: pick(env.SENTRY_DSN),
+    environment: pick(env.SENTRY_ENVIRONMENT),
+    release: pick(env.SENTRY_RELEASE),
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  });
+}

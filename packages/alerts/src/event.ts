@@ -1,3 +1,4 @@
+import { describeError } from '@org/core';
 import type { Breadcrumb, Event, SeverityLevel, StackParser } from '@sentry/core';
 import { exceptionFromError, uuid4 } from '@sentry/core';
 import { scrub, scrubString } from './scrub.js';
@@ -109,12 +110,13 @@ export function buildEvent(raw: Raw, d: EventDefaults): Event {
   if (d.environment !== undefined) event.environment = d.environment;
   if (d.release !== undefined) event.release = d.release;
   const err = raw.error;
-  if (err !== undefined) {
-    const error =
-      err instanceof Error
-        ? err
-        : new Error(typeof err === 'string' ? err : 'Non-error thrown', { cause: err });
-    event.exception = { values: [exceptionFromError(d.stackParser, error)] };
+  if (err instanceof Error) {
+    event.exception = { values: [exceptionFromError(d.stackParser, err)] };
+  } else if (err !== undefined) {
+    // A thrown non-Error has no stack: its type and its text are all there is.
+    event.exception = {
+      values: [{ type: err === null ? 'null' : typeof err, value: describeError(err) }],
+    };
   }
   if (raw.message !== undefined) event.message = raw.message;
   if (event.exception === undefined && event.message === undefined)

@@ -1,4 +1,4 @@
-export { type Alerts, type AlertsOptions, createAlerts } from './alerts.js';
+export { type Alerts, type AlertsOptions, createAlerts, createAlertsFromEnv } from './alerts.js';
 export { AlertsError, AlertsErrorCode, isAlertsError } from './errors.js';
 export type {
   AlertDetails,

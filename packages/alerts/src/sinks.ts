@@ -28,6 +28,7 @@ export interface OwnClientOptions {
  */
 export function ownClientSink(o: OwnClientOptions): Sink & { client: ServerRuntimeClient } {
   let last: SendOutcome | undefined;
+  const closing = new AbortController();
   const client = new ServerRuntimeClient({
     dsn: o.dsn,
     environment: o.environment,
@@ -36,9 +37,15 @@ export function ownClientSink(o: OwnClientOptions): Sink & { client: ServerRunti
     stackParser: o.stackParser,
     sendClientReports: false,
     transport: (options) =>
-      makeHttpTransport(options, o.timeoutMs, o.now, (outcome) => {
-        last = outcome;
-      }),
+      makeHttpTransport(
+        options,
+        o.timeoutMs,
+        o.now,
+        (outcome) => {
+          last = outcome;
+        },
+        closing.signal,
+      ),
   });
   const dsn = client.getDsn() as DsnComponents;
   return {
@@ -50,6 +57,7 @@ export function ownClientSink(o: OwnClientOptions): Sink & { client: ServerRunti
       return last ?? { kind: 'retry', afterMs: 1000 };
     },
     async close() {
+      closing.abort();
       await client.close(0).then(
         () => undefined,
         () => undefined,

@@ -30,13 +30,15 @@ export function retryAfterMs(header: string | undefined, now: number, fallbackMs
 /**
  * A Sentry transport (`createTransport` of @sentry/core) over node:http/https: each request is
  * bounded by `timeoutMs` (its socket is destroyed at the deadline), and its outcome is reported
- * to `report` so that the sender can keep an event through an outage or a 429.
+ * to `report` so that the sender can keep an event through an outage or a 429. `closed` aborts
+ * the requests in flight (the instance was closed).
  */
 export function makeHttpTransport(
   options: BaseTransportOptions,
   timeoutMs: number,
   now: () => number,
   report: (outcome: SendOutcome) => void,
+  closed?: AbortSignal,
 ): Transport {
   const url = new URL(options.url);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -84,7 +86,7 @@ export function makeHttpTransport(
           });
           r.end(req.body);
         }),
-      { timeoutMs, what: 'Sending an alert to Sentry' },
+      { timeoutMs, signal: closed, what: 'Sending an alert to Sentry' },
     ).catch((error: unknown) => {
       report({ kind: 'retry', afterMs: 0, error });
       throw error;

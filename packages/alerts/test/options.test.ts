@@ -137,3 +137,26 @@ describe('throttle windows', () => {
     }
   });
 });
+
+describe('createAlertsFromEnv', () => {
+  it('reads SENTRY_DSN, SENTRY_ENVIRONMENT and SENTRY_RELEASE; options win', async () => {
+    const { createAlertsFromEnv } = await import('@org/alerts');
+    const lines: string[] = [];
+    const fromEnv = createAlertsFromEnv(
+      { log: (l) => lines.push(l), release: 'override' },
+      { SENTRY_DSN: '', SENTRY_ENVIRONMENT: 'staging', SENTRY_RELEASE: 'r9' },
+    );
+    expect(fromEnv.destination).toBe('stderr');
+    fromEnv.captureException('a thrown string');
+    await fromEnv.flush();
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      environment: 'staging',
+      release: 'override',
+      exception: { type: 'string', value: 'a thrown string' },
+    });
+    await fromEnv.close();
+    const withDsn = createAlertsFromEnv({}, { SENTRY_DSN: 'http://k@127.0.0.1:9/1' });
+    expect(withDsn.destination).toBe('sentry');
+    await withDsn.close();
+  });
+});

@@ -163,3 +163,32 @@ describe('Sentry down, hanging or answering 429', () => {
     ]);
   });
 });
+
+describe('close()', () => {
+  it('aborts a request in flight to a hanging ingest and is idempotent', async () => {
+    const sockets = new Set<Socket>();
+    const hang = createTcpServer((sock) => {
+      sockets.add(sock);
+      sock.resume(); // read the request, never answer (an unread socket never sees its end)
+      sock.on('error', () => {});
+    });
+    const port = await listen(hang);
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const so of sockets) so.destroy();
+          hang.close(() => r());
+        }),
+    );
+    const alerts = createAlerts({ dsn: `http://key@127.0.0.1:${port}/1`, timeout: '1h' });
+    alerts.captureException(new Error('stuck'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sockets.size).toBe(1);
+    const closed = new Promise((r) => [...sockets][0]!.on('close', r));
+    const t = performance.now();
+    await alerts.close();
+    await alerts.close();
+    await closed; // the request's socket was released by close()
+    expect(performance.now() - t).toBeLessThan(1000);
+  });
+});
