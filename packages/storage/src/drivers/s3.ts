@@ -343,7 +343,18 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
               ...(opts.contentType === undefined ? {} : { ContentType: opts.contentType }),
             })
           : new GetObjectCommand({ Bucket: bucket, Key: key });
-      return getSignedUrl(getPresignClient(), command, { expiresIn });
+      // A PUT made for a Content-Type binds it, as the local driver's signed PUT does: the header
+      // is signed (not hoisted into the query), so S3 refuses an upload of another type.
+      const bindsType = opts.method === 'PUT' && opts.contentType !== undefined;
+      return getSignedUrl(getPresignClient(), command, {
+        expiresIn,
+        ...(bindsType
+          ? {
+              signableHeaders: new Set(['content-type']),
+              unhoistableHeaders: new Set(['content-type']),
+            }
+          : {}),
+      });
     },
 
     async health(opts) {
