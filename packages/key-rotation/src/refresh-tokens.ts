@@ -48,15 +48,25 @@ export interface RefreshTokenStore {
 export interface MemoryRefreshTokenStoreOptions {
   /** The time source its expiries are read against. @default systemClock */
   clock?: Clock | undefined;
+  /**
+   * Most tokens kept. Past it, expired tokens are swept, then the oldest go (their holders must
+   * sign in again; a used token that went can no longer reveal a replay), so that sign-ins in a
+   * flood cannot grow memory without bound.
+   * @default 100000
+   */
+  maxRecords?: number | undefined;
 }
 
-/** A store in this process's memory (tests, single instances). */
+/** A store in this process's memory (tests, single instances), bounded by `maxRecords`. */
 export function createMemoryRefreshTokenStore(
   options: MemoryRefreshTokenStoreOptions = {},
 ): RefreshTokenStore {
-  const clock = clockOption(check.object(options, 'options').clock);
+  const o = check.object(options, 'options');
+  const clock = clockOption(o.clock);
+  const maxRecords = check.integer(o.maxRecords, 'maxRecords', 100_000, { min: 1 });
   const records = new Map<string, { record: RefreshTokenRecord; usedAt?: number }>();
   const revoked = new Map<string, number>();
+  let overflows = 0;
   const sweep = () => {
     const now = clock.now();
     for (const [id, r] of records) if (r.record.expiresAt <= now) records.delete(id);
@@ -65,7 +75,17 @@ export function createMemoryRefreshTokenStore(
   return {
     async save(record) {
       if (records.size % 1000 === 999) sweep();
+      records.delete(record.id);
       records.set(record.id, { record: { ...record } });
+      if (records.size > maxRecords) {
+        // A sweep walks every token: at the bound, one save in a thousand pays for it.
+        if (overflows++ % 1000 === 0) sweep();
+        // Maps keep insertion order: the first keys are the oldest tokens.
+        for (const id of records.keys()) {
+          if (records.size <= maxRecords) break;
+          records.delete(id);
+        }
+      }
     },
     async get(id) {
       const r = records.get(id);
