@@ -1,4 +1,4 @@
-export { type Alerts, type AlertsOptions, createAlerts, createAlertsFromEnv } from './alerts.js';
+export { type Alerts, createAlerts, createAlertsFromEnv } from './alerts.js';
 export { AlertsError, AlertsErrorCode, isAlertsError } from './errors.js';
 export type {
   AlertDetails,
@@ -20,4 +20,5 @@ export {
   type RateLimitAlertOptions,
   type RateLimiterLike,
 } from './integrations.js';
+export type { AlertsOptions } from './options.js';
 export { isWrappedSecret, scrub, scrubString } from './scrub.js';

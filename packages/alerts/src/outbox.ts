@@ -17,6 +17,7 @@ interface Item {
 }
 
 const MIN_BACKOFF = 100;
+const YIELD_EVERY = 8;
 
 /**
  * The bounded queue between `captureException` and the sink. Pushing is O(1) and never waits;
@@ -99,7 +100,12 @@ export class Outbox {
 
   async #run(): Promise<void> {
     try {
+      let turn = 0;
       while (!this.#closed && this.size > 0) {
+        // A burst is built and handed over a few events per event-loop turn, so that a sink that
+        // answers at once (stderr, an app's client) never holds the loop for the whole queue.
+        if (++turn % YIELD_EVERY === 0) await new Promise<void>((r) => setImmediate(r));
+        if (this.#closed) return;
         const item = this.#items[this.#head]!;
         if (item.event === undefined) item.event = this.#safeBuild(item.raw);
         let outcome: SendOutcome = { kind: 'ok' };
