@@ -62,6 +62,32 @@ describe('Sentry down, hanging or answering 429', () => {
     expect(s.envelopes).toHaveLength(20);
   });
 
+  it('drop policy: a full queue drops the new event, and the count rides on the next one sent', async () => {
+    const s = await sink();
+    s.respondWith(503);
+    const alerts = track(
+      createAlerts({ dsn: s.dsn, throttle: false, queue: { max: 2, maxBackoff: '50ms' } }),
+    );
+    const results = ['a', 'b', 'c', 'd', 'e'].map((m) => alerts.captureException(new Error(m)));
+    expect(results).toEqual([true, true, false, false, false]);
+    s.respondWith(200);
+    await alerts.flush('2s');
+    alerts.captureException(new Error('f'));
+    await alerts.flush('2s');
+    const got = s.envelopes.map(
+      (e) =>
+        e.items[0]!.payload as {
+          exception: { values: { value: string }[] };
+          extra?: { droppedBefore?: number };
+        },
+    );
+    expect(got.map((e) => [e.exception.values[0]!.value, e.extra?.droppedBefore])).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+      ['f', 3],
+    ]);
+  });
+
   it('unreachable (connection refused): nothing thrown, the queue holds its bound', async () => {
     const probe = createTcpServer();
     const port = await listen(probe);
