@@ -7,7 +7,7 @@ import type {
   TransportMakeRequestResponse,
   TransportRequest,
 } from '@sentry/core';
-import { createTransport } from '@sentry/core';
+import { createTransport, disabledUntil, updateRateLimits } from '@sentry/core';
 
 /** How the last request ended, for the sender to decide: next, retry later, or give up. */
 export type SendOutcome =
@@ -71,7 +71,17 @@ export function makeHttpTransport(
               };
               if (status >= 200 && status < 300) report({ kind: 'ok' });
               else if (status === 429) {
-                const ms = retryAfterMs(headers['retry-after'] ?? undefined, now(), 60_000);
+                // As the transport reads it (X-Sentry-Rate-Limits first, then Retry-After), so that
+                // the retry comes when the transport itself lets events through again.
+                const at = now();
+                const until = disabledUntil(
+                  updateRateLimits({}, { statusCode: status, headers }, at),
+                  'error',
+                );
+                const ms =
+                  until > at
+                    ? until - at
+                    : retryAfterMs(headers['retry-after'] ?? undefined, at, 60_000);
                 report({ kind: 'retry', afterMs: ms, statusCode: status });
               } else if (status >= 500 || status === 408) {
                 report({ kind: 'retry', afterMs: 0, statusCode: status });

@@ -190,6 +190,31 @@ describe('Sentry down, hanging or answering 429', () => {
   });
 });
 
+describe('429 with X-Sentry-Rate-Limits', () => {
+  it('pauses for the error category as the header says (Retry-After absent)', async () => {
+    const at: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        at.push(performance.now());
+        if (at.length === 1)
+          res.writeHead(429, { 'x-sentry-rate-limits': '1:error:organization' }).end();
+        else res.writeHead(200).end('{}');
+      });
+    });
+    const port = await listen(server);
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    const alerts = track(createAlerts({ dsn: `http://key@127.0.0.1:${port}/1` }));
+    const retry: number[] = [];
+    alerts.on('sendFailed', (e) => retry.push(e.retryInMs));
+    alerts.captureException(new Error('limited'));
+    await alerts.flush('5s');
+    expect(retry).toEqual([1_000]);
+    expect(at).toHaveLength(2);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
+  });
+});
+
 describe('close()', () => {
   it('aborts a request in flight to a hanging ingest and is idempotent', async () => {
     const sockets = new Set<Socket>();
