@@ -32,3 +32,42 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const text = JSON.stringify(body, null, 2);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(`${text}\n`);
 }
+
+/** A request body that is not what the route takes: answered 400 (or 413 when too large). */
+export class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The JSON object a request carries, read whole (bounded by `maxBytes`) before it is decoded, so
+ * a UTF-8 character split across two chunks is not garbled. An empty body is `{}`; anything
+ * else that is not a JSON object is a {@link BadRequest}.
+ */
+export async function readJson(
+  req: IncomingMessage,
+  maxBytes = 16_384,
+): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new BadRequest(`the body is larger than ${maxBytes} bytes`, 413);
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new BadRequest('the body is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadRequest('the body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

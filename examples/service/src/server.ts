@@ -1,5 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { type App, type Dependency, type Feature, type Handler, sendJson } from './app.js';
+import {
+  type App,
+  BadRequest,
+  type Dependency,
+  type Feature,
+  type Handler,
+  sendJson,
+} from './app.js';
 import { features } from './features/index.js';
 
 /** Builds the example service with every feature mounted; `listen` is the caller's. */
@@ -18,17 +25,23 @@ export async function createService(): Promise<{ server: Server; close(): Promis
   for (const feature of features as Feature[]) await feature(app);
   app.route('GET', '/', () => ({ routes: [...routes.keys()].sort() }));
 
+  // Nothing a client sends may throw out of the listener: a target that is no URL is a 400.
   const server = createServer(async (req, res) => {
-    for (const guard of guards) if (!(await guard(req, res))) return;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const handler = routes.get(`${req.method} ${url.pathname}`);
-    if (!handler) return sendJson(res, 404, { error: 'not found', see: 'GET /' });
     try {
+      const url = URL.canParse(req.url ?? '/', 'http://localhost')
+        ? new URL(req.url ?? '/', 'http://localhost')
+        : undefined;
+      if (!url) return sendJson(res, 400, { error: 'the request target is not a valid URL' });
+      for (const guard of guards) if (!(await guard(req, res))) return;
+      const handler = routes.get(`${req.method} ${url.pathname}`);
+      if (!handler) return sendJson(res, 404, { error: 'not found', see: 'GET /' });
       const body = await handler(req, res, url);
       if (!res.headersSent && body !== undefined) sendJson(res, 200, body);
     } catch (err) {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof BadRequest) return sendJson(res, err.status, { error: err.message });
       const code = (err as { code?: string }).code;
-      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message, code });
+      sendJson(res, 500, { error: (err as Error).message, code });
     }
   });
   return {

@@ -8,10 +8,12 @@ import { createService } from '../src/server.js';
 // The example on its embedded defaults: memory cache, local disk under a temporary root,
 // a generated backup key, an in-memory key ring.
 const root = mkdtempSync(join(tmpdir(), 'example-service-'));
+const ADMIN = 'test-admin-token';
 let base = '';
 let close: () => Promise<void>;
 beforeAll(async () => {
   process.env.STORAGE_ROOT = root;
+  process.env.ADMIN_TOKEN = ADMIN;
   delete process.env.REDIS_URL;
   delete process.env.AWS_S3_BUCKET;
   const service = await createService();
@@ -76,7 +78,9 @@ describe('every package on its embedded default', () => {
     });
     const auth = { authorization: `Bearer ${pair.access_token}` };
     expect((await json<{ sub: string }>('/auth/me', { headers: auth })).body.sub).toBe('user-1');
-    await json('/auth/rotate', { method: 'POST' });
+    const refused = await fetch(`${base}/auth/rotate`, { method: 'POST', headers: auth });
+    expect(refused.status).toBe(403);
+    await json('/auth/rotate', { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
     const after = await json<{ sub: string }>('/auth/me', { headers: auth });
     expect(after.status).toBe(200);
     const jwks = await json<{ keys: unknown[] }>('/.well-known/jwks.json');

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
   createKeyRing,
@@ -6,20 +7,17 @@ import {
   createRotationSchedule,
   isKeyRotationError,
 } from '@org/key-rotation';
-import { type Feature, sendJson } from '../app.js';
+import { type Feature, readJson, sendJson } from '../app.js';
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) {
-    text += chunk;
-    if (text.length > 16_384) break;
-  }
-  try {
-    const value: unknown = text ? JSON.parse(text) : {};
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+const bearer = (req: IncomingMessage) =>
+  /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+
+/** Whether the request carries the admin token (`ADMIN_TOKEN`); no token set, no admin. */
+function isAdmin(req: IncomingMessage, adminToken: string | undefined): boolean {
+  if (!adminToken) return false;
+  const given = Buffer.from(bearer(req));
+  const wanted = Buffer.from(adminToken);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 /**
@@ -29,12 +27,17 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  * - `GET /auth/me/remote` verifies as a separate service would, from the JWKS over HTTP (a key
  *   made by `/auth/rotate` reaches it on the first unknown kid after a 1 s cooldown);
  * - `POST /auth/refresh` rotates a refresh token (a reused one revokes its family);
- * - `POST /auth/rotate` makes a new key sign while tokens of the old one keep verifying;
+ * - `POST /auth/rotate` makes a new key sign while tokens of the old one keep verifying; it is
+ *   for an admin only: `Authorization: Bearer $ADMIN_TOKEN` (without `ADMIN_TOKEN`, nobody);
  * - `GET /auth/keys` lists the keys; `GET /.well-known/jwks.json` publishes the public ones.
- * In a real service, guard `/auth/token` and `/auth/rotate`, and share the ring through a file
- * or Redis store.
+ * The refresh-token store is bounded (the memory store keeps at most `maxRecords`). The remote
+ * verifier's JWKS URL comes from configuration (`JWKS_URL`), or is this server's own address:
+ * never from the request, whose `Host` header a client chooses. In a real service, guard
+ * `/auth/token`, and share the ring through a file or Redis store.
  */
 export const keyRotation: Feature = async (app) => {
+  const adminToken = process.env.ADMIN_TOKEN || undefined;
+  const configuredJwks = process.env.JWKS_URL || undefined;
   const ring = await createKeyRing({ issuer: 'example-service', audience: 'example-api' });
   const refresh = createRefreshTokens();
   const schedule = createRotationSchedule(ring, { interval: '30d' }).start();
@@ -63,7 +66,7 @@ export const keyRotation: Feature = async (app) => {
   });
 
   app.route('GET', '/auth/me', async (req, res) => {
-    const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const token = bearer(req);
     try {
       const { payload, key } = await ring.verify(token);
       return { sub: payload.sub, scope: payload.scope, exp: payload.exp, kid: key.kid };
@@ -77,9 +80,14 @@ export const keyRotation: Feature = async (app) => {
   // What a service that only verifies does: the JWKS of this very process, fetched over HTTP.
   let remote: ReturnType<typeof createRemoteVerifier> | undefined;
   app.route('GET', '/auth/me/remote', async (req, res) => {
-    const host = req.headers.host ?? `127.0.0.1:${process.env.PORT ?? 3000}`;
-    remote ??= createRemoteVerifier(`http://${host}/.well-known/jwks.json`, { cooldown: '1s' });
-    const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    // The socket's local end is this server's own address, which no client can choose.
+    const { localAddress = '127.0.0.1', localPort } = req.socket;
+    const self = localAddress.includes(':') ? `[${localAddress}]` : localAddress;
+    remote ??= createRemoteVerifier(
+      configuredJwks ?? `http://${self}:${localPort}/.well-known/jwks.json`,
+      { cooldown: '1s' },
+    );
+    const token = bearer(req);
     try {
       const { payload, key } = await remote.verify(token, { audience: 'example-api' });
       return { sub: payload.sub, kid: key.kid, verifiedBy: 'remote JWKS', kids: remote.kids() };
@@ -89,7 +97,10 @@ export const keyRotation: Feature = async (app) => {
     }
   });
 
-  app.route('POST', '/auth/rotate', async () => {
+  app.route('POST', '/auth/rotate', async (req, res) => {
+    if (!isAdmin(req, adminToken)) {
+      return sendJson(res, 403, { error: 'rotation is for an admin: send Bearer $ADMIN_TOKEN' });
+    }
     const active = await ring.rotate();
     return { active: active.kid, keys: ring.keys() };
   });
