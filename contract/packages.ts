@@ -35,10 +35,11 @@ export const PACKAGES: readonly ContractPackage[] = [
     codes: 'RateLimitErrorCode',
     guard: 'isRateLimitError',
   },
+  { dir: 'alerts', prefix: 'ALERTS', codes: 'AlertsErrorCode', guard: 'isAlertsError' },
 ];
 
 /** Prefixes reserved for the packages to come: none may start another. */
-export const RESERVED_PREFIXES = ['ALERTS', 'BACKUP'];
+export const RESERVED_PREFIXES = ['BACKUP'];
 
 /** Codes every package may throw besides its own: core's abort and timeout. */
 export const SHARED_CODES = ['ERR_ABORTED', 'ERR_TIMEOUT'];

@@ -153,6 +153,22 @@ export const RUNTIME: readonly RuntimeCase[] = [
     ],
   },
   {
+    name: 'alerts: createAlerts',
+    module: '@org/alerts',
+    prefix: 'ALERTS',
+    make: (m) => call(m, 'createAlerts', { log: () => {} }),
+    events: 'dropped',
+    badOptions: [
+      {
+        what: 'timeout that is no duration',
+        names: '`timeout`',
+        run(m) {
+          return call(m, 'createAlerts', { timeout: 'soon' });
+        },
+      },
+    ],
+  },
+  {
     name: 'backup-crypto: Fernet',
     module: '@org/backup-crypto',
     prefix: 'FERNET',
