@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createService } from '../src/server.js';
 
 // The example on its embedded defaults: memory cache, local disk under a temporary root,
@@ -32,6 +32,27 @@ const json = async <T>(path: string, init?: RequestInit): Promise<{ status: numb
 };
 
 describe('every package on its embedded default', () => {
+  it('alerts: without SENTRY_DSN an alert is one JSON line on stderr, scrubbed', async () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const { status, body } = await json<{ accepted: boolean }>('/alerts/test', {
+        method: 'POST',
+      });
+      expect(status).toBe(200);
+      expect(body.accepted).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      write.mockRestore();
+    }
+    const events = lines.filter((l) => l.includes('external_service_error'));
+    expect(events.length).toBe(1);
+    expect(JSON.parse(events[0]!)).toMatchObject({ level: 'error' });
+  });
+
   it('health: /health answers for the load balancer, /health/full lists every check', async () => {
     const quick = await json<{ status: string }>('/health');
     expect(quick.status).toBe(200);

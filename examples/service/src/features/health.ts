@@ -1,3 +1,4 @@
+import { attachHealthAlerts } from '@org/alerts';
 import {
   breakersCheck,
   createHealth,
@@ -9,6 +10,7 @@ import {
 } from '@org/health';
 import { breakers } from '@org/resilience';
 import type { Feature } from '../app.js';
+import { alerts } from './alerts.js';
 
 /**
  * Health on the embedded defaults: event loop, memory and disk, every @org/resilience breaker
@@ -42,5 +44,7 @@ export const health: Feature = (app) => {
       if (answer) res.writeHead(answer.status, answer.headers).end(answer.body);
     });
   }
+  // A critical check turning unhealthy (and recovering) becomes an alert.
+  app.onClose(attachHealthAlerts(h, alerts()));
   app.onClose(() => h.close());
 };

@@ -1,4 +1,5 @@
 import type { Feature } from '../app.js';
+import { alertsFeature } from './alerts.js';
 import { backupCrypto } from './backup-crypto.js';
 import { cache } from './cache.js';
 import { health } from './health.js';
@@ -10,9 +11,11 @@ import { upstream } from './upstream.js';
 
 /** Every feature of the example, one per @org package; each file says what it shows. */
 // Health comes last: its full report checks what the others registered with `app.dependency`.
-// Secrets come first: the features after it read their keys through it.
+// Secrets come first: the features after it read their keys through it. Alerts come next: the
+// breaker, rate-limit and health features attach their hooks to it.
 export const features: Feature[] = [
   secrets,
+  alertsFeature,
   upstream,
   keyRotation,
   cache,

@@ -1,5 +1,7 @@
+import { attachRateLimitAlerts } from '@org/alerts';
 import { createRateLimiter, defineTiers, ipKey, rateLimitNode } from '@org/rate-limit';
 import type { Feature } from '../app.js';
+import { alerts } from './alerts.js';
 
 /** This app's four tiers: its own numbers, not the package's (it has none built in). */
 const tiers = defineTiers({
@@ -47,6 +49,8 @@ export const rateLimit: Feature = (app) => {
     );
     return { id, degraded: limiter.degraded, tiers: peek };
   });
+  // One id hammering a tier becomes a security_event alert.
+  app.onClose(attachRateLimitAlerts(limiter, alerts()));
   app.dependency('rateLimit', limiter);
   app.onClose(() => limiter.close());
 };

@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { attachBreakerAlerts } from '@org/alerts';
 import { breakers, createBreaker, isBreakerOpenError } from '@org/resilience';
 import type { Feature } from '../app.js';
+import { alerts } from './alerts.js';
 
 /**
  * A flaky upstream (a real HTTP server on a loopback port, failing `failRate` of its requests)
@@ -49,6 +51,9 @@ export const upstream: Feature = async (app) => {
   );
   breaker.on('close', () => console.info('[breaker] flaky-upstream closed'));
 
+  // The breaker opening and closing become alerts, with its name and last error.
+  const detach = attachBreakerAlerts(breaker, alerts());
+  app.onClose(detach);
   app.route('GET', '/upstream', async () => ({
     result: await breaker.fire(),
     breaker: breaker.state,
