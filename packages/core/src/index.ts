@@ -40,3 +40,10 @@ export {
   type OrgErrorOptions,
 } from './errors.js';
 export { type OptionChecks, type OptionErrorFactory, optionChecks } from './options.js';
+export {
+  isWrappedSecret,
+  type ScrubMode,
+  type ScrubOptions,
+  scrub,
+  scrubString,
+} from './scrub.js';
