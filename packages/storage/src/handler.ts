@@ -164,11 +164,18 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
         res.end();
         return true;
       }
+      // A client already gone gets no file opened for it.
+      if (res.destroyed) return true;
       const stream = await driver.getStream(
         signed.key,
         range ? { range: { start: range.start, end } } : {},
       );
-      await pipeline(stream, res);
+      await pipeline(stream, res).catch((err: unknown) => {
+        // pipeline leaves a source that never started reading to its owner: destroy it, so the
+        // driver's file handle is closed now and not by the garbage collector.
+        stream.destroy();
+        throw err;
+      });
       return true;
     } catch (err) {
       if (res.headersSent) {

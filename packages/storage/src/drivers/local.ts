@@ -193,6 +193,12 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
           checkSignal(signal, 'getStream');
         }
         const stream = file.createReadStream({ start, end, ...(signal ? { signal } : {}) });
+        // A stream destroyed before its first read (a client gone before the body was piped)
+        // can leave the handle to the garbage collector, which Node 24+ reports and will throw
+        // for: close it explicitly once the stream is closed (a second close is harmless).
+        stream.once('close', () => {
+          file.close().catch(() => {});
+        });
         // An abort or a read error mid-transfer surfaces as the driver's other errors do.
         return withMappedErrors(stream, (err) =>
           signal?.aborted ? abortReason(signal, 'storage getStream') : fsError(err, key, true),
