@@ -1,3 +1,4 @@
+export { type FuzzTarget, fuzzHttpHandler, fuzzJunk, type HttpFuzzOptions } from './http-fuzz.js';
 export { canConnect, freePort, waitFor } from './net.js';
 export { hasCommand, type OwnedServer, startMotoServer, startRedisServer } from './processes.js';
 export { inCI, programAvailable, serverAvailable } from './require-server.js';
