@@ -10,6 +10,10 @@ export type {
 } from './event.js';
 export { type AlertsEventName, type AlertsEvents, diagnosticsChannels } from './events.js';
 export {
+  type AlertsLike,
+  type AlertsShutdownCloser,
+  type AlertsShutdownOptions,
+  alertsShutdown,
   attachBreakerAlerts,
   attachHealthAlerts,
   attachRateLimitAlerts,

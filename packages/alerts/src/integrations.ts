@@ -1,6 +1,13 @@
-import { type Clock, type Duration, systemClock, type Unsubscribe } from '@org/core';
+import {
+  abortable,
+  type Clock,
+  type Duration,
+  systemClock,
+  throwIfAborted,
+  type Unsubscribe,
+} from '@org/core';
 import type { Alerts } from './alerts.js';
-import { check } from './errors.js';
+import { check, invalidOption } from './errors.js';
 
 /**
  * What {@link attachBreakerAlerts} needs of a breaker (an `@org/resilience` breaker, or anything
@@ -208,4 +215,60 @@ export function attachHealthAlerts(
       });
     }
   });
+}
+
+/** What {@link alertsShutdown} needs of an alerts instance: `flush` and `close`. */
+export type AlertsLike = Pick<Alerts, 'flush' | 'close'>;
+
+/** Options of {@link alertsShutdown}. */
+export interface AlertsShutdownOptions {
+  /**
+   * Longest wait for the queue to empty; the closer's signal may end it sooner. Keep it under
+   * `@org/health`'s `closerTimeout`. @default '4s'
+   */
+  timeout?: Duration | undefined;
+}
+
+/**
+ * A graceful-shutdown closer, as `@org/health`'s `onShutdown` takes it: its signal aborts when
+ * the closer's time is up.
+ */
+export type AlertsShutdownCloser = (signal?: AbortSignal) => Promise<void>;
+
+/**
+ * A closer for `@org/health`'s graceful shutdown (`health.onShutdown(alertsShutdown(alerts))`):
+ * sends what is queued within `timeout` and the closer's signal, then closes the instance.
+ * Typed by shape: `@org/alerts` does not import `@org/health`. The instance is closed in every
+ * case; when the queue could not be emptied in time, the closer rejects with core's
+ * `TimeoutError` or `AbortedError` (the events left are dropped), so the shutdown reports it.
+ * Register it after the closers whose failures should still become alerts.
+ */
+export function alertsShutdown(
+  alerts: AlertsLike,
+  options: AlertsShutdownOptions = {},
+): AlertsShutdownCloser {
+  if (
+    typeof alerts !== 'object' ||
+    alerts === null ||
+    typeof alerts.flush !== 'function' ||
+    typeof alerts.close !== 'function'
+  ) {
+    throw invalidOption('alertsShutdown(alerts): pass the instance createAlerts() returned');
+  }
+  const timeoutMs = check.duration(options.timeout, 'timeout', '4s', { min: 0 });
+  let running: Promise<void> | undefined;
+  const run = async (signal: AbortSignal | undefined) => {
+    try {
+      throwIfAborted(signal, 'Flushing alerts at shutdown');
+      await alerts.flush(timeoutMs, signal === undefined ? {} : { signal });
+    } finally {
+      // Closing aborts a request still in flight, so it is quick even with Sentry hanging.
+      await alerts.close();
+    }
+  };
+  return (signal) => {
+    running ??= run(signal);
+    // A second caller waits for the same run, within its own signal.
+    return abortable(running, signal, 'Flushing alerts at shutdown');
+  };
 }
