@@ -47,3 +47,17 @@ export {
   scrub,
   scrubString,
 } from './scrub.js';
+export {
+  type AddInstrument,
+  createTelemetry,
+  DURATION_BOUNDARIES,
+  errorType,
+  type InstrumentSpec,
+  type Instruments,
+  type RecordInstrument,
+  SIZE_BOUNDARIES,
+  type SpanOptions,
+  type Telemetry,
+  type TelemetryAttributes,
+  type TelemetrySpan,
+} from './telemetry.js';
