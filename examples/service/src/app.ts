@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ShutdownOptions } from '@org/health';
 
 /** A route handler: may answer with a JSON body, or write to `res` itself and return nothing. */
 export type Handler = (
@@ -14,12 +15,30 @@ export interface Dependency {
   }): Promise<{ available: boolean; latencyMs: number; backend: string; error?: string }>;
 }
 
+/** Releases what a feature holds; its signal aborts when its time in the shutdown is up. */
+export type Closer = (signal: AbortSignal) => Promise<void> | void;
+
+/** What runs the service's graceful shutdown: an `@org/health` instance. */
+export interface GracefulShutdown {
+  attach(server: Server): () => void;
+  onShutdown(fn: Closer): () => void;
+  shutdown(): Promise<boolean>;
+}
+
 /** What each feature module adds to the service: its routes, and what to close on shutdown. */
 export interface App {
   route(method: string, path: string, handler: Handler): void;
   /** Runs `guard` before every route; it returns false when it has answered the request itself. */
   use(guard: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean): void;
-  onClose(fn: () => Promise<void> | void): void;
+  /**
+   * Runs `fn` at shutdown, once in-flight requests have drained: closers run in the reverse of
+   * their registration (the features mounted first close last), each within its own bound.
+   */
+  onClose(fn: Closer): void;
+  /** How graceful shutdown is bounded: for the health feature, which runs it. */
+  readonly shutdownOptions: ShutdownOptions;
+  /** Hands graceful shutdown to `lifecycle` (the health feature does, with its instance). */
+  runsShutdown(lifecycle: GracefulShutdown): void;
   /** Registers a dependency for the health feature's full report (mounted last). */
   dependency(name: string, target: Dependency): void;
   readonly dependencies: ReadonlyMap<string, Dependency>;

@@ -1,29 +1,56 @@
 import { createServer, type Server } from 'node:http';
+import type { Health, ShutdownOptions } from '@org/health';
 import {
   type App,
   BadRequest,
+  type Closer,
   type Dependency,
   type Feature,
+  type GracefulShutdown,
   type Handler,
   sendJson,
 } from './app.js';
 import { features } from './features/index.js';
 
-/** Builds the example service with every feature mounted; `listen` is the caller's. */
-export async function createService(): Promise<{ server: Server; close(): Promise<void> }> {
+/**
+ * How the service shuts down (`@org/health`'s graceful shutdown): readiness fails for
+ * `shutdownDelay`, then the server stops accepting and in-flight requests get `drainTimeout`
+ * (the connections left are closed), then each package closes within `closerTimeout`.
+ */
+export type ServiceOptions = ShutdownOptions;
+
+/** The example service: its server (`listen` is the caller's) and its graceful shutdown. */
+export interface Service {
+  readonly server: Server;
+  /** The health instance that runs the shutdown (`/readyz` fails while it drains). */
+  readonly health: Health;
+  /** Graceful shutdown, once: resolves true when every request drained and every closer ran. */
+  shutdown(): Promise<boolean>;
+  /** Runs the graceful shutdown and waits for it; for tests and embedding. */
+  close(): Promise<void>;
+}
+
+/** Builds the example service with every feature mounted. */
+export async function createService(options: ServiceOptions = {}): Promise<Service> {
   const routes = new Map<string, Handler>();
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: Closer[] = [];
   const dependencies = new Map<string, Dependency>();
   const guards: Parameters<App['use']>[0][] = [];
+  let lifecycle: (GracefulShutdown & Health) | undefined;
   const app: App = {
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
     use: (guard) => guards.push(guard),
     onClose: (fn) => closers.push(fn),
     dependency: (name, target) => dependencies.set(name, target),
     dependencies,
+    shutdownOptions: options,
+    runsShutdown: (l) => {
+      lifecycle = l as GracefulShutdown & Health;
+    },
   };
   for (const feature of features as Feature[]) await feature(app);
   app.route('GET', '/', () => ({ routes: [...routes.keys()].sort() }));
+  if (lifecycle === undefined) throw new Error('no feature runs the graceful shutdown');
 
   // Nothing a client sends may throw out of the listener: a target that is no URL is a 400.
   const server = createServer(async (req, res) => {
@@ -38,17 +65,23 @@ export async function createService(): Promise<{ server: Server; close(): Promis
       const body = await handler(req, res, url);
       if (!res.headersSent && body !== undefined) sendJson(res, 200, body);
     } catch (err) {
-      if (res.headersSent) return void res.destroy();
+      if (res.headersSent || res.destroyed) return void res.destroy();
       if (err instanceof BadRequest) return sendJson(res, err.status, { error: err.message });
       const code = (err as { code?: string }).code;
       sendJson(res, 500, { error: (err as Error).message, code });
     }
   });
+  // Drain first (the server is the lifecycle's), then close what the features hold, the
+  // features mounted first last: alerts flush after the others may have alerted, secrets last.
+  lifecycle.attach(server);
+  for (const fn of [...closers].reverse()) lifecycle.onShutdown(fn);
+  const health = lifecycle;
   return {
     server,
+    health,
+    shutdown: () => health.shutdown(),
     async close() {
-      await new Promise<void>((r) => server.close(() => r()));
-      for (const fn of closers.reverse()) await fn();
+      await health.shutdown();
     },
   };
 }

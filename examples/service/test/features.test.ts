@@ -16,7 +16,7 @@ beforeAll(async () => {
   process.env.ADMIN_TOKEN = ADMIN;
   delete process.env.REDIS_URL;
   delete process.env.AWS_S3_BUCKET;
-  const service = await createService();
+  const service = await createService({ shutdownDelay: 0, drainTimeout: 1_000 });
   await new Promise<void>((r) => service.server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
   close = service.close;

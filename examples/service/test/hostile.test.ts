@@ -9,7 +9,7 @@ let port = 0;
 let close: () => Promise<void>;
 beforeAll(async () => {
   delete process.env.REDIS_URL;
-  const service = await createService();
+  const service = await createService({ shutdownDelay: 0, drainTimeout: 1_000 });
   await new Promise<void>((r) => service.server.listen(0, '127.0.0.1', r));
   port = (service.server.address() as AddressInfo).port;
   close = service.close;

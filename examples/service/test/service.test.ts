@@ -5,7 +5,7 @@ import { createService } from '../src/server.js';
 let base = '';
 let close: () => Promise<void>;
 beforeAll(async () => {
-  const service = await createService();
+  const service = await createService({ shutdownDelay: 0, drainTimeout: 1_000 });
   await new Promise<void>((r) => service.server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
   close = service.close;

@@ -1,4 +1,4 @@
-import { type Alerts, createAlertsFromEnv } from '@org/alerts';
+import { type Alerts, alertsShutdown, createAlertsFromEnv } from '@org/alerts';
 import type { Feature } from '../app.js';
 
 let instance: Alerts | undefined;
@@ -20,9 +20,11 @@ export const alertsFeature: Feature = (app) => {
   app.route('POST', '/alerts/test', () => ({
     accepted: a.alert('external_service_error', { message: 'a test alert from the example' }),
   }));
-  app.onClose(async () => {
-    await a.flush('2s');
-    await a.close();
-    instance = undefined;
+  // At shutdown, after the features mounted later have closed (and may have alerted): what is
+  // queued is sent within 2 s and the closer's bound, then the instance closes.
+  const closer = alertsShutdown(a, { timeout: '2s' });
+  app.onClose(async (signal) => {
+    if (instance === a) instance = undefined;
+    await closer(signal);
   });
 };

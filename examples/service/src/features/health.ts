@@ -29,12 +29,16 @@ export const health: Feature = (app) => {
   // The example's cache and storage (memory and ./data by default, Redis and S3 when set).
   for (const [name, target] of app.dependencies)
     checks[name] = dependencyCheck(target, { critical: false });
+  // It also runs the graceful shutdown: readiness fails, the server drains within its bound,
+  // then every feature's closer runs (SIGTERM and SIGINT when main.ts asks for them).
   const h = createHealth({
     checks,
     quick: ['eventLoop'],
     serviceId: 'example-service',
     version: '0.0.0',
+    ...app.shutdownOptions,
   });
+  app.runsShutdown(h);
   for (const path of ['/health', '/health/full', '/livez', '/readyz', '/startupz']) {
     app.route('GET', path, async (req, res, url) => {
       const answer = await h.respond(url.pathname, {

@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from '../../../../packages/test-utils/src/net.js';
+
+const serviceDir = join(import.meta.dirname, '..', '..');
+
+/** The example service running as a child process (`src/main.ts`, @org/* from source). */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly base: string;
+  /** Settles when the process has exited, with its code or signal and when it happened. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** What it wrote to stdout and stderr so far. */
+  output(): string;
+  /** The process's peak resident set (VmHWM), in bytes; Linux only. */
+  peakRss(): number;
+  /** Kills it (SIGKILL) if still running and removes its storage root. */
+  stop(): Promise<void>;
+}
+
+/** Starts `src/main.ts` on a free loopback port and waits until it answers `GET /livez`. */
+export async function spawnService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = await freePort();
+  const root = mkdtempSync(join(tmpdir(), 'example-service-child-'));
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@org/source', '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: serviceDir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? tmpdir(),
+        PORT: String(port),
+        STORAGE_ROOT: root,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
+    (resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const pid = child.pid ?? 0;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      'the example service',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the service exited: ${out}`);
+        return (await fetch(`${base}/livez`, { signal: AbortSignal.timeout(1_000) })).ok;
+      },
+      30_000,
+    );
+  } catch (err) {
+    await stop();
+    throw new Error(`the example service did not start: ${(err as Error).message}\n${out}`);
+  }
+  return {
+    child,
+    pid,
+    base,
+    exited,
+    output: () => out,
+    peakRss() {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+      if (kb === undefined) throw new Error('no VmHWM in /proc/<pid>/status');
+      return Number(kb) * 1024;
+    },
+    stop,
+  };
+}
