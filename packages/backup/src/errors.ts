@@ -9,6 +9,28 @@ export const BackupErrorCode = {
   InvalidOption: 'ERR_BACKUP_INVALID_OPTION',
   /** A retention policy that keeps nothing or has a rule that is not a non-negative integer. */
   RetentionPolicy: 'ERR_BACKUP_RETENTION_POLICY',
+  /** `pg_dump` (or the snapshot query beside it) failed; its stderr is in the message. Nothing was stored as complete. */
+  DumpFailed: 'ERR_BACKUP_DUMP_FAILED',
+  /** No target stored the backup: every upload failed. */
+  UploadFailed: 'ERR_BACKUP_UPLOAD_FAILED',
+  /** No backup with that id (or no complete backup for `latest`) on the target. */
+  NotFound: 'ERR_BACKUP_NOT_FOUND',
+  /** A manifest that cannot be read as one of this package (altered, or not a manifest). */
+  InvalidManifest: 'ERR_BACKUP_INVALID_MANIFEST',
+  /** The backup was encrypted with a key that is not configured; the message names its key id. */
+  KeyMissing: 'ERR_BACKUP_KEY_MISSING',
+  /** The stored bytes do not match the manifest (tampered, truncated or altered): refused before the target was touched. */
+  Integrity: 'ERR_BACKUP_INTEGRITY',
+  /** The restore target holds tables already; pass `force` to restore over them. */
+  TargetNotEmpty: 'ERR_BACKUP_TARGET_NOT_EMPTY',
+  /** `pg_restore` (or `psql` for a plain legacy dump) failed; its stderr is in the message. */
+  RestoreFailed: 'ERR_BACKUP_RESTORE_FAILED',
+  /** A restore test found tables whose row counts or checksums differ from those at dump time. */
+  VerifyMismatch: 'ERR_BACKUP_VERIFY_MISMATCH',
+  /** The compression asked for is not available on this Node.js (zstd needs 22.15 or later). */
+  Unsupported: 'ERR_BACKUP_UNSUPPORTED',
+  /** A run is already going on in this process. */
+  Busy: 'ERR_BACKUP_BUSY',
 } as const;
 
 /** One of the {@link BackupErrorCode} values. */

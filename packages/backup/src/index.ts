@@ -1,1 +1,20 @@
-export {};
+export { type Backup, createBackup } from './backup.js';
+export { BackupError, BackupErrorCode, isBackupError } from './errors.js';
+export type { BackupEvents } from './events.js';
+export { keyId } from './keys.js';
+export type { BackupEntry, ListRequest } from './list.js';
+export type { BackupFormat, Compression, Manifest, Verification } from './manifest.js';
+export type { AlertSink, BackupOptions, BackupTarget } from './options.js';
+export type { TableStat } from './pg.js';
+export { type PruneRequest, type PruneResult, retentionEntry } from './prune.js';
+export type { BackupRef, RestoreRequest, RestoreResult } from './restore.js';
+export {
+  checkRetentionPolicy,
+  type PlanRetentionOptions,
+  planRetention,
+  type RetentionEntry,
+  type RetentionPlan,
+  type RetentionPolicy,
+} from './retention.js';
+export type { RunRequest, RunResult, TargetResult } from './run.js';
+export { compareTables, type VerifyRequest, type VerifyResult } from './verify.js';

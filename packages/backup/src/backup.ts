@@ -1,0 +1,69 @@
+import type { Events } from '@org/core';
+import { type BackupEvents, createEmitter } from './events.js';
+import { type BackupEntry, type ListRequest, listBackups } from './list.js';
+import { type BackupOptions, resolveOptions } from './options.js';
+import { type PruneRequest, type PruneResult, pruneBackups } from './prune.js';
+import {
+  type BackupRef,
+  type RestoreRequest,
+  type RestoreResult,
+  restoreBackup,
+} from './restore.js';
+import { type RunRequest, type RunResult, runBackup } from './run.js';
+import { type VerifyRequest, type VerifyResult, verifyBackup } from './verify.js';
+
+/** A backup instance: {@link createBackup}. */
+export interface Backup extends Events<BackupEvents> {
+  /** The database's name: the prefix of its backups on every target. */
+  readonly database: string;
+  /** Target names, in the order given. */
+  readonly targets: readonly string[];
+  /**
+   * Dumps the database and uploads it, compressed and encrypted, to every target (or
+   * `targets`) at once, then writes each manifest. Resolves with `status: 'partial'` (and an
+   * alert) when some target failed; rejects (and alerts) when none stored it.
+   */
+  run(request?: RunRequest): Promise<RunResult>;
+  /** Backups on a target, newest first, complete or not. */
+  list(request?: ListRequest): Promise<BackupEntry[]>;
+  /**
+   * Restores `ref` into `to`: every byte is authenticated and checked against the manifest
+   * first, then the target is checked (empty, or `force`), then `pg_restore --single-transaction` loads it.
+   */
+  restore(ref: BackupRef, request: RestoreRequest): Promise<RestoreResult>;
+  /** The restore test: restore into a scratch database, compare every table, drop it, keep the result in the manifest. */
+  verify(ref?: BackupRef, request?: VerifyRequest): Promise<VerifyResult>;
+  /** Deletes what retention lets go (`dryRun` to only see the plan). */
+  prune(request?: PruneRequest): Promise<PruneResult[]>;
+  /** Releases nothing the app gave (the storages stay open); removes listeners. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Encrypted PostgreSQL backups to several storage targets at once.
+ *
+ * ```ts
+ * const backup = createBackup({ database: { url }, targets: { r2, s3 }, key });
+ * const result = await backup.run({ tag: 'pre-deploy' });
+ * ```
+ *
+ * @throws BackupError `ERR_BACKUP_INVALID_OPTION` at once for a bad option, `ERR_BACKUP_UNSUPPORTED` for zstd before Node.js 22.15.
+ */
+export function createBackup(options: BackupOptions): Backup {
+  const r = resolveOptions(options);
+  const events = createEmitter();
+  return {
+    database: r.db.database,
+    targets: [...r.targets.keys()],
+    run: (request) => runBackup(r, events, request),
+    list: (request) => listBackups(r, request),
+    restore: (ref, request) => restoreBackup(r, events, ref, request),
+    verify: (ref = 'latest', request) => verifyBackup(r, events, ref, request),
+    prune: (request) => pruneBackups(r, request),
+    async close() {
+      events.clear();
+    },
+    on: (event, listener) => events.on(event, listener),
+    once: (event, listener) => events.once(event, listener),
+  };
+}

@@ -1,0 +1,71 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+
+/** How much of a child's stderr is kept, in bytes: its last lines say why it failed. */
+const STDERR_LIMIT = 16 * 1024;
+
+/** A child process (`pg_dump`, `pg_restore`, `psql`) whose stderr is kept, bounded. */
+export interface Child {
+  readonly process: ChildProcess;
+  readonly stdout: Readable;
+  readonly stdin: Writable;
+  /** The last 16 KiB of stderr, with any password in a connection string blanked. */
+  stderr(): string;
+  /** Resolves with the exit code (a signal gives `128 + n`-style `null`: reported as -1). */
+  readonly exited: Promise<number>;
+  /** Kills the child (SIGKILL) if it still runs. */
+  kill(): void;
+}
+
+/** Blanks the password of connection strings (`postgres://user:secret@…`) in `text`. */
+export function redactUrl(text: string): string {
+  return text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
+    .replace(/(password=)\S+/gi, '$1***');
+}
+
+/** Starts `command` with `args`; `env` is added to the environment. */
+export function startChild(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Child {
+  const proc = spawn(command, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let err = Buffer.alloc(0);
+  proc.stderr!.on('data', (chunk: Buffer) => {
+    err = Buffer.concat([err, chunk]);
+    if (err.length > STDERR_LIMIT) err = err.subarray(err.length - STDERR_LIMIT);
+  });
+  const exited = new Promise<number>((resolve) => {
+    proc.once('error', (e) => {
+      err = Buffer.concat([err, Buffer.from(`\n${command}: ${e.message}`)]);
+      resolve(-1);
+    });
+    proc.once('close', (code) => resolve(code ?? -1));
+  });
+  // The child's pipes fail with EPIPE when it exits early; the exit code says why.
+  proc.stdin!.on('error', () => {});
+  return {
+    process: proc,
+    stdout: proc.stdout!,
+    stdin: proc.stdin!,
+    stderr: () => redactUrl(err.toString('utf8').trim()),
+    exited,
+    kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+/** Runs `command` to its end and returns its stdout (for `pg_dump --version`). */
+export function runCommand(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: 10_000 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(stdout.trim());
+    });
+  });
+}

@@ -1,0 +1,126 @@
+import { abortable } from '@org/core';
+import pg from 'pg';
+import { invalidOption } from './errors.js';
+
+/** A database as the child processes get it: the URL without its password, which goes in `PGPASSWORD`. */
+export interface DbTarget {
+  /** The connection URL without the password (safe in a process list and a message). */
+  readonly url: string;
+  /** The full URL, for the `pg` client. */
+  readonly fullUrl: string;
+  /** The database name. */
+  readonly database: string;
+  /** Environment for `pg_dump`/`pg_restore`/`psql`. */
+  readonly env: Record<string, string | undefined>;
+}
+
+/** Row count and checksum of one table, taken in the dump's snapshot. */
+export interface TableStat {
+  /** `schema.table`. */
+  table: string;
+  rows: number;
+  /** Order-independent sum of the rows' MD5s (text of a number): equal data, equal checksum. */
+  checksum: string;
+}
+
+/** Parses a `postgres://` URL, or throws ERR_BACKUP_INVALID_OPTION naming `name`. */
+export function dbTarget(url: unknown, name: string): DbTarget {
+  let u: URL;
+  try {
+    if (typeof url !== 'string') throw new Error('not a string');
+    u = new URL(url);
+  } catch {
+    throw invalidOption(`\`${name}\` must be a postgres:// connection URL`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw invalidOption(`\`${name}\` must be a postgres:// connection URL; got ${u.protocol}//`);
+  }
+  const database = decodeURIComponent(u.pathname.slice(1));
+  if (database === '' || database.includes('/')) {
+    throw invalidOption(`\`${name}\` must name a database (postgres://host/dbname)`);
+  }
+  const password = u.password === '' ? undefined : decodeURIComponent(u.password);
+  const fullUrl = u.toString();
+  u.password = '';
+  const env: Record<string, string | undefined> = {};
+  if (password !== undefined) env.PGPASSWORD = password;
+  return { url: u.toString(), fullUrl, database, env };
+}
+
+/** The same server, another database. */
+export function withDatabase(target: DbTarget, database: string): DbTarget {
+  const u = new URL(target.fullUrl);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return dbTarget(u.toString(), 'database');
+}
+
+/** Connects a client (10 s connect timeout), abortable. */
+export async function connect(target: DbTarget, signal?: AbortSignal): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: target.fullUrl,
+    connectionTimeoutMillis: 10_000,
+  });
+  // A failed or dropped connection must not crash the process; the pending query rejects.
+  client.on('error', () => {});
+  try {
+    await abortable(client.connect(), signal, 'PostgreSQL connect');
+  } catch (err) {
+    void client.end().catch(() => {});
+    throw err;
+  }
+  return client;
+}
+
+/** Runs `fn` with a connected client and always ends it. */
+export async function withClient<T>(
+  target: DbTarget,
+  signal: AbortSignal | undefined,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = await connect(target, signal);
+  try {
+    return await abortable(fn(client), signal, 'PostgreSQL query');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const TABLES_SQL = `
+SELECT n.nspname AS schema, c.relname AS name
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY 1, 2`;
+
+/** The user tables of the database, `schema.table`, sorted. */
+export async function listTables(client: pg.Client): Promise<{ schema: string; name: string }[]> {
+  const res = await client.query<{ schema: string; name: string }>(TABLES_SQL);
+  return res.rows;
+}
+
+/** Row count and checksum of every user table (run inside the dump's snapshot). */
+export async function tableStats(client: pg.Client): Promise<TableStat[]> {
+  const out: TableStat[] = [];
+  for (const t of await listTables(client)) {
+    const ident = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.name)}`;
+    // A sum of 60-bit slices of each row's MD5: independent of row order, exact (numeric).
+    const res = await client.query<{ n: string; sum: string }>(
+      `SELECT count(*)::text AS n,
+              coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text AS sum
+       FROM ${ident} t`,
+    );
+    const row = res.rows[0]!;
+    out.push({ table: `${t.schema}.${t.name}`, rows: Number(row.n), checksum: row.sum });
+  }
+  return out;
+}
+
+/** The server's version (`SHOW server_version`). */
+export async function serverVersion(client: pg.Client): Promise<string> {
+  const res = await client.query<{ server_version: string }>('SHOW server_version');
+  return res.rows[0]!.server_version;
+}
+
+/** How many user tables the database holds. */
+export async function userTableCount(client: pg.Client): Promise<number> {
+  return (await listTables(client)).length;
+}

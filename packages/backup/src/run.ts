@@ -1,0 +1,276 @@
+import { pipeline } from 'node:stream/promises';
+import { createChunkedEncryptStream } from '@org/backup-crypto';
+import { describeError, isOrgError, withTimeout } from '@org/core';
+import { type Child, runCommand, startChild } from './child.js';
+import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
+import type { createEmitter } from './events.js';
+import { dataKey, type Manifest, manifestKey, newBackupId } from './manifest.js';
+import { type Resolved, targetNamed } from './options.js';
+import { connect, serverVersion, type TableStat, tableStats } from './pg.js';
+import { compressor, FanOut, Meter } from './streams.js';
+
+/** What `run` takes. */
+export interface RunRequest {
+  /** Target names to write to. @default every target */
+  targets?: readonly string[] | undefined;
+  /** A label kept in the manifest (`pre-deploy`): 1-64 of a-z 0-9 . _ -. @default none */
+  tag?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The outcome on one target. */
+export interface TargetResult {
+  status: 'complete' | 'failed';
+  /** Why it failed (no secrets). */
+  error?: string | undefined;
+}
+
+/** What `run` resolves with: `partial` when some target failed (alerted; the CLI exits non-zero). */
+export interface RunResult {
+  id: string;
+  database: string;
+  status: 'complete' | 'partial';
+  targets: Record<string, TargetResult>;
+  manifest: Manifest;
+  durationMs: number;
+}
+
+const FORMAT = 'pg-custom+chunked-fernet';
+
+/** @internal One backup run: dump, compress, encrypt, upload everywhere, then the manifests. */
+export async function runBackup(
+  r: Resolved,
+  events: ReturnType<typeof createEmitter>,
+  request: RunRequest = {},
+): Promise<RunResult> {
+  const names = request.targets === undefined ? [...r.targets.keys()] : [...request.targets];
+  if (!Array.isArray(names) || names.length === 0)
+    throw invalidOption('`targets` must name at least one target');
+  for (const n of names) targetNamed(r, n);
+  if (
+    request.tag !== undefined &&
+    (typeof request.tag !== 'string' || !/^[a-z0-9._-]{1,64}$/i.test(request.tag))
+  ) {
+    throw invalidOption('`tag` must be 1-64 of a-z 0-9 . _ -');
+  }
+  const started = r.clock.now();
+  const id = newBackupId(started);
+  const tags = { database: r.db.database, backup_id: id };
+  try {
+    return await withTimeout(
+      (signal) => dumpAndUpload(r, events, id, names, request.tag, started, signal),
+      {
+        timeoutMs: r.timeoutMs,
+        signal: request.signal,
+        what: 'Backup run',
+      },
+    );
+  } catch (err) {
+    const error = describeError(err);
+    events.emit('run', {
+      id,
+      status: 'failed',
+      durationMs: r.clock.now() - started,
+      targets: Object.fromEntries(names.map((n) => [n, 'failed' as const])),
+    });
+    r.alerts?.alert('backup_failed', {
+      level: 'error',
+      message: `Backup ${id} of ${r.db.database} failed: nothing was stored as complete`,
+      tags,
+      data: { error, targets: names },
+    });
+    throw err;
+  }
+}
+
+async function dumpAndUpload(
+  r: Resolved,
+  events: ReturnType<typeof createEmitter>,
+  id: string,
+  names: string[],
+  tag: string | undefined,
+  started: number,
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const client = await connect(r.db, signal);
+  let child: Child | undefined;
+  try {
+    // The dump and the table checksums read one snapshot: what the checksums say is what was dumped.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s'))
+      .rows[0]!.s;
+    const server = await serverVersion(client);
+    const pgDumpVersion = await runCommand(r.pgDump, ['--version']).catch((err: unknown) => {
+      throw new BackupError(
+        BackupErrorCode.DumpFailed,
+        `Cannot run ${r.pgDump}: install the PostgreSQL client tools (${describeError(err)})`,
+      );
+    });
+    const c = startChild(
+      r.pgDump,
+      [
+        '--format=custom',
+        '--compress=0',
+        `--snapshot=${snapshot}`,
+        '--no-password',
+        `--dbname=${r.db.url}`,
+      ],
+      r.db.env,
+    );
+    child = c;
+    let stats: TableStat[] = [];
+    const statsDone = (r.tableChecksums ? tableStats(client) : Promise.resolve([])).then((s) => {
+      stats = s;
+    });
+    statsDone.catch(() => {});
+    const dumpFailed = (why: string) =>
+      new BackupError(
+        BackupErrorCode.DumpFailed,
+        `pg_dump failed (${why}); nothing was stored as complete: ${c.stderr() || 'no output'}`,
+      );
+    const fan = new FanOut(names, async () => {
+      const code = await c.exited;
+      if (code !== 0) throw dumpFailed(`exit code ${code}`);
+      await statsDone.catch((err: unknown) => {
+        throw new BackupError(
+          BackupErrorCode.DumpFailed,
+          `The table checksums beside the dump failed: ${describeError(err)}`,
+        );
+      });
+    });
+    const plain = new Meter((bytes) =>
+      events.emit('progress', { operation: 'run', phase: 'dump', bytes }),
+    );
+    const cipher = new Meter();
+    const key = dataKey(r.db.database, id);
+    const failures = new Map<string, string>();
+    const uploads = fan.branches.map((b) =>
+      targetNamed(r, b.name)
+        .put(key, b.stream, {
+          signal,
+          contentType: 'application/octet-stream',
+          metadata: { 'backup-id': id },
+        })
+        .then(
+          (res) => res,
+          (err: unknown) => {
+            failures.set(b.name, describeError(err));
+            fan.drop(b.name, err instanceof Error ? err : new Error(String(err)));
+            return undefined;
+          },
+        ),
+    );
+    try {
+      await pipeline(
+        c.stdout,
+        plain,
+        compressor(r.compression, r.level),
+        createChunkedEncryptStream(r.ring.keys[0]!),
+        cipher,
+        fan,
+        { signal },
+      );
+    } catch (err) {
+      c.kill();
+      await Promise.all(uploads);
+      if (signal.aborted || isOrgError(err, 'ERR_ABORTED') || isOrgError(err, 'ERR_TIMEOUT'))
+        throw err;
+      if (isOrgError(err, BackupErrorCode.UploadFailed)) {
+        throw new BackupError(
+          BackupErrorCode.UploadFailed,
+          `No target stored backup ${id}: ${[...failures].map(([n, e]) => `${n}: ${e}`).join('; ')}`,
+          { cause: err },
+        );
+      }
+      if (isOrgError(err, BackupErrorCode.DumpFailed)) throw err;
+      throw dumpFailed(describeError(err));
+    }
+    const results = await Promise.all(uploads);
+    const manifest: Manifest = {
+      version: 1,
+      id,
+      database: r.db.database,
+      createdAt: new Date(started).toISOString(),
+      ...(tag === undefined ? {} : { tag }),
+      format: FORMAT,
+      compression: r.compression,
+      keyId: r.ring.ids[0]!,
+      plaintext: { sha256: plain.digest(), bytes: plain.bytes },
+      ciphertext: { sha256: cipher.digest(), bytes: cipher.bytes },
+      serverVersion: server,
+      pgDumpVersion: pgDumpVersion.replace(/^pg_dump \(PostgreSQL\) /, ''),
+      durationMs: r.clock.now() - started,
+      tables: stats,
+      object: key,
+    };
+    // The manifest goes only where the data object is whole: a backup without one is incomplete.
+    await Promise.all(
+      names.map(async (name, i) => {
+        const res = results[i];
+        if (res === undefined) return;
+        if (res.sha256 !== manifest.ciphertext.sha256 || res.size !== manifest.ciphertext.bytes) {
+          failures.set(
+            name,
+            `the stored object does not match what was sent (${res.size} of ${manifest.ciphertext.bytes} bytes)`,
+          );
+          return;
+        }
+        try {
+          await targetNamed(r, name).put(
+            manifestKey(r.db.database, id),
+            JSON.stringify(manifest, null, 2),
+            {
+              signal,
+              contentType: 'application/json',
+            },
+          );
+        } catch (err) {
+          failures.set(name, `manifest not written: ${describeError(err)}`);
+        }
+      }),
+    );
+    return finish(r, events, manifest, names, failures, started);
+  } finally {
+    child?.kill();
+    await client.query('ROLLBACK').catch(() => {});
+    await client.end().catch(() => {});
+  }
+}
+
+function finish(
+  r: Resolved,
+  events: ReturnType<typeof createEmitter>,
+  manifest: Manifest,
+  names: string[],
+  failures: Map<string, string>,
+  started: number,
+): RunResult {
+  const id = manifest.id;
+  const targets: Record<string, TargetResult> = {};
+  for (const n of names) {
+    const error = failures.get(n);
+    targets[n] = error === undefined ? { status: 'complete' } : { status: 'failed', error };
+    if (error !== undefined) events.emit('targetFailed', { id, target: n, error });
+  }
+  const durationMs = r.clock.now() - started;
+  const okCount = names.filter((n) => !failures.has(n)).length;
+  const summary = Object.fromEntries(names.map((n) => [n, targets[n]!.status]));
+  if (okCount === 0) {
+    // runBackup reports it (event and alert) as every failed run.
+    throw new BackupError(
+      BackupErrorCode.UploadFailed,
+      `No target stored backup ${id}: ${[...failures].map(([n, e]) => `${n}: ${e}`).join('; ')}`,
+    );
+  }
+  const status = okCount === names.length ? 'complete' : 'partial';
+  events.emit('run', { id, status, durationMs, targets: summary });
+  if (status === 'partial') {
+    r.alerts?.alert('backup_partial', {
+      level: 'error',
+      message: `Backup ${id} of ${r.db.database} is partial: ${[...failures.keys()].join(', ')} failed`,
+      tags: { database: r.db.database, backup_id: id },
+      data: { targets },
+    });
+  }
+  return { id, database: r.db.database, status, targets, manifest, durationMs };
+}
