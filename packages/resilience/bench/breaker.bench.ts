@@ -3,10 +3,15 @@
  * cockatiel 3 in one process, with a 10 s timeout armed on every call in all three (opossum's
  * default), and of `retry` against cockatiel's retry when the first attempt succeeds.
  *
- *   pnpm --filter @org/resilience bench
+ * Each row is the median of paired alternating rounds (ours and the anchor side by side in one
+ * tinybench run, the order flipped each round) with the range over rounds: throughput ours ÷
+ * anchor, so ≥ 1 means ours is at least as fast.
+ *
+ *   pnpm --filter @org/resilience bench        (BENCH_ROUNDS=9 by default)
  */
 
 import { createBreaker, retry } from '@org/resilience';
+import { formatRatioRow, type PairedResult, pairedRatio } from '@org/test-utils/bench';
 import {
   ConsecutiveBreaker,
   circuitBreaker,
@@ -18,7 +23,6 @@ import {
   wrap,
 } from 'cockatiel';
 import CircuitBreaker from 'opossum';
-import { Bench } from 'tinybench';
 
 const work = async (x: number) => x + 1;
 
@@ -35,45 +39,50 @@ const cockatiel = wrap(
 );
 const cockatielRetry = cRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() });
 
-const tasks: [string, () => unknown][] = [
-  ['opossum 9 fire', () => raw.fire(1)],
-  ['@org/resilience fire', () => ours.fire(1)],
-  ['@org/resilience fire (openai preset)', () => oursConsecutive.fire(1)],
-  ['cockatiel 3 timeout+breaker', () => cockatiel.execute(() => work(1))],
-  ['@org/resilience retry (1st succeeds)', () => retry(() => work(1))],
-  ['cockatiel 3 retry (1st succeeds)', () => cockatielRetry.execute(() => work(1))],
+// Each row: [task, ours, anchor, the anchor's name, goal].
+const rows: [string, () => Promise<unknown>, () => Promise<unknown>, string, string][] = [
+  ['`fire`', async () => ours.fire(1), async () => raw.fire(1), 'opossum 9 `fire`', '≥ 0.95×'],
+  [
+    '`fire`, `openai` preset',
+    async () => oursConsecutive.fire(1),
+    async () => raw.fire(1),
+    'opossum 9 `fire`',
+    '≥ 0.95×',
+  ],
+  [
+    '`fire`',
+    async () => ours.fire(1),
+    async () => cockatiel.execute(() => work(1)),
+    'cockatiel 3 timeout + breaker',
+    '≥ 1×',
+  ],
+  [
+    '`retry`, first attempt succeeds',
+    async () => retry(() => work(1)),
+    async () => cockatielRetry.execute(() => work(1)),
+    'cockatiel 3 `retry`',
+    '≥ 1×',
+  ],
 ];
 
-// Several rounds, each in a new order, and the median of each task's throughput: on a small
-// shared machine one round's order and GC timing move single figures by 10–20 %.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
-const samples = new Map<string, number[]>(tasks.map(([name]) => [name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  const bench = new Bench({ time: 500, warmupTime: 150 });
-  const order = tasks.map((_t, i) => tasks[(i + round) % tasks.length] as (typeof tasks)[number]);
-  for (const [name, fn] of order) bench.add(name, fn);
-  await bench.run();
-  for (const t of bench.tasks) samples.get(t.name)?.push(t.result?.throughput.mean ?? Number.NaN);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+const results: [string, PairedResult][] = [];
+for (const [task, oursTask, anchor, anchorName, goal] of rows) {
+  const r = await pairedRatio(oursTask, anchor, { rounds });
+  const row = formatRatioRow(`${task} vs ${anchorName}`, r, goal);
+  results.push([row, r]);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
-const hz = (name: string) => median(samples.get(name) ?? []);
-const base = hz('opossum 9 fire');
-console.table(
-  tasks.map(([name]) => ({
-    task: name,
-    'ops/s (median)': Math.round(hz(name)).toLocaleString('en-US'),
-    'time vs opossum': (base / hz(name)).toFixed(2),
-  })),
-);
-const retryRatio =
-  hz('cockatiel 3 retry (1st succeeds)') / hz('@org/resilience retry (1st succeeds)');
-console.log(
-  `per-call cost, @org/resilience / opossum: ${(base / hz('@org/resilience fire')).toFixed(2)}x (goal <= 1.15x), median of ${ROUNDS} rounds`,
-);
-console.log(`retry per-call cost, @org/resilience / cockatiel: ${retryRatio.toFixed(2)}x`);
+console.log(`Node ${process.version}, ${rounds} paired rounds per row\n`);
+console.log('| @org/resilience vs anchor | ours ÷ anchor (median) | range | goal |');
+console.log('|---|---:|---:|---:|');
+for (const [row] of results) console.log(row);
+console.log('');
+for (const [row, r] of results) {
+  const name = row.split(' | ')[0]?.slice(2);
+  console.log(
+    `${name}: ours ${Math.round(r.oursHz).toLocaleString('en-US')}/s, anchor ${Math.round(r.anchorHz).toLocaleString('en-US')}/s (context only)`,
+  );
+}
 raw.shutdown();
 await ours.close();
 await oursConsecutive.close();

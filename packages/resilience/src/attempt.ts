@@ -1,4 +1,4 @@
-import { linkSignals, TimeoutError } from '@org/core';
+import { linkSignals } from '@org/core';
 
 /**
  * One attempt through a breaker, and the context its function receives. The AbortController
@@ -31,16 +31,15 @@ export class Attempt {
     return this.controller.signal;
   }
 
-  exec(): Promise<unknown> {
+  /** Calls the function; its result as it is (a promise, or a plain value). */
+  exec(): unknown {
     const args = this.args as never[];
     // Direct calls for the common arities: a spread per call shows in a breaker's overhead.
-    const r =
-      args.length === 0
-        ? this.run(this)
-        : args.length === 1
-          ? this.run(this, args[0] as never)
-          : this.run(this, ...args);
-    return r instanceof Promise ? r : Promise.resolve(r);
+    return args.length === 0
+      ? this.run(this)
+      : args.length === 1
+        ? this.run(this, args[0] as never)
+        : this.run(this, ...args);
   }
 
   /** Aborts the attempt's signal, if anyone asked for it. */
@@ -54,26 +53,4 @@ export class Attempt {
     this.unlink?.();
     this.unlink = undefined;
   }
-}
-
-/**
- * Turns opossum's timeout error into core's `TimeoutError` in place. opossum rejects the caller
- * with the very object it hands to its `timeout` listeners, so changing it there costs nothing
- * on calls that succeed, where wrapping every call's promise would.
- */
-export function toTimeoutError(err: unknown, timeoutMs: number, breaker: string): TimeoutError {
-  const model = new TimeoutError(timeoutMs, `A call through breaker "${breaker}"`, {
-    hint: "raise the breaker's `timeout` if the upstream is legitimately slower",
-  });
-  if (typeof err !== 'object' || err === null) return model;
-  Object.setPrototypeOf(err, TimeoutError.prototype);
-  for (const key of Reflect.ownKeys(model)) {
-    if (key === 'stack') continue;
-    Object.defineProperty(
-      err,
-      key,
-      Object.getOwnPropertyDescriptor(model, key) as PropertyDescriptor,
-    );
-  }
-  return err as TimeoutError;
 }

@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
-import { abortable, abortReason, Emitter, type Events } from '@org/core';
-import CircuitBreaker from 'opossum';
-import { Attempt, toTimeoutError } from './attempt.js';
+import { abortable, abortReason, Emitter, type Events, TimeoutError } from '@org/core';
+import { Attempt } from './attempt.js';
+import { attemptRunner, type Outcomes } from './attempt-runner.js';
 import { type BreakerOptions, defaultIsFailure, resolveBreakerOptions } from './breaker-options.js';
 import { Bulkhead } from './bulkhead.js';
 import { type BreakerSnapshot, type BreakerState, CircuitState } from './circuit-state.js';
@@ -19,6 +18,7 @@ import type { BreakerEvents } from './events.js';
 import { type BreakerRegistry, breakers, type RegisteredBreaker } from './registry.js';
 import { noSignal, runRetry } from './retry-loop.js';
 import type { AttemptContext, ResolvedRetry } from './retry-options.js';
+import { RollingWindow } from './rolling-window.js';
 import type { SharedStateEvent } from './shared-state.js';
 
 /** What `fn` receives first on every call. */
@@ -79,9 +79,11 @@ let counter = 0;
  * the arguments given to `fire`; hand `ctx.signal` to the I/O so that a timeout or the caller's
  * abort cancels it.
  *
- * opossum 9 keeps the rolling window and latency percentiles; the state machine is this
- * package's own, so that it can be consecutive-count or percentage driven, let several probes
- * through, lengthen repeated open periods, move without timers, and be shared across instances.
+ * opossum 9's `Status` keeps the rolling window and latency percentiles; the state machine is
+ * this package's own, so that it can be consecutive-count or percentage driven, let several
+ * probes through, lengthen repeated open periods, move without timers, and be shared across
+ * instances. Each attempt runs through `attemptRunner` (one promise and one timer per call, as in
+ * opossum), not through opossum's `fire`, which would repeat that work under ours.
  */
 export function createBreaker<A extends unknown[], R>(
   fn: (ctx: CallContext, ...args: A) => Promise<R> | R,
@@ -100,56 +102,49 @@ export function createBreaker<A extends unknown[], R>(
   let shut = false;
   let lastState: BreakerState = circuit.state;
 
-  // The window turns on the clock, not on a timer: buckets rotate when a call comes in.
-  const rotator = new EventEmitter();
-  const bucketMs = resolved.rollingCountTimeoutMs / resolved.rollingCountBuckets;
-  let lastRotate = clock.now();
-  const rotate = (force?: number) => {
-    const now = clock.now();
-    if (force === undefined && now - lastRotate < bucketMs) return;
-    const n = force ?? Math.floor((now - lastRotate) / bucketMs);
-    if (n <= 0) return;
-    for (let i = 0; i < Math.min(n, resolved.rollingCountBuckets); i++) rotator.emit('rotate');
-    lastRotate = force === undefined ? lastRotate + n * bucketMs : now;
-  };
-  const window = new CircuitBreaker((a: Attempt) => a.exec(), {
-    name,
-    timeout: timeoutMs,
-    // The window only counts and times: it must never open on its own.
-    errorThresholdPercentage: 100,
-    volumeThreshold: Number.MAX_SAFE_INTEGER,
-    rollingCountTimeout: resolved.rollingCountTimeoutMs,
-    rollingCountBuckets: resolved.rollingCountBuckets,
-    rotateBucketController: rotator,
-    enableSnapshots: false,
-    errorFilter: (err: unknown) => !isFailure(err),
-  });
-  const windowRate = () => window.stats;
+  const window = new RollingWindow(
+    clock,
+    resolved.rollingCountTimeoutMs,
+    resolved.rollingCountBuckets,
+  );
+  const windowRate = () => window.rate();
 
-  // Outcomes are read from opossum's events rather than by chaining every call's promise:
-  // a success costs no extra promise, and failures carry the attempt that failed.
   // Read on every successful call: a getter on a held channel is the cheapest "anyone there?".
   const successChannel = events.channel('success');
   let successHeard = false;
-  window.on('success', (_result: unknown, latencyMs: number) => {
-    circuit.success(false);
-    if ((successHeard || successChannel.hasSubscribers) && events.has('success')) {
-      events.emit('success', { name, latencyMs });
-    }
-  });
-  const on = window.on.bind(window) as (
-    event: string,
-    listener: (...args: never[]) => void,
-  ) => void;
-  on('timeout', (err: unknown, _latency: number, args: Attempt[]) => {
-    const error = toTimeoutError(err, timeoutMs === false ? 0 : timeoutMs, name);
-    args[0]?.abort(error);
-    events.emit('timeout', { name, error });
-  });
-  on('failure', (error: unknown, latencyMs: number, args: Attempt[]) => {
-    events.emit('failure', { name, error, latencyMs });
-    if (circuit.failure(args[0]?.probe ?? false, windowRate)) observe(false, error);
-  });
+  const timeoutHint = {
+    hint: "raise the breaker's `timeout` if the upstream is legitimately slower",
+  };
+  const outcomes: Outcomes = {
+    success(latencyMs) {
+      window.count('successes', latencyMs);
+      circuit.success(false);
+      // A payload is only built when someone listens.
+      if ((successHeard || successChannel.hasSubscribers) && events.has('success')) {
+        events.emit('success', { name, latencyMs });
+      }
+    },
+    failure(a, error, latencyMs) {
+      // An error `isFailure` refuses reaches the caller but counts as a success.
+      if (!isFailure(error)) return outcomes.success(latencyMs);
+      window.count('failures', latencyMs);
+      events.emit('failure', { name, error, latencyMs });
+      if (circuit.failure(a.probe, windowRate)) observe(false, error);
+    },
+    timeout(a, latencyMs) {
+      const error = new TimeoutError(
+        timeoutMs === false ? 0 : timeoutMs,
+        `A call through breaker "${name}"`,
+        timeoutHint,
+      );
+      window.count('timeouts', latencyMs);
+      a.abort(error);
+      events.emit('timeout', { name, error });
+      outcomes.failure(a, error, latencyMs);
+      return error;
+    },
+  };
+  const runAttempt = attemptRunner(window, timeoutMs, outcomes);
   const observe = (remote = false, error?: unknown) => {
     const now = circuit.state;
     if (now === lastState) return;
@@ -167,7 +162,7 @@ export function createBreaker<A extends unknown[], R>(
       if (!remote && store) publish({ state: 'open', openUntil, trips, origin: store.instanceId });
     } else if (now === 'halfOpen') events.emit('halfOpen', { name });
     else {
-      rotate(resolved.rollingCountBuckets);
+      window.clear();
       events.emit('close', { name, remote });
       if (!remote && store) publish({ state: 'closed', origin: store.instanceId });
     }
@@ -196,7 +191,7 @@ export function createBreaker<A extends unknown[], R>(
     .catch(storeError);
 
   const reject = (error: Error): Promise<never> => {
-    window.emit('reject', error);
+    window.count('rejects');
     events.emit('reject', { name, error });
     return Promise.reject(error);
   };
@@ -223,12 +218,12 @@ export function createBreaker<A extends unknown[], R>(
   ): Promise<T> {
     if (shut) return Promise.reject(new BreakerShutdownError(name));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    rotate();
+    window.tick(clock.now());
     const admission = circuit.admit();
     if (admission.kind === 'call' && !bulkhead && !signal) {
       // The fast path: a closed breaker, nothing to wait for, nobody to abort.
       if (lastState !== 'closed') observe();
-      return window.fire(new Attempt(run, args, n, undefined, false)) as Promise<T>;
+      return runAttempt(new Attempt(run, args, n, undefined, false)) as Promise<T>;
     }
     observe();
     if (admission.kind === 'reject')
@@ -263,7 +258,7 @@ export function createBreaker<A extends unknown[], R>(
     }
     const a = new Attempt(run, args, n, signal, probe);
     try {
-      const value = (await (signal ? abortable(window.fire(a), signal) : window.fire(a))) as T;
+      const value = (await (signal ? abortable(runAttempt(a), signal) : runAttempt(a))) as T;
       if (probe && circuit.success(true)) observe();
       return value;
     } catch (err) {
@@ -312,7 +307,7 @@ export function createBreaker<A extends unknown[], R>(
     )
       throw error;
     const value = await fallback(error, ...args);
-    window.emit('fallback', value, error);
+    window.count('fallbacks');
     events.emit('fallback', { name, error });
     return value;
   }
@@ -323,7 +318,7 @@ export function createBreaker<A extends unknown[], R>(
     shut = true;
     unregister?.();
     unsubscribeStore?.();
-    window.shutdown();
+    window.close();
     events.clear();
   };
   const breaker: Breaker<A, R> = {
@@ -337,7 +332,7 @@ export function createBreaker<A extends unknown[], R>(
     fireWith: (opts, ...args: A) => call(opts?.signal, args),
     execute: (run, signal) => attempt(run as (ctx: CallContext) => unknown, [], signal, 1),
     stats() {
-      rotate();
+      window.tick(clock.now());
       const w = window.stats;
       const p = w.percentiles as Record<string, number>;
       return {

@@ -101,7 +101,7 @@ export class CircuitState {
 
   /**
    * Records a failure; returns true when it opened the breaker. `windowRate` gives the rolling
-   * window's fires and failures, read only when the percentage rule needs them (it is costly).
+   * window's fires and failures, read only when the percentage rule needs them.
    */
   failure(probe: boolean, windowRate: () => { fires: number; failures: number }): boolean {
     this.consecutive++;
