@@ -69,3 +69,16 @@ export function runCommand(command: string, args: readonly string[]): Promise<st
     });
   });
 }
+
+/** An error's message with its causes (`put failed: connection reset`), passwords blanked. */
+export function explain(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    const text = e instanceof Error ? e.message || e.name : String(e);
+    if (!parts.some((p) => p.includes(text))) parts.push(text);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  const out = redactUrl(parts.join(': '));
+  return out.length > 500 ? `${out.slice(0, 499)}…` : out;
+}

@@ -111,6 +111,15 @@ export async function resolveBackup(
       BackupErrorCode.NotFound,
       `No backup ${ref} of ${r.db.database} on target ${target}: see \`backup list\``,
     );
+  if (
+    entry.manifest &&
+    entry.bytes !== undefined &&
+    entry.bytes !== entry.manifest.ciphertext.bytes
+  ) {
+    throw integrity(
+      `the stored object of ${ref} on target ${target} is ${entry.bytes} bytes where its manifest says ${entry.manifest.ciphertext.bytes} (truncated or altered)`,
+    );
+  }
   if (entry.status !== 'complete' || !entry.manifest) {
     throw new BackupError(
       BackupErrorCode.NotFound,

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { createChunkedEncryptStream } from '@org/backup-crypto';
 import { describeError, isOrgError, withTimeout } from '@org/core';
-import { type Child, runCommand, startChild } from './child.js';
+import { type Child, explain, runCommand, startChild } from './child.js';
 import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 import type { createEmitter } from './events.js';
 import { dataKey, type Manifest, manifestKey, newBackupId } from './manifest.js';
@@ -154,7 +154,7 @@ async function dumpAndUpload(
         .then(
           (res) => res,
           (err: unknown) => {
-            failures.set(b.name, describeError(err));
+            failures.set(b.name, explain(err));
             fan.drop(b.name, err instanceof Error ? err : new Error(String(err)));
             return undefined;
           },
@@ -225,7 +225,7 @@ async function dumpAndUpload(
             },
           );
         } catch (err) {
-          failures.set(name, `manifest not written: ${describeError(err)}`);
+          failures.set(name, `manifest not written: ${explain(err)}`);
         }
       }),
     );

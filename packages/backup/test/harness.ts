@@ -59,7 +59,7 @@ export async function fillDatabase(url: string, scale: number): Promise<void> {
     CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);
     CREATE SCHEMA billing;
     CREATE TABLE billing.invoices (no bigint PRIMARY KEY DEFAULT nextval('invoice_no'), amount numeric(12,2), note text);
-    INSERT INTO blobs (data) SELECT decode(repeat(md5(g::text), 16), 'hex') || decode(md5((g * 7)::text), 'hex') FROM generate_series(1, ${scale}) g;
+    INSERT INTO blobs (data) SELECT (SELECT decode(string_agg(md5(g || '-' || i), ''), 'hex') FROM generate_series(1, 16) i) FROM generate_series(1, ${scale}) g;
     `,
   );
   await sql(
