@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import type { Storage } from '@org/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackup, type Manifest } from '../src/index.js';
+import { localStorage, motoAvailable, newKey, startMoto } from './harness.js';
+
+const DB = 'app';
+const url = `postgres://postgres@127.0.0.1:5432/${DB}`;
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Stores a backup's two objects as `run` leaves them (the data object small): no database needed. */
+async function storeBackup(
+  storage: Storage,
+  id: string,
+  extra: Partial<Manifest> = {},
+  withManifest = true,
+) {
+  const data = `data of ${id}`;
+  await storage.put(`${DB}/${id}.backup`, data);
+  if (!withManifest) return;
+  const manifest: Manifest = {
+    version: 1,
+    id,
+    database: DB,
+    createdAt: `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:${id.slice(11, 13)}:${id.slice(13, 15)}Z`,
+    format: 'pg-custom+chunked-fernet',
+    compression: 'gzip',
+    keyId: '0123abcd',
+    plaintext: { sha256: sha('p'), bytes: 1 },
+    ciphertext: { sha256: sha(data), bytes: data.length },
+    serverVersion: '15.0',
+    pgDumpVersion: '15.0',
+    durationMs: 1,
+    tables: [],
+    object: `${DB}/${id}.backup`,
+    ...extra,
+  };
+  await storage.put(`${DB}/${id}.manifest.json`, JSON.stringify(manifest));
+}
+
+async function parallel<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+const idAt = (ms: number, suffix: number) =>
+  `${new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${suffix.toString(16).padStart(6, '0')}`;
+
+describe('list', () => {
+  let moto: Awaited<ReturnType<typeof startMoto>> | undefined;
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  const pages = async (storage: Storage) => {
+    const start = Date.UTC(2026, 0, 1);
+    const ids = Array.from({ length: 1_003 }, (_, i) => idAt(start + i * 60_000, i));
+    // 1,001 backups without a manifest (uploads that never finished) and two complete ones: 1,005 objects.
+    await parallel(ids.slice(0, 1_001), 16, (id) => storeBackup(storage, id, {}, false));
+    await storeBackup(storage, ids[1_001]!);
+    await storeBackup(storage, ids[1_002]!, { tag: 'pre-deploy' });
+    await storage.put(`${DB}/notes.txt`, 'not a backup');
+    await storage.put(`${DB}/nested/${ids[0]}.backup`, 'not at this level');
+    const backup = createBackup({ database: { url }, targets: { t: storage }, key: newKey() });
+    const entries = await backup.list();
+    expect(entries).toHaveLength(1_003);
+    expect(entries.map((e) => e.id)).toEqual([...ids].reverse());
+    expect(entries[0]).toMatchObject({
+      status: 'complete',
+      tag: 'pre-deploy',
+      target: 't',
+      database: DB,
+    });
+    expect(entries[1]!.status).toBe('complete');
+    expect(entries.slice(2).every((e) => e.status === 'incomplete')).toBe(true);
+    expect(entries.at(-1)!.createdAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  };
+
+  it('pages past 1,000 objects on the local disk, newest first, incomplete where the manifest is missing', async () => {
+    await pages(await localStorage());
+  });
+
+  it.runIf(motoAvailable)(
+    'pages past 1,000 objects on S3 (moto)',
+    async () => {
+      moto = await startMoto();
+      await pages(await moto.storage('paging'));
+    },
+    120_000,
+  );
+
+  it('a manifest that is not one of ours lists as incomplete with the reason', async () => {
+    const storage = await localStorage();
+    const id = idAt(Date.UTC(2026, 5, 1), 1);
+    await storeBackup(storage, id);
+    await storage.put(`${DB}/${id}.manifest.json`, '{"version": 1, "id": "x"}');
+    const backup = createBackup({ database: { url }, targets: { t: storage }, key: newKey() });
+    const [entry] = await backup.list();
+    expect(entry).toMatchObject({
+      id,
+      status: 'incomplete',
+      error: expect.stringContaining('not valid'),
+    });
+  });
+});
+
+describe('prune', () => {
+  let storage: Storage;
+  const day = 86_400_000;
+  const now = Date.UTC(2026, 2, 31, 12);
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    storage = await localStorage();
+    // One backup a day for 10 days (the 4th missing: a gap); the newest one verified.
+    for (let d = 10; d >= 1; d--) {
+      if (d === 4) continue;
+      const id = idAt(now - d * day, d);
+      ids.push(id);
+      await storeBackup(
+        storage,
+        id,
+        d === 1
+          ? {
+              verification: {
+                ok: true,
+                verifiedAt: new Date(now - day / 2).toISOString(),
+                durationMs: 5,
+                mismatches: [],
+              },
+            }
+          : {},
+      );
+    }
+    // An upload that never finished, 3 days ago.
+    await storeBackup(storage, idAt(now - 3 * day + 60_000, 99), {}, false);
+  });
+
+  const make = () =>
+    createBackup({
+      database: { url },
+      targets: { r2: storage },
+      key: newKey(),
+      retention: { r2: { keepLast: 2, daily: 4 } },
+      clock: { now: () => now },
+    });
+
+  it('a dry run plans without deleting anything', async () => {
+    const [result] = await make().prune({ dryRun: true });
+    expect(result!.dryRun).toBe(true);
+    expect(result!.deleted).toEqual([]);
+    // keepLast 2 and daily 4 over a gap (no backup 4 days ago): the days 1, 2, 3 and 5 stay.
+    expect(result!.plan.keep.map((k) => k.id).sort()).toEqual(ids.slice(-4).sort());
+    expect(result!.plan.remove.length).toBe(ids.length - 4 + 1);
+    expect((await make().list({ target: 'r2' })).length).toBe(ids.length + 1);
+  });
+
+  it('deletes what the plan removes (the unfinished upload as failed), manifests first', async () => {
+    const [result] = await make().prune();
+    expect(result!.errors).toEqual({});
+    expect(result!.deleted.sort()).toEqual(result!.plan.remove.map((r) => r.id).sort());
+    expect(result!.plan.remove.find((r) => r.id.endsWith('-000063'))?.reason).toBe('failed');
+    const left = (await make().list({ target: 'r2' })).map((e) => e.id);
+    expect(left.sort()).toEqual(ids.slice(-4).sort());
+    // Planning again removes nothing.
+    const [again] = await make().prune({ dryRun: true });
+    expect(again!.plan.remove).toEqual([]);
+  });
+
+  it('removes nothing while the newest backup is not verified', async () => {
+    const s = await localStorage();
+    for (let d = 5; d >= 1; d--) await storeBackup(s, idAt(now - d * day, d));
+    const backup = createBackup({
+      database: { url },
+      targets: { r2: s },
+      key: newKey(),
+      clock: { now: () => now },
+    });
+    const [result] = await backup.prune({ target: 'r2', policy: { keepLast: 1 } });
+    expect(result!.plan.remove).toEqual([]);
+    expect(await backup.list({ target: 'r2' })).toHaveLength(5);
+  });
+
+  it('refuses a target without a policy', async () => {
+    const backup = createBackup({ database: { url }, targets: { r2: storage }, key: newKey() });
+    await expect(backup.prune()).rejects.toMatchObject({ code: 'ERR_BACKUP_INVALID_OPTION' });
+  });
+});
