@@ -16,25 +16,72 @@ interface GlobalRegistry {
 }
 
 const REGISTRY_KEY = Symbol.for('opentelemetry.js.api.1');
-const globals = globalThis as unknown as Record<symbol, GlobalRegistry | undefined>;
-// The API creates the registry once and only ever adds or deletes its entries, so once found it
-// is kept: the check on a hot path is then a read of one local object's property.
-let registry: GlobalRegistry | undefined;
+const HUB_KEY = Symbol.for('@org/core.telemetry.registry');
 
-function currentRegistry(): GlobalRegistry | undefined {
-  const found = globals[REGISTRY_KEY];
-  if (found !== registry) registry = found;
-  return found;
+/** Where every copy of core finds the API's registry without reading `globalThis` per call. */
+interface Hub {
+  registry: GlobalRegistry | undefined;
+  /** True when the registry's creation cannot be observed (a frozen global): read it per call. */
+  poll: boolean;
+}
+
+type Globals = Record<symbol, unknown>;
+
+/**
+ * The API creates its registry once, with a plain assignment to `globalThis[REGISTRY_KEY]`, on its
+ * first registration, and only ever adds or deletes entries on it afterwards. Until then that key
+ * is an accessor that reads `undefined` and, when assigned, turns back into the plain property the
+ * API would have made and keeps the object here, so the check on a hot path reads one local
+ * object's property instead of a missing global (several times slower). The hub is shared by
+ * every copy of core in the process.
+ */
+function openHub(): Hub {
+  const g = globalThis as unknown as Globals;
+  const shared = g[HUB_KEY] as Hub | undefined;
+  if (shared !== undefined) return shared;
+  const hub: Hub = { registry: g[REGISTRY_KEY] as GlobalRegistry | undefined, poll: false };
+  try {
+    Object.defineProperty(g, HUB_KEY, { value: hub });
+    if (hub.registry === undefined) {
+      Object.defineProperty(g, REGISTRY_KEY, {
+        configurable: true,
+        enumerable: false,
+        get: () => undefined,
+        set(value: GlobalRegistry) {
+          Object.defineProperty(g, REGISTRY_KEY, {
+            value,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+          hub.registry = value;
+        },
+      });
+    }
+  } catch {
+    hub.poll = true;
+  }
+  return hub;
+}
+
+// Opened on the first check (a package's first record), not when core is imported.
+let hub: Hub | undefined;
+
+function registry(): GlobalRegistry | undefined {
+  if (hub === undefined) hub = openHub();
+  const h = hub;
+  if (h.poll) h.registry = (globalThis as unknown as Globals)[REGISTRY_KEY] as GlobalRegistry;
+  return h.registry;
 }
 
 /** The meter provider registered in the global registry, if any (not yet checked for version). */
 export function registeredMeterProvider(): object | undefined {
-  return (registry ?? currentRegistry())?.metrics;
+  return registry()?.metrics;
 }
 
 /** The tracer provider registered in the global registry, if any (not yet checked for version). */
 export function registeredTracerProvider(): object | undefined {
-  return (registry ?? currentRegistry())?.trace;
+  return registry()?.trace;
 }
 
 let api: typeof OtelApi | null | undefined;

@@ -2,6 +2,7 @@ import type { Emitter, OrgError } from '@org/core';
 import { backendError } from './errors.js';
 import type { RateLimitEvents } from './events.js';
 import type { RateLimitStore } from './store.js';
+import { recordFallback } from './telemetry.js';
 
 /**
  * Whether the limiter is on Redis or on its fallback. The first failure (an error, or no answer
@@ -45,6 +46,7 @@ export class Failover {
     this.#since = Date.now();
     this.#timer = setInterval(() => void this.probe(), this.#probeMs);
     this.#timer.unref();
+    recordFallback(error);
     this.#events.emit('fallback', { error });
   }
 

@@ -8,6 +8,7 @@ import { Failover } from './failover.js';
 import { idMatcher } from './ip.js';
 import { createRedisPath } from './redis-path.js';
 import { result } from './result.js';
+import { recordDecision } from './telemetry.js';
 import { buildRules, POLICIES, type Rule } from './tiers.js';
 import type {
   LimitOptions,
@@ -135,12 +136,18 @@ export function createRateLimiter<T extends string>(
       return Promise.reject(err);
     }
     const listed = allowed || denied ? listedResult(rule, id, commit) : undefined;
-    if (listed) return Promise.resolve(listed);
+    if (listed) {
+      if (commit) recordDecision(listed);
+      return Promise.resolve(listed);
+    }
     if (!redis) {
       const now = clock.now();
       const d = commit ? local.consume(safe, rule, cost, now) : local.peek(safe, rule, cost, now);
       const r = result(rule, d, 'memory');
-      if (!d.allowed && commit) limited(r, id);
+      if (commit) {
+        recordDecision(r);
+        if (!d.allowed) limited(r, id);
+      }
       return Promise.resolve(r);
     }
     return viaRedis!(rule, keyOf(rule, safe), safe, id, cost, clock.now(), opts?.signal, commit);

@@ -5,6 +5,7 @@ import { backendError, backendFailure } from './errors.js';
 import type { Failover } from './failover.js';
 import { fallbackResult, result } from './result.js';
 import type { RateLimitStore } from './store.js';
+import { recordCheckError, recordDecision } from './telemetry.js';
 import type { Rule } from './tiers.js';
 import type { RateLimitResult } from './types.js';
 
@@ -103,15 +104,28 @@ export function createRedisPath(p: RedisPathParts) {
     try {
       answer = decide(rule, key, lid, cost, now, signal, commit);
     } catch (err) {
+      if (commit) recordCheckError(rule, err);
       return Promise.reject(err);
     }
     if (!(answer instanceof Promise)) {
-      if (!answer.allowed && commit) p.limited(answer, id);
+      if (commit) {
+        recordDecision(answer);
+        if (!answer.allowed) p.limited(answer, id);
+      }
       return Promise.resolve(answer);
     }
-    return answer.then((r) => {
-      if (!r.allowed && commit) p.limited(r, id);
-      return r;
-    });
+    return answer.then(
+      (r) => {
+        if (commit) {
+          recordDecision(r);
+          if (!r.allowed) p.limited(r, id);
+        }
+        return r;
+      },
+      (err: unknown) => {
+        if (commit) recordCheckError(rule, err);
+        throw err;
+      },
+    );
   };
 }

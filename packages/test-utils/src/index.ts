@@ -1,6 +1,15 @@
 export { type FuzzTarget, fuzzHttpHandler, fuzzJunk, type HttpFuzzOptions } from './http-fuzz.js';
 export { canConnect, freePort, waitFor } from './net.js';
-export { type CollectedPoint, type OtelHarness, startOtel } from './otel.js';
+export {
+  addedNsPerCall,
+  type BenchBuilds,
+  type BundleFn,
+  buildForBench,
+  type CollectedPoint,
+  fineRatioRow,
+  type OtelHarness,
+  startOtel,
+} from './otel.js';
 export { hasCommand, type OwnedServer, startMotoServer, startRedisServer } from './processes.js';
 export { inCI, programAvailable, serverAvailable } from './require-server.js';
 export { type EnvelopeItem, type SentrySink, startSentrySink } from './sentry-sink.js';

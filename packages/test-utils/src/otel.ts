@@ -122,3 +122,119 @@ export function startOtel(): OtelHarness {
     },
   };
 }
+
+/** What {@link buildForBench} needs of tsup's `build` (passed in: tsup is the package's). */
+export type BundleFn = (options: {
+  config: false;
+  entry: Record<string, string>;
+  format: ['esm'];
+  outDir: string;
+  target: string;
+  splitting: false;
+  silent: true;
+  noExternal: RegExp[];
+  esbuildOptions: (o: { alias?: Record<string, string> }) => void;
+}) => Promise<unknown>;
+
+export interface BenchBuilds {
+  /** The entry of the package as it was at `ref`, bundled with that commit's @org/core. */
+  baseline: string;
+  /** The entry of the package as it is in the working tree, bundled with today's @org/core. */
+  current: string;
+  /** The commit the baseline was built from. */
+  ref: string;
+}
+
+/**
+ * Builds a package twice, at `ref` (default: the commit before @org/core gained telemetry) and as
+ * it is now, each bundled with its own @org/core, so that a bench can import both into one
+ * process and compare them in paired rounds. The baseline's sources come from `git archive`
+ * into a temporary directory (the repository is not touched); other dependencies resolve from
+ * the package's node_modules. Run from the package's directory.
+ */
+export async function buildForBench(
+  pkg: string,
+  bundle: BundleFn,
+  ref = process.env.BENCH_BASELINE_REF,
+): Promise<BenchBuilds> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync, existsSync, symlinkSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  const root = git('rev-parse', '--show-toplevel');
+  const firstTelemetry = git(
+    '-C',
+    root,
+    'log',
+    '--diff-filter=A',
+    '--format=%H',
+    '--',
+    'packages/core/src/telemetry.ts',
+  )
+    .split('\n')
+    .at(-1);
+  if (!ref && !firstTelemetry)
+    throw new Error('no commit adds packages/core/src/telemetry.ts: set BENCH_BASELINE_REF');
+  const sha = git('-C', root, 'rev-parse', ref ?? `${firstTelemetry}^`);
+  const base = join(tmpdir(), `org-bench-${sha.slice(0, 12)}`);
+  const out = join(tmpdir(), `org-bench-out-${process.pid}`);
+  if (!existsSync(join(base, 'packages', pkg, 'src'))) {
+    mkdirSync(base, { recursive: true });
+    const tar = execFileSync('git', [
+      '-C',
+      root,
+      'archive',
+      sha,
+      `packages/${pkg}/src`,
+      'packages/core/src',
+    ]);
+    execFileSync('tar', ['-x', '-C', base], { input: tar });
+  }
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  // The bundles import the package's other dependencies (ioredis …) from its node_modules.
+  symlinkSync(join(root, 'packages', pkg, 'node_modules'), join(out, 'node_modules'), 'dir');
+  const make = async (from: string, name: string) => {
+    await bundle({
+      config: false,
+      entry: { [name]: join(from, 'packages', pkg, 'src', 'index.ts') },
+      format: ['esm'],
+      outDir: out,
+      target: 'node20',
+      splitting: false,
+      silent: true,
+      noExternal: [/^@org\/core/],
+      esbuildOptions: (o) => {
+        o.alias = {
+          '@org/core/redis': join(from, 'packages/core/src/redis.ts'),
+          '@org/core': join(from, 'packages/core/src/index.ts'),
+        };
+      },
+    });
+    return join(out, `${name}.js`);
+  };
+  return { baseline: await make(base, 'baseline'), current: await make(root, 'current'), ref: sha };
+}
+
+/**
+ * The cost one call gains, in nanoseconds, from two throughputs (calls per second) measured in the
+ * same rounds: `1/with − 1/without`.
+ */
+export const addedNsPerCall = (withHz: number, withoutHz: number): number =>
+  1e9 / withHz - 1e9 / withoutHz;
+
+/** A markdown row for a now ÷ before ratio, to three decimals (a 2 % budget needs them). */
+export function fineRatioRow(
+  name: string,
+  r: { median: number; min: number; max: number },
+  ...extra: string[]
+): string {
+  const cells = [
+    name,
+    `${r.median.toFixed(3)}×`,
+    `${r.min.toFixed(3)}–${r.max.toFixed(3)}×`,
+    ...extra,
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
