@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+/** The app running in a child process, as `npm start` runs it. */
+export interface Started {
+  readonly child: ChildProcess;
+  /** `http://127.0.0.1:<port>` */
+  readonly base: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves once the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `raw` on a socket and resolves with the status line of the answer. */
+  rawStatusLine(raw: string): Promise<string>;
+  /** A PUT whose parts are sent `gapMs` apart; resolves with the status. */
+  slowUpload(path: string, parts: string[], gapMs: number): Promise<number>;
+  /** SIGKILL, if it still runs. */
+  kill(): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs `script` (the package's start script, such as `tsx src/main.ts`) in `dir` with
+ * `node_modules/.bin` on the PATH, as npm and pnpm do, and waits for it to say it listens.
+ * The variables that would switch to real infrastructure are removed, so it runs on the
+ * embedded defaults.
+ */
+export async function startApp(
+  dir: string,
+  script: string,
+  env: Record<string, string>,
+  timeoutMs = 12_000,
+): Promise<Started> {
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port) };
+  childEnv.HOST = '127.0.0.1';
+  childEnv.PATH = `${join(dir, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`;
+  for (const name of ['REDIS_URL', 'AWS_S3_BUCKET', 'SENTRY_DSN', 'KEYRING_ENCRYPTION_KEY']) {
+    delete childEnv[name];
+  }
+  childEnv.NODE_ENV = 'development';
+  const [command, ...args] = script.split(/\s+/);
+  const child = spawn(command!, args, { cwd: dir, env: childEnv, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening" line within ${timeoutMs} ms\n${stderr}`)),
+      timeoutMs,
+    );
+    const onData = () => {
+      if (!stdout.includes(`listening on ${base}`)) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve();
+    };
+    child.stdout.on('data', onData);
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`the app exited (${code}) before listening\n${stderr}`));
+    });
+  });
+
+  return {
+    child,
+    base,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    rawStatusLine: (raw) => rawStatusLine(port, raw),
+    slowUpload: (path, parts, gapMs) => slowUpload(port, path, parts, gapMs),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+function rawStatusLine(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    let text = '';
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      const end = text.indexOf('\r\n');
+      if (end === -1) return;
+      resolve(text.slice(0, end));
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
+function slowUpload(port: number, path: string, parts: string[], gapMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', path, method: 'PUT' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.setHeader('content-type', 'text/plain');
+    req.on('error', reject);
+    let i = 0;
+    const next = () => {
+      const part = parts[i++];
+      if (part === undefined) return void req.end();
+      req.write(part);
+      setTimeout(next, gapMs);
+    };
+    next();
+  });
+}
+
+/**
+ * A PUT of `chunks` (with `Content-Length`, or chunked), resolving with the status even when the
+ * server answers before the whole body is sent (as it does for an upload over the limit).
+ */
+export function upload(
+  base: string,
+  path: string,
+  chunks: Buffer[],
+  options: { chunked?: boolean } = {},
+): Promise<number> {
+  const { port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', path, method: 'PUT' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.setHeader('content-type', 'application/octet-stream');
+    if (!options.chunked) {
+      req.setHeader(
+        'content-length',
+        chunks.reduce((n, c) => n + c.length, 0),
+      );
+    }
+    // The server may close the socket once it has answered: a write error then is expected.
+    req.on('error', (err) => setTimeout(() => reject(err), 1_000));
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
