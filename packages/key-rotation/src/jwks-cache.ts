@@ -2,6 +2,7 @@ import { abortable, type Clock, withTimeout } from '@org/core';
 import type { ImportedKey } from './algorithms.js';
 import { isKeyRotationError, KeyRotationError, KeyRotationErrorCode } from './errors.js';
 import { parseJwks, type RemoteAlgorithm } from './jwks-keys.js';
+import { observeJwksFetch } from './telemetry.js';
 
 /** Keys of a JWKS by kid, each with the JSON it was imported from. */
 export type JwksKeys = Map<string, { json: string; key: ImportedKey }>;
@@ -91,34 +92,37 @@ export function createJwksCache(settings: JwksCacheSettings, emit: JwksCacheEmit
   let inflight: Promise<void> | undefined;
 
   /** The JWKS document, bounded by `timeout` (the cause of a failure is then core's TimeoutError). */
-  function download(): Promise<{ text: string; cacheControl: string }> {
-    return withTimeout(
-      async (signal) => {
-        const res = await settings.fetch(url, {
-          headers: { accept: 'application/jwk-set+json, application/json', ...settings.headers },
-          signal,
-        });
-        const drop = () => res.body?.cancel().catch(() => undefined);
-        if (!res.ok) {
-          await drop();
-          throw unavailable(`answered HTTP ${res.status}; check the endpoint`);
-        }
-        if (Number(res.headers.get('content-length') ?? 0) > maxJwksBytes) {
-          await drop();
-          throw unavailable(TOO_LARGE);
-        }
-        const text = await readBounded(res, maxJwksBytes);
-        if (text === undefined) throw unavailable(TOO_LARGE);
-        return { text, cacheControl: res.headers.get('cache-control') ?? '' };
-      },
-      { timeoutMs: settings.timeoutMs, signal: lifetime.signal, what: 'The JWKS request' },
+  function download(reason: JwksFetchReason): Promise<{ text: string; cacheControl: string }> {
+    return observeJwksFetch(url, reason, (span) =>
+      withTimeout(
+        async (signal) => {
+          const res = await settings.fetch(url, {
+            headers: { accept: 'application/jwk-set+json, application/json', ...settings.headers },
+            signal,
+          });
+          span?.setAttribute('http.response.status_code', res.status);
+          const drop = () => res.body?.cancel().catch(() => undefined);
+          if (!res.ok) {
+            await drop();
+            throw unavailable(`answered HTTP ${res.status}; check the endpoint`);
+          }
+          if (Number(res.headers.get('content-length') ?? 0) > maxJwksBytes) {
+            await drop();
+            throw unavailable(TOO_LARGE);
+          }
+          const text = await readBounded(res, maxJwksBytes);
+          if (text === undefined) throw unavailable(TOO_LARGE);
+          return { text, cacheControl: res.headers.get('cache-control') ?? '' };
+        },
+        { timeoutMs: settings.timeoutMs, signal: lifetime.signal, what: 'The JWKS request' },
+      ),
     );
   }
 
   async function fetchOnce(reason: JwksFetchReason): Promise<void> {
     lastAttempt = clock.now();
     try {
-      const { text, cacheControl } = await download();
+      const { text, cacheControl } = await download(reason);
       keys = parseJwks(text, settings.algorithms, keys);
       fetchedAt = clock.now();
       const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl)?.[1];

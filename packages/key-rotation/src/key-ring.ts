@@ -13,6 +13,7 @@ import { ringSigner } from './ring-sign.js';
 import { activeOf, pendingOf, promote, retire, statusAt } from './ring-state.js';
 import type { SeedKey } from './seed.js';
 import { createStoreSync } from './store-sync.js';
+import { recordRotation, recordSign, recordVerify } from './telemetry.js';
 
 const UNKNOWN_KID_REFRESH_MS = 1000;
 
@@ -89,6 +90,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
 
   /** Reports a refused token (its code only) to listeners and the diagnostics channel. */
   function rejected(err: unknown): unknown {
+    recordVerify('ring', err);
     if (isKeyRotationError(err)) events.emit('reject', { code: err.code });
     return err;
   }
@@ -104,6 +106,7 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
       headers,
     );
     const key: ImportedKey = result.key;
+    recordVerify('ring');
     return {
       payload: result.payload,
       protectedHeader: result.protectedHeader,
@@ -116,7 +119,14 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   const ring: KeyRing = {
     algorithm,
     async sign(claims = {}, opts = {}) {
-      return signWith(current().active, claims, opts);
+      try {
+        const token = await signWith(current().active, claims, opts);
+        recordSign();
+        return token;
+      } catch (err) {
+        recordSign(err);
+        throw err;
+      }
     },
     async verify<P extends JwtPayload = JwtPayload>(token: string, opts: VerifyOptions = {}) {
       try {
@@ -180,7 +190,10 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         rotated = { kid: next.kid, previousKid: active?.kid };
         return promote(state, next, now, graceMs, settings.maxVerifyOnlyKeys);
       }, opts.signal);
-      if (rotated) events.emit('rotate', rotated);
+      if (rotated) {
+        recordRotation();
+        events.emit('rotate', rotated);
+      }
       return current()
         .list(clock.now())
         .find((k) => k.status === 'active')!;

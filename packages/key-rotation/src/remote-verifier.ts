@@ -12,6 +12,7 @@ import type { RemoteAlgorithm } from './jwks-keys.js';
 import { DEFAULT_MAX_TOKEN_BYTES, HeaderCache, verifyCompact } from './jws.js';
 import type { VerifyResult } from './key-ring-types.js';
 import type { VerifyOptions } from './options.js';
+import { recordVerify } from './telemetry.js';
 import { clockOption, wireSeconds } from './time-options.js';
 
 /** Options of {@link createRemoteVerifier}. Durations are core `Duration`s. */
@@ -213,8 +214,11 @@ export function createRemoteVerifier(
   return {
     async verify<P extends JwtPayload = JwtPayload>(token: string, opts: RemoteVerifyOptions = {}) {
       try {
-        return await verifyToken<P>(token, opts);
+        const verified = await verifyToken<P>(token, opts);
+        recordVerify('remote');
+        return verified;
       } catch (err) {
+        recordVerify('remote', err);
         if (isKeyRotationError(err) && err.code.startsWith(JWT_CODE_PREFIX)) {
           events.emit('reject', { code: err.code });
         }

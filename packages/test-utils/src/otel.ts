@@ -58,6 +58,11 @@ export interface OtelHarness {
   sum(name: string, match?: Attributes): Promise<number>;
   /** Ended spans, optionally only those named `name`. */
   spans(name?: string): ReadableSpan[];
+  /**
+   * Runs `fn` inside an active span named `name`, as an app's request handler would; the span
+   * ends when `fn` settles. Returns the span's id, to compare with a child's `parentSpanContext`.
+   */
+  inSpan(name: string, fn: () => Promise<unknown>): Promise<string>;
   /** Unregisters the SDK and context manager and shuts the providers down. */
   close(): Promise<void>;
 }
@@ -111,6 +116,15 @@ export function startOtel(): OtelHarness {
     collect,
     points,
     sum: async (name, match) => (await points(name, match)).reduce((n, p) => n + p.value, 0),
+    inSpan: (name, fn) =>
+      trace.getTracer('@org/test-utils').startActiveSpan(name, async (span) => {
+        try {
+          await fn();
+        } finally {
+          span.end();
+        }
+        return span.spanContext().spanId;
+      }),
     spans: (name) =>
       exporter.getFinishedSpans().filter((s) => name === undefined || s.name === name),
     async close() {
