@@ -15,7 +15,12 @@ const plain = Buffer.alloc(Math.floor((MAX_TOKEN_BYTES / 4) * 3) - 96, 'pg_dump 
 const token = Buffer.from(new Fernet(key).encrypt(plain));
 if (token.length > MAX_TOKEN_BYTES) throw new Error('the token outgrew the limit');
 
-const service = await spawnService({ BACKUP_ENCRYPTION_KEY: key });
+const service = await spawnService({
+  BACKUP_ENCRYPTION_KEY: key,
+  ...(process.env.DECRYPT_CONCURRENCY
+    ? { DECRYPT_CONCURRENCY: process.env.DECRYPT_CONCURRENCY }
+    : {}),
+});
 try {
   const idle = service.peakRss();
   const started = performance.now();

@@ -1,36 +1,44 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { IncomingMessage } from 'node:http';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   createChunkedDecryptStream,
   createChunkedEncryptStream,
+  createDecryptStream,
   createEncryptStream,
   Fernet,
   generateKey,
   isFernetError,
 } from '@org/backup-crypto';
 import { type Feature, sendJson } from '../app.js';
+import { checkDeclaredSize, limitedBody, refuseBody, semaphore, tooLarge } from '../limits.js';
 import { devOptionalKey } from './secrets.js';
 
-/** Largest single token `POST /backup-crypto/decrypt` buffers (it must see the MAC first). */
-const MAX_TOKEN_BYTES = 64 * 1024 * 1024;
+/** Largest single token `POST /backup-crypto/decrypt` takes (larger: use `?format=chunked`). */
+export const MAX_TOKEN_BYTES = 64 * 1024 * 1024;
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts);
-}
+/**
+ * Single-token decryptions at once (`DECRYPT_CONCURRENCY`, default 4); past it, 503 with
+ * `Retry-After`. Each streams through a temporary file, so memory stays flat; this bounds the
+ * disk (64 MiB each) and the CPU they take.
+ */
+const decryptConcurrency = () => {
+  const n = Number(process.env.DECRYPT_CONCURRENCY || 4);
+  return Number.isInteger(n) && n >= 1 ? n : 4;
+};
 
 /**
  * Backup encryption on the embedded defaults: Fernet with BACKUP_ENCRYPTION_KEY, or a key
  * generated at start-up for development (never printed). `POST /backup-crypto/encrypt` streams
  * the request body out as one Fernet token that Python's `cryptography` reads;
- * `POST /backup-crypto/decrypt` verifies a token before answering with the plaintext. Add
+ * `POST /backup-crypto/decrypt` verifies a token before answering with the plaintext (a token of
+ * at most 64 MiB, streamed through a temporary file; at most `DECRYPT_CONCURRENCY` at once, then
+ * 503 with `Retry-After`). Add
  * `?format=chunked` to either for the chunked format, whose chunks are verified and released
  * one by one (what a restore piped into psql uses). `GET /backup-crypto` runs a self-check.
  *
@@ -82,15 +90,49 @@ export const backupCrypto: Feature = async (app) => {
         res.end();
         return;
       }
-      const body = await readBody(req, MAX_TOKEN_BYTES);
-      if (body === undefined) {
-        sendJson(res, 413, { error: 'token too large for this route; use ?format=chunked' });
-        return;
-      }
-      const plain = fernet.decrypt(body.toString('latin1').trim());
-      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(plain);
+      await decryptToken(req, res);
     } catch (err) {
+      const big = tooLarge(err);
+      if (big) {
+        return refuseBody(res, 413, {
+          error: `${big.message}; a larger backup takes ?format=chunked`,
+        });
+      }
       fail(res, err);
     }
+  });
+
+  // The token's MAC is at its end: its plaintext goes to a private temporary file, and only a
+  // token that verified is sent on. Memory stays at the stream's buffers whatever the size.
+  const slots = semaphore(decryptConcurrency());
+  let scratch: Promise<string> | undefined;
+  async function decryptToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkDeclaredSize(req, MAX_TOKEN_BYTES);
+    const release = slots.tryAcquire();
+    if (!release) {
+      // The connection stays: Node discards the rest of the body, so the client reads the 503
+      // rather than a reset mid-upload, and may retry on the same connection.
+      res.setHeader('retry-after', '1');
+      return sendJson(res, 503, { error: 'too many decryptions at once; retry shortly' });
+    }
+    let file: string | undefined;
+    try {
+      scratch ??= mkdtemp(join(tmpdir(), 'example-decrypt-'));
+      file = join(await scratch, `${randomUUID()}.plain`);
+      await pipeline(
+        limitedBody(req, MAX_TOKEN_BYTES),
+        createDecryptStream(key),
+        createWriteStream(file, { mode: 0o600 }),
+      );
+      const { size } = await stat(file);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+      await pipeline(createReadStream(file), res);
+    } finally {
+      release();
+      if (file) await rm(file, { force: true });
+    }
+  }
+  app.onClose(async () => {
+    if (scratch) await rm(await scratch, { recursive: true, force: true });
   });
 };

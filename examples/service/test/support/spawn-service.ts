@@ -59,14 +59,16 @@ export async function spawnService(env: Record<string, string> = {}): Promise<Se
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    await waitFor(
-      'the example service',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`the service exited: ${out}`);
-        return (await fetch(`${base}/livez`, { signal: AbortSignal.timeout(1_000) })).ok;
-      },
-      30_000,
-    );
+    await Promise.race([
+      waitFor(
+        'the example service',
+        async () => (await fetch(`${base}/livez`, { signal: AbortSignal.timeout(1_000) })).ok,
+        30_000,
+      ),
+      exited.then(({ code }) => {
+        throw new Error(`it exited with code ${code}`);
+      }),
+    ]);
   } catch (err) {
     await stop();
     throw new Error(`the example service did not start: ${(err as Error).message}\n${out}`);
