@@ -15,6 +15,15 @@ export interface Dependency {
   }): Promise<{ available: boolean; latencyMs: number; backend: string; error?: string }>;
 }
 
+/** Options of `createService`: graceful shutdown's bounds, and what may be turned off. */
+export interface ServiceOptions extends ShutdownOptions {
+  /**
+   * Rate-limit every route (the `rate-limit` feature's tiers). Turn it off only where something
+   * in front (a gateway) limits already. @default true
+   */
+  rateLimit?: boolean | undefined;
+}
+
 /** Releases what a feature holds; its signal aborts when its time in the shutdown is up. */
 export type Closer = (signal: AbortSignal) => Promise<void> | void;
 
@@ -35,8 +44,8 @@ export interface App {
    * their registration (the features mounted first close last), each within its own bound.
    */
   onClose(fn: Closer): void;
-  /** How graceful shutdown is bounded: for the health feature, which runs it. */
-  readonly shutdownOptions: ShutdownOptions;
+  /** How the service was configured (`createService` options). */
+  readonly options: ServiceOptions;
   /** Hands graceful shutdown to `lifecycle` (the health feature does, with its instance). */
   runsShutdown(lifecycle: GracefulShutdown): void;
   /** Registers a dependency for the health feature's full report (mounted last). */

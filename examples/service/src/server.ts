@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Health, ShutdownOptions } from '@org/health';
+import type { Health } from '@org/health';
 import {
   type App,
   BadRequest,
@@ -8,16 +8,12 @@ import {
   type Feature,
   type GracefulShutdown,
   type Handler,
+  type ServiceOptions,
   sendJson,
 } from './app.js';
 import { features } from './features/index.js';
 
-/**
- * How the service shuts down (`@org/health`'s graceful shutdown): readiness fails for
- * `shutdownDelay`, then the server stops accepting and in-flight requests get `drainTimeout`
- * (the connections left are closed), then each package closes within `closerTimeout`.
- */
-export type ServiceOptions = ShutdownOptions;
+export type { ServiceOptions } from './app.js';
 
 /** The example service: its server (`listen` is the caller's) and its graceful shutdown. */
 export interface Service {
@@ -30,7 +26,12 @@ export interface Service {
   close(): Promise<void>;
 }
 
-/** Builds the example service with every feature mounted. */
+/**
+ * Builds the example service with every feature mounted. Its graceful shutdown is
+ * `@org/health`'s: readiness fails for `shutdownDelay`, then the server stops accepting and
+ * in-flight requests get `drainTimeout` (the connections left are closed), then each feature's
+ * closer runs within `closerTimeout`.
+ */
 export async function createService(options: ServiceOptions = {}): Promise<Service> {
   const routes = new Map<string, Handler>();
   const closers: Closer[] = [];
@@ -43,7 +44,7 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     onClose: (fn) => closers.push(fn),
     dependency: (name, target) => dependencies.set(name, target),
     dependencies,
-    shutdownOptions: options,
+    options,
     runsShutdown: (l) => {
       lifecycle = l as GracefulShutdown & Health;
     },

@@ -36,7 +36,11 @@ export const health: Feature = (app) => {
     quick: ['eventLoop'],
     serviceId: 'example-service',
     version: '0.0.0',
-    ...app.shutdownOptions,
+    handleSignals: app.options.handleSignals,
+    exitOnSignal: app.options.exitOnSignal,
+    shutdownDelay: app.options.shutdownDelay,
+    drainTimeout: app.options.drainTimeout,
+    closerTimeout: app.options.closerTimeout,
   });
   app.runsShutdown(h);
   for (const path of ['/health', '/health/full', '/livez', '/readyz', '/startupz']) {

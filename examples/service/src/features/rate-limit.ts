@@ -38,7 +38,7 @@ export const rateLimit: Feature = (app) => {
     if (path?.startsWith('/health') || path === '/livez' || path === '/readyz') return undefined;
     return req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
   };
-  app.use(rateLimitNode(limiter, { tier: tierOf }));
+  if (app.options.rateLimit !== false) app.use(rateLimitNode(limiter, { tier: tierOf }));
 
   app.route('POST', '/auth/login', () => ({ token: 'demo-session' }));
   app.route('GET', '/rate-limit/quote', () => ({ quote: { amount: 1250, currency: 'EUR' } }));
