@@ -11,6 +11,7 @@ import {
 } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
+import { recordDecrypted } from './telemetry.js';
 import { checkTtl, timePolicy, timeSettings } from './time-check.js';
 import { checkTokenShape } from './token-format.js';
 
@@ -110,6 +111,7 @@ export function createChunkedDecryptStream(
         skip -= piece.length;
         continue;
       }
+      recordDecrypted(piece.length - skip);
       stream.push(skip > 0 ? piece.subarray(skip) : piece);
       skip = 0;
     }

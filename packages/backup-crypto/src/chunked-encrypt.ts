@@ -6,6 +6,7 @@ import { check } from './errors.js';
 import { freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
+import { recordEncrypted } from './telemetry.js';
 import { checkClock } from './time-check.js';
 import { TokenSealer } from './token-seal.js';
 
@@ -79,6 +80,7 @@ export function createChunkedEncryptStream(
       else pending[0] = first.subarray(n);
     }
     pendingBytes -= take;
+    recordEncrypted(take);
     // Pushed in pieces: one string per token would land in V8's large-object space and keep
     // the process's memory growing until a full GC.
     if (sealer === undefined) {

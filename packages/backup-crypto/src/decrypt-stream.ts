@@ -3,6 +3,7 @@ import { check } from './errors.js';
 import type { DecryptOptions, FernetOptions } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
+import { recordDecrypted } from './telemetry.js';
 import { checkTtl, timePolicy, timeSettings } from './time-check.js';
 import { TokenStreamOpener } from './token-stream-open.js';
 
@@ -64,5 +65,12 @@ export function streamOpener(
   const time = timeSettings(o);
   const ttlMs = checkTtl(o.ttl);
   // The clock is read at the end, once the MAC has verified.
-  return new TokenStreamOpener(keys, () => timePolicy(time, ttlMs), emit);
+  return new TokenStreamOpener(
+    keys,
+    () => timePolicy(time, ttlMs),
+    (plain) => {
+      recordDecrypted(plain.length);
+      emit(plain);
+    },
+  );
 }

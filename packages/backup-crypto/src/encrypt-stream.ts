@@ -4,6 +4,7 @@ import { check } from './errors.js';
 import { type EncryptOptions, freshHeader } from './fernet.js';
 import { type FernetKey, parseKey } from './key.js';
 import { bindSignal, checkSignal, type StreamSignalOption } from './stream-signal.js';
+import { recordEncrypted } from './telemetry.js';
 import { checkClock } from './time-check.js';
 import { TokenSealer } from './token-seal.js';
 
@@ -38,6 +39,7 @@ export function createEncryptStream(key: FernetKey, options: EncryptStreamOption
   const signal = checkSignal(options.signal);
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
+      recordEncrypted(chunk.length);
       sealer.update(chunk);
       callback();
     },

@@ -2,6 +2,7 @@ import { createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node
 import type { Clock, Duration } from '@org/core';
 import { check, invalidArgument, invalidOption, invalidToken } from './errors.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
+import { recordRefused } from './telemetry.js';
 import {
   checkTime,
   checkTtl,
@@ -159,7 +160,12 @@ export class Fernet {
    */
   decrypt(token: string | Uint8Array, options?: DecryptOptions): Buffer {
     const policy = timePolicy(this.#time, checkTtl(options?.ttl));
-    return openToken([this.#keys], token, policy).plaintext;
+    try {
+      return openToken([this.#keys], token, policy).plaintext;
+    } catch (err) {
+      recordRefused(err);
+      throw err;
+    }
   }
 
   /**

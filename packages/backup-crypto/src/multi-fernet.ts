@@ -8,6 +8,7 @@ import {
   freshHeader,
 } from './fernet.js';
 import { type FernetKey, type KeyParts, parseKey } from './key.js';
+import { recordRefused } from './telemetry.js';
 import { checkTtl, type TimeSettings, timePolicy, timeSettings } from './time-check.js';
 import { tokenHeader } from './token-format.js';
 import { openToken } from './token-open.js';
@@ -50,7 +51,12 @@ export class MultiFernet {
    */
   decrypt(token: string | Uint8Array, options?: DecryptOptions): Buffer {
     const policy = timePolicy(this.#time, checkTtl(options?.ttl));
-    return openToken(this.#keys, token, policy).plaintext;
+    try {
+      return openToken(this.#keys, token, policy).plaintext;
+    } catch (err) {
+      recordRefused(err);
+      throw err;
+    }
   }
 
   /**

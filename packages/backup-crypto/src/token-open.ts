@@ -1,6 +1,7 @@
 import { createDecipheriv, createHmac, type Hmac, timingSafeEqual } from 'node:crypto';
 import { invalidToken } from './errors.js';
 import type { KeyParts } from './key.js';
+import { recordDecrypted } from './telemetry.js';
 import { checkTime, type TimePolicy } from './time-check.js';
 import {
   BLOCK_BYTES,
@@ -116,5 +117,6 @@ export function openToken(
   let bad = written !== padded.length || pad < 1 || pad > BLOCK_BYTES;
   for (let i = padded.length - pad; i < padded.length && !bad; i++) bad = padded[i] !== pad;
   if (bad) throw invalidToken();
+  recordDecrypted(padded.length - pad);
   return { plaintext: padded.subarray(0, padded.length - pad), timestamp, keyIndex };
 }

@@ -1,5 +1,6 @@
 import { type Cipher, createCipheriv, createHmac, type Hmac } from 'node:crypto';
 import type { KeyParts } from './key.js';
+import { recordEncrypted } from './telemetry.js';
 import { BLOCK_BYTES, HEADER_BYTES, MAC_BYTES } from './token-format.js';
 
 /**
@@ -47,6 +48,7 @@ export function sealToken(keys: KeyParts, header: Buffer, data: Uint8Array): str
   hmac.update(last);
   at += last.copy(out, at);
   hmac.digest().copy(out, at);
+  recordEncrypted(data.length);
   return out.toString('base64url', 0, size) + padding(size);
 }
 

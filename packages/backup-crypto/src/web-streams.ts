@@ -4,6 +4,7 @@ import { type EncryptStreamOptions, streamHeader } from './encrypt-stream.js';
 import { invalidArgument } from './errors.js';
 import { type FernetKey, parseKey } from './key.js';
 import { checkSignal, onAbort } from './stream-signal.js';
+import { recordEncrypted } from './telemetry.js';
 import { TokenSealer } from './token-seal.js';
 
 // Plain views, not Buffers: a Web consumer's `slice()` must copy, as Uint8Array's does.
@@ -43,7 +44,9 @@ export function createEncryptWebStream(
       unlink = onAbort(signal, 'createEncryptWebStream', (err) => controller.error(err));
     },
     transform(chunk) {
-      sealer.update(bytesOf(chunk));
+      const bytes = bytesOf(chunk);
+      recordEncrypted(bytes.length);
+      sealer.update(bytes);
     },
     flush() {
       unlink();
