@@ -1,11 +1,14 @@
 /**
- * `GET /health` requests per second through a node:http server: @org/health's handler (results
- * cached for 1 s, and uncached) against @godaddy/terminus on the same checks, in one process.
+ * `GET /health` requests per second through node:http servers: @org/health's handler (results
+ * cached for 1 s, and uncached) against @godaddy/terminus on the same check, in one process.
  * With PostgreSQL on 127.0.0.1:5432 it also compares a real `SELECT 1` check.
- * Each task iteration sends 64 concurrent keep-alive requests (an autocannon-style batch) from
- * an http.Agent with 64 sockets; req/s = 64 × iterations/s, best of 5 interleaved rounds.
  *
- *   pnpm --filter @org/health bench
+ * Each task iteration sends 64 concurrent keep-alive requests (an autocannon-style batch) from
+ * an http.Agent with 64 sockets. Each row is the median of paired alternating rounds (ours and
+ * terminus side by side in one tinybench run, the order flipped each round) with the range:
+ * req/s ours ÷ terminus, so ≥ 1 means ours serves at least as many probes.
+ *
+ *   pnpm --filter @org/health bench        (BENCH_ROUNDS=9 by default)
  */
 
 import { Agent, createServer, request, type Server } from 'node:http';
@@ -15,8 +18,8 @@ import type { Duration } from '@org/core';
 import { createHealth } from '@org/health';
 import { pgCheck } from '@org/health/pg';
 import { canConnect } from '@org/test-utils';
+import { formatRatioRow, type PairedResult, pairedRatio } from '@org/test-utils/bench';
 import pg from 'pg';
-import { Bench } from 'tinybench';
 
 const BATCH = 64;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -25,23 +28,25 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const dbCheck = () => sleep(2);
 const instantCheck = async () => undefined;
 
+const servers: Server[] = [];
 async function start(server: Server): Promise<string> {
+  servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
 }
 
-function ours(check: (signal: AbortSignal) => unknown, cache: Duration): Server {
+function ours(check: (signal: AbortSignal) => unknown, cache: Duration): Promise<string> {
   const health = createHealth({ checks: { database: check }, quick: ['database'], cache });
-  return createServer(health.handler());
+  return start(createServer(health.handler()));
 }
 
-function terminus(check: () => Promise<unknown>): Server {
+function terminus(check: () => Promise<unknown>): Promise<string> {
   const server = createServer((_req, res) => res.writeHead(404).end());
   createTerminus(server, {
     healthChecks: { '/health': async () => ({ database: await check() }) },
     useExit0: true,
   });
-  return server;
+  return start(server);
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: BATCH });
@@ -56,69 +61,66 @@ function get(url: string): Promise<void> {
       .end();
   });
 }
-const batch = (url: string) => () => Promise.all(Array.from({ length: BATCH }, () => get(url)));
+const batch = (url: string) => async () =>
+  Promise.all(Array.from({ length: BATCH }, () => get(url)));
 
 // With PostgreSQL on loopback, the same `SELECT 1` on one pool behind both.
 const pool = (await canConnect(5432))
   ? new pg.Pool({ host: '127.0.0.1', user: 'postgres', database: 'test', max: 10 })
   : undefined;
-const pgServers: [string, Server][] = pool
-  ? [
-      ['terminus, pg SELECT 1', terminus(() => pool.query('SELECT 1'))],
-      ['@org/health cached 1 s, pg SELECT 1', ours(pgCheck({ client: pool }).check, '1s')],
-    ]
-  : [];
+if (!pool) console.log('PostgreSQL is not on 127.0.0.1:5432: the pg rows are left out.\n');
 
-const servers: [string, Server][] = [
-  ...pgServers,
-  ['terminus, 2 ms check', terminus(dbCheck)],
-  ['@org/health cached 1 s, 2 ms check', ours(dbCheck, '1s')],
-  ['@org/health uncached, 2 ms check', ours(dbCheck, 0)],
-  ['terminus, instant check', terminus(instantCheck)],
-  ['@org/health cached 1 s, instant check', ours(instantCheck, '1s')],
-  ['@org/health uncached, instant check', ours(instantCheck, 0)],
+const terminusInstant = await terminus(instantCheck);
+const terminusDb = await terminus(dbCheck);
+// Each row: [@org/health task, its server, terminus server, goal].
+const rows: [string, string, string, string][] = [
+  ['uncached, instant check', await ours(instantCheck, 0), terminusInstant, '≥ 1×'],
+  ['cached 1 s, instant check', await ours(instantCheck, '1s'), terminusInstant, '≥ 1×'],
+  ['uncached, 2 ms check', await ours(dbCheck, 0), terminusDb, '≥ 1×'],
+  ['cached 1 s, 2 ms check', await ours(dbCheck, '1s'), terminusDb, '≥ 1×'],
 ];
+if (pool) {
+  const terminusPg = await terminus(() => pool.query('SELECT 1'));
+  rows.push(
+    ['uncached, pg `SELECT 1`', await ours(pgCheck({ client: pool }).check, 0), terminusPg, '≥ 1×'],
+    [
+      'cached 1 s, pg `SELECT 1`',
+      await ours(pgCheck({ client: pool }).check, '1s'),
+      terminusPg,
+      '≥ 1×',
+    ],
+  );
+}
 
-// Other work on a shared machine adds noise: run every task in ROUNDS interleaved rounds and
-// keep each task's best round.
-const ROUNDS = 5;
-const urls = await Promise.all(servers.map(async ([name, s]) => [name, await start(s)] as const));
-const best = new Map<string, number>();
-for (let round = 0; round < ROUNDS; round++) {
-  const bench = new Bench({ time: 800, warmupTime: 200 });
-  for (const [name, url] of urls) bench.add(name, batch(url));
-  await bench.run();
-  for (const t of bench.tasks) {
-    // A task whose batch failed (a non-200 answer under load) has no throughput: say so and
-    // keep the other rounds, instead of losing the run.
-    if (!t.result?.throughput) {
-      console.error(`round ${round + 1}: ${t.name} failed: ${String(t.result?.error)}`);
-      continue;
-    }
-    const rps = BATCH * t.result.throughput.mean;
-    best.set(t.name, Math.max(best.get(t.name) ?? 0, rps));
-  }
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+const results: [string, PairedResult][] = [];
+for (const [task, oursUrl, anchorUrl, goal] of rows) {
+  const r = await pairedRatio(batch(oursUrl), batch(anchorUrl), {
+    rounds,
+    time: 400,
+    warmupTime: 100,
+    perIteration: BATCH,
+  });
+  results.push([formatRatioRow(task, r, goal), r]);
 }
 agent.destroy();
 await pool?.end();
-for (const [, s] of servers) {
+for (const s of servers) {
   s.closeAllConnections();
   s.close();
 }
 
-const rps = (name: string) => best.get(name) ?? Number.NaN;
-console.table(
-  servers.map(([name]) => {
-    const r = rps(name);
-    const anchor = name.includes('instant')
-      ? 'terminus, instant check'
-      : name.includes('pg')
-        ? 'terminus, pg SELECT 1'
-        : 'terminus, 2 ms check';
-    return {
-      task: name,
-      'req/s (best of 5)': Math.round(r).toLocaleString('en-US'),
-      'vs terminus': `${(r / rps(anchor)).toFixed(2)}×`,
-    };
-  }),
+console.log(
+  `Node ${process.version}, ${rounds} paired rounds per row, ${BATCH} requests a batch\n`,
 );
+console.log(
+  '| `GET /health`, @org/health vs terminus | req/s ours ÷ terminus (median) | range | goal |',
+);
+console.log('|---|---:|---:|---:|');
+for (const [row] of results) console.log(row);
+console.log('');
+for (const [row, r] of results) {
+  console.log(
+    `${row.split(' | ')[0]?.slice(2)}: ours ${Math.round(r.oursHz).toLocaleString('en-US')} req/s, terminus ${Math.round(r.anchorHz).toLocaleString('en-US')} req/s (context only)`,
+  );
+}

@@ -4,7 +4,8 @@ import type { HealthEvents, LifecycleState } from './events.js';
 import { createHttp, type HealthHttp } from './http.js';
 import { type Closer, createLifecycle } from './lifecycle.js';
 import { type HealthOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
-import { runCheck } from './run-check.js';
+import type { ResolvedCheck } from './run-check.js';
+import { runChecks } from './run-report.js';
 import type { CheckReport, HealthReport, HealthStatus } from './types.js';
 
 export type { HealthOptions } from './resolve-options.js';
@@ -50,7 +51,8 @@ export interface Health extends HealthHttp, Events<HealthEvents> {
 
 function overall(checks: Record<string, CheckReport>): HealthStatus {
   let status: HealthStatus = 'healthy';
-  for (const c of Object.values(checks)) {
+  for (const name in checks) {
+    const c = checks[name] as CheckReport;
     if (c.status === 'ok') continue;
     if (c.critical && c.status !== 'warn') return 'unhealthy';
     status = 'degraded';
@@ -71,7 +73,8 @@ function changeAnnouncer(events: Emitter<HealthEvents>) {
   const lastCheck = new Map<string, CheckReport['status']>();
   const lastStatus = new Map<Kind, HealthStatus>();
   return (kind: Kind, report: HealthReport): void => {
-    for (const [name, c] of Object.entries(report.checks)) {
+    for (const name in report.checks) {
+      const c = report.checks[name] as CheckReport;
       const from = lastCheck.get(name);
       if (from === c.status) continue;
       lastCheck.set(name, c.status);
@@ -90,6 +93,20 @@ function changeAnnouncer(events: Emitter<HealthEvents>) {
   };
 }
 
+/** `new Date(ms).toISOString()`, reused while the millisecond is the same. */
+function isoClock(clock: ResolvedOptions['clock']): () => string {
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  return () => {
+    const ms = clock.now();
+    if (ms !== lastMs) {
+      lastIso = new Date(ms).toISOString();
+      lastMs = ms;
+    }
+    return lastIso;
+  };
+}
+
 /** Runs reports of one kind: each check cut at its timeout, the whole at the deadline. */
 function reportRunner(
   o: ResolvedOptions,
@@ -97,52 +114,72 @@ function reportRunner(
   events: Emitter<HealthEvents>,
 ): (kind: Kind, names: readonly string[]) => Promise<HealthReport> {
   const announce = changeAnnouncer(events);
-  return async (kind, names) => {
-    const checkedAt = new Date(o.clock.now()).toISOString();
+  const checkedAtNow = isoClock(o.clock);
+  const checksOf = new Map<readonly string[], ResolvedCheck[]>();
+  return (kind, names) => {
+    const checkedAt = checkedAtNow();
     const started = performance.now();
-    const deadline = { at: started + o.deadlineMs, ms: o.deadlineMs };
-    const results = await Promise.all(
-      names.map((n) => runCheck(o.checks.get(n)!, deadline, o.secrets)),
-    );
-    const byName: Record<string, CheckReport> = {};
-    names.forEach((n, i) => {
-      byName[n] = results[i]!;
-    });
-    const report: HealthReport = {
-      status: overall(byName),
-      ...(options.version === undefined ? {} : { version: options.version }),
-      ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
-      checkedAt,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      checks: byName,
+    let checks = checksOf.get(names);
+    if (!checks) {
+      checks = names.map((n) => o.checks.get(n) as ResolvedCheck);
+      checksOf.set(names, checks);
+    }
+    const build = (results: CheckReport[]): HealthReport => {
+      const byName: Record<string, CheckReport> = {};
+      for (let i = 0; i < names.length; i++) byName[names[i] as string] = results[i] as CheckReport;
+      const report: HealthReport = {
+        status: overall(byName),
+        ...(options.version === undefined ? {} : { version: options.version }),
+        ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
+        checkedAt,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        checks: byName,
+      };
+      events.emit('report', { kind, report });
+      announce(kind, report);
+      return report;
     };
-    events.emit('report', { kind, report });
-    announce(kind, report);
-    return report;
+    const results = runChecks(checks, o.deadlineMs, o.secrets);
+    return Array.isArray(results) ? Promise.resolve(build(results)) : results.then(build);
   };
 }
 
 /** A report of one kind reused for `cacheMs`; concurrent callers share one in-flight run. */
-function cachedReport(
-  o: ResolvedOptions,
-  run: () => Promise<HealthReport>,
-): (opts?: RunOptions) => Promise<HealthReport> {
+interface CachedReport {
+  get(opts?: RunOptions): Promise<HealthReport>;
+  /** The cached report while it is fresh (what `get` would resolve with at once). */
+  fresh(): HealthReport | undefined;
+}
+
+function cachedReport(o: ResolvedOptions, run: () => Promise<HealthReport>): CachedReport {
   let last: { at: number; report: HealthReport } | undefined;
   let inflight: Promise<HealthReport> | undefined;
-  return (opts = {}) => {
-    if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal, 'The health report'));
+  const done = (report: HealthReport) => {
+    last = { at: o.clock.now(), report };
+    inflight = undefined;
+    return report;
+  };
+  const failed = (error: unknown) => {
+    inflight = undefined;
+    throw error;
+  };
+  const fresh = () => {
+    if (!last) return undefined;
     // A clock that went backwards expires the cache rather than freezing it.
-    const age = last ? o.clock.now() - last.at : -1;
-    if (last && age >= 0 && age < o.cacheMs) return Promise.resolve(last.report);
-    inflight ??= run()
-      .then((report) => {
-        last = { at: o.clock.now(), report };
-        return report;
-      })
-      .finally(() => {
-        inflight = undefined;
-      });
-    return opts.signal ? abortable(inflight, opts.signal, 'The health report') : inflight;
+    const age = o.clock.now() - last.at;
+    return age >= 0 && age < o.cacheMs ? last.report : undefined;
+  };
+  return {
+    fresh,
+    get(opts = {}) {
+      if (opts.signal?.aborted) {
+        return Promise.reject(abortReason(opts.signal, 'The health report'));
+      }
+      const cached = fresh();
+      if (cached) return Promise.resolve(cached);
+      inflight ??= run().then(done, failed);
+      return opts.signal ? abortable(inflight, opts.signal, 'The health report') : inflight;
+    },
   };
 }
 
@@ -157,12 +194,15 @@ export function createHealth(options: HealthOptions): Health {
   const events = new Emitter<HealthEvents>('health');
   const lifecycle = createLifecycle({ ...options, ready: o.ready }, events);
   const run = reportRunner(o, options, events);
-  const quick = cachedReport(o, () => run('quick', o.quick));
+  const quickCache = cachedReport(o, () => run('quick', o.quick));
   const allNames = [...o.checks.keys()];
-  const full = cachedReport(o, () => run('full', allNames));
+  const fullCache = cachedReport(o, () => run('full', allNames));
+  const quick = (opts?: RunOptions) => quickCache.get(opts);
+  const full = (opts?: RunOptions) => fullCache.get(opts);
   const http = createHttp({
     quick,
     full,
+    fresh: (kind) => (kind === 'full' ? fullCache : quickCache).fresh(),
     lifecycle,
     ietfExtra: {
       ...(options.releaseId === undefined ? {} : { releaseId: options.releaseId }),

@@ -124,6 +124,8 @@ function answer(status: number, body: unknown, type = JSON_TYPE): HealthAnswer {
 export function createHttp(deps: {
   quick: () => Promise<HealthReport>;
   full: () => Promise<HealthReport>;
+  /** The cached report of a kind while it is fresh, without a promise. */
+  fresh: (kind: 'quick' | 'full') => HealthReport | undefined;
   lifecycle: Lifecycle;
   ietfExtra: { releaseId?: string; description?: string };
 }): HealthHttp {
@@ -145,7 +147,8 @@ export function createHttp(deps: {
     return a;
   }
 
-  async function route(r: Route, format: Format): Promise<HealthAnswer> {
+  // Not async: a cached report is answered in the same turn, with no promise in between.
+  function route(r: Route, format: Format): HealthAnswer | Promise<HealthAnswer> {
     const state = lifecycle.state;
     const refusing = state === 'draining' || state === 'stopped';
     switch (r) {
@@ -158,7 +161,9 @@ export function createHttp(deps: {
         });
       case 'ready': {
         if (state !== 'ready') return answer(503, { status: 'unhealthy', state });
-        return render(await deps.quick(), format);
+        const cached = deps.fresh('quick');
+        if (cached) return render(cached, format);
+        return deps.quick().then((report) => render(report, format));
       }
       default: {
         // The load balancer's probe must not send traffic to an instance still starting.
@@ -167,7 +172,12 @@ export function createHttp(deps: {
             ? answer(503, { status: 'fail', output: state, checks: {} }, IETF_TYPE)
             : answer(503, { status: 'unhealthy', state });
         }
-        return render(await (r === 'full' ? deps.full() : deps.quick()), format);
+        const kind = r === 'full' ? 'full' : 'quick';
+        const cached = deps.fresh(kind);
+        if (cached) return render(cached, format);
+        return (kind === 'full' ? deps.full() : deps.quick()).then((report) =>
+          render(report, format),
+        );
       }
     }
   }
@@ -205,11 +215,21 @@ export function createHttp(deps: {
     body: '{"error":"method not allowed"}\n',
   };
 
+  /** The answer to a probe path: at once when its report is cached; undefined for other paths. */
+  function answerOf(
+    path: string,
+    accept: string | undefined,
+    query: URLSearchParams | undefined,
+    options: HandlerOptions | undefined,
+  ): HealthAnswer | Promise<HealthAnswer> | undefined {
+    const r = match(path, options);
+    if (r === undefined) return undefined;
+    return route(r, pickFormat(r, accept, query));
+  }
+
   const http: HealthHttp = {
     async respond(path, request = {}, options) {
-      const r = match(path, options);
-      if (r === undefined) return undefined;
-      return route(r, pickFormat(r, request.accept, request.query));
+      return answerOf(path, request.accept, request.query, options);
     },
 
     handler(options) {
@@ -220,18 +240,24 @@ export function createHttp(deps: {
           res.writeHead(NOT_ALLOWED.status, NOT_ALLOWED.headers).end(NOT_ALLOWED.body);
           return;
         }
-        void http.respond(path, { accept: req.headers.accept, query }, options).then(
-          (a) => {
-            if (!a) {
-              if (options?.fallback) return options.fallback(req, res);
-              return void res
-                .writeHead(404, { 'content-type': JSON_TYPE })
-                .end('{"error":"not found"}\n');
-            }
-            res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
-          },
-          () => void res.writeHead(500).end(),
-        );
+        const write = (a: HealthAnswer | undefined) => {
+          if (!a) {
+            if (options?.fallback) return options.fallback(req, res);
+            return void res
+              .writeHead(404, { 'content-type': JSON_TYPE })
+              .end('{"error":"not found"}\n');
+          }
+          res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
+        };
+        const failed = () => void res.writeHead(500).end();
+        let a: ReturnType<typeof answerOf>;
+        try {
+          a = answerOf(path, req.headers.accept, query, options);
+        } catch {
+          return failed();
+        }
+        if (a instanceof Promise) a.then(write, failed);
+        else write(a);
       };
     },
 

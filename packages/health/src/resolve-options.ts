@@ -1,7 +1,7 @@
 import { type Clock, type Duration, systemClock } from '@org/core';
 import { check, invalidOption, refuseRenamed } from './errors.js';
 import type { ShutdownOptions } from './lifecycle.js';
-import type { ResolvedCheck } from './run-check.js';
+import { type ResolvedCheck, takesSignal } from './run-check.js';
 import type { CheckFn, HealthCheck } from './types.js';
 
 /** Options of `createHealth`. */
@@ -88,6 +88,7 @@ function resolveCheck(name: string, c: unknown, timeoutMs: number): ResolvedChec
     critical: check.boolean(hc.critical, `checks.${name}.critical`, true),
     componentType: check.string(hc.componentType, `checks.${name}.componentType`),
     componentId: check.string(hc.componentId, `checks.${name}.componentId`),
+    takesSignal: takesSignal(hc.check),
   };
 }
 

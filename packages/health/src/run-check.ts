@@ -1,4 +1,4 @@
-import { TimeoutError, withTimeout } from '@org/core';
+import { TimeoutError } from '@org/core';
 import { safeReason } from './redact.js';
 import type { CheckFn, CheckOutcome, CheckReport } from './types.js';
 
@@ -10,6 +10,8 @@ export interface ResolvedCheck {
   readonly critical: boolean;
   readonly componentType?: string | undefined;
   readonly componentId?: string | undefined;
+  /** Whether the check can see its signal (see `takesSignal`); no signal is made otherwise. */
+  readonly takesSignal: boolean;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -23,88 +25,107 @@ function asOutcome(value: unknown): CheckOutcome {
   return OUTCOME_KEYS.some((k) => k in value) ? (value as CheckOutcome) : {};
 }
 
-/** The deadline of one report: when it passes (by `performance.now()`), and its length. */
-export interface Deadline {
-  readonly at: number;
-  readonly ms: number;
+/**
+ * Whether `fn` can see the signal it is handed. An arrow function whose parameter list is
+ * empty cannot (an arrow has no `arguments` of its own): for such a check no signal is made,
+ * which is most of what an uncached run of a quick check costs (an AbortSignal is an
+ * EventTarget). Anything else (a parameter, `...rest`, a `function` that may read `arguments`,
+ * a bound, native or transpiled function) gets its signal as always. Read once per check.
+ */
+export function takesSignal(fn: CheckFn): boolean {
+  let source: string;
+  try {
+    source = Function.prototype.toString.call(fn);
+  } catch {
+    return true;
+  }
+  return !/^(?:async\s*)?\(\s*\)\s*=>/.test(source);
 }
 
 const DEADLINE_HINT =
   'checks still running were cut; raise `deadline` (below the probe timeout) if they are legitimately slower';
 
+/** The error a cut check's signal aborts with: its own timeout, or the report's deadline. */
+export function cutError(check: ResolvedCheck, atDeadline: boolean, deadlineMs: number) {
+  return atDeadline
+    ? new TimeoutError(deadlineMs, 'The health report', { hint: DEADLINE_HINT })
+    : new TimeoutError(check.timeoutMs, `The health check "${check.name}"`);
+}
+
 /**
- * Runs one check, cut at its own timeout or when `deadline` passes, whichever comes first (the
- * check's signal then aborts with core's `TimeoutError`). Each check gets one timer, bounded by
- * what is left of the report's deadline, rather than a shared deadline signal: EventTarget
- * listeners on an AbortSignal cost more than the rest of an uncached run. Never rejects: a
- * throw becomes `fail`, a cut becomes `timeout`, both with a safe reason.
+ * One check's report, its keys in the order the JSON has always shown them. Built field by
+ * field: this runs for every check of every uncached report, where spreads showed in profiles.
  */
-export async function runCheck(
+function reportOf(
   check: ResolvedCheck,
-  deadline: Deadline,
-  secrets: readonly string[],
-): Promise<CheckReport> {
-  const started = performance.now();
-  const left = Math.max(0, deadline.at - started);
-  const atDeadline = left < check.timeoutMs;
-  const base = {
-    status: 'ok' as CheckReport['status'],
-    critical: check.critical,
-    latencyMs: 0,
-    measurement: 'responseTime',
-    observedUnit: 'ms',
-    ...(check.componentType === undefined ? {} : { componentType: check.componentType }),
-    ...(check.componentId === undefined ? {} : { componentId: check.componentId }),
-  };
-  let cut: TimeoutError | undefined;
-  let outcome: CheckOutcome;
-  try {
-    outcome = asOutcome(
-      await withTimeout((signal) => check.check(signal), {
-        timeoutMs: atDeadline ? left : check.timeoutMs,
-        onTimeout: () => {
-          cut = atDeadline
-            ? new TimeoutError(deadline.ms, 'The health report', { hint: DEADLINE_HINT })
-            : new TimeoutError(check.timeoutMs, `The health check "${check.name}"`);
-          return cut;
-        },
-      }),
-    );
-  } catch (error) {
-    const latencyMs = round(performance.now() - started);
-    // Our own cut, not a TimeoutError the check threw (that one is a failure like any other).
-    if (cut !== undefined && error === cut) {
-      return {
-        ...base,
-        status: 'timeout',
-        latencyMs,
-        observedValue: latencyMs,
-        reason: atDeadline
-          ? `cut at the report deadline (${deadline.ms} ms)`
-          : `timed out after ${check.timeoutMs} ms`,
-      };
-    }
-    return {
-      ...base,
-      status: 'fail',
-      latencyMs,
-      observedValue: latencyMs,
-      reason: safeReason(error, secrets),
-    };
-  }
-  const latencyMs = round(performance.now() - started);
-  const status = outcome.status ?? 'ok';
+  status: CheckReport['status'],
+  latencyMs: number,
+  measurement: string,
+  observedValue: CheckReport['observedValue'],
+  observedUnit: string | undefined,
+): CheckReport {
   const report: CheckReport = {
-    ...base,
+    status,
+    critical: check.critical,
+    latencyMs,
+    measurement,
+  } as CheckReport;
+  if (observedUnit !== undefined) report.observedUnit = observedUnit;
+  if (check.componentType !== undefined) report.componentType = check.componentType;
+  if (check.componentId !== undefined) report.componentId = check.componentId;
+  report.observedValue = observedValue;
+  return report;
+}
+
+/** The report of a check cut at its timeout or at the report deadline. */
+export function timeoutReport(
+  check: ResolvedCheck,
+  elapsedMs: number,
+  atDeadline: boolean,
+  deadlineMs: number,
+): CheckReport {
+  const latencyMs = round(elapsedMs);
+  const report = reportOf(check, 'timeout', latencyMs, 'responseTime', latencyMs, 'ms');
+  report.reason = atDeadline
+    ? `cut at the report deadline (${deadlineMs} ms)`
+    : `timed out after ${check.timeoutMs} ms`;
+  return report;
+}
+
+/** The report of a check that threw or rejected (a TimeoutError it threw itself included). */
+export function failReport(
+  check: ResolvedCheck,
+  error: unknown,
+  elapsedMs: number,
+  secrets: readonly string[],
+): CheckReport {
+  const latencyMs = round(elapsedMs);
+  const report = reportOf(check, 'fail', latencyMs, 'responseTime', latencyMs, 'ms');
+  report.reason = safeReason(error, secrets);
+  return report;
+}
+
+const NO_OUTCOME: CheckOutcome = {};
+
+/** The report of a check that returned `value` (a `CheckOutcome`, or anything meaning `ok`). */
+export function settledReport(
+  check: ResolvedCheck,
+  value: unknown,
+  elapsedMs: number,
+  secrets: readonly string[],
+): CheckReport {
+  const latencyMs = round(elapsedMs);
+  const outcome = value === undefined ? NO_OUTCOME : asOutcome(value);
+  const status = outcome.status ?? 'ok';
+  const observed = outcome.observedValue;
+  const report = reportOf(
+    check,
     status,
     latencyMs,
-    measurement: outcome.measurement ?? base.measurement,
-    observedValue: outcome.observedValue ?? latencyMs,
-  };
-  if (outcome.observedValue !== undefined) {
-    if (outcome.observedUnit === undefined) delete report.observedUnit;
-    else report.observedUnit = outcome.observedUnit;
-  }
+    outcome.measurement ?? 'responseTime',
+    observed ?? latencyMs,
+    observed === undefined ? 'ms' : outcome.observedUnit,
+  );
   if (outcome.reason !== undefined) report.reason = safeReason(outcome.reason, secrets);
   else if (status !== 'ok') report.reason = status === 'warn' ? 'warning' : 'failed';
   if (outcome.details !== undefined) report.details = outcome.details;
