@@ -62,8 +62,11 @@ export interface BackupTriggerOptions<R = unknown> {
 
 /** The HTTP trigger of backups: one run at a time, guarded by a token. */
 export interface BackupTrigger<R = unknown> {
-  /** A node:http listener (Express and Connect take it too); never throws. */
-  handler(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * A node:http listener; never throws. As Express or Connect middleware (`app.use(handler)`),
+   * requests outside its path go to `next()`; without `next` they get 404.
+   */
+  handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
   /** The same routes for web-standard servers (Hono, Bun, Deno). */
   fetch(request: Request): Promise<Response>;
   /** The run going on now, if any. */
@@ -81,6 +84,8 @@ interface Answer {
   body: string;
   /** The client went away mid-body: nothing to answer, the socket is dropped. */
   drop?: boolean;
+  /** Not one of the trigger's paths: middleware hands it on. */
+  elsewhere?: boolean;
 }
 
 type Body = { ok: true; bytes: Buffer } | { ok: false; why: 'too-large' | 'timeout' | 'aborted' };
@@ -367,7 +372,7 @@ export function createBackupTrigger<R = unknown>(
         return fail(405, 'use GET to read a run', { allow: 'GET, HEAD' });
       }
     } else {
-      return fail(404, 'not found');
+      return { ...fail(404, 'not found'), elsewhere: true };
     }
     const extra: Record<string, string> =
       req.method === 'POST' && req.header('content-length') !== '0' ? { connection: 'close' } : {};
@@ -380,7 +385,7 @@ export function createBackupTrigger<R = unknown>(
   }
 
   return {
-    handler(req, res) {
+    handler(req, res, next) {
       const write = (a: Answer) => {
         if (res.headersSent || res.destroyed) return;
         res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
@@ -394,7 +399,11 @@ export function createBackupTrigger<R = unknown>(
         },
         readBody: (limit, timeoutMs) => readNodeBody(req, limit, timeoutMs),
       }).then(
-        (a) => (a.drop ? void res.destroy() : write(a)),
+        (a) => {
+          if (a.drop) res.destroy();
+          else if (a.elsewhere && typeof next === 'function') next();
+          else write(a);
+        },
         () => write(fail(500, 'internal error')),
       );
     },

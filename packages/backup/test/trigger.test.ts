@@ -281,7 +281,11 @@ describe('createBackupTrigger over HTTP', () => {
     );
     expect(chunked).toBe('HTTP/1.1 413 Payload Too Large');
     expect(d.calls).toHaveLength(0);
-    const ok = await call('POST', '/backup', { body: ' {"target":"all"} ', headers: json });
+    // What `curl -d` sends: the label is form, the body JSON.
+    const ok = await call('POST', '/backup', {
+      body: ' {"target":"all"} ',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(ok.status).toBe(202);
     expect(d.calls[0]).toMatchObject({ target: 'all', tag: undefined });
   });
@@ -318,6 +322,27 @@ describe('createBackupTrigger over HTTP', () => {
         `GET http://127.0.0.1/backup/${id} HTTP/1.1\r\nHost: x\r\nX-Backup-Token: ${TOKEN}\r\nConnection: close\r\n\r\n`,
       ),
     ).toBe('HTTP/1.1 200 OK');
+  });
+
+  it('as middleware, hands other paths to next(); `path` moves the routes', async () => {
+    const trigger = createBackupTrigger({ token: TOKEN, run: async () => 1, path: '/ops/backup' });
+    const server = createServer((req, res) =>
+      trigger.handler(req, res, () => res.writeHead(299).end('next')),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    open.push({ server, trigger });
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const other = await fetch(`${base}/backup`, { method: 'POST' });
+    expect([other.status, await other.text()]).toEqual([299, 'next']);
+    const started = await fetch(`${base}/ops/backup`, {
+      method: 'POST',
+      headers: { 'x-backup-token': TOKEN },
+    });
+    expect(started.status).toBe(202);
+    expect(started.headers.get('location')).toMatch(/^\/ops\/backup\/[0-9a-f-]{36}$/);
+    // Its own paths are answered, not handed on, whatever the method or token.
+    expect((await fetch(`${base}/ops/backup`)).status).toBe(405);
+    expect((await fetch(`${base}/ops/backup`, { method: 'POST' })).status).toBe(401);
   });
 
   it('keeps a bounded history: the oldest finished runs leave it', async () => {
