@@ -33,6 +33,11 @@ export interface Backup extends Events<BackupEvents> {
   restore(ref: BackupRef, request: RestoreRequest): Promise<RestoreResult>;
   /** The restore test: restore into a scratch database, compare every table, drop it, keep the result in the manifest. */
   verify(ref?: BackupRef, request?: VerifyRequest): Promise<VerifyResult>;
+  /**
+   * When the newest passing restore test of a complete backup ended, on `target` (default: the
+   * first), or undefined: what `lastVerifiedBackupCheck`'s `lastVerifiedAt` reads.
+   */
+  lastVerifiedAt(request?: Omit<ListRequest, 'database'>): Promise<Date | undefined>;
   /** Deletes what retention lets go (`dryRun` to only see the plan). */
   prune(request?: PruneRequest): Promise<PruneResult[]>;
   /** Releases nothing the app gave (the storages stay open); removes listeners. Idempotent. */
@@ -60,6 +65,15 @@ export function createBackup(options: BackupOptions): Backup {
     restore: (ref, request) => restoreBackup(r, events, ref, request),
     verify: (ref = 'latest', request) => verifyBackup(r, events, ref, request),
     prune: (request) => pruneBackups(r, request),
+    async lastVerifiedAt(request) {
+      const entries = await listBackups(r, request);
+      let newest: Date | undefined;
+      for (const e of entries) {
+        if (e.status !== 'complete' || e.verifiedAt === undefined) continue;
+        if (newest === undefined || e.verifiedAt > newest) newest = e.verifiedAt;
+      }
+      return newest;
+    },
     async close() {
       events.clear();
     },

@@ -11,6 +11,8 @@ export const BackupErrorCode = {
   RetentionPolicy: 'ERR_BACKUP_RETENTION_POLICY',
   /** `pg_dump` (or the snapshot query beside it) failed; its stderr is in the message. Nothing was stored as complete. */
   DumpFailed: 'ERR_BACKUP_DUMP_FAILED',
+  /** Some targets stored the backup and some did not (from `runForTrigger`, where a partial run must read as failed). */
+  Partial: 'ERR_BACKUP_PARTIAL',
   /** No target stored the backup: every upload failed. */
   UploadFailed: 'ERR_BACKUP_UPLOAD_FAILED',
   /** No backup with that id (or no complete backup for `latest`) on the target. */

@@ -1,4 +1,11 @@
 export { type Backup, createBackup } from './backup.js';
+export {
+  type BackupConfig,
+  type BackupFromEnv,
+  createBackupFromEnv,
+  readBackupConfig,
+  type TargetConfig,
+} from './config.js';
 export { BackupError, BackupErrorCode, isBackupError } from './errors.js';
 export type { BackupEvents } from './events.js';
 export { keyId } from './keys.js';
@@ -17,4 +24,12 @@ export {
   type RetentionPolicy,
 } from './retention.js';
 export type { RunRequest, RunResult, TargetResult } from './run.js';
+export {
+  type BackupRunRequest,
+  type BackupRunState,
+  type BackupTrigger,
+  type BackupTriggerOptions,
+  createBackupTrigger,
+} from './trigger.js';
+export { runForTrigger } from './trigger-run.js';
 export { compareTables, type VerifyRequest, type VerifyResult } from './verify.js';

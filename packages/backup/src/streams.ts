@@ -129,11 +129,12 @@ export class FanOut extends Writable {
     private readonly beforeEnd: () => Promise<void>,
   ) {
     super({ highWaterMark: 64 * 1024 });
-    this.branches = names.map((name) => ({
-      name,
-      failed: false,
-      stream: new PassThrough({ highWaterMark: 1024 * 1024 }),
-    }));
+    this.branches = names.map((name) => {
+      const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+      // A branch's failure is reported by its upload's rejection; the error event is not the channel.
+      stream.on('error', () => {});
+      return { name, failed: false, stream };
+    });
   }
   #live(): Branch[] {
     return this.branches.filter((b) => !b.failed);
