@@ -7,6 +7,7 @@ import {
   throwIfAborted,
   type Unsubscribe,
 } from '@org/core';
+import { Announcer } from './announcer.js';
 import type { CacheDriver } from './driver.js';
 import { decodeEntry, type Entry } from './envelope.js';
 import { backendError, check, corruptValueError, invalidOption } from './errors.js';
@@ -87,6 +88,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   private readonly busReady: Promise<boolean>;
   private unsubscribeBus: (() => Promise<void>) | undefined;
   readonly publishing: boolean;
+  /** Coalesces the invalidations of writes; undefined when each write publishes its own. */
+  readonly announcer: Announcer | undefined;
   private closed = false;
   /** True on the views `withNamespace` returns: they share everything with their root. */
   private readonly isView: boolean = false;
@@ -113,6 +116,10 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.guard = guardL2(this, options, s);
     const driver = this.guard?.driver;
     this.publishing = driver?.publish !== undefined && s.invalidation;
+    this.announcer =
+      this.publishing && s.invalidationWindowMs > 0
+        ? new Announcer(this, s.invalidationWindowMs)
+        : undefined;
     // Without an L1 there is nothing to invalidate here; waiters for another instance's load
     // then poll only.
     this.busReady =
@@ -390,6 +397,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     if (this.closed || this.isView) return;
     this.closed = true;
     const guard = this.guard;
+    // Writes made just before close() are still announced (bounded by `timeouts.command`).
+    await this.announcer?.flush();
     guard?.stop();
     await this.unsubscribeBus?.().catch(() => {});
     await guard?.driver.close?.().catch(() => {});

@@ -22,16 +22,24 @@ export function cloneDecoded(value: unknown): unknown {
 function copy(v: unknown, depth: number): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (depth > MAX_DEPTH) throw TOO_DEEP;
+  // A shallow copy first (V8 copies a plain object's or array's own properties in one go), then
+  // a deep copy of the members that are objects themselves: most members are primitives.
   if (Array.isArray(v)) {
-    const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = copy(v[i], depth + 1);
+    const out = v.slice();
+    for (let i = 0; i < out.length; i++) {
+      const m: unknown = out[i];
+      if (typeof m === 'object' && m !== null) out[i] = copy(m, depth + 1);
+    }
     return out;
   }
   if (v instanceof Date) return new Date(v.getTime());
   const src = v as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(src)) {
-    const c = copy(src[k], depth + 1);
+  // Spread defines each own enumerable property, `__proto__` included, as a plain property.
+  const out: Record<string, unknown> = { ...src };
+  for (const k in src) {
+    const m = src[k];
+    if (typeof m !== 'object' || m === null || !Object.hasOwn(src, k)) continue;
+    const c = copy(m, depth + 1);
     if (k === '__proto__') {
       Object.defineProperty(out, k, {
         value: c,

@@ -27,6 +27,12 @@ export class MemoryStore<V> {
   private readonly map = new Map<string, Slot<V>>();
   private readonly tagIndex = new Map<string, Set<string>>();
   private bytes = 0;
+  /**
+   * A live iterator over the keys, oldest first, kept between evictions: a fresh one would walk
+   * past every slot deleted since the map last compacted (O(n) per eviction in a full store).
+   * Everything before its position has been deleted, and re-inserted keys go after it.
+   */
+  private oldest: Iterator<string> | undefined;
   readonly maxEntries: number;
   readonly maxBytes: number;
 
@@ -123,9 +129,15 @@ export class MemoryStore<V> {
   }
 
   private evictOldest(): void {
-    const first = this.map.entries().next();
-    if (first.done) return;
-    this.remove(first.value[0], first.value[1]);
+    this.oldest ??= this.map.keys();
+    let next = this.oldest.next();
+    if (next.done) {
+      this.oldest = this.map.keys();
+      next = this.oldest.next();
+      if (next.done) return;
+    }
+    const slot = this.map.get(next.value);
+    if (slot !== undefined) this.remove(next.value, slot);
   }
 
   private remove(key: string, slot: Slot<V>): void {

@@ -38,6 +38,8 @@ export interface Settings {
   failureThreshold: number;
   probeIntervalMs: number;
   invalidation: boolean;
+  /** Writes within this many ms share one invalidation message; 0 = one per write. */
+  invalidationWindowMs: number;
   /** Most keys, tags and prefixes remembered while L2 is degraded. */
   outageJournal: number;
 }
@@ -86,6 +88,10 @@ export function resolveSettings<P extends string>(options: CacheOptions<P>): Set
     failureThreshold: Math.max(1, failureThreshold),
     probeIntervalMs: check.duration(options.probeInterval, 'probeInterval', 500),
     invalidation: check.boolean(options.invalidation, 'invalidation', true),
+    invalidationWindowMs: check.duration(options.invalidationWindow, 'invalidationWindow', 1, {
+      min: 0,
+      max: 1_000,
+    }),
     outageJournal: Math.floor(
       check.number(options.outageJournal, 'outageJournal', 1_000, NON_NEGATIVE),
     ),

@@ -81,6 +81,14 @@ export interface CacheOptions<P extends string = never> {
   earlyRefresh?: number | undefined;
   /** Publish and listen for invalidations so other instances drop their L1 copy. @default true */
   invalidation?: boolean | undefined;
+  /**
+   * Writes (`set`, `getOrSet` loads) made within this long of each other are announced to the
+   * other instances in one message, sent at most this long after the first of them and always
+   * after the write reached Redis. Each message costs Redis a command and a delivery to every
+   * instance (this one included), so a burst of writes pays for one. `0` = each write publishes
+   * its own message, in the same round trip as the write. At most '1s'. @default '1ms'
+   */
+  invalidationWindow?: Duration | undefined;
   /** Consecutive L2 failures before L2 is skipped (a closed connection counts at once). @default 3 */
   failureThreshold?: number | undefined;
   /** Interval of the recovery probe while L2 is skipped. @default '500ms' */

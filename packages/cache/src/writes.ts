@@ -34,17 +34,25 @@ export async function writeEntry<P extends string>(
   const epoch = c.invalidations.epoch;
   let released = false;
   let failed: boolean;
-  if (guard.driver.commit) {
-    // SET, tags, lock release and PUBLISH in one command and one round trip.
-    const announce = c.publishing
-      ? { channel: c.channel, message: encodeBusMessage(c.id, { k: [fullKey] }) }
-      : undefined;
+  // With an announcer the invalidation goes out after the write, coalesced with the other writes
+  // of its window; without one, with the write itself.
+  const announcer = c.announcer;
+  if (guard.driver.commit && (announcer === undefined || w.unlock !== undefined || tagKeys)) {
+    // SET, tags, lock release (and PUBLISH) in one command and one round trip.
+    const announce =
+      c.publishing && announcer === undefined
+        ? { channel: c.channel, message: encodeBusMessage(c.id, { k: [fullKey] }) }
+        : undefined;
     const opts = { ttlMs, tags: tagKeys, unlock: w.unlock, publish: announce };
     const done = await guard.run('commit', key, (d) =>
       d.commit ? d.commit(fullKey, raw, opts) : Promise.reject(unsupported(d, 'commit')),
     );
     failed = done === FAILED;
     released = !failed && w.unlock !== undefined;
+  } else if (announcer !== undefined) {
+    // A plain SET: no script to run, no message of its own.
+    const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
+    failed = (await guard.run('set', key, (d) => d.set(fullKey, raw, opts))) === FAILED;
   } else {
     const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
     const done = await Promise.all([
@@ -53,6 +61,7 @@ export async function writeEntry<P extends string>(
     ]);
     failed = done.includes(FAILED);
   }
+  if (!failed) announcer?.add(fullKey);
   // Redis (or another instance's L1) may still hold the value this one replaces.
   if (failed) c.journal.key(fullKey);
   // When this very write found Redis gone, the degrade flushed L1; the value just written is

@@ -163,6 +163,8 @@ describe('createCache, memory only', () => {
       [{ timeouts: { command: 0 } }, /`timeouts.command`/],
       [{ memory: { ttl: 'soon' as never } }, /`memory.ttl`/],
       [{ jitter: 2 }, /`jitter`/],
+      [{ invalidationWindow: -1 }, /`invalidationWindow`/],
+      [{ invalidationWindow: '2s' }, /`invalidationWindow`/],
       [{ namespace: '' }, /`namespace`/],
       [{ redis: 'localhost:6379' }, /redis:\/\//],
     ];

@@ -1,7 +1,7 @@
 import { type Cache, createCache } from '@org/cache';
 import { serverAvailable } from '@org/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REDIS_URL, uniqueNamespace, within } from './support/redis.js';
+import { REDIS_URL, rawClient, uniqueNamespace, within } from './support/redis.js';
 
 describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis', () => {
   let open: Cache[] = [];
@@ -158,5 +158,86 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
     expect(performance.now() - t0).toBeLessThan(300);
     expect(await refreshing).toBe('new');
     await within(2_000, async () => (await b.get('k')) === 'new');
+  });
+
+  /** The messages on `namespace`'s invalidation channel, parsed, as a raw subscriber sees them. */
+  const listen = async (namespace: string) => {
+    const sub = rawClient();
+    const seen: { at: number; keys: string[]; values: (string | null)[] }[] = [];
+    const reader = rawClient();
+    sub.on('message', (_ch: string, text: string) => {
+      const keys = (JSON.parse(text.slice(text.indexOf('{'))) as { k?: string[] }).k ?? [];
+      const entry = { at: performance.now(), keys, values: [] as (string | null)[] };
+      seen.push(entry);
+      // What Redis holds once the message is out: the written values, never the old ones.
+      void reader.mget(keys).then((v) => entry.values.push(...v));
+    });
+    await sub.subscribe(`org-cache:${encodeURIComponent(namespace)}:`);
+    return {
+      seen,
+      stop: () => {
+        sub.disconnect();
+        reader.disconnect();
+      },
+    };
+  };
+  it('writes within invalidationWindow go out as one message, after they reached Redis', async () => {
+    const [a, b] = await pair('window', { invalidationWindow: 200 });
+    const ns = a.namespace;
+    for (const k of ['w1', 'w2', 'w3']) await a.set(k, 'old');
+    for (const k of ['w1', 'w2', 'w3']) expect(await b.get(k)).toBe('old');
+    await new Promise((r) => setTimeout(r, 300));
+    const bus = await listen(ns);
+    try {
+      const t0 = performance.now();
+      await Promise.all([a.set('w1', 'new'), a.set('w2', 'new')]);
+      await a.set('w3', 'new');
+      await within(1_000, () => bus.seen.length > 0 && bus.seen[0]!.values.length === 3);
+      // One message for the three writes, sent once the window closed.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(bus.seen).toHaveLength(1);
+      expect(bus.seen[0]!.keys.sort()).toEqual([`${ns}:v:w1`, `${ns}:v:w2`, `${ns}:v:w3`]);
+      expect(bus.seen[0]!.at - t0).toBeGreaterThanOrEqual(150);
+      expect(bus.seen[0]!.values.every((v) => v?.endsWith('"new"'))).toBe(true);
+      for (const k of ['w1', 'w2', 'w3']) expect(await b.get(k)).toBe('new');
+    } finally {
+      bus.stop();
+    }
+  });
+
+  it('invalidationWindow 0 publishes one message per write, with the write', async () => {
+    const [a, b] = await pair('window0', { invalidationWindow: 0 });
+    const ns = a.namespace;
+    await a.set('k', 'old');
+    expect(await b.get('k')).toBe('old');
+    await new Promise((r) => setTimeout(r, 100));
+    const bus = await listen(ns);
+    try {
+      await a.set('k', 'v1');
+      await a.set('k', 'v2');
+      await within(1_000, () => bus.seen.length === 2);
+      expect(bus.seen.map((m) => m.keys)).toEqual([[`${ns}:v:k`], [`${ns}:v:k`]]);
+      await within(1_000, async () => (await b.get('k')) === 'v2');
+    } finally {
+      bus.stop();
+    }
+  });
+
+  it('close() sends the invalidations still waiting for their window', async () => {
+    const namespace = uniqueNamespace('window-close');
+    const a = createCache({ redis: REDIS_URL, namespace, invalidationWindow: '1s' });
+    open.push(a);
+    expect(await a.ready()).toBe(true);
+    const bus = await listen(namespace);
+    try {
+      await a.set('k', 1);
+      const t0 = performance.now();
+      await a.close();
+      await within(500, () => bus.seen.length === 1);
+      expect(performance.now() - t0).toBeLessThan(500);
+      expect(bus.seen[0]!.keys).toEqual([`${encodeURIComponent(namespace)}:v:k`]);
+    } finally {
+      bus.stop();
+    }
   });
 });

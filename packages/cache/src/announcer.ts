@@ -1,0 +1,82 @@
+import { encodeBusMessage } from './invalidations.js';
+import { FAILED, type L2Guard } from './l2-guard.js';
+import type { OutageJournal } from './outage-journal.js';
+
+/** Most keys one coalesced message names; a burst past it goes out in more than one. */
+const MAX_KEYS = 500;
+
+/** What the announcer needs of its cache. */
+export interface AnnouncerHost {
+  readonly id: string;
+  readonly channel: string;
+  readonly guard: L2Guard | undefined;
+  readonly journal: OutageJournal;
+}
+
+/**
+ * The invalidations of writes (`set`, `getOrSet` loads), coalesced: the keys written within
+ * `windowMs` of the first go out as one `PUBLISH` naming them all, at most `windowMs` after that
+ * write, and always after the write itself reached Redis (a waiter woken by the message finds the
+ * value). Every message costs Redis a command and a delivery to every subscriber, this instance's
+ * own included; one message per window instead of one per write is what a burst of writes saves.
+ * A message that fails puts its keys in the outage journal, as a failed write does.
+ */
+export class Announcer {
+  private keys = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+
+  constructor(
+    private readonly host: AnnouncerHost,
+    readonly windowMs: number,
+  ) {}
+
+  /** Whether keys wait to be announced. */
+  get pending(): boolean {
+    return this.keys.size > 0;
+  }
+
+  /** Announces `fullKey` with the other keys of this window. */
+  add(fullKey: string): void {
+    this.keys.add(fullKey);
+    if (this.keys.size >= MAX_KEYS) {
+      void this.flush();
+      return;
+    }
+    if (this.timer === undefined) {
+      // Background: a write's caller never waits for it. `close()` flushes what is left.
+      this.timer = setTimeout(() => void this.flush(), this.windowMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Sends what is pending now; resolves once it was sent (or failed and was journaled). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.keys.size === 0) return this.sending ?? Promise.resolve();
+    const keys = [...this.keys];
+    this.keys = new Set();
+    const sent = this.send(keys);
+    const prev = this.sending;
+    const both: Promise<void> = prev ? Promise.all([prev, sent]).then(() => {}) : sent;
+    this.sending = both;
+    void both.then(() => {
+      if (this.sending === both) this.sending = undefined;
+    });
+    return both;
+  }
+
+  private async send(keys: string[]): Promise<void> {
+    const { guard, journal, channel, id } = this.host;
+    if (!guard) return;
+    const text = encodeBusMessage(id, { k: keys });
+    const done = await guard.run(
+      'publish',
+      undefined,
+      (d) => d.publish?.(channel, text) ?? Promise.resolve(),
+    );
+    // Another instance may still hold the values these keys replaced: replayed on recovery.
+    if (done === FAILED) for (const k of keys) journal.key(k);
+  }
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { Announcer } from '../src/announcer.js';
+import type { CacheDriver } from '../src/driver.js';
+import { L2Guard } from '../src/l2-guard.js';
+import { OutageJournal } from '../src/outage-journal.js';
+
+/** A driver whose `publish` records its messages, or fails while `failing` is set. */
+function recordingDriver() {
+  const sent: string[] = [];
+  const state = { failing: false };
+  const driver: CacheDriver = {
+    name: 'recording',
+    get: async () => undefined,
+    set: async () => {},
+    delete: async () => false,
+    clear: async () => {},
+    publish: async (_channel, message) => {
+      if (state.failing) throw new Error('publish refused');
+      sent.push(message);
+    },
+  };
+  return { driver, sent, state };
+}
+
+function announcerOver(driver: CacheDriver, windowMs: number) {
+  const errors: string[] = [];
+  const guard = new L2Guard(driver, {
+    timeoutMs: 100,
+    failureThreshold: 100,
+    probeIntervalMs: 1_000,
+    onError: (operation) => errors.push(operation),
+    onDegraded: () => {},
+    onRecovered: () => {},
+  });
+  const journal = new OutageJournal(1_000, 'ns:');
+  const announcer = new Announcer({ id: 'me', channel: 'chan', guard, journal }, windowMs);
+  return { announcer, journal, errors, guard };
+}
+
+const keysOf = (message: string) =>
+  (JSON.parse(message.slice(message.indexOf('{'))) as { k: string[] }).k;
+
+describe('Announcer (coalesced invalidations)', () => {
+  it('sends the keys added within one window as one message, once the window closes', async () => {
+    const { driver, sent } = recordingDriver();
+    const { announcer, guard } = announcerOver(driver, 30);
+    announcer.add('ns:v:a');
+    announcer.add('ns:v:b');
+    announcer.add('ns:v:a');
+    expect(sent).toHaveLength(0);
+    expect(announcer.pending).toBe(true);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.startsWith('me{')).toBe(true);
+    expect(keysOf(sent[0] ?? '')).toEqual(['ns:v:a', 'ns:v:b']);
+    expect(announcer.pending).toBe(false);
+    announcer.add('ns:v:c');
+    await announcer.flush();
+    expect(sent.map(keysOf)).toEqual([['ns:v:a', 'ns:v:b'], ['ns:v:c']]);
+    guard.stop();
+  });
+
+  it('a burst past 500 keys goes out without waiting for the window', async () => {
+    const { driver, sent } = recordingDriver();
+    const { announcer, guard } = announcerOver(driver, 1_000);
+    for (let i = 0; i < 501; i++) announcer.add(`ns:v:${i}`);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toHaveLength(1);
+    expect(keysOf(sent[0] ?? '')).toHaveLength(500);
+    await announcer.flush();
+    expect(sent.map((m) => keysOf(m).length)).toEqual([500, 1]);
+    guard.stop();
+  });
+
+  it('a message that fails puts its keys in the outage journal and reports an error', async () => {
+    const { driver, sent, state } = recordingDriver();
+    const { announcer, journal, errors, guard } = announcerOver(driver, 10);
+    state.failing = true;
+    announcer.add('ns:v:a');
+    announcer.add('ns:v:b');
+    expect(journal.empty).toBe(true);
+    await announcer.flush();
+    expect(sent).toHaveLength(0);
+    expect(errors).toEqual(['publish']);
+    expect(journal.empty).toBe(false);
+    // The journal replays them: each key deleted and announced again.
+    const deleted: string[] = [];
+    const announced: string[][] = [];
+    state.failing = false;
+    const ok = await journal.replay({
+      driver: {
+        ...driver,
+        delete: async (k) => {
+          deleted.push(k);
+          return true;
+        },
+      },
+      publish: async (msg) => {
+        announced.push(msg.k ?? []);
+      },
+      timeoutMs: 1_000,
+    });
+    expect(ok).toBe(true);
+    expect(deleted.sort()).toEqual(['ns:v:a', 'ns:v:b']);
+    expect(announced.flat().sort()).toEqual(['ns:v:a', 'ns:v:b']);
+    guard.stop();
+  });
+
+  it('flush with nothing pending resolves at once, and after a closed guard journals', async () => {
+    const { driver, sent } = recordingDriver();
+    const { announcer, journal, guard } = announcerOver(driver, 10);
+    await announcer.flush();
+    guard.stop();
+    announcer.add('ns:v:late');
+    await announcer.flush();
+    expect(sent).toHaveLength(0);
+    expect(journal.empty).toBe(false);
+  });
+});
