@@ -428,9 +428,7 @@ export function createBackupTrigger<R = unknown>(
       closing ??= (async () => {
         const r = running;
         if (!r) return;
-        r.controller.abort(
-          new AbortedError(new Error('the backup trigger was closed'), 'The backup run'),
-        );
+        r.controller.abort(new AbortedError('the backup trigger was closed', 'The backup run'));
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           r.done,
