@@ -626,3 +626,85 @@ describe('the @org/core contract', () => {
     );
   });
 });
+
+describe('the attempt runner and the rolling window', () => {
+  it('the window turns on the clock: failures older than rollingCountTimeout no longer count', async () => {
+    let now = 0;
+    const b = createBreaker(
+      async () => {
+        throw boom();
+      },
+      {
+        errorThresholdPercentage: 50,
+        volumeThreshold: 4,
+        rollingCountTimeout: 1_000,
+        rollingCountBuckets: 10,
+        clock: { now: () => now },
+        registry,
+      },
+    );
+    for (let i = 0; i < 3; i++) await b.fire().catch(() => {});
+    expect(b.stats()).toMatchObject({ fires: 3, failures: 3 });
+    now = 950;
+    expect(b.stats()).toMatchObject({ fires: 3, failures: 3 });
+    now = 1_000;
+    expect(b.stats()).toMatchObject({ fires: 0, failures: 0 });
+    // Under the volume threshold again: the old failures do not open it.
+    await b.fire().catch(() => {});
+    expect(b.state).toBe('closed');
+    expect(b.stats()).toMatchObject({ fires: 1, failures: 1 });
+  });
+
+  it('counts a plain value as a success and a synchronous throw as a failure', async () => {
+    const b = createBreaker(
+      (_ctx, x: number) => {
+        if (x < 0) throw boom();
+        return x * 2;
+      },
+      { failureThreshold: 5, registry },
+    );
+    await expect(b.fire(2)).resolves.toBe(4);
+    await expect(b.fire(-1)).rejects.toThrow('upstream 503');
+    expect(b.stats()).toMatchObject({ fires: 2, successes: 1, failures: 1 });
+    expect(b.toJSON().consecutiveFailures).toBe(1);
+  });
+
+  it('an error isFailure refuses reaches the caller and counts as a success', async () => {
+    const b = createBreaker(
+      async () => {
+        throw Object.assign(new Error('bad request'), { status: 400 });
+      },
+      { failureThreshold: 1, registry },
+    );
+    const seen: number[] = [];
+    b.on('success', ({ latencyMs }) => seen.push(latencyMs));
+    await expect(b.fire()).rejects.toThrow('bad request');
+    expect(b.stats()).toMatchObject({ successes: 1, failures: 0 });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('arms one timer per call in flight and leaves none once it settles', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let release!: (v: string) => void;
+    const b = createBreaker(
+      () =>
+        new Promise<string>((r) => {
+          release = r;
+        }),
+      { timeout: 1_000, registry },
+    );
+    const p = b.fire();
+    expect(vi.getTimerCount()).toBe(1);
+    release('ok');
+    await expect(p).resolves.toBe('ok');
+    expect(vi.getTimerCount()).toBe(0);
+    const late = b.fire();
+    const caught = late.catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await caught).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 1_000 });
+    // The answer that comes after the cut changes nothing.
+    release('too late');
+    await Promise.resolve();
+    expect(b.stats()).toMatchObject({ successes: 1, timeouts: 1, failures: 1 });
+  });
+});
