@@ -84,6 +84,11 @@ export interface Telemetry<S extends Record<string, InstrumentSpec>> {
   /** Whether a tracer provider is registered (spans would be recorded). */
   tracing(): boolean;
   /**
+   * Whether anything would be recorded (a meter or a tracer provider is registered): check it
+   * before building attributes for {@link Telemetry.observe} on a hot path.
+   */
+  enabled(): boolean;
+  /**
    * Runs `fn` in a span that is a child of the caller's active span and active while `fn` runs;
    * ends it when `fn` returns or its promise settles, recording an error with its `code` as
    * `error.type`. With no tracer provider this is `fn(undefined)`.
@@ -190,6 +195,10 @@ class PackageTelemetry<S extends Record<string, InstrumentSpec>> implements Tele
 
   tracing(): boolean {
     return registeredTracerProvider() !== undefined;
+  }
+
+  enabled(): boolean {
+    return registeredTracerProvider() !== undefined || this.metrics() !== undefined;
   }
 
   #tracer(): OtelApi.Tracer | undefined {

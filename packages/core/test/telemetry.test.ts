@@ -42,6 +42,7 @@ describe('telemetry with no SDK registered', () => {
   it('has no instruments, no tracing, and runs callbacks as plain calls', async () => {
     expect(telemetry.metrics()).toBeUndefined();
     expect(telemetry.tracing()).toBe(false);
+    expect(telemetry.enabled()).toBe(false);
     expect(telemetry.withSpan('x', {}, (span) => span)).toBeUndefined();
     let recorded = false;
     const value = await telemetry.observe(
@@ -66,6 +67,7 @@ describe('telemetry with no SDK registered', () => {
 describe('telemetry with an SDK registered after import', () => {
   it('records each kind of instrument with its unit, attributes and advice', async () => {
     otel = startOtel();
+    expect(telemetry.enabled()).toBe(true);
     const m = telemetry.metrics();
     expect(m).toBeDefined();
     m?.calls.add(2, { 'org.core_test.outcome': 'ok' });

@@ -23,6 +23,8 @@ export interface Ctx {
   timeoutMs: number;
   events: StorageEmitter;
   closed: boolean;
+  /** The attributes of this storage's spans (driver, bucket), set once at creation. */
+  spanAttributes?: Record<string, string | number | boolean>;
 }
 
 function loadS3(options: S3DriverOptions): () => Promise<StorageDriver> {

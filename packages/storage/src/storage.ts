@@ -9,6 +9,7 @@ import { StorageEmitter, type StorageEvents, type StorageListener } from './even
 import { expiresInMs } from './expires.js';
 import type { SignedUrlHandler, StorageHandlerOptions } from './handler.js';
 import { keyProblem, validateKey, validatePrefix } from './keys.js';
+import { observeOperation, recordBytes, storageSpanAttributes } from './telemetry.js';
 import type {
   Body,
   CallOptions,
@@ -90,6 +91,10 @@ export function createStorage(options: StorageOptions = {}): Storage {
   const allowed = checkNamespaces(options.namespaces);
   const timeoutMs = check.duration(options.timeout, 'timeout', DEFAULT_TIMEOUT_MS, { min: 1 });
   const ctx: Ctx = { ...driverCtx(options, events), allowed, timeoutMs, events, closed: false };
+  ctx.spanAttributes = storageSpanAttributes(
+    ctx.backend,
+    options.s3?.bucket ?? (options.driver as { bucket?: unknown } | undefined)?.bucket,
+  );
   return scoped(ctx, '');
 }
 
@@ -113,9 +118,11 @@ function scoped(ctx: Ctx, prefix: string): Storage {
     fn: (d: StorageDriver, signal: AbortSignal) => Promise<T>,
     key?: string,
   ) =>
-    ctx.events.track(what, key, () =>
-      bounded(what, callTimeout(opts) ?? ctx.timeoutMs, opts?.signal, async (signal) =>
-        fn(await ctx.getDriver(), signal),
+    observeOperation(ctx.spanAttributes ?? {}, what, () =>
+      ctx.events.track(what, key, () =>
+        bounded(what, callTimeout(opts) ?? ctx.timeoutMs, opts?.signal, async (signal) =>
+          fn(await ctx.getDriver(), signal),
+        ),
       ),
     );
   const strip = (info: ObjectInfo): ObjectInfo => ({ ...info, key: info.key.slice(prefix.length) });
@@ -127,11 +134,14 @@ function scoped(ctx: Ctx, prefix: string): Storage {
       const k = full(key);
       // A stream takes as long as it takes; only an explicit timeout bounds it.
       const t = isStream(body) ? callTimeout(opts) : (callTimeout(opts) ?? ctx.timeoutMs);
-      return ctx.events.track('put', k, () =>
-        bounded('put', t, opts.signal, async (signal) => {
-          const r = await (await ctx.getDriver()).put(k, body, { ...opts, signal });
-          return { ...r, key };
-        }),
+      return observeOperation(ctx.spanAttributes ?? {}, 'put', () =>
+        ctx.events.track('put', k, () =>
+          bounded('put', t, opts.signal, async (signal) => {
+            const r = await (await ctx.getDriver()).put(k, body, { ...opts, signal });
+            recordBytes(ctx.backend, 'put', r.size);
+            return { ...r, key };
+          }),
+        ),
       );
     },
     async getBuffer(key, opts = {}) {
@@ -144,7 +154,9 @@ function scoped(ctx: Ctx, prefix: string): Storage {
         if (opts.signal?.aborted) throw abortReason(opts.signal, 'storage getBuffer');
         throw err;
       }
-      return Buffer.concat(chunks);
+      const buffer = Buffer.concat(chunks);
+      recordBytes(ctx.backend, 'get', buffer.length);
+      return buffer;
     },
     async getStream(key, opts = {}) {
       const k = full(key);

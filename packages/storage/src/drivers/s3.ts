@@ -18,6 +18,7 @@ import { validateMetadata } from '../body.js';
 import { check, invalidOption, StorageError, StorageErrorCode } from '../errors.js';
 import { expiresInMs } from '../expires.js';
 import { withMappedErrors } from '../stream-errors.js';
+import { recordRetry } from '../telemetry.js';
 import type { StorageDriver } from '../types.js';
 import { multipartCopy } from './s3-copy.js';
 import { isTransientS3Error, toStorageError } from './s3-errors.js';
@@ -150,16 +151,14 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
       maxDelay: maxDelayMs,
       retryOn: (err) => !signal.aborted && isTransientS3Error(err),
       signal,
-      ...(onRetry
-        ? {
-            onRetry: (info) =>
-              onRetry({
-                attempt: info.attempt,
-                delayMs: info.delayMs ?? info.delay ?? 0,
-                error: info.error,
-              }),
-          }
-        : {}),
+      onRetry: (info) => {
+        recordRetry(r2 ? 'r2' : 's3', info.error);
+        onRetry?.({
+          attempt: info.attempt,
+          delayMs: info.delayMs ?? info.delay ?? 0,
+          error: info.error,
+        });
+      },
     }).catch((err: unknown) => {
       throw toStorageError(unwrapRetry(err), key, where);
     });
