@@ -26,7 +26,7 @@ describe('backup trigger under malformed requests', () => {
           // Runs that span several batches, so that later POSTs meet one running (409).
           run: async ({ signal }) => {
             runs++;
-            if (runs > 1) await sleep(800, signal);
+            if (runs > 1) await sleep(1500, signal);
             return { ok: true };
           },
         });
