@@ -27,6 +27,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** The checks: a database round trip of ~2 ms, and one that settles at once. */
 const dbCheck = () => sleep(2);
 const instantCheck = async () => undefined;
+/** The same, written to take its signal: an AbortSignal is made for it on every run. */
+const instantWithSignal = async (signal: AbortSignal) => void signal;
 
 const servers: Server[] = [];
 async function start(server: Server): Promise<string> {
@@ -72,9 +74,16 @@ if (!pool) console.log('PostgreSQL is not on 127.0.0.1:5432: the pg rows are lef
 
 const terminusInstant = await terminus(instantCheck);
 const terminusDb = await terminus(dbCheck);
-// Each row: [@org/health task, its server, terminus server, goal].
+const oursInstant = await ours(instantCheck, 0);
+// Each row: [@org/health task, its server, the anchor's server, goal].
 const rows: [string, string, string, string][] = [
-  ['uncached, instant check', await ours(instantCheck, 0), terminusInstant, '≥ 1×'],
+  ['uncached, instant check', oursInstant, terminusInstant, '≥ 1×'],
+  [
+    'uncached, instant check taking its `signal`, vs the same without (not terminus)',
+    await ours(instantWithSignal, 0),
+    oursInstant,
+    'the signal’s cost',
+  ],
   ['cached 1 s, instant check', await ours(instantCheck, '1s'), terminusInstant, '≥ 1×'],
   ['uncached, 2 ms check', await ours(dbCheck, 0), terminusDb, '≥ 1×'],
   ['cached 1 s, 2 ms check', await ours(dbCheck, '1s'), terminusDb, '≥ 1×'],

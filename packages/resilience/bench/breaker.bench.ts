@@ -33,6 +33,12 @@ const oursConsecutive = createBreaker((_ctx, x: number) => work(x), {
   timeout: 10_000,
   registry: false,
 });
+// What two guarantees cost: the timer armed on every call, and the signal made when fn reads it.
+const untimed = createBreaker((_ctx, x: number) => work(x), { timeout: false, registry: false });
+const readsSignal = createBreaker((ctx, x: number) => (ctx.signal.aborted ? 0 : work(x)), {
+  timeout: 10_000,
+  registry: false,
+});
 const cockatiel = wrap(
   timeout(10_000, TimeoutStrategy.Cooperative),
   circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
@@ -55,6 +61,20 @@ const rows: [string, () => Promise<unknown>, () => Promise<unknown>, string, str
     async () => cockatiel.execute(() => work(1)),
     'cockatiel 3 timeout + breaker',
     '≥ 1×',
+  ],
+  [
+    '`fire` (10 s timeout)',
+    async () => ours.fire(1),
+    async () => untimed.fire(1),
+    '`fire` with `timeout: false`',
+    'the timer’s cost',
+  ],
+  [
+    '`fire`, `fn` reads `ctx.signal`',
+    async () => readsSignal.fire(1),
+    async () => ours.fire(1),
+    '`fire`, `fn` does not',
+    'the signal’s cost',
   ],
   [
     '`retry`, first attempt succeeds',
@@ -86,3 +106,5 @@ for (const [row, r] of results) {
 raw.shutdown();
 await ours.close();
 await oursConsecutive.close();
+await untimed.close();
+await readsSignal.close();
