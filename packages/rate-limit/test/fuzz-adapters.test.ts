@@ -125,7 +125,7 @@ describe('rate-limit adapters under malformed requests', () => {
         const limiter = createRateLimiter({ tiers });
         let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
         const app = Fastify({
-          trustProxy: 1,
+          trustProxy: '127.0.0.1', // the fuzz's own address is the proxy
           serverFactory: (handler) => {
             listener = handler;
             return createServer(handler);
