@@ -27,12 +27,8 @@ export const BackupErrorCode = {
   TargetNotEmpty: 'ERR_BACKUP_TARGET_NOT_EMPTY',
   /** `pg_restore` (or `psql` for a plain legacy dump) failed; its stderr is in the message. */
   RestoreFailed: 'ERR_BACKUP_RESTORE_FAILED',
-  /** A restore test found tables whose row counts or checksums differ from those at dump time. */
-  VerifyMismatch: 'ERR_BACKUP_VERIFY_MISMATCH',
   /** The compression asked for is not available on this Node.js (zstd needs 22.15 or later). */
   Unsupported: 'ERR_BACKUP_UNSUPPORTED',
-  /** A run is already going on in this process. */
-  Busy: 'ERR_BACKUP_BUSY',
 } as const;
 
 /** One of the {@link BackupErrorCode} values. */
