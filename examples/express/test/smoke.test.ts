@@ -21,7 +21,7 @@ beforeAll(async () => {
     SHUTDOWN_DELAY: `${SHUTDOWN_DELAY_MS}ms`,
     DRAIN_TIMEOUT: `${DRAIN_TIMEOUT_MS}ms`,
   });
-}, 15_000);
+}, 20_000);
 afterAll(async () => {
   await app?.kill();
   rmSync(root, { recursive: true, force: true });

@@ -21,7 +21,7 @@ export interface Started {
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.on('error', reject);
@@ -35,23 +35,24 @@ function freePort(): Promise<number> {
 /**
  * Runs `script` (the package's start script, such as `tsx src/main.ts`) in `dir` with
  * `node_modules/.bin` on the PATH, as npm and pnpm do, and waits for it to say it listens.
- * The variables that would switch to real infrastructure are removed, so it runs on the
- * embedded defaults.
+ * The variables that would switch to real infrastructure are removed (it runs on the embedded
+ * defaults) unless `env` sets them.
  */
 export async function startApp(
   dir: string,
   script: string,
   env: Record<string, string>,
-  timeoutMs = 12_000,
+  timeoutMs = 15_000,
 ): Promise<Started> {
   const port = await freePort();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port) };
-  childEnv.HOST = '127.0.0.1';
-  childEnv.PATH = `${join(dir, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['REDIS_URL', 'AWS_S3_BUCKET', 'SENTRY_DSN', 'KEYRING_ENCRYPTION_KEY']) {
     delete childEnv[name];
   }
-  childEnv.NODE_ENV = 'development';
+  Object.assign(childEnv, { NODE_ENV: 'development', HOST: '127.0.0.1' }, env, {
+    PORT: String(port),
+    PATH: `${join(dir, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`,
+  });
   const [command, ...args] = script.split(/\s+/);
   const child = spawn(command!, args, { cwd: dir, env: childEnv, stdio: 'pipe' });
   let stdout = '';
