@@ -12,6 +12,7 @@ import type { SecretsEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import { type SecretVersion, versionKey } from './provider.js';
 import { SecretValue } from './secret-value.js';
+import { observeFetch, recordStaleServe } from './telemetry.js';
 
 /** A name resolved against the prefix, with its version and cache key. */
 export interface Target {
@@ -153,6 +154,7 @@ export class Loader {
   }
 
   #stale(entry: Entry, now: number): SecretValue {
+    recordStaleServe(this.#o.provider.kind);
     // Once per failed attempt, not once per read: an outage at 10,000 reads a second must not
     // become 10,000 events a second.
     if (entry.staleReported !== entry.failures && this.#events.has('stale')) {
@@ -183,39 +185,41 @@ export class Loader {
     };
     const what = `Reading secret "${entry.name}"`;
     const read = (signal: AbortSignal) => provider.get({ ...request, signal });
-    const call = background
-      ? this.#boundedInBackground(what, read)
-      : this.bounded(what, undefined, read);
-    const p = call.then(
-      (got) => {
-        entry.inflight = undefined;
-        const now = this.#o.clock.now();
-        if (got === undefined || got.value === '' || got.value.length === 0) {
-          this.cache.delete(entry);
-          throw notFound(
-            entry.name,
-            provider.describe?.(request) ?? provider.kind,
-            got !== undefined,
-          );
-        }
-        const prev = entry.value?.versionId;
-        const value = new SecretValue(got.value, got.versionId);
-        this.#succeed(entry, value, now);
-        if (this.#events.has('fetch')) {
-          this.#events.emit('fetch', {
-            name: entry.name,
-            version: entry.version,
-            durationMs: performance.now() - started,
-            background,
-            changed: prev !== undefined && prev !== got.versionId,
-          });
-        }
-        return value;
-      },
-      (err: unknown) => {
-        entry.inflight = undefined;
-        throw this.#fail(entry, err);
-      },
+    const p = observeFetch(provider.kind, 'single', background, () =>
+      (background
+        ? this.#boundedInBackground(what, read)
+        : this.bounded(what, undefined, read)
+      ).then(
+        (got) => {
+          entry.inflight = undefined;
+          const now = this.#o.clock.now();
+          if (got === undefined || got.value === '' || got.value.length === 0) {
+            this.cache.delete(entry);
+            throw notFound(
+              entry.name,
+              provider.describe?.(request) ?? provider.kind,
+              got !== undefined,
+            );
+          }
+          const prev = entry.value?.versionId;
+          const value = new SecretValue(got.value, got.versionId);
+          this.#succeed(entry, value, now);
+          if (this.#events.has('fetch')) {
+            this.#events.emit('fetch', {
+              name: entry.name,
+              version: entry.version,
+              durationMs: performance.now() - started,
+              background,
+              changed: prev !== undefined && prev !== got.versionId,
+            });
+          }
+          return value;
+        },
+        (err: unknown) => {
+          entry.inflight = undefined;
+          throw this.#fail(entry, err);
+        },
+      ),
     );
     entry.inflight = p;
     return p;

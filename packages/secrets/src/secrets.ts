@@ -8,6 +8,7 @@ import { Loader, type Target } from './loader.js';
 import { resolveOptions, type SecretsOptions } from './options.js';
 import type { FetchedSecret, SecretVersion } from './provider.js';
 import { SecretValue } from './secret-value.js';
+import { observeFetch } from './telemetry.js';
 
 /** Options of one read. */
 export interface GetSecretOptions {
@@ -144,9 +145,11 @@ export function createSecrets(options: SecretsOptions): Secrets {
       const found = batch
         ? await loader
             .bounded('Reading secrets in a batch', opts.signal, (signal) =>
-              batch(
-                targets.map((t) => ({ name: t.name, bareName: t.bareName })),
-                signal,
+              observeFetch(o.provider.kind, 'batch', false, () =>
+                batch(
+                  targets.map((t) => ({ name: t.name, bareName: t.bareName })),
+                  signal,
+                ),
               ),
             )
             .catch((err: unknown) => {

@@ -49,7 +49,7 @@ try {
     const otel = startOtel();
     const on = await pairedRatio(a[op], b[op]);
     await otel.close();
-    const ns = `${addedNsPerCall(on.oursHz, on.anchorHz).toFixed(0)} ns`;
+    const ns = `${addedNsPerCall(on).toFixed(0)} ns`;
     console.log(fineRatioRow(`local ${op} (4 KiB), no SDK`, off, ns));
   }
 } finally {
