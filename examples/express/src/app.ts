@@ -216,7 +216,9 @@ export async function createApp(options: AppOptions = {}): Promise<ExampleApp> {
       'x-content-type-options': 'nosniff',
       'content-disposition': 'attachment',
     });
-    await pipeline(body, res);
+    // A client that leaves mid-download (or a read failing after the headers went out) ends
+    // the response early: nothing is left to answer, and nothing needs logging.
+    await pipeline(body, res).catch(() => undefined);
   });
 
   app.get('/files/:name/link', filesLimit, async (req, res) => {

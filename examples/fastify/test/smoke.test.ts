@@ -13,6 +13,7 @@ const DRAIN_TIMEOUT_MS = 2_000;
 const root = mkdtempSync(join(tmpdir(), 'example-fastify-'));
 let app: Started;
 const statuses: [string, number][] = [];
+const issuedTokens: string[] = [];
 
 beforeAll(async () => {
   const start = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts.start;
@@ -74,6 +75,7 @@ describe('the Fastify example, started with its start script', () => {
   it('auth: a signed token opens /api/me, the JWKS is published, anything else is a 401', async () => {
     const issued = await call('/auth/token', json({ sub: 'ada' }));
     const { access_token: token } = (await issued.json()) as { access_token: string };
+    issuedTokens.push(token);
     const me = await call('/api/me', { headers: { authorization: `Bearer ${token}` } });
     const claims = (await me.json()) as { sub: string; kid: string };
     expect(claims.sub).toBe('ada');
@@ -187,9 +189,11 @@ describe('the Fastify example, started with its start script', () => {
     expect(await refused?.json()).toMatchObject({ code: 'ERR_RATE_LIMIT_LIMITED' });
   });
 
-  it('no answer was a 5xx, and nothing failed on the server', () => {
+  it('no answer was a 5xx, nothing failed on the server, no token was logged', () => {
     expect(statuses.filter(([, status]) => status >= 500)).toEqual([]);
     expect(app.stderr).not.toContain(' failed:');
+    expect(issuedTokens.length).toBeGreaterThan(0);
+    for (const token of issuedTokens) expect(app.stdout + app.stderr).not.toContain(token);
   });
 
   it('SIGTERM: readiness fails, an in-flight upload finishes, then a clean exit within the bound', async () => {
