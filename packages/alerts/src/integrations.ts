@@ -255,7 +255,8 @@ export function alertsShutdown(
   ) {
     throw invalidOption('alertsShutdown(alerts): pass the instance createAlerts() returned');
   }
-  const timeoutMs = check.duration(options.timeout, 'timeout', '4s', { min: 0 });
+  const o = check.object(options, 'options') as AlertsShutdownOptions;
+  const timeoutMs = check.duration(o.timeout, 'timeout', '4s', { min: 0 });
   let running: Promise<void> | undefined;
   const run = async (signal: AbortSignal | undefined) => {
     try {

@@ -147,6 +147,9 @@ describe('alertsShutdown: alerts in @org/health graceful shutdown', () => {
     }
     const a = createAlerts({ log: () => undefined });
     cleanups.push(() => a.close());
+    expect(() => alertsShutdown(a, null as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_ALERTS_INVALID_OPTION' }),
+    );
     const err = (() => {
       try {
         alertsShutdown(a, { timeout: '-1s' as never });
