@@ -8,6 +8,12 @@ export {
 } from './config.js';
 export { BackupError, BackupErrorCode, isBackupError } from './errors.js';
 export type { BackupEvents } from './events.js';
+export {
+  type BackupAgeOutcome,
+  type BackupHealthCheck,
+  type LastVerifiedBackupCheckOptions,
+  lastVerifiedBackupCheck,
+} from './health-check.js';
 export { keyId } from './keys.js';
 export type { BackupEntry, ListRequest } from './list.js';
 export type { BackupFormat, Compression, Manifest, Verification } from './manifest.js';

@@ -7,6 +7,7 @@ import {
   type BackupTarget,
   createBackup,
   createBackupTrigger,
+  lastVerifiedBackupCheck,
   runForTrigger,
 } from '../src/index.js';
 import { fillDatabase, freshDatabase, localStorage, newKey, pgAvailable } from './harness.js';
@@ -100,5 +101,27 @@ describe.runIf(pgAvailable)('the HTTP trigger wired to a backup', () => {
     expect(state).toMatchObject({ status: 'failed', error: { code: 'ERR_BACKUP_PARTIAL' } });
     expect((await backup.list({ target: 'disk' }))[0]!.status).toBe('complete');
     await trigger.close();
+  });
+
+  it('the health check reads the newest verified backup: none fails, a fresh one is ok', async () => {
+    const backup = createBackup({
+      database: { url: source.url },
+      targets: { disk: await localStorage() },
+      key: newKey(),
+    });
+    const check = lastVerifiedBackupCheck({
+      lastVerifiedAt: (signal) => backup.lastVerifiedAt({ signal }),
+      maxAge: '8d',
+      cache: 0,
+    });
+    const signal = new AbortController().signal;
+    await backup.run();
+    // Backed up but never restore-tested: not good enough.
+    expect((await check.check(signal)).status).toBe('fail');
+    const test = await backup.verify();
+    expect(test.ok).toBe(true);
+    const outcome = await check.check(signal);
+    expect(outcome.status).toBe('ok');
+    expect(outcome.details.lastVerifiedAt).toBe(test.verifiedAt!.toISOString());
   });
 });
