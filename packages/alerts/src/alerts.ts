@@ -17,6 +17,7 @@ import { type AlertsOptions, resolveOptions } from './options.js';
 import { Outbox, type Sink } from './outbox.js';
 import { scrub } from './scrub.js';
 import { appClientSink, lineSink, ownClientSink } from './sinks.js';
+import { recordThrottled } from './telemetry.js';
 import { Throttle } from './throttle.js';
 
 /** An alerts instance: capture, alert, flush, close. Capturing never throws and never waits. */
@@ -90,7 +91,8 @@ export function createAlerts(options: AlertsOptions = {}): Alerts {
     const event = buildEvent(raw, defaults);
     return extraScrub ? extraScrub(event) : event;
   };
-  const outbox = new Outbox(queueMax, maxBackoffMs, build, sink, events);
+  const destination = o.client ? 'client' : dsn !== undefined ? 'sentry' : 'stderr';
+  const outbox = new Outbox(queueMax, maxBackoffMs, build, sink, events, destination);
   const throttle = !throttled ? undefined : new Throttle(throttleMax, windowMs, clock);
   const samples = new Map<string, Raw>();
   let sweep: NodeJS.Timeout | undefined;
@@ -132,6 +134,7 @@ export function createAlerts(options: AlertsOptions = {}): Alerts {
       const key = raw.fingerprint.join('\u0000');
       const d = throttle.hit(key);
       if (!d.send) {
+        recordThrottled();
         if (d.first) {
           samples.set(key, raw);
           armSweep();
@@ -155,7 +158,7 @@ export function createAlerts(options: AlertsOptions = {}): Alerts {
     get queued() {
       return outbox.size;
     },
-    destination: o.client ? 'client' : dsn !== undefined ? 'sentry' : 'stderr',
+    destination,
     captureException(err, context) {
       try {
         if (sampleRate < 1 && Math.random() >= sampleRate) return false;

@@ -3,6 +3,7 @@ import type { Event } from '@sentry/core';
 import { AlertsError, AlertsErrorCode } from './errors.js';
 import type { Raw } from './event.js';
 import type { AlertsEvents } from './events.js';
+import { recordDropped, recordSendFailure, recordSent } from './telemetry.js';
 import type { SendOutcome } from './transport.js';
 
 /** Where built events go: Sentry (own or app's client) or stderr. */
@@ -42,6 +43,8 @@ export class Outbox {
     private readonly build: (raw: Raw) => Event | null,
     private readonly sink: Sink,
     private readonly events: Emitter<AlertsEvents>,
+    /** Where the sink sends, for telemetry. */
+    private readonly destination = 'unknown',
   ) {}
 
   /** Events waiting (including the one being sent). */
@@ -53,6 +56,7 @@ export class Outbox {
   push(raw: Raw): boolean {
     if (this.#closed || this.size >= this.max) {
       this.#dropped++;
+      recordDropped(this.#closed ? 'closed' : 'queueFull');
       if (this.events.has('dropped')) {
         this.events.emit('dropped', { reason: this.#closed ? 'closed' : 'queueFull', count: 1 });
       }
@@ -125,7 +129,10 @@ export class Outbox {
           return;
         }
         this.#failures = 0;
+        if (outcome.kind === 'ok' && item.event !== null)
+          recordSent(this.destination, item.raw.level);
         if (outcome.kind === 'rejected') {
+          recordDropped('rejected');
           this.events.emit('dropped', {
             reason: 'rejected',
             count: 1,
@@ -143,6 +150,7 @@ export class Outbox {
   #retryLater(delayMs: number, outcome: SendOutcome & { kind: 'retry' }): void {
     this.#timer = setTimeout(() => this.#wake(), delayMs);
     this.#timer.unref();
+    recordSendFailure(this.destination, outcome.statusCode);
     if (this.events.has('sendFailed')) {
       const error = new AlertsError(
         AlertsErrorCode.Transport,
