@@ -1,5 +1,6 @@
 import type { TimeoutError } from '@org/core';
 import type { Attempt } from './attempt.js';
+import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 import type { RollingWindow } from './rolling-window.js';
 
 /** What the breaker does with each outcome of an attempt (latencies in ms). */
@@ -17,8 +18,10 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 
 /**
  * Runs one attempt, counted in the window and cut at `timeoutMs`. This is the per-call work
- * opossum's `fire` does (a promise, a timer, the latency, the counts), without its event
+ * opossum's `fire` does (a promise, a deadline, the latency, the counts), without its event
  * round-trips, argument copies and second promise: the outcome goes straight to `outcomes`.
+ * The deadlines of all attempts in flight share one timer (`DeadlineQueue`) instead of a timer
+ * made and cleared per call, which was half of what a call cost.
  * Latency is read from `Date.now()`, as opossum does, so that its percentiles keep their meaning.
  */
 export function attemptRunner(
@@ -26,9 +29,12 @@ export function attemptRunner(
   timeoutMs: number | false,
   outcomes: Outcomes,
 ): (attempt: Attempt) => Promise<unknown> {
+  const queue = timeoutMs === false ? undefined : new DeadlineQueue();
   return (a) => {
     window.count('fires');
     const started = Date.now();
+    // The deadline runs from the start of the call, as a timer set before it would.
+    const deadlineAt = timeoutMs === false ? 0 : performance.now() + timeoutMs;
     let result: unknown;
     try {
       result = a.exec();
@@ -52,25 +58,26 @@ export function attemptRunner(
         },
       );
     }
+    const deadlines = queue as DeadlineQueue;
     return new Promise((resolve, reject) => {
-      let over = false;
-      // Not unref()ed: it bounds the caller's await, as opossum's per-call timer does.
-      const timer = setTimeout(() => {
-        over = true;
-        reject(outcomes.timeout(a, Date.now() - started));
-      }, timeoutMs);
+      const entry: Deadline = {
+        at: deadlineAt,
+        prev: undefined,
+        next: undefined,
+        queued: false,
+        expire: () => reject(outcomes.timeout(a, Date.now() - started)),
+      };
+      deadlines.add(entry);
       Promise.resolve(result).then(
         (value) => {
-          if (over) return;
-          over = true;
-          clearTimeout(timer);
+          if (!entry.queued) return;
+          deadlines.remove(entry);
           outcomes.success(Date.now() - started);
           resolve(value);
         },
         (err: unknown) => {
-          if (over) return;
-          over = true;
-          clearTimeout(timer);
+          if (!entry.queued) return;
+          deadlines.remove(entry);
           outcomes.failure(a, err, Date.now() - started);
           reject(err);
         },

@@ -683,28 +683,68 @@ describe('the attempt runner and the rolling window', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('arms one timer per call in flight and leaves none once it settles', async () => {
+  it('one timer bounds every call in flight; an answer after the cut changes nothing', async () => {
     vi.useFakeTimers({ now: 0 });
-    let release!: (v: string) => void;
+    const release: ((v: string) => void)[] = [];
     const b = createBreaker(
       () =>
         new Promise<string>((r) => {
-          release = r;
+          release.push(r);
         }),
-      { timeout: 1_000, registry },
+      { timeout: 1_000, failureThreshold: 10, registry },
     );
-    const p = b.fire();
+    const first = b.fire();
+    await vi.advanceTimersByTimeAsync(400);
+    const second = b.fire().catch((e: unknown) => e);
     expect(vi.getTimerCount()).toBe(1);
-    release('ok');
-    await expect(p).resolves.toBe('ok');
-    expect(vi.getTimerCount()).toBe(0);
-    const late = b.fire();
-    const caught = late.catch((e: unknown) => e);
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(await caught).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 1_000 });
-    // The answer that comes after the cut changes nothing.
-    release('too late');
+    release[0]?.('ok');
+    await expect(first).resolves.toBe('ok');
+    // The second call is cut at its own deadline (1 400 ms), not the first one's.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(b.stats().timeouts).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await second).toMatchObject({ code: 'ERR_TIMEOUT', timeoutMs: 1_000 });
+    release[1]?.('too late');
     await Promise.resolve();
     expect(b.stats()).toMatchObject({ successes: 1, timeouts: 1, failures: 1 });
+  });
+
+  it('cuts staggered calls each at its own deadline, and keeps the process alive only while calls are in flight', async () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const ours = () =>
+      timers.mock.calls
+        .map((call, i) => [call[1], timers.mock.results[i]?.value] as const)
+        .filter(([ms]) => ms !== 30)
+        .map(([, t]) => t as NodeJS.Timeout);
+    const b = createBreaker(() => new Promise(() => {}), {
+      timeout: 60,
+      failureThreshold: 100,
+      registry,
+    });
+    const t0 = performance.now();
+    const cut = () =>
+      b.fire().then(
+        () => Number.NaN,
+        () => performance.now() - t0,
+      );
+    const a = cut();
+    await new Promise((r) => setTimeout(r, 30));
+    const c = cut();
+    // One timer for both calls, holding the process while they are in flight.
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0]?.hasRef()).toBe(true);
+    const [ta, tc] = await Promise.all([a, c]);
+    // (The exact deadlines are checked with fake timers above; here, real ones.)
+    expect(ta).toBeGreaterThanOrEqual(55);
+    expect(tc).toBeGreaterThanOrEqual(85);
+    expect(b.stats().timeouts).toBe(2);
+    // A call that succeeds leaves the timer armed but no longer holding the process.
+    const quick = createBreaker(async () => 1, { timeout: 10_000, registry });
+    const before = ours().length;
+    await quick.fire();
+    const made = ours().slice(before);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.hasRef()).toBe(false);
+    timers.mockRestore();
   });
 });
