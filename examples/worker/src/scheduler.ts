@@ -1,0 +1,267 @@
+import {
+  AbortedError,
+  type Clock,
+  describeError,
+  isTimeoutError,
+  linkSignals,
+  scrubString,
+  sleep,
+  systemClock,
+  withTimeout,
+} from '@org/core';
+import { isWorkerError, WorkerError, WorkerErrorCode } from './errors.js';
+import type { JobRecord, StateStore, WorkerState } from './state.js';
+
+/** What a job does: a backup, the restore test, or a key rotation. */
+export type JobKind = 'backup' | 'verify' | 'rotate';
+
+/** One scheduled job. */
+export interface Job {
+  /** Unique name, the key of its record in the state (`backup-r2`, `verify`, `rotate`). */
+  readonly name: string;
+  readonly kind: JobKind;
+  /** Time between successful runs, in ms. */
+  readonly everyMs: number;
+  /**
+   * When the job is next due, when something else than its record knows (the key ring knows
+   * when its active key was made). @default one `everyMs` after the last successful start
+   */
+  dueAt?(record: JobRecord | undefined): number;
+  /** Does the work; resolves with a summary for the log, throws when it failed. */
+  run(signal: AbortSignal): Promise<Record<string, unknown>>;
+  /**
+   * How early a run may start, in ms. @default a tenth of the interval, at most an hour: an
+   * external scheduler firing at 02:00 every day finds yesterday's 02:00:05 run due
+   */
+  readonly earlyMs?: number | undefined;
+  /** The package behind the job alerts its failures itself (`@org/backup` does for runs). */
+  readonly alertsOwnFailures?: boolean;
+}
+
+/** How one run ended. */
+export interface RunReport {
+  job: string;
+  outcome: 'ok' | 'failed' | 'aborted';
+  durationMs: number;
+  summary?: Record<string, unknown> | undefined;
+  error?: string | undefined;
+}
+
+/** A job as the status route shows it. */
+export interface JobStatus extends JobRecord {
+  job: string;
+  kind: JobKind;
+  nextRunAt: string;
+  running: boolean;
+}
+
+/** Options of {@link createScheduler}. */
+export interface SchedulerOptions {
+  jobs: readonly Job[];
+  state: StateStore;
+  /** Bound of each run, in ms. */
+  timeoutMs: number;
+  /** Wait after a failed run before trying again (at most the job's interval), in ms. */
+  retryAfterMs: number;
+  /** Where failed runs are reported (`@org/alerts` fits). */
+  alerts?: { alert(kind: string, details: Record<string, unknown>): unknown } | undefined;
+  /** One structured log line. */
+  log(event: string, fields: Record<string, unknown>): void;
+  /** Longest sleep between two looks at the schedule, in ms. @default 1 h */
+  maxSleepMs?: number | undefined;
+  clock?: Clock | undefined;
+}
+
+/** Runs jobs when they are due, one at a time, each bounded and abortable. */
+export interface Scheduler {
+  /** Starts the in-process loop (unref'd timers: something else keeps the process alive). */
+  start(): void;
+  /** Runs the jobs (of `kind`) that are due now, or all of them with `force`, one after another. */
+  runDue(options?: {
+    kind?: JobKind | undefined;
+    force?: boolean | undefined;
+  }): Promise<RunReport[]>;
+  /** Every job: its last run and when it is next due. */
+  status(): JobStatus[];
+  /** Stops the loop, aborts a run under way and waits for it to settle. Idempotent. */
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+const time = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
+
+/**
+ * When `job` is next due, from its record: one interval after the last successful start; after a
+ * failed run, not before `retryAfterMs` (capped at the interval) has passed since it started.
+ */
+export function nextRunAt(job: Job, record: JobRecord | undefined, retryAfterMs: number): number {
+  const lastOk = time(record?.lastOkAt);
+  let next = job.dueAt ? job.dueAt(record) : lastOk === undefined ? 0 : lastOk + job.everyMs;
+  const lastStart = time(record?.lastStartedAt);
+  if (lastStart !== undefined && record?.outcome === 'failed') {
+    next = Math.max(next, lastStart + Math.min(retryAfterMs, job.everyMs));
+  }
+  return next;
+}
+
+/** How early `job` may start: see {@link Job.earlyMs}. */
+export const earlyBy = (job: Job): number => job.earlyMs ?? Math.min(job.everyMs / 10, HOUR);
+
+/** The scheduler of {@link Scheduler}; nothing runs before `start()` or `runDue()`. */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { jobs, state: store, timeoutMs, retryAfterMs, alerts, log } = options;
+  const clock = options.clock ?? systemClock;
+  const maxSleepMs = options.maxSleepMs ?? HOUR;
+  const closing = new AbortController();
+  let state: WorkerState | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  let running: string | undefined;
+  let loop: Promise<void> | undefined;
+
+  const loaded = async (): Promise<WorkerState> => {
+    state ??= await store.load(closing.signal);
+    return state;
+  };
+
+  const save = async (s: WorkerState) => {
+    try {
+      await withTimeout((signal) => store.save(s, signal), {
+        timeoutMs: 30_000,
+        what: 'Saving the worker state',
+      });
+    } catch (err) {
+      // Not fatal: after a restart the job may run once more, which is safe.
+      log('state-not-saved', { level: 'warn', error: describeError(err) });
+    }
+  };
+
+  async function runOne(job: Job, s: WorkerState): Promise<RunReport> {
+    const started = clock.now();
+    const record: JobRecord = {
+      ...s.jobs[job.name],
+      lastStartedAt: new Date(started).toISOString(),
+    };
+    running = job.name;
+    log('run-started', { job: job.name });
+    const linked = linkSignals(closing.signal);
+    let report: RunReport;
+    try {
+      // A little past the bound the job's package keeps itself, so that its own timeout (and alert) wins.
+      const summary = await withTimeout((signal) => job.run(signal), {
+        timeoutMs: timeoutMs + 5_000,
+        signal: linked.signal,
+        what: `The ${job.name} run`,
+      });
+      record.outcome = 'ok';
+      record.lastOkAt = record.lastStartedAt;
+      record.error = undefined;
+      record.summary = summary;
+      report = { job: job.name, outcome: 'ok', durationMs: clock.now() - started, summary };
+    } catch (err) {
+      const aborted = closing.signal.aborted;
+      const error = scrubString(describeError(err, 500), { mode: 'reason' });
+      record.outcome = aborted ? 'aborted' : 'failed';
+      record.error = error;
+      report = { job: job.name, outcome: record.outcome, durationMs: clock.now() - started, error };
+      // The package alerted, unless our own outer bound cut a run the package did not stop.
+      const outerCut = isTimeoutError(err) && err.timeoutMs === timeoutMs + 5_000;
+      const packageAlerted =
+        (job.alertsOwnFailures === true && !outerCut) ||
+        isWorkerError(err, WorkerErrorCode.RunFailed);
+      if (!aborted && !packageAlerted) {
+        alerts?.alert('worker_run_failed', {
+          level: 'error',
+          message: `The scheduled ${job.name} run failed: ${error}`,
+          tags: { job: job.name, kind: job.kind },
+          data: { code: (err as { code?: unknown })?.code, durationMs: report.durationMs },
+        });
+      }
+    } finally {
+      linked.dispose();
+      running = undefined;
+    }
+    record.lastFinishedAt = new Date(clock.now()).toISOString();
+    s.jobs[job.name] = record;
+    await save(s);
+    log('run-finished', { ...report, level: report.outcome === 'failed' ? 'error' : 'info' });
+    return report;
+  }
+
+  const isDue = (job: Job, s: WorkerState) =>
+    clock.now() >= nextRunAt(job, s.jobs[job.name], retryAfterMs) - earlyBy(job);
+
+  /** One run of the queue at a time: the loop and `runDue` never overlap. */
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => {});
+    return next;
+  };
+
+  const runDue: Scheduler['runDue'] = (opts = {}) =>
+    exclusive(async () => {
+      const s = await loaded();
+      const reports: RunReport[] = [];
+      for (const job of jobs) {
+        if (closing.signal.aborted) break;
+        if (opts.kind !== undefined && job.kind !== opts.kind) continue;
+        if (!opts.force && !isDue(job, s)) continue;
+        reports.push(await runOne(job, s));
+      }
+      return reports;
+    });
+
+  const nextWake = (s: WorkerState) =>
+    Math.min(...jobs.map((j) => nextRunAt(j, s.jobs[j.name], retryAfterMs) - earlyBy(j)));
+
+  async function forever(): Promise<void> {
+    while (!closing.signal.aborted) {
+      let wait = maxSleepMs;
+      try {
+        await runDue();
+        wait = Math.min(maxSleepMs, Math.max(250, nextWake(await loaded()) - clock.now()));
+      } catch (err) {
+        if (closing.signal.aborted) return;
+        log('schedule-error', {
+          level: 'error',
+          error: scrubString(describeError(err), { mode: 'reason' }),
+        });
+        wait = Math.min(maxSleepMs, retryAfterMs);
+      }
+      try {
+        await sleep(wait, closing.signal, { unref: true });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (closing.signal.aborted) {
+        throw new WorkerError(
+          WorkerErrorCode.InvalidOption,
+          'The scheduler was closed: create a new worker',
+        );
+      }
+      loop ??= forever();
+    },
+    runDue,
+    status() {
+      return jobs.map((job) => {
+        const record = state?.jobs[job.name];
+        return {
+          job: job.name,
+          kind: job.kind,
+          ...record,
+          nextRunAt: new Date(Math.max(0, nextRunAt(job, record, retryAfterMs))).toISOString(),
+          running: running === job.name,
+        };
+      });
+    },
+    async close() {
+      closing.abort(new AbortedError('the worker is shutting down', 'A scheduled run'));
+      await loop;
+      await queue;
+    },
+  };
+}
