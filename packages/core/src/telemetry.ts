@@ -18,6 +18,9 @@
  *   await telemetry.observe('org.cache.get', attrs, () => get(key), (m, seconds, err) =>
  *     m.duration.record(seconds, err === undefined ? attrs : { ...attrs, 'error.type': errorType(err) }));
  *
+ * On a hot path, test `telemetry.enabled()` (or `metrics()`) before building attributes: with no
+ * SDK the whole cost is then that one check.
+ *
  * Rules: names follow OpenTelemetry semantic conventions where one exists, else
  * `org.<package>.*`; units are UCUM (`s`, `By`, `{call}`); attribute values are bounded (a tier,
  * a driver, an outcome, an error `code`; never a key, an id, a secret name or a secret).

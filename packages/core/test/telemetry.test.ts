@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { startOtel } from '@org/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -227,5 +230,39 @@ describe('createTelemetry', () => {
       }
       expect(isOrgError(caught, 'ERR_CORE_INVALID_ARGUMENT')).toBe(true);
     }
+  });
+});
+
+describe('late registration in a fresh process', () => {
+  it('an SDK whose API registry is created after the first check still receives data', () => {
+    const src = join(import.meta.dirname, '..', 'src', 'index.ts');
+    const code = `
+      const KEY = Symbol.for('opentelemetry.js.api.1');
+      const core = await import(${JSON.stringify(pathToFileURL(src).href)});
+      const t = core.createTelemetry({ name: 'probe' }, {
+        calls: { kind: 'counter', name: 'org.probe.calls', unit: '{call}', description: 'Calls.' },
+      });
+      const out = { registryAtStart: globalThis[KEY] !== undefined, before: t.metrics() === undefined };
+      const { metrics } = await import('@opentelemetry/api');
+      const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
+      class Reader extends MetricReader { async onShutdown() {} async onForceFlush() {} }
+      const reader = new Reader();
+      metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+      out.registryIsData = 'value' in Object.getOwnPropertyDescriptor(globalThis, KEY);
+      t.metrics()?.calls.add(3);
+      const { resourceMetrics } = await reader.collect();
+      out.recorded = resourceMetrics.scopeMetrics[0]?.metrics[0]?.dataPoints[0]?.value;
+      console.log(JSON.stringify(out));`;
+    const stdout = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', code],
+      { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' },
+    );
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
+      registryAtStart: false,
+      before: true,
+      registryIsData: true,
+      recorded: 3,
+    });
   });
 });
