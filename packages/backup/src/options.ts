@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FernetKey } from '@org/backup-crypto';
 import { type Clock, type Duration, optionChecks, systemClock } from '@org/core';
 import type { Storage } from '@org/storage';
@@ -166,4 +167,14 @@ export function targetNamed(r: Resolved, name: string): BackupTarget {
 /** @internal Drains a readable into nothing. */
 export async function drain(source: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of source);
+}
+
+/**
+ * @internal The signal of one whole operation, which many concurrent storage calls and stream
+ * stages listen to at once (eight manifest reads, a pipeline's stages): past Node's default
+ * of 10 listeners it warns of a leak that is not one.
+ */
+export function roomy(signal: AbortSignal): AbortSignal {
+  setMaxListeners(64, signal);
+  return signal;
 }

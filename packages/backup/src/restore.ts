@@ -14,7 +14,7 @@ import type { createEmitter } from './events.js';
 import { keyMissing, keysFor } from './keys.js';
 import { listBackups } from './list.js';
 import { type Compression, isBackupId, type Manifest } from './manifest.js';
-import { type BackupTarget, check, drain, type Resolved, targetNamed } from './options.js';
+import { type BackupTarget, check, drain, type Resolved, roomy, targetNamed } from './options.js';
 import { type DbTarget, dbTarget, userTableCount, withClient } from './pg.js';
 import { decompressor, HoldBack, Meter } from './streams.js';
 
@@ -361,7 +361,8 @@ export async function restoreBackup(
   const force = check.boolean(req.force, 'force', false);
   const started = r.clock.now();
   return withTimeout(
-    async (signal) => {
+    async (outer) => {
+      const signal = roomy(outer);
       const found = await resolveBackup(r, ref, req.target, signal);
       const checked = await checkBackup(r, events, found, 'restore', signal);
       const tables = await withClient(to, signal, userTableCount);

@@ -5,7 +5,7 @@ import { type Child, explain, runCommand, startChild } from './child.js';
 import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 import type { createEmitter } from './events.js';
 import { dataKey, type Manifest, manifestKey, newBackupId } from './manifest.js';
-import { type Resolved, targetNamed } from './options.js';
+import { type Resolved, roomy, targetNamed } from './options.js';
 import { connect, serverVersion, type TableStat, tableStats } from './pg.js';
 import { compressor, FanOut, Meter } from './streams.js';
 
@@ -58,7 +58,7 @@ export async function runBackup(
   const tags = { database: r.db.database, backup_id: id };
   try {
     return await withTimeout(
-      (signal) => dumpAndUpload(r, events, id, names, request.tag, started, signal),
+      (signal) => dumpAndUpload(r, events, id, names, request.tag, started, roomy(signal)),
       {
         timeoutMs: r.timeoutMs,
         signal: request.signal,

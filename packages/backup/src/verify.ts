@@ -3,7 +3,7 @@ import { describeError, withTimeout } from '@org/core';
 import { BackupError, BackupErrorCode } from './errors.js';
 import type { createEmitter } from './events.js';
 import { type Manifest, manifestKey, type Verification } from './manifest.js';
-import { check, type Resolved } from './options.js';
+import { check, type Resolved, roomy } from './options.js';
 import { type DbTarget, dbTarget, tableStats, withClient, withDatabase } from './pg.js';
 import { type BackupRef, checkBackup, loadBackup, resolveBackup } from './restore.js';
 
@@ -59,7 +59,8 @@ export async function verifyBackup(
   const server: DbTarget =
     req.scratchUrl === undefined ? r.db : dbTarget(req.scratchUrl, 'scratchUrl');
   return withTimeout(
-    async (signal) => {
+    async (outer) => {
+      const signal = roomy(outer);
       const found = await resolveBackup(r, ref, req.target, signal);
       if (!found.manifest) {
         throw new BackupError(
