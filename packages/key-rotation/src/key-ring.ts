@@ -119,14 +119,15 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
   const ring: KeyRing = {
     algorithm,
     async sign(claims = {}, opts = {}) {
+      let token: string;
       try {
-        const token = await signWith(current().active, claims, opts);
-        recordSign();
-        return token;
+        token = signWith(current().active, claims, opts);
       } catch (err) {
         recordSign(err);
         throw err;
       }
+      recordSign();
+      return token;
     },
     async verify<P extends JwtPayload = JwtPayload>(token: string, opts: VerifyOptions = {}) {
       try {
