@@ -200,10 +200,16 @@ export async function createApp(options: AppOptions = {}): Promise<ExampleApp> {
       res.status(413).json({ error: `the upload is larger than ${maxUploadBytes} bytes` });
       return;
     }
-    const saved = await uploads.put(String(req.params.name), limitBody(req, maxUploadBytes), {
-      contentType: req.get('content-type') ?? 'application/octet-stream',
-    });
-    res.status(201).json(saved);
+    try {
+      const saved = await uploads.put(String(req.params.name), limitBody(req, maxUploadBytes), {
+        contentType: req.get('content-type') ?? 'application/octet-stream',
+      });
+      res.status(201).json(saved);
+    } catch (err) {
+      // The client went away mid-upload: nothing was stored, and nobody is left to answer.
+      if (req.readableAborted && !isPayloadTooLarge(err)) return void res.destroy();
+      throw err;
+    }
   });
 
   app.get('/files/:name', filesLimit, async (req, res) => {

@@ -264,10 +264,19 @@ export async function createApp(options: AppOptions = {}): Promise<ExampleApp> {
             .send({ error: `the upload is larger than ${maxUploadBytes} bytes` });
         }
         const body = (request.body as Readable | undefined) ?? request.raw;
-        const saved = await uploads.put(request.params.name, limitBody(body, maxUploadBytes), {
-          contentType: request.headers['content-type'] ?? 'application/octet-stream',
-        });
-        return reply.code(201).send(saved);
+        try {
+          const saved = await uploads.put(request.params.name, limitBody(body, maxUploadBytes), {
+            contentType: request.headers['content-type'] ?? 'application/octet-stream',
+          });
+          return reply.code(201).send(saved);
+        } catch (err) {
+          // The client went away mid-upload: nothing was stored, and nobody is left to answer.
+          if (request.raw.readableAborted && !isPayloadTooLarge(err)) {
+            reply.hijack();
+            return void reply.raw.destroy();
+          }
+          throw err;
+        }
       },
     );
   });
