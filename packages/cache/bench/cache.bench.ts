@@ -1,20 +1,26 @@
 /**
  * @org/cache against bentocache and cache-manager (v7, Keyv + @keyv/redis) on the same Redis.
  *
- *   pnpm --filter @org/cache run bench          (REDIS_URL, default redis://127.0.0.1:6379)
+ *   pnpm --filter @org/cache bench          (REDIS_URL, default redis://127.0.0.1:6379)
+ *
+ * Each row is @org/cache paired with each anchor in alternating rounds (`pairedRatio` from
+ * `@org/test-utils/bench`): the ratio is ours ÷ anchor throughput per round (≥ 1: ours is
+ * faster), and the row shows its median and range against the better anchor of the two, the one
+ * with the lower median ratio.
  *
  * Every key carries this run's id and a 60 s TTL; the run deletes its keys at the end (never
  * FLUSHDB: the Redis may be shared).
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { createKeyv } from '@keyv/redis';
+import { formatRatioRow, type PairedResult, pairedRatio } from '@org/test-utils/bench';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { createCache as createCacheManager } from 'cache-manager';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
-import { Bench } from 'tinybench';
 import { createCache } from '../src/index.js';
 import { frozenRedisTable } from './frozen-redis.js';
 import { value } from './sample-value.js';
@@ -23,7 +29,7 @@ const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const { hostname: host, port: portText } = new URL(url);
 const port = Number(portText || 6379);
 const run = `bench-${randomUUID().slice(0, 8)}`;
-const TIME = Number(process.env.BENCH_TIME_MS ?? 500);
+const TIME = Number(process.env.BENCH_TIME_MS ?? 200);
 
 // ---- the three caches, each as L1+L2 ("tiered") and as L2 only --------------------------------
 const org = createCache({ redis: url, namespace: `${run}-org` });
@@ -159,124 +165,69 @@ const scenarios: {
 ];
 
 // ---- run ------------------------------------------------------------------------------------
-// Rounds interleave the libraries in rotated order. Each round gives every library its ops/s and
-// CPU per call, and @org/cache its ratio to the better anchor of that same round; the table shows
-// medians over rounds, so a burst of load from something else on the machine does not decide a
-// row, and the ratio compares runs made seconds apart rather than medians of different rounds.
+// Per scenario, @org/cache is paired with each anchor in turn: `pairedRatio` runs ours and the
+// anchor side by side in each round (the order alternating round by round), so a burst of load
+// from something else on the machine hits both sides of a ratio. The verdict is the median of the
+// per-round ratios against the better anchor, with their range.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 // BENCH_ONLY=getOrSet runs only the scenarios whose name contains it.
 const only = process.env.BENCH_ONLY;
 const picked = scenarios.filter((sc) => only === undefined || sc.name.includes(only));
+const anchors = ['bentocache', 'cache-manager'] as const;
+const GOAL = 1;
 await org.ready();
 await orgL2.ready();
-interface Round {
-  ops: number;
-  meanUs: number;
-  p99Us: number;
-  cpuUs: number;
-}
-const results = new Map<string, Record<string, Round[]>>();
-const ratios = new Map<string, number[]>();
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
+const loadBefore = loadavg();
+const rows: { name: string; better: string; vs: Record<string, PairedResult> }[] = [];
 for (const sc of picked) {
-  const perLib: Record<string, Round[]> = {};
-  results.set(sc.name, perLib);
-  ratios.set(sc.name, []);
   for (const lib of names) await sc.setup?.(subjects[lib]!.tiered, lib);
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME, warmupTime: 100 });
-    const order = names.map((_, i) => names[(i + round) % names.length]!);
-    // CPU time of this process per cache call (warm-up included): unlike wall time it hardly
-    // moves when other processes load the machine, and when the Redis round trip makes the wall
-    // times a tie, it is what a library adds on top.
-    const cpu: Record<string, { us: number; n: number; start?: NodeJS.CpuUsage }> = {};
-    for (const lib of order) {
-      const fn = sc.op(lib);
-      const acc = { us: 0, n: 0 } as { us: number; n: number; start?: NodeJS.CpuUsage };
-      cpu[lib] = acc;
-      bench.add(
-        lib,
-        async () => {
-          acc.n++;
-          await fn();
-        },
-        {
-          beforeAll: () => {
-            acc.start = process.cpuUsage();
-          },
-          afterAll: () => {
-            const d = process.cpuUsage(acc.start);
-            acc.us += d.user + d.system;
-          },
-        },
-      );
-    }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const r = task.result as unknown as { latency: { mean: number; p99: number } };
-      const acc = cpu[task.name]!;
-      perLib[task.name] ??= [];
-      perLib[task.name]!.push({
-        ops: (1000 / r.latency.mean) * (sc.calls ?? 1),
-        meanUs: r.latency.mean * 1000,
-        p99Us: r.latency.p99 * 1000,
-        cpuUs: acc.us / Math.max(1, acc.n * (sc.calls ?? 1)),
-      });
-    }
-    const last = (lib: string) => perLib[lib]!.at(-1)!.ops;
-    ratios
-      .get(sc.name)!
-      .push(last('@org/cache') / Math.max(last('bentocache'), last('cache-manager')));
+  const ours = sc.op('@org/cache');
+  const vs: Record<string, PairedResult> = {};
+  for (const anchor of anchors) {
+    vs[anchor] = await pairedRatio(ours, sc.op(anchor), {
+      rounds: ROUNDS,
+      time: TIME,
+      perIteration: sc.calls ?? 1,
+    });
   }
+  const better = anchors.reduce((a, b) => (vs[b]!.median < vs[a]!.median ? b : a));
+  rows.push({ name: sc.name, better, vs });
 }
+const loadAfter = loadavg();
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const med = (scenario: string, lib: string, f: (r: Round) => number) =>
-  median((results.get(scenario)?.[lib] ?? []).map(f));
 console.log(
-  `\nNode ${process.version}, Redis ${url.replace(/\/\/.*@/, '//')}, ${ROUNDS} rounds × ${TIME} ms per task; medians over rounds\n`,
+  `\nNode ${process.version}, Redis ${url.replace(/\/\/.*@/, '//')}; ${ROUNDS} paired rounds × ${TIME} ms per task (+100 ms warm-up) against each anchor; load average ${load(loadBefore)} at the start, ${load(loadAfter)} at the end\n`,
 );
 console.log(
-  '| scenario | library | ops/s | mean µs | p99 µs | CPU µs/op | ops/s vs better anchor (median of per-round ratios; min–max) |',
+  '| scenario | ours ÷ better anchor (median of rounds) | range | better anchor | ours ÷ the other | ops/s ours · better anchor (medians) | goal | met |',
 );
-console.log('|---|---|---:|---:|---:|---:|---:|');
-for (const sc of picked) {
-  for (const lib of names) {
-    const rs = ratios.get(sc.name) ?? [];
-    const ratio =
-      lib === '@org/cache'
-        ? `**${median(rs).toFixed(2)}×** (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})`
-        : '';
-    console.log(
-      `| ${sc.name} | ${lib} | ${fmt(med(sc.name, lib, (r) => r.ops))} | ${med(sc.name, lib, (r) => r.meanUs).toFixed(1)} | ${med(sc.name, lib, (r) => r.p99Us).toFixed(1)} | ${med(sc.name, lib, (r) => r.cpuUs).toFixed(1)} | ${ratio} |`,
-    );
-  }
+console.log('|---|---:|---:|---|---:|---:|---:|---|');
+for (const { name, better, vs } of rows) {
+  const r = vs[better]!;
+  const other = anchors.find((a) => a !== better)!;
+  const o = vs[other]!;
+  console.log(
+    formatRatioRow(
+      name,
+      r,
+      better,
+      `${o.median.toFixed(2)}× (${other})`,
+      `${fmt(r.oursHz)} · ${fmt(r.anchorHz)}`,
+      `≥ ${GOAL.toFixed(1)}×`,
+      r.median >= GOAL ? 'yes' : '**no**',
+    ),
+  );
 }
-const L1 = 'L1 hit (get)';
-const L2 = 'L2 hit (get, no L1)';
-const L2C = 'L2 hit, 50 concurrent gets (no L1)';
+const L1 = rows.find((r) => r.name === 'L1 hit (get)');
+const L2 = rows.find((r) => r.name === 'L2 hit (get, no L1)');
+if (L1 && L2) {
+  const hz = (row: typeof L1) => row.vs[row.better]!.oursHz;
+  console.log(`\nL1 hit / L2 hit (ours, ops/s) = ${(hz(L1) / hz(L2)).toFixed(1)}× (goal ≥ 10)`);
+}
 const COLD = 'getOrSet, 100 concurrent on a cold key';
-const ratioOf = (s: string) =>
-  ratios.has(s) ? `${median(ratios.get(s)!).toFixed(2)}×` : 'not run';
-const cpuVs = (s: string) => {
-  if (!results.has(s)) return 'not run';
-  const ours = med(s, '@org/cache', (r) => r.cpuUs);
-  const anchors = ['bentocache', 'cache-manager'].map((l) => med(s, l, (r) => r.cpuUs));
-  return `${ours.toFixed(1)} vs ${Math.min(...anchors).toFixed(1)} µs`;
-};
-console.log(
-  `\nGoals (medians of per-round ratios): L2 hit vs better anchor = ${ratioOf(L2)} sequential ` +
-    `(CPU/op ${cpuVs(L2)} for the leaner anchor), ${ratioOf(L2C)} with 50 concurrent ` +
-    `(CPU/op ${cpuVs(L2C)}) (goal ≥ 1); cold getOrSet vs better anchor = ${ratioOf(COLD)}; ` +
-    (results.has(L1) && results.has(L2)
-      ? `L1 hit / L2 hit = ${(med(L1, '@org/cache', (r) => r.ops) / med(L2, '@org/cache', (r) => r.ops)).toFixed(1)}× (goal ≥ 10)`
-      : ''),
-);
-if (results.has(COLD)) {
+if (rows.some((r) => r.name === COLD)) {
   console.log(
     `Loader runs in "${COLD}" (one per batch is ideal): ${names
       .map((l) => `${l} ${loaderRuns[l]} runs for ${batches[l]} batches`)

@@ -14,17 +14,21 @@ export interface AnnouncerHost {
 }
 
 /**
- * The invalidations of writes (`set`, `getOrSet` loads), coalesced: the keys written within
- * `windowMs` of the first go out as one `PUBLISH` naming them all, at most `windowMs` after that
- * write, and always after the write itself reached Redis (a waiter woken by the message finds the
- * value). Every message costs Redis a command and a delivery to every subscriber, this instance's
- * own included; one message per window instead of one per write is what a burst of writes saves.
- * A message that fails puts its keys in the outage journal, as a failed write does.
+ * The invalidations of writes (`set`, `getOrSet` loads), at most one message per `windowMs`. A
+ * write after a quiet window `claim`s the message and sends it with the write itself (one round
+ * trip, as without an announcer); the writes that follow within the window are `add`ed and go out
+ * together as one `PUBLISH` naming them all when the window closes, always after they reached
+ * Redis (a waiter woken by the message finds the value). Every message costs Redis a command and
+ * a delivery to every subscriber, this instance's own included: under a burst of writes, one per
+ * window instead of one per write is what this saves; a lone write waits for nothing. A message
+ * that fails puts its keys in the outage journal, as a failed write does.
  */
 export class Announcer {
   private keys = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
+  /** When the last message went out (`performance.now()`). */
+  private lastSent = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly host: AnnouncerHost,
@@ -36,7 +40,19 @@ export class Announcer {
     return this.keys.size > 0;
   }
 
-  /** Announces `fullKey` with the other keys of this window. */
+  /**
+   * True when no message went out within the window and none waits: the caller then sends its
+   * write's invalidation with the write, now, and that counts as this window's message.
+   */
+  claim(): boolean {
+    if (this.keys.size > 0 || this.timer !== undefined) return false;
+    const now = performance.now();
+    if (now - this.lastSent < this.windowMs) return false;
+    this.lastSent = now;
+    return true;
+  }
+
+  /** Announces `fullKey` (already written) with the other keys of this window, when it closes. */
   add(fullKey: string): void {
     this.keys.add(fullKey);
     if (this.keys.size >= MAX_KEYS) {
@@ -45,7 +61,8 @@ export class Announcer {
     }
     if (this.timer === undefined) {
       // Background: a write's caller never waits for it. `close()` flushes what is left.
-      this.timer = setTimeout(() => void this.flush(), this.windowMs);
+      const wait = Math.max(0, this.lastSent + this.windowMs - performance.now());
+      this.timer = setTimeout(() => void this.flush(), wait);
       this.timer.unref();
     }
   }
@@ -57,6 +74,7 @@ export class Announcer {
     if (this.keys.size === 0) return this.sending ?? Promise.resolve();
     const keys = [...this.keys];
     this.keys = new Set();
+    this.lastSent = performance.now();
     const sent = this.send(keys);
     const prev = this.sending;
     const both: Promise<void> = prev ? Promise.all([prev, sent]).then(() => {}) : sent;

@@ -38,7 +38,7 @@ export interface Settings {
   failureThreshold: number;
   probeIntervalMs: number;
   invalidation: boolean;
-  /** Writes within this many ms share one invalidation message; 0 = one per write. */
+  /** At most one invalidation message of writes per this many ms; 0 = one per write. */
   invalidationWindowMs: number;
   /** Most keys, tags and prefixes remembered while L2 is degraded. */
   outageJournal: number;
@@ -88,7 +88,7 @@ export function resolveSettings<P extends string>(options: CacheOptions<P>): Set
     failureThreshold: Math.max(1, failureThreshold),
     probeIntervalMs: check.duration(options.probeInterval, 'probeInterval', 500),
     invalidation: check.boolean(options.invalidation, 'invalidation', true),
-    invalidationWindowMs: check.duration(options.invalidationWindow, 'invalidationWindow', 1, {
+    invalidationWindowMs: check.duration(options.invalidationWindow, 'invalidationWindow', 5, {
       min: 0,
       max: 1_000,
     }),

@@ -82,11 +82,13 @@ export interface CacheOptions<P extends string = never> {
   /** Publish and listen for invalidations so other instances drop their L1 copy. @default true */
   invalidation?: boolean | undefined;
   /**
-   * Writes (`set`, `getOrSet` loads) made within this long of each other are announced to the
-   * other instances in one message, sent at most this long after the first of them and always
-   * after the write reached Redis. Each message costs Redis a command and a delivery to every
-   * instance (this one included), so a burst of writes pays for one. `0` = each write publishes
-   * its own message, in the same round trip as the write. At most '1s'. @default '1ms'
+   * Writes (`set`, `getOrSet` loads) announce themselves to the other instances in at most one
+   * message per this long: a write after a quiet window sends its message with the write (one
+   * round trip, no delay); the writes that follow within the window are named together in one
+   * message when it closes, sent after they reached Redis. Each message costs Redis a command and
+   * a delivery to every instance (this one included), so a burst of writes pays for one per
+   * window, and other instances drop their L1 copies up to this much later. `0` = every write
+   * sends its own message with the write. At most '1s'. @default '5ms'
    */
   invalidationWindow?: Duration | undefined;
   /** Consecutive L2 failures before L2 is skipped (a closed connection counts at once). @default 3 */

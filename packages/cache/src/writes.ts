@@ -34,22 +34,22 @@ export async function writeEntry<P extends string>(
   const epoch = c.invalidations.epoch;
   let released = false;
   let failed: boolean;
-  // With an announcer the invalidation goes out after the write, coalesced with the other writes
-  // of its window; without one, with the write itself.
+  // The invalidation goes with the write itself, unless the announcer coalesces it with the
+  // other writes of its window (then it goes out after the write).
   const announcer = c.announcer;
-  if (guard.driver.commit && (announcer === undefined || w.unlock !== undefined || tagKeys)) {
-    // SET, tags, lock release (and PUBLISH) in one command and one round trip.
-    const announce =
-      c.publishing && announcer === undefined
-        ? { channel: c.channel, message: encodeBusMessage(c.id, { k: [fullKey] }) }
-        : undefined;
+  const inline = c.publishing && (announcer === undefined || announcer.claim());
+  if (guard.driver.commit && (inline || w.unlock !== undefined || tagKeys)) {
+    // SET, tags, lock release and PUBLISH in one command and one round trip.
+    const announce = inline
+      ? { channel: c.channel, message: encodeBusMessage(c.id, { k: [fullKey] }) }
+      : undefined;
     const opts = { ttlMs, tags: tagKeys, unlock: w.unlock, publish: announce };
     const done = await guard.run('commit', key, (d) =>
       d.commit ? d.commit(fullKey, raw, opts) : Promise.reject(unsupported(d, 'commit')),
     );
     failed = done === FAILED;
     released = !failed && w.unlock !== undefined;
-  } else if (announcer !== undefined) {
+  } else if (!inline) {
     // A plain SET: no script to run, no message of its own.
     const opts = tagKeys ? { ttlMs, tags: tagKeys } : { ttlMs };
     failed = (await guard.run('set', key, (d) => d.set(fullKey, raw, opts))) === FAILED;
@@ -61,7 +61,7 @@ export async function writeEntry<P extends string>(
     ]);
     failed = done.includes(FAILED);
   }
-  if (!failed) announcer?.add(fullKey);
+  if (!failed && !inline) announcer?.add(fullKey);
   // Redis (or another instance's L1) may still hold the value this one replaces.
   if (failed) c.journal.key(fullKey);
   // When this very write found Redis gone, the degrade flushed L1; the value just written is

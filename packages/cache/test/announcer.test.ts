@@ -41,28 +41,46 @@ const keysOf = (message: string) =>
   (JSON.parse(message.slice(message.indexOf('{'))) as { k: string[] }).k;
 
 describe('Announcer (coalesced invalidations)', () => {
-  it('sends the keys added within one window as one message, once the window closes', async () => {
+  it('after a quiet window a write claims the message; the next ones share one as it closes', async () => {
     const { driver, sent } = recordingDriver();
-    const { announcer, guard } = announcerOver(driver, 30);
+    const { announcer, guard } = announcerOver(driver, 40);
+    expect(announcer.claim()).toBe(true); // the caller sends this one with its write
+    expect(announcer.claim()).toBe(false);
+    const t0 = performance.now();
     announcer.add('ns:v:a');
     announcer.add('ns:v:b');
     announcer.add('ns:v:a');
+    expect(announcer.claim()).toBe(false);
     expect(sent).toHaveLength(0);
     expect(announcer.pending).toBe(true);
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 100));
     expect(sent).toHaveLength(1);
     expect(sent[0]?.startsWith('me{')).toBe(true);
     expect(keysOf(sent[0] ?? '')).toEqual(['ns:v:a', 'ns:v:b']);
     expect(announcer.pending).toBe(false);
+    // The message went out at the end of the window that the claim opened, not before.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(30);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(announcer.claim()).toBe(true);
     announcer.add('ns:v:c');
     await announcer.flush();
     expect(sent.map(keysOf)).toEqual([['ns:v:a', 'ns:v:b'], ['ns:v:c']]);
     guard.stop();
   });
 
+  it('with no message within the window, an added key goes out at once', async () => {
+    const { driver, sent } = recordingDriver();
+    const { announcer, guard } = announcerOver(driver, 10_000);
+    announcer.add('ns:v:a');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent.map(keysOf)).toEqual([['ns:v:a']]);
+    guard.stop();
+  });
+
   it('a burst past 500 keys goes out without waiting for the window', async () => {
     const { driver, sent } = recordingDriver();
     const { announcer, guard } = announcerOver(driver, 1_000);
+    expect(announcer.claim()).toBe(true);
     for (let i = 0; i < 501; i++) announcer.add(`ns:v:${i}`);
     await new Promise((r) => setTimeout(r, 20));
     expect(sent).toHaveLength(1);

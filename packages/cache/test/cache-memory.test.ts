@@ -344,7 +344,8 @@ describe('two caches sharing one memory driver', () => {
     await a.set('k', 1);
     expect(await b.get('k')).toBe(1);
     await a.set('k', 2);
-    await new Promise((r) => setTimeout(r, 0));
+    // Within `invalidationWindow` (5 ms) of the first write's message, the second one's follows.
+    await new Promise((r) => setTimeout(r, 20));
     expect(await b.get('k')).toBe(2);
     let runs = 0;
     const loader = async () => {
