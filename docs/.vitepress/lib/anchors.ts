@@ -78,3 +78,21 @@ export function checkLinks(outDir: string, base = '/'): LinkProblem[] {
 export function formatProblems(problems: LinkProblem[]): string {
   return problems.map((p) => `  ${p.page}: ${p.href} (${p.reason})`).join('\n');
 }
+
+/**
+ * VitePress's `buildEnd` hook: throws (failing the build) when a link of the built site names a
+ * page or an anchor that is not there. Shared by the site's config and the tests' fixture sites.
+ */
+export async function failOnBrokenLinks(site: {
+  outDir: string;
+  site: { base: string };
+  logger: { info(msg: string): void };
+}): Promise<void> {
+  const problems = checkLinks(site.outDir, site.site.base);
+  if (problems.length > 0) {
+    throw new Error(
+      `${problems.length} broken internal link(s) in the built site:\n${formatProblems(problems)}`,
+    );
+  }
+  site.logger.info('link check: every internal link and anchor of the built site resolves');
+}

@@ -116,8 +116,11 @@ export function siteLink(target: string, fromFile: string): string {
   return `${repoUrl}/${rel}${fragment}`;
 }
 
-/** Rewrites the relative links and images of Markdown read from `fromFile`. */
-export function rewriteLinks(md: string, fromFile: string): string {
+/**
+ * Rewrites the relative links and images of Markdown read from `fromFile`. `anchorsOn` is the
+ * page that holds the whole file, for a part included elsewhere: its `#anchor` links point there.
+ */
+export function rewriteLinks(md: string, fromFile: string, anchorsOn?: string): string {
   return linesWithFences(md)
     .map(({ line, code }) =>
       code
@@ -125,7 +128,7 @@ export function rewriteLinks(md: string, fromFile: string): string {
         : line.replace(
             /(!?\[[^\]]*\]\()([^)\s]+)((?:\s+"[^"]*")?\))/g,
             (_, open: string, target: string, close: string) =>
-              `${open}${siteLink(target, fromFile)}${close}`,
+              `${open}${anchorsOn && target.startsWith('#') ? `${anchorsOn}${target}` : siteLink(target, fromFile)}${close}`,
           ),
     )
     .join('\n');
@@ -168,7 +171,9 @@ function readmePart(pkg: string, part: string | undefined): string {
     if (found === undefined) throw new Error(`<!--@readme: ${pkg}#${part}--> names no section`);
     chosen = found;
   }
-  return rewriteLinks(withBenchChart(chosen, pkg), file);
+  // The guide holds the whole README (intro and body); a part shown elsewhere links back to it.
+  const whole = part === undefined || part === 'intro' || part === 'body';
+  return rewriteLinks(withBenchChart(chosen, pkg), file, whole ? undefined : `/guide/${pkg}`);
 }
 
 const directive = /<!--\s*@(readme|source):\s*([^#\s]+?)(?:#([\w-]+))?\s*-->/g;
