@@ -1,12 +1,13 @@
 import {
   AbortedError,
+  abortReason,
   type Clock,
   describeError,
-  isTimeoutError,
   linkSignals,
   scrubString,
   sleep,
   systemClock,
+  TimeoutError,
   withTimeout,
 } from '@org/core';
 import { isWorkerError, WorkerError, WorkerErrorCode } from './errors.js';
@@ -67,6 +68,8 @@ export interface SchedulerOptions {
   alerts?: { alert(kind: string, details: Record<string, unknown>): unknown } | undefined;
   /** One structured log line. */
   log(event: string, fields: Record<string, unknown>): void;
+  /** How long an aborted or cut run gets to clean up before it is abandoned, in ms. @default 20 s */
+  settleMs?: number | undefined;
   /** Longest sleep between two looks at the schedule, in ms. @default 1 h */
   maxSleepMs?: number | undefined;
   clock?: Clock | undefined;
@@ -93,15 +96,43 @@ const time = (iso: string | undefined) => (iso === undefined ? undefined : Date.
 /**
  * When `job` is next due, from its record: one interval after the last successful start; after a
  * failed run, not before `retryAfterMs` (capped at the interval) has passed since it started.
+ * With `early`, the interval-based time moves forward by {@link earlyBy} (the retry wait does not).
  */
-export function nextRunAt(job: Job, record: JobRecord | undefined, retryAfterMs: number): number {
+export function nextRunAt(
+  job: Job,
+  record: JobRecord | undefined,
+  retryAfterMs: number,
+  early = false,
+): number {
   const lastOk = time(record?.lastOkAt);
   let next = job.dueAt ? job.dueAt(record) : lastOk === undefined ? 0 : lastOk + job.everyMs;
+  if (early) next -= earlyBy(job);
   const lastStart = time(record?.lastStartedAt);
   if (lastStart !== undefined && record?.outcome === 'failed') {
     next = Math.max(next, lastStart + Math.min(retryAfterMs, job.everyMs));
   }
   return next;
+}
+
+/**
+ * `work`, but once `signal` aborts it gets `graceMs` to settle (to clean up: kill `pg_dump`, drop
+ * the scratch database), after which it is abandoned with the signal's reason.
+ */
+async function settled<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<never>((_, reject) => {
+    const onAbort = () => {
+      timer = setTimeout(() => reject(abortReason(signal)), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  abandoned.catch(() => {});
+  try {
+    return await Promise.race([work, abandoned]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** How early `job` may start: see {@link Job.earlyMs}. */
@@ -112,6 +143,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { jobs, state: store, timeoutMs, retryAfterMs, alerts, log } = options;
   const clock = options.clock ?? systemClock;
   const maxSleepMs = options.maxSleepMs ?? HOUR;
+  // A little past the bound the job's package keeps itself, so that its own timeout (and alert) wins.
+  const outerMs = timeoutMs + Math.min(5_000, timeoutMs);
+  const settleMs = options.settleMs ?? 20_000;
   const closing = new AbortController();
   let state: WorkerState | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -144,27 +178,26 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     running = job.name;
     log('run-started', { job: job.name });
     const linked = linkSignals(closing.signal);
+    const cut = new TimeoutError(outerMs, `The ${job.name} run`);
+    const timer = setTimeout(() => linked.controller.abort(cut), outerMs);
     let report: RunReport;
     try {
-      // A little past the bound the job's package keeps itself, so that its own timeout (and alert) wins.
-      const summary = await withTimeout((signal) => job.run(signal), {
-        timeoutMs: timeoutMs + 5_000,
-        signal: linked.signal,
-        what: `The ${job.name} run`,
-      });
+      const summary = await settled(job.run(linked.signal), linked.signal, settleMs);
       record.outcome = 'ok';
       record.lastOkAt = record.lastStartedAt;
       record.error = undefined;
       record.summary = summary;
       report = { job: job.name, outcome: 'ok', durationMs: clock.now() - started, summary };
-    } catch (err) {
+    } catch (thrown) {
+      // What the job rejects with after our cut may be its own wrapper: the cut is the story.
+      const err = linked.signal.reason === cut ? cut : thrown;
       const aborted = closing.signal.aborted;
       const error = scrubString(describeError(err, 500), { mode: 'reason' });
       record.outcome = aborted ? 'aborted' : 'failed';
       record.error = error;
       report = { job: job.name, outcome: record.outcome, durationMs: clock.now() - started, error };
       // The package alerted, unless our own outer bound cut a run the package did not stop.
-      const outerCut = isTimeoutError(err) && err.timeoutMs === timeoutMs + 5_000;
+      const outerCut = err === cut;
       const packageAlerted =
         (job.alertsOwnFailures === true && !outerCut) ||
         isWorkerError(err, WorkerErrorCode.RunFailed);
@@ -177,6 +210,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         });
       }
     } finally {
+      clearTimeout(timer);
       linked.dispose();
       running = undefined;
     }
@@ -188,7 +222,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   const isDue = (job: Job, s: WorkerState) =>
-    clock.now() >= nextRunAt(job, s.jobs[job.name], retryAfterMs) - earlyBy(job);
+    clock.now() >= nextRunAt(job, s.jobs[job.name], retryAfterMs, true);
 
   /** One run of the queue at a time: the loop and `runDue` never overlap. */
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -211,7 +245,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     });
 
   const nextWake = (s: WorkerState) =>
-    Math.min(...jobs.map((j) => nextRunAt(j, s.jobs[j.name], retryAfterMs) - earlyBy(j)));
+    Math.min(...jobs.map((j) => nextRunAt(j, s.jobs[j.name], retryAfterMs, true)));
 
   async function forever(): Promise<void> {
     while (!closing.signal.aborted) {
@@ -253,7 +287,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           job: job.name,
           kind: job.kind,
           ...record,
-          nextRunAt: new Date(Math.max(0, nextRunAt(job, record, retryAfterMs))).toISOString(),
+          nextRunAt: new Date(
+            Math.max(clock.now(), nextRunAt(job, record, retryAfterMs)),
+          ).toISOString(),
           running: running === job.name,
         };
       });
