@@ -96,8 +96,7 @@ export async function createApp(options: AppOptions = {}): Promise<ExampleApp> {
       const code = status === 413 ? undefined : codeOf(err);
       return reply.code(status).send({ error: clientMessage(err, status), code });
     }
-    request.log.error({ err }, 'request failed');
-    console.error(`${request.method} ${request.url} failed:`, err);
+    request.log.error({ err }, `${request.method} ${request.routeOptions.url} failed`);
     return reply.code(500).send({ error: 'internal error' });
   });
   // #endregion errors
