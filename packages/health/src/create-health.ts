@@ -112,11 +112,11 @@ function reportRunner(
   o: ResolvedOptions,
   options: HealthOptions,
   events: Emitter<HealthEvents>,
-): (kind: Kind, names: readonly string[]) => Promise<HealthReport> {
+): (kind: Kind, names: readonly string[], done: (report: HealthReport) => void) => void {
   const announce = changeAnnouncer(events);
   const checkedAtNow = isoClock(o.clock);
   const checksOf = new Map<readonly string[], ResolvedCheck[]>();
-  return (kind, names) => {
+  return (kind, names, done) => {
     const checkedAt = checkedAtNow();
     const started = performance.now();
     let checks = checksOf.get(names);
@@ -124,7 +124,7 @@ function reportRunner(
       checks = names.map((n) => o.checks.get(n) as ResolvedCheck);
       checksOf.set(names, checks);
     }
-    const build = (results: CheckReport[]): HealthReport => {
+    runChecks(checks, o.deadlineMs, o.secrets, (results) => {
       const byName: Record<string, CheckReport> = {};
       for (let i = 0; i < names.length; i++) byName[names[i] as string] = results[i] as CheckReport;
       const report: HealthReport = {
@@ -137,10 +137,8 @@ function reportRunner(
       };
       events.emit('report', { kind, report });
       announce(kind, report);
-      return report;
-    };
-    const results = runChecks(checks, o.deadlineMs, o.secrets);
-    return Array.isArray(results) ? Promise.resolve(build(results)) : results.then(build);
+      done(report);
+    });
   };
 }
 
@@ -151,23 +149,36 @@ interface CachedReport {
   fresh(): HealthReport | undefined;
 }
 
-function cachedReport(o: ResolvedOptions, run: () => Promise<HealthReport>): CachedReport {
+function cachedReport(
+  o: ResolvedOptions,
+  run: (done: (report: HealthReport) => void) => void,
+): CachedReport {
   let last: { at: number; report: HealthReport } | undefined;
-  let inflight: Promise<HealthReport> | undefined;
-  const done = (report: HealthReport) => {
-    last = { at: o.clock.now(), report };
-    inflight = undefined;
-    return report;
-  };
-  const failed = (error: unknown) => {
-    inflight = undefined;
-    throw error;
-  };
+  let inflight: { promise: Promise<HealthReport> } | undefined;
   const fresh = () => {
     if (!last) return undefined;
     // A clock that went backwards expires the cache rather than freezing it.
     const age = o.clock.now() - last.at;
     return age >= 0 && age < o.cacheMs ? last.report : undefined;
+  };
+  // One promise per run, settled straight from the run's end: a run may end synchronously
+  // (every check synchronous), so the run is told apart by its token, not by its promise.
+  const start = () => {
+    const token = {} as { promise: Promise<HealthReport> };
+    inflight = token;
+    token.promise = new Promise<HealthReport>((resolve, reject) => {
+      try {
+        run((report) => {
+          last = { at: o.clock.now(), report };
+          if (inflight === token) inflight = undefined;
+          resolve(report);
+        });
+      } catch (error) {
+        if (inflight === token) inflight = undefined;
+        reject(error);
+      }
+    });
+    return token;
   };
   return {
     fresh,
@@ -177,8 +188,8 @@ function cachedReport(o: ResolvedOptions, run: () => Promise<HealthReport>): Cac
       }
       const cached = fresh();
       if (cached) return Promise.resolve(cached);
-      inflight ??= run().then(done, failed);
-      return opts.signal ? abortable(inflight, opts.signal, 'The health report') : inflight;
+      const { promise } = inflight ?? start();
+      return opts.signal ? abortable(promise, opts.signal, 'The health report') : promise;
     },
   };
 }
@@ -194,9 +205,9 @@ export function createHealth(options: HealthOptions): Health {
   const events = new Emitter<HealthEvents>('health');
   const lifecycle = createLifecycle({ ...options, ready: o.ready }, events);
   const run = reportRunner(o, options, events);
-  const quickCache = cachedReport(o, () => run('quick', o.quick));
+  const quickCache = cachedReport(o, (done) => run('quick', o.quick, done));
   const allNames = [...o.checks.keys()];
-  const fullCache = cachedReport(o, () => run('full', allNames));
+  const fullCache = cachedReport(o, (done) => run('full', allNames, done));
   const quick = (opts?: RunOptions) => quickCache.get(opts);
   const full = (opts?: RunOptions) => fullCache.get(opts);
   const http = createHttp({

@@ -23,7 +23,8 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
 /**
- * Runs `checks` concurrently and reports each, in order: a throw is `fail`, a check still
+ * Runs `checks` concurrently and hands `done` the report of each, in order (at once when every
+ * check settled synchronously; no promise of its own in between): a throw is `fail`, a check still
  * running at its timeout (or at `deadlineMs` after the start, whichever is sooner) is cut, its
  * signal aborted with core's `TimeoutError`, and reported as `timeout`. Never rejects.
  *
@@ -36,7 +37,8 @@ export function runChecks(
   checks: readonly ResolvedCheck[],
   deadlineMs: number,
   secrets: readonly string[],
-): CheckReport[] | Promise<CheckReport[]> {
+  done: (reports: CheckReport[]) => void,
+): void {
   const deadlineAt = performance.now() + deadlineMs;
   const reports = new Array<CheckReport>(checks.length);
   let running: Running[] | undefined;
@@ -75,14 +77,13 @@ export function runChecks(
       (e: unknown) => settle(entry, failReport(check, e, performance.now() - started, secrets)),
     );
   }
-  if (running === undefined) return reports;
+  if (running === undefined) {
+    done(reports);
+    return;
+  }
   const inFlight = running;
   let pending = inFlight.length;
   let timer: NodeJS.Timeout | undefined;
-  let finish!: (reports: CheckReport[]) => void;
-  const whole = new Promise<CheckReport[]>((resolve) => {
-    finish = resolve;
-  });
 
   function settle(entry: Running, report: CheckReport): void {
     if (entry.done) return;
@@ -90,7 +91,7 @@ export function runChecks(
     reports[entry.index] = report;
     if (--pending > 0) return;
     if (timer !== undefined) clearTimeout(timer);
-    finish(reports);
+    done(reports);
   }
 
   function arm(): void {
@@ -116,5 +117,4 @@ export function runChecks(
   queueMicrotask(() => {
     if (pending > 0) arm();
   });
-  return whole;
 }

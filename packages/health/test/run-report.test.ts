@@ -122,4 +122,14 @@ describe('one timer per report', () => {
     expect(r.checks.later?.status).toBe('ok');
     expect(r.checks.later?.latencyMs).toBeGreaterThanOrEqual(25);
   });
+
+  it('a run of synchronous checks ends at once: with cache 0 the next call runs them again', async () => {
+    let runs = 0;
+    const health = createHealth({ checks: { a: () => void runs++ }, cache: 0 });
+    const first = await health.full();
+    const second = await health.full();
+    expect(runs).toBe(2);
+    expect(second).not.toBe(first);
+    expect(second.status).toBe('healthy');
+  });
 });
