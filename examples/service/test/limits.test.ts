@@ -94,6 +94,26 @@ function upload(
   });
 }
 
+/** Sends the first 16 KiB of `body` at once and the rest when `finish` is called. */
+function heldUpload(path: string, body: Buffer): { sent: Promise<Sent>; finish: () => void } {
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path });
+  const sent = new Promise<Sent>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, written: 0 }),
+      );
+    });
+    req.on('error', reject);
+  });
+  req.write(body.subarray(0, 16 * 1024));
+  return { sent, finish: () => req.end(body.subarray(16 * 1024)) };
+}
+
 const uploads = () => {
   try {
     return readdirSync(join(root, 'uploads'), { recursive: true }).map(String);
@@ -150,27 +170,27 @@ describe('POST /backup-crypto/decrypt: streamed, and bounded in concurrency', ()
   });
 
   it('past DECRYPT_CONCURRENCY at once, 503 with Retry-After; a slot freed serves again', async () => {
-    // Two slow uploads of a real token hold both slots (16 KiB each 40 ms: ~0.5 s).
+    // Two uploads of a real token hold both slots: their first piece is sent, the rest waits.
     const long = Buffer.from(new Fernet(key).encrypt(Buffer.alloc(150_000, 'x')));
-    const slow = [0, 1].map(() => upload('POST', '/backup-crypto/decrypt', long, undefined, 40));
-    await new Promise((r) => setTimeout(r, 150));
+    const held = [0, 1].map(() => heldUpload('/backup-crypto/decrypt', long));
     const token = new Fernet(key).encrypt('third');
-    const busy = await fetch(`http://127.0.0.1:${port}/backup-crypto/decrypt`, {
-      method: 'POST',
-      body: token,
-    });
+    const decrypt = () =>
+      fetch(`http://127.0.0.1:${port}/backup-crypto/decrypt`, { method: 'POST', body: token });
+    // Both reach the server within milliseconds; a probe sent before they did would take a
+    // slot for a moment, so the first probe waits for them.
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = await decrypt();
     expect(busy.status).toBe(503);
     expect(busy.headers.get('retry-after')).toBe('1');
-    // The slow ones are answered in full, and their slots are free again.
-    const done = await Promise.all(slow);
+    expect(await busy.json()).toMatchObject({ error: expect.stringMatching(/retry/) });
+    // The held ones are answered in full once sent, and their slots are free again.
+    for (const h of held) h.finish();
+    const done = await Promise.all(held.map((h) => h.sent));
     expect(done.map((r) => [r.status, r.body.length])).toEqual([
       [200, 150_000],
       [200, 150_000],
     ]);
-    const again = await fetch(`http://127.0.0.1:${port}/backup-crypto/decrypt`, {
-      method: 'POST',
-      body: token,
-    });
+    const again = await decrypt();
     expect(again.status).toBe(200);
     expect(await again.text()).toBe('third');
   });
