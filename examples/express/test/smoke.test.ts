@@ -8,8 +8,8 @@ import { type Started, startApp, upload } from './start-app.js';
 // embedded defaults: memory cache and rate limits, an in-memory key ring, files on a temporary
 // disk root, alerts as JSON lines on stderr. Each request below is a real HTTP request.
 const dir = resolve(import.meta.dirname, '..');
-const SHUTDOWN_DELAY_MS = 500;
-const DRAIN_TIMEOUT_MS = 2_000;
+const SHUTDOWN_DELAY_MS = 1_000;
+const DRAIN_TIMEOUT_MS = 5_000;
 const root = mkdtempSync(join(tmpdir(), 'example-express-'));
 let app: Started;
 const statuses: [string, number][] = [];
@@ -196,18 +196,28 @@ describe('the Express example, started with its start script', () => {
     for (const token of issuedTokens) expect(app.stdout + app.stderr).not.toContain(token);
   });
 
-  it('SIGTERM: readiness fails, an in-flight upload finishes, then a clean exit within the bound', async () => {
+  it('SIGTERM: readiness fails, the server stops accepting, an upload in flight finishes, a clean exit', async () => {
     const started = performance.now();
-    const slow = app.slowUpload('/files/during-shutdown.txt', ['first half, ', 'second half'], 800);
-    await new Promise((r) => setTimeout(r, 100)); // the first half is on its way
+    const inFlight = app.openUpload('/files/during-shutdown.txt');
+    inFlight.write('sent before SIGTERM, ');
+    await new Promise((r) => setTimeout(r, 100));
     app.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 150));
-    expect((await fetch(`${app.base}/readyz`)).status).toBe(503);
-    expect(await slow).toBe(201);
+    const status = (path: string) =>
+      fetch(`${app.base}${path}`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
+    // Readiness fails first (for SHUTDOWN_DELAY), so the load balancer stops sending traffic…
+    await expect.poll(() => status('/readyz'), { timeout: 3_000, interval: 50 }).toBe(503);
+    // …then the server stops accepting, while the upload in flight may finish (drain).
+    await expect.poll(() => status('/livez'), { timeout: 3_000, interval: 50 }).toBe('refused');
+    inFlight.end('and after it');
+    expect(await inFlight.status).toBe(201);
+    const stored = readFileSync(join(root, 'uploads', 'during-shutdown.txt'), 'utf8');
+    expect(stored).toBe('sent before SIGTERM, and after it');
     const { code, signal } = await app.exited;
-    const tookMs = performance.now() - started;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
-    expect(tookMs).toBeLessThan(SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS + 3_000);
+    expect(performance.now() - started).toBeLessThan(SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS + 3_000);
     expect(app.stdout).toContain('stopped cleanly');
   });
 });

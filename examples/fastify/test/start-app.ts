@@ -14,10 +14,18 @@ export interface Started {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `raw` on a socket and resolves with the status line of the answer. */
   rawStatusLine(raw: string): Promise<string>;
-  /** A PUT whose parts are sent `gapMs` apart; resolves with the status. */
-  slowUpload(path: string, parts: string[], gapMs: number): Promise<number>;
+  /** A PUT sent part by part: headers go at once, the body as `write` and `end` are called. */
+  openUpload(path: string): OpenUpload;
   /** SIGKILL, if it still runs. */
   kill(): Promise<void>;
+}
+
+/** An upload in flight (see {@link Started.openUpload}). */
+export interface OpenUpload {
+  write(part: string): void;
+  end(part?: string): void;
+  /** The answer's status. */
+  readonly status: Promise<number>;
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -96,7 +104,7 @@ export async function startApp(
     },
     exited,
     rawStatusLine: (raw) => rawStatusLine(port, raw),
-    slowUpload: (path, parts, gapMs) => slowUpload(port, path, parts, gapMs),
+    openUpload: (path) => openUpload(port, path),
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
@@ -120,23 +128,18 @@ function rawStatusLine(port: number, raw: string): Promise<string> {
   });
 }
 
-function slowUpload(port: number, path: string, parts: string[], gapMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path, method: 'PUT' }, (res) => {
+function openUpload(port: number, path: string): OpenUpload {
+  const req = request({ port, host: '127.0.0.1', path, method: 'PUT' });
+  req.setHeader('content-type', 'text/plain');
+  req.flushHeaders();
+  const status = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
-    req.setHeader('content-type', 'text/plain');
     req.on('error', reject);
-    let i = 0;
-    const next = () => {
-      const part = parts[i++];
-      if (part === undefined) return void req.end();
-      req.write(part);
-      setTimeout(next, gapMs);
-    };
-    next();
   });
+  return { write: (part) => void req.write(part), end: (part) => void req.end(part), status };
 }
 
 /**
