@@ -84,6 +84,7 @@ try {
   worker.ring.on('stage', ({ kid }) => log('key-staged', { kid }));
   worker.backup.on('verified', (e) => log('backup-verified', { ...e }));
 
+  // #region run-once
   if (env.runOnce !== undefined) {
     // Under cron or GitHub Actions: run what is due (or everything of that kind with
     // RUN_ONCE_FORCE=true), then exit 0 when every run succeeded.
@@ -95,6 +96,7 @@ try {
     await release();
     process.exit(reports.every((r) => r.outcome === 'ok') ? 0 : 1);
   }
+  // #endregion run-once
 
   // #region status
   const status = (res: ServerResponse) => {
@@ -120,6 +122,7 @@ try {
     }),
   );
   // #endregion status
+  server.on('error', (err) => void fail(err));
   worker.health.attach(server);
   worker.health.onShutdown(() => release());
   server.listen(env.health.port, env.health.host, () => {
@@ -130,6 +133,7 @@ try {
     });
     worker.scheduler.start();
   });
+  // #region shutdown
   // SIGTERM (or Ctrl-C): the run under way is aborted and cleaned up, then the process exits,
   // 0 when everything closed in time. A second signal exits at once.
   const shutdown = async (signal: string) => {
@@ -140,6 +144,7 @@ try {
     process.exit(clean ? 0 : 1);
   };
   process.once('SIGTERM', shutdown).once('SIGINT', shutdown);
+  // #endregion shutdown
 } catch (err) {
   await fail(err);
 }

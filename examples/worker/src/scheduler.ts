@@ -79,10 +79,15 @@ export interface SchedulerOptions {
 export interface Scheduler {
   /** Starts the in-process loop (unref'd timers: something else keeps the process alive). */
   start(): void;
-  /** Runs the jobs (of `kind`) that are due now, or all of them with `force`, one after another. */
+  /**
+   * Runs the jobs (of `kind`) that are due now, or all of them with `force`, one after another.
+   * `early` (the default, for an external scheduler) lets a run start up to {@link earlyBy}
+   * before its time; the in-process loop wakes on time and passes `early: false`.
+   */
   runDue(options?: {
     kind?: JobKind | undefined;
     force?: boolean | undefined;
+    early?: boolean | undefined;
   }): Promise<RunReport[]>;
   /** Every job: its last run and when it is next due. */
   status(): JobStatus[];
@@ -138,9 +143,33 @@ async function settled<T>(work: Promise<T>, signal: AbortSignal, graceMs: number
 /** How early `job` may start: see {@link Job.earlyMs}. */
 export const earlyBy = (job: Job): number => job.earlyMs ?? Math.min(job.everyMs / 10, HOUR);
 
+const positive = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n > 0;
+
+function check(o: SchedulerOptions): SchedulerOptions {
+  const bad = (what: string) => {
+    throw new WorkerError(WorkerErrorCode.InvalidOption, `createScheduler: ${what}`);
+  };
+  if (typeof o !== 'object' || o === null) bad('options must be an object');
+  if (!Array.isArray(o.jobs) || o.jobs.length === 0) bad('`jobs` must list at least one job');
+  const names = new Set<string>();
+  for (const j of o.jobs) {
+    if (typeof j?.name !== 'string' || j.name === '' || names.has(j.name))
+      bad('each job needs a unique `name`');
+    if (!positive(j.everyMs)) bad(`job ${j.name}: \`everyMs\` must be a positive number of ms`);
+    if (typeof j.run !== 'function') bad(`job ${j.name}: \`run\` must be a function`);
+    names.add(j.name);
+  }
+  if (typeof o.state?.load !== 'function' || typeof o.state.save !== 'function')
+    bad('`state` must have load() and save()');
+  if (!positive(o.timeoutMs)) bad('`timeoutMs` must be a positive number of ms');
+  if (!(o.retryAfterMs >= 0)) bad('`retryAfterMs` must be 0 or more ms');
+  if (typeof o.log !== 'function') bad('`log` must be a function');
+  return o;
+}
+
 /** The scheduler of {@link Scheduler}; nothing runs before `start()` or `runDue()`. */
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const { jobs, state: store, timeoutMs, retryAfterMs, alerts, log } = options;
+  const { jobs, state: store, timeoutMs, retryAfterMs, alerts, log } = check(options);
   const clock = options.clock ?? systemClock;
   const maxSleepMs = options.maxSleepMs ?? HOUR;
   // A little past the bound the job's package keeps itself, so that its own timeout (and alert) wins.
@@ -221,8 +250,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return report;
   }
 
-  const isDue = (job: Job, s: WorkerState) =>
-    clock.now() >= nextRunAt(job, s.jobs[job.name], retryAfterMs, true);
+  const isDue = (job: Job, s: WorkerState, early: boolean) =>
+    clock.now() >= nextRunAt(job, s.jobs[job.name], retryAfterMs, early);
 
   /** One run of the queue at a time: the loop and `runDue` never overlap. */
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -238,28 +267,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (const job of jobs) {
         if (closing.signal.aborted) break;
         if (opts.kind !== undefined && job.kind !== opts.kind) continue;
-        if (!opts.force && !isDue(job, s)) continue;
+        if (!opts.force && !isDue(job, s, opts.early ?? true)) continue;
         reports.push(await runOne(job, s));
       }
       return reports;
     });
 
   const nextWake = (s: WorkerState) =>
-    Math.min(...jobs.map((j) => nextRunAt(j, s.jobs[j.name], retryAfterMs, true)));
+    Math.min(...jobs.map((j) => nextRunAt(j, s.jobs[j.name], retryAfterMs)));
 
   async function forever(): Promise<void> {
     while (!closing.signal.aborted) {
       let wait = maxSleepMs;
       try {
-        await runDue();
+        // On time, not early: a daily run that started an hour early each day would drift.
+        await runDue({ early: false });
         wait = Math.min(maxSleepMs, Math.max(250, nextWake(await loaded()) - clock.now()));
       } catch (err) {
         if (closing.signal.aborted) return;
-        log('schedule-error', {
+        // The state could not be read (the r2 target is down): nothing can run until it can.
+        const error = scrubString(describeError(err), { mode: 'reason' });
+        log('schedule-error', { level: 'error', error });
+        alerts?.alert('worker_schedule_failed', {
           level: 'error',
-          error: scrubString(describeError(err), { mode: 'reason' }),
+          message: `The worker cannot read its schedule's state: ${error}`,
+          tags: { job: 'schedule' },
         });
-        wait = Math.min(maxSleepMs, retryAfterMs);
+        wait = Math.min(maxSleepMs, retryAfterMs, 5 * 60_000);
       }
       try {
         await sleep(wait, closing.signal, { unref: true });

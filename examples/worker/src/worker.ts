@@ -248,7 +248,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     deadline: '6s',
     shutdownDelay: 0,
     drainTimeout: '2s',
-    closerTimeout: timeoutMs,
+    closerTimeout: '30s', // an aborted run gets 20 s to clean up
     clock,
   });
   // #endregion health

@@ -72,6 +72,33 @@ describe('scheduler', () => {
     expect(runs).toBe(2);
   });
 
+  it('the in-process loop starts a run on time, not early like a cron run may (no drift)', async () => {
+    const due = Date.now() + 600;
+    const last = new Date(due - 2_000).toISOString();
+    const state = memoryState({
+      version: 1,
+      jobs: { 'backup-r2': { lastOkAt: last, lastStartedAt: last, outcome: 'ok' } },
+    });
+    let ranAt = 0;
+    const s = createScheduler({
+      jobs: [
+        job('backup-r2', 2_000, async () => {
+          ranAt ||= Date.now();
+          return {};
+        }),
+      ],
+      state,
+      timeoutMs: HOUR,
+      retryAfterMs: HOUR,
+      log: noLog,
+    });
+    s.start();
+    cleanup.push(() => s.close());
+    while (ranAt === 0) await new Promise((r) => setTimeout(r, 20));
+    // A tenth of the interval (200 ms) early would be allowed for RUN_ONCE, not for the loop.
+    expect(ranAt).toBeGreaterThanOrEqual(due - 2);
+  });
+
   it('a failed run alerts and is tried again after retryAfter, not at once and not only after a whole interval', async () => {
     const state = memoryState();
     const alerts: { kind: string; details: Record<string, unknown> }[] = [];
