@@ -20,8 +20,12 @@ function keyBytes(key: FernetKey): Buffer {
  * key in manifests and errors without revealing it.
  */
 export function keyId(key: FernetKey): string {
-  return createHash('sha256').update(keyBytes(key)).digest('hex').slice(0, 8);
+  keyRing(key);
+  return idOf(key);
 }
+
+const idOf = (key: FernetKey) =>
+  createHash('sha256').update(keyBytes(key)).digest('hex').slice(0, 8);
 
 /** Validates `key` (one key or several, current first) and computes their ids. */
 export function keyRing(key: unknown): KeyRing {
@@ -41,7 +45,7 @@ export function keyRing(key: unknown): KeyRing {
       err,
     );
   }
-  return { keys, ids: keys.map(keyId) };
+  return { keys, ids: keys.map(idOf) };
 }
 
 /** The keys to decrypt a backup made with `id`, or ERR_BACKUP_KEY_MISSING naming it. */

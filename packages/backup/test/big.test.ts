@@ -23,7 +23,7 @@ import {
  * figures go to the README.
  */
 const big = process.env.BACKUP_BIG === '1';
-const SCALE = Number(process.env.BACKUP_BIG_SCALE ?? 500_000);
+const SCALE = Number(process.env.BACKUP_BIG_SCALE ?? 600_000);
 
 interface Measured {
   code: number | null;

@@ -136,6 +136,9 @@ describe('keys and manifests', () => {
     const key = `${bytes.toString('base64url')}=`;
     expect(keyId(key)).toBe(createHash('sha256').update(bytes).digest('hex').slice(0, 8));
     expect(keyId(bytes)).toBe(keyId(key));
+    expect(() => keyId('short')).toThrow(
+      expect.objectContaining({ code: 'ERR_BACKUP_INVALID_OPTION' }),
+    );
   });
 
   it('a ring refuses a non-key without echoing it, and names the key id a backup needs', () => {
