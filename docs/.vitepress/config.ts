@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DefaultTheme, defineConfig } from 'vitepress';
 import { failOnBrokenLinks } from './lib/anchors.js';
-import { docsRoot, expandDirectives, guidePackages } from './lib/readme.js';
+import { directiveFiles, docsRoot, expandDirectives, guidePackages } from './lib/readme.js';
 
 const guideTitles: Record<(typeof guidePackages)[number], string> = {
   core: 'core: the shared contract',
@@ -58,11 +58,15 @@ export default defineConfig({
   // (VitePress's default), and buildEnd below fails it on an anchor that is not there.
   ignoreDeadLinks: false,
   head: [['meta', { name: 'theme-color', content: '#3c8772' }]],
+  // The search index and the recipes' included sources are large by nature; each loads alone.
+  vite: { build: { chunkSizeWarningLimit: 1500 } },
   markdown: {
     config(md) {
       // README and CONTRIBUTING inclusion runs before markdown-it reads the page, so included
       // headings reach the outline and the search index, and included links are checked.
       md.core.ruler.before('normalize', 'org-readme', (state) => {
+        // VitePress watches what a page includes (env.includes): a README edit reloads its guide.
+        (state.env as { includes?: string[] }).includes?.push(...directiveFiles(state.src));
         state.src = expandDirectives(state.src);
       });
     },
@@ -97,7 +101,17 @@ export default defineConfig({
       },
     ],
     outline: { level: [2, 3] },
-    search: { provider: 'local' },
+    search: {
+      provider: 'local',
+      options: {
+        // The guides carry every package's README (API tables included); the generated reference
+        // would triple the index a phone downloads when search opens, for the same names.
+        _render(src, env, md) {
+          const html = md.render(src, env);
+          return env.relativePath.startsWith('api/') ? '' : html;
+        },
+      },
+    },
     footer: { message: 'MIT licensed. Generated from the repository at every build.' },
   },
   // A dead page link fails the build (VitePress's own check, with ignoreDeadLinks: false); this
