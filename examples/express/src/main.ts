@@ -18,7 +18,10 @@ const { app, health } = await createApp({
 const server = app.listen(port, host, (err) => {
   if (err) throw err;
   const { port: bound } = server.address() as AddressInfo;
-  console.log(`example-express listening on http://127.0.0.1:${bound} (GET / lists the routes)`);
+  // On every interface (0.0.0.0), this machine reaches it on the loopback address.
+  const shown =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  console.log(`example-express listening on http://${shown}:${bound} (GET / lists the routes)`);
 });
 // Graceful shutdown drains this server: @org/health closes it at SIGTERM.
 health.attach(server);

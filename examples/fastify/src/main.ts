@@ -19,7 +19,10 @@ await app.listen({ port, host });
 // Graceful shutdown drains this server: @org/health closes it at SIGTERM.
 health.attach(app.server);
 const { port: bound } = app.server.address() as { port: number };
-console.log(`example-fastify listening on http://127.0.0.1:${bound} (GET / lists the routes)`);
+// On every interface (0.0.0.0), this machine reaches it on the loopback address.
+const shown =
+  host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+console.log(`example-fastify listening on http://${shown}:${bound} (GET / lists the routes)`);
 
 // SIGTERM (Kubernetes, systemd, docker stop) or Ctrl-C: fail readiness for SHUTDOWN_DELAY so the
 // load balancer stops sending traffic, stop accepting, let in-flight requests finish within
