@@ -82,6 +82,9 @@ try {
   held.worker = worker;
   worker.ring.on('rotate', ({ kid, previousKid }) => log('key-rotated', { kid, previousKid }));
   worker.ring.on('stage', ({ kid }) => log('key-staged', { kid }));
+  worker.ring.on('error', ({ error }) =>
+    log('keyring-refresh-failed', { level: 'warn', error: scrubString(describeError(error)) }),
+  );
   worker.backup.on('verified', (e) => log('backup-verified', { ...e }));
 
   // #region run-once

@@ -54,14 +54,14 @@ export const defaultSchedule: Schedule = {
 export interface WorkerOptions {
   /** The database to back up: `postgres://user:password@host:5432/dbname`. */
   databaseUrl: string;
-  /** The backup targets by name (`r2`, `s3`), each an `@org/storage` storage. */
+  /** The backup targets by name (`r2`, `s3`), each an `@org/storage` storage. The first also keeps the schedule's records. */
   targets: Record<string, Storage>;
   /** The Fernet key that encrypts backups, then older keys that backups may have been made with. */
   backupKeys: readonly FernetKey[];
   /** The shared store of the signing-key ring (a file or Redis: API instances read the same one). */
   keyStore: KeyStore;
   /** The at-rest key(s) of the key ring: 32 bytes, hex or base64; every instance has the same. */
-  keyringEncryptionKey: string | readonly string[];
+  keyringEncryptionKey: string | string[];
   /** Algorithm of new signing keys. @default 'RS256' */
   keyAlgorithm?: Algorithm | undefined;
   /** @default defaultSchedule */
@@ -84,68 +84,51 @@ export interface Worker {
   close(): Promise<void>;
 }
 
-/** Builds the worker: nothing runs until `scheduler.start()` or `scheduler.runDue()`. */
-export async function createWorker(options: WorkerOptions): Promise<Worker> {
-  const schedule = options.schedule ?? defaultSchedule;
-  const clock = options.clock ?? systemClock;
-  const log = options.log ?? (() => {});
-  const ms = (value: Duration, name: string) => {
-    try {
-      return parseDuration(value, name);
-    } catch (err) {
-      throw invalidOption((err as Error).message);
-    }
-  };
-  const timeoutMs = ms(schedule.timeout, 'schedule.timeout');
-  for (const { target } of schedule.backups) {
-    if (!options.targets[target])
-      throw invalidOption(`schedule.backups names the target "${target}", which is not configured`);
+/** A duration option in ms, or `ERR_WORKER_INVALID_OPTION` naming it. */
+function ms(value: Duration, name: string): number {
+  try {
+    return parseDuration(value, name);
+  } catch (err) {
+    throw invalidOption((err as Error).message);
   }
+}
 
-  // #region backup
-  // Encrypted pg_dump to each target; partial and failed runs alert through @org/alerts.
-  const backup = createBackup({
-    database: { url: options.databaseUrl },
-    targets: options.targets,
-    key: options.backupKeys,
-    retention: Object.fromEntries(schedule.backups.map((b) => [b.target, b.retention])),
-    timeout: timeoutMs,
-    alerts: options.alerts,
-    clock,
-  });
-  const backupJobs: Job[] = schedule.backups.map(({ target, every }) => ({
+// #region backup
+/** Encrypted `pg_dump` to each target on its own interval; `@org/backup` alerts failed and partial runs. */
+function backupJobs(backup: Backup, schedule: Schedule): Job[] {
+  return schedule.backups.map(({ target, every }) => ({
     name: `backup-${target}`,
     kind: 'backup',
     everyMs: ms(every, `schedule.backups.${target}.every`),
     alertsOwnFailures: true,
     async run(signal) {
       const result = await backup.run({ targets: [target], signal });
-      return {
-        id: result.id,
-        target,
-        bytes: result.manifest.ciphertext.bytes,
-        durationMs: result.durationMs,
-      };
+      const { id, durationMs, manifest } = result;
+      return { id, target, bytes: manifest.ciphertext.bytes, durationMs };
     },
   }));
-  // #endregion backup
+}
+// #endregion backup
 
-  // #region verify
-  // The monthly restore test: restore the newest backup of each target into a scratch database,
-  // compare every table with the dump, drop it. Retention only deletes once the newest backup
-  // passed this test, so pruning follows it.
-  const verifyJob: Job = {
+// #region verify
+/**
+ * The monthly restore test: the newest backup of each target is restored into a scratch
+ * database, every table compared with the dump, the database dropped. Retention deletes nothing
+ * while a target's newest backup is unverified, so pruning follows a passing test.
+ */
+function verifyJob(backup: Backup, schedule: Schedule): Job {
+  return {
     name: 'verify',
     kind: 'verify',
     everyMs: ms(schedule.verify.every, 'schedule.verify.every'),
     async run(signal) {
       const results: Record<string, unknown> = {};
       const failed: string[] = [];
-      let unalerted: unknown;
+      let notAlerted: unknown;
       for (const { target } of schedule.backups) {
         try {
           const v = await backup.verify('latest', { target, signal });
-          // A failed test was alerted by @org/backup; the targets after it are still tested.
+          // @org/backup alerted a failed test; the next target is tested all the same.
           if (!v.ok) failed.push(`${target}: ${v.mismatches.join('; ')}`);
           else {
             const [pruned] = await backup.prune({ target, signal });
@@ -153,55 +136,47 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
           }
         } catch (err) {
           if (signal.aborted) throw err;
-          unalerted ??= err;
+          notAlerted ??= err; // no backup to test, a target down: the scheduler alerts it
           failed.push(`${target}: ${describeError(err)}`);
         }
       }
-      if (unalerted !== undefined) throw unalerted;
+      if (notAlerted !== undefined) throw notAlerted;
       if (failed.length > 0) {
-        throw new WorkerError(
-          WorkerErrorCode.RunFailed,
-          `The restore test failed on ${failed.join(', ')}`,
-        );
+        const message = `The restore test failed on ${failed.join(', ')}`;
+        throw new WorkerError(WorkerErrorCode.RunFailed, message);
       }
       return results;
     },
   };
-  // #endregion verify
+}
+// #endregion verify
 
-  // #region rotation
-  // The ring lives in a shared store: API instances that open the same store (and at-rest key)
-  // sign with the new key as soon as it is active, and keep verifying the old one for the grace period.
-  const ring = await createKeyRing({
-    algorithm: options.keyAlgorithm,
-    store: options.keyStore,
-    encryptionKey: options.keyringEncryptionKey as string | string[],
-    gracePeriod: schedule.rotation.gracePeriod,
-    clock,
-  });
-  const rotateEveryMs = ms(schedule.rotation.every, 'schedule.rotation.every');
-  const stageAheadMs = Math.min(
+// #region rotation
+/**
+ * Rotates the signing-key ring in its shared store: API instances that open the same store (and
+ * at-rest key) sign with the new key once it is active, and the old key keeps verifying for the
+ * grace period. The next key is published (staged) `stageAhead` before, for JWKS caches.
+ */
+function rotationJob(ring: KeyRing, schedule: Schedule, clock: Clock) {
+  const everyMs = ms(schedule.rotation.every, 'schedule.rotation.every');
+  const aheadMs = Math.min(
     ms(schedule.rotation.stageAhead, 'schedule.rotation.stageAhead'),
-    rotateEveryMs / 2,
+    everyMs / 2,
   );
-  const rotation = createRotationSchedule(ring, {
-    interval: rotateEveryMs,
-    stageAhead: stageAheadMs,
-    clock,
-  });
-  const rotateJob: Job = {
+  const rotation = createRotationSchedule(ring, { interval: everyMs, stageAhead: aheadMs, clock });
+  const job: Job = {
     name: 'rotate',
     kind: 'rotate',
-    everyMs: rotateEveryMs,
+    everyMs,
     earlyMs: 0, // the ring's own schedule decides, to the millisecond
-    // Due from the ring itself, which every instance shares: a restart never rotates twice.
+    // Due from the ring, which every instance shares: a restart never rotates twice.
     dueAt() {
       const keys = ring.keys();
       const active = keys.find((k) => k.status === 'active');
       if (!active) return 0;
       const since = (active.activatedAt ?? active.createdAt).getTime();
       const staged = keys.some((k) => k.status === 'pending');
-      return since + rotateEveryMs - (staged ? 0 : stageAheadMs);
+      return since + everyMs - (staged ? 0 : aheadMs);
     },
     async run() {
       const action = await rotation.run();
@@ -209,27 +184,31 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       return { action: action ?? 'none', activeKid: active?.kid };
     },
   };
-  // #endregion rotation
+  return { rotation, job };
+}
+// #endregion rotation
 
-  const scheduler = createScheduler({
-    jobs: [...backupJobs, verifyJob, rotateJob],
-    state: storageState(Object.values(options.targets)[0]!),
-    timeoutMs,
-    retryAfterMs: ms(schedule.retryAfter, 'schedule.retryAfter'),
-    alerts: options.alerts,
-    log,
-    clock,
-  });
-
-  // #region health
-  // GET /health: the database; GET /health/full: also the age of the newest verified backup
-  // (warns past the restore-test interval plus a day) and every target.
+// #region health
+/**
+ * `GET /health`: the database. `GET /health/full`: also the age of the newest verified backup
+ * (a warning past the restore-test interval plus a day) and each target.
+ */
+function workerHealth(
+  backup: Backup,
+  options: WorkerOptions,
+  verifyEveryMs: number,
+  clock: Clock,
+): Health {
   const backupAge = lastVerifiedBackupCheck({
     lastVerifiedAt: (signal) => backup.lastVerifiedAt({ signal }),
-    maxAge: verifyJob.everyMs + 86_400_000,
+    maxAge: verifyEveryMs + 86_400_000,
     timeout: '5s',
   });
-  const health = createHealth({
+  const targets = Object.entries(options.targets).map(([name, storage]) => [
+    `target-${name}`,
+    storageCheck(storage, { critical: false, timeout: '5s' }),
+  ]);
+  return createHealth({
     checks: {
       database: {
         check: databaseCheck(options.databaseUrl),
@@ -237,38 +216,88 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         componentType: 'datastore',
       },
       [backupAge.name]: backupAge,
-      ...Object.fromEntries(
-        Object.entries(options.targets).map(([name, storage]) => [
-          `target-${name}`,
-          storageCheck(storage, { critical: false, timeout: '5s' }),
-        ]),
-      ),
+      ...Object.fromEntries(targets),
     },
     quick: ['database'],
     deadline: '6s',
-    shutdownDelay: 0,
+    shutdownDelay: 0, // no load balancer sends work to a worker
     drainTimeout: '2s',
     closerTimeout: '30s', // an aborted run gets 20 s to clean up
     clock,
   });
-  // #endregion health
+}
+// #endregion health
 
-  let closed: Promise<void> | undefined;
-  return {
-    backup,
-    ring,
-    rotation,
-    health,
-    scheduler,
-    close: () => {
-      closed ??= (async () => {
-        await scheduler.close();
-        await rotation.close();
-        await ring.close();
-        await backup.close();
-        await health.close();
-      })();
-      return closed;
-    },
-  };
+/** Builds the worker: nothing runs until `scheduler.start()` or `scheduler.runDue()`. */
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOption('createWorker(options): options must be an object');
+  }
+  if (typeof options.alerts?.alert !== 'function') {
+    throw invalidOption('`alerts` must be an @org/alerts instance (createAlertsFromEnv())');
+  }
+  const { targets } = options;
+  if (typeof targets !== 'object' || targets === null || Object.keys(targets).length === 0) {
+    throw invalidOption('`targets` must name the storages: { r2, s3 }');
+  }
+  const schedule = options.schedule ?? defaultSchedule;
+  const clock = options.clock ?? systemClock;
+  for (const { target } of schedule.backups) {
+    if (!targets[target])
+      throw invalidOption(`schedule.backups names "${target}", which is not a target`);
+  }
+  const timeoutMs = ms(schedule.timeout, 'schedule.timeout');
+  const backup = createBackup({
+    database: { url: options.databaseUrl },
+    targets,
+    key: options.backupKeys,
+    retention: Object.fromEntries(schedule.backups.map((b) => [b.target, b.retention])),
+    timeout: timeoutMs,
+    alerts: options.alerts,
+    clock,
+  });
+  const verify = verifyJob(backup, schedule);
+  const jobs = [...backupJobs(backup, schedule), verify];
+  const retryAfterMs = ms(schedule.retryAfter, 'schedule.retryAfter');
+  const ring = await createKeyRing({
+    algorithm: options.keyAlgorithm,
+    store: options.keyStore,
+    encryptionKey: options.keyringEncryptionKey,
+    gracePeriod: schedule.rotation.gracePeriod,
+    clock,
+  });
+  try {
+    const { rotation, job } = rotationJob(ring, schedule, clock);
+    const scheduler = createScheduler({
+      jobs: [...jobs, job],
+      state: storageState(Object.values(targets)[0]!),
+      timeoutMs,
+      retryAfterMs,
+      alerts: options.alerts,
+      log: options.log ?? (() => {}),
+      clock,
+    });
+    const health = workerHealth(backup, options, verify.everyMs, clock);
+    let closed: Promise<void> | undefined;
+    return {
+      backup,
+      ring,
+      rotation,
+      health,
+      scheduler,
+      close: () => {
+        closed ??= (async () => {
+          await scheduler.close();
+          await rotation.close();
+          await ring.close();
+          await backup.close();
+          await health.close();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await ring.close();
+    throw err;
+  }
 }
