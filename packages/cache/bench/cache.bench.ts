@@ -99,6 +99,48 @@ const subjects: Record<string, { tiered: Subject; l2: Subject }> = {
 };
 const names = Object.keys(subjects);
 
+// @org/cache with a guarantee turned off, to show what each costs in the rows that trail.
+const tieredOnly = (c: ReturnType<typeof createCache>): { tiered: Subject; l2: Subject } => {
+  const s: Subject = {
+    get: (k) => c.get(k),
+    set: (k, v) => c.set(k, v, { ttl: TTL_MS }),
+    getOrSet: (k, l) => c.getOrSet(k, l, { ttl: TTL_MS }),
+  };
+  return { tiered: s, l2: s };
+};
+const offCaches = {
+  'invalidation: false': createCache({
+    redis: url,
+    namespace: `${run}-org-noinv`,
+    invalidation: false,
+  }),
+  'crossInstanceLock: false': createCache({
+    redis: url,
+    namespace: `${run}-org-nolock`,
+    crossInstanceLock: false,
+  }),
+  'sharedResults: true': createCache({
+    redis: url,
+    namespace: `${run}-org-shared`,
+    sharedResults: true,
+  }),
+  'all three': createCache({
+    redis: url,
+    namespace: `${run}-org-none`,
+    invalidation: false,
+    crossInstanceLock: false,
+    sharedResults: true,
+  }),
+};
+for (const [off, c] of Object.entries(offCaches)) subjects[`@org/cache, ${off}`] = tieredOnly(c);
+const guaranteeRows: { scenario: string; off: keyof typeof offCaches }[] = [
+  { scenario: 'miss + set', off: 'invalidation: false' },
+  { scenario: 'getOrSet, 100 concurrent on a cold key', off: 'crossInstanceLock: false' },
+  { scenario: 'getOrSet, 100 concurrent on a cold key', off: 'invalidation: false' },
+  { scenario: 'getOrSet, 100 concurrent on a cold key', off: 'sharedResults: true' },
+  { scenario: 'getOrSet, 100 concurrent on a cold key', off: 'all three' },
+];
+
 // ---- scenarios --------------------------------------------------------------------------------
 let seq = 0;
 const loaderRuns: Record<string, number> = {};
@@ -177,6 +219,7 @@ const anchors = ['bentocache', 'cache-manager'] as const;
 const GOAL = 1;
 await org.ready();
 await orgL2.ready();
+for (const c of Object.values(offCaches)) await c.ready();
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
 const loadBefore = loadavg();
 const rows: { name: string; better: string; vs: Record<string, PairedResult> }[] = [];
@@ -193,6 +236,19 @@ for (const sc of picked) {
   }
   const better = anchors.reduce((a, b) => (vs[b]!.median < vs[a]!.median ? b : a));
   rows.push({ name: sc.name, better, vs });
+}
+// The same scenario with a guarantee off, against the better anchor of its row.
+const offRows: { scenario: string; off: string; anchor: string; r: PairedResult }[] = [];
+for (const { scenario, off } of guaranteeRows) {
+  const sc = picked.find((x) => x.name === scenario);
+  const row = rows.find((x) => x.name === scenario);
+  if (!sc || !row) continue;
+  const r = await pairedRatio(sc.op(`@org/cache, ${off}`), sc.op(row.better), {
+    rounds: ROUNDS,
+    time: TIME,
+    perIteration: sc.calls ?? 1,
+  });
+  offRows.push({ scenario, off, anchor: row.better, r });
 }
 const loadAfter = loadavg();
 
@@ -220,6 +276,14 @@ for (const { name, better, vs } of rows) {
     ),
   );
 }
+if (offRows.length > 0) {
+  console.log('\nWhat a guarantee costs: the trailing rows with it turned off, same anchor\n');
+  console.log('| scenario, turned off | ours ÷ anchor (median of rounds) | range | anchor |');
+  console.log('|---|---:|---:|---|');
+  for (const { scenario, off, anchor, r } of offRows) {
+    console.log(formatRatioRow(`${scenario}, \`${off}\``, r, anchor));
+  }
+}
 const L1 = rows.find((r) => r.name === 'L1 hit (get)');
 const L2 = rows.find((r) => r.name === 'L2 hit (get, no L1)');
 if (L1 && L2) {
@@ -229,7 +293,8 @@ if (L1 && L2) {
 const COLD = 'getOrSet, 100 concurrent on a cold key';
 if (rows.some((r) => r.name === COLD)) {
   console.log(
-    `Loader runs in "${COLD}" (one per batch is ideal): ${names
+    `Loader runs in "${COLD}" (one per batch is ideal): ${Object.keys(subjects)
+      .filter((l) => batches[l] !== undefined)
       .map((l) => `${l} ${loaderRuns[l]} runs for ${batches[l]} batches`)
       .join('; ')}`,
   );
@@ -247,6 +312,7 @@ raw.disconnect();
 await Promise.all([
   org.close(),
   orgL2.close(),
+  ...Object.values(offCaches).map((c) => c.close()),
   bento.disconnectAll(),
   cm.disconnect(),
   cmL2.disconnect(),

@@ -21,7 +21,7 @@ export interface AnnouncerHost {
  * Redis (a waiter woken by the message finds the value). Every message costs Redis a command and
  * a delivery to every subscriber, this instance's own included: under a burst of writes, one per
  * window instead of one per write is what this saves; a lone write waits for nothing. A message
- * that fails puts its keys in the outage journal, as a failed write does.
+ * that fails puts its keys in the outage journal, to be announced again on recovery.
  */
 export class Announcer {
   private keys = new Set<string>();
@@ -94,7 +94,8 @@ export class Announcer {
       undefined,
       (d) => d.publish?.(channel, text) ?? Promise.resolve(),
     );
-    // Another instance may still hold the values these keys replaced: replayed on recovery.
-    if (done === FAILED) for (const k of keys) journal.key(k);
+    // Another instance may still hold the values these keys replaced: the message goes out
+    // again on recovery (the values written stay in Redis).
+    if (done === FAILED) for (const k of keys) journal.announce(k);
   }
 }

@@ -88,6 +88,10 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   private readonly busReady: Promise<boolean>;
   private unsubscribeBus: (() => Promise<void>) | undefined;
   readonly publishing: boolean;
+  /** Whether the callers of one shared load get one deep-frozen value instead of a copy each. */
+  readonly sharedResults: boolean;
+  /** Whether loads take the Redis lock, so that one instance loads a key at a time. */
+  readonly crossInstanceLock: boolean;
   /** Coalesces the invalidations of writes; undefined when each write publishes its own. */
   readonly announcer: Announcer | undefined;
   private closed = false;
@@ -116,6 +120,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.guard = guardL2(this, options, s);
     const driver = this.guard?.driver;
     this.publishing = driver?.publish !== undefined && s.invalidation;
+    this.crossInstanceLock = s.crossInstanceLock;
+    this.sharedResults = s.sharedResults;
     this.announcer =
       this.publishing && s.invalidationWindowMs > 0
         ? new Announcer(this, s.invalidationWindowMs)

@@ -53,3 +53,18 @@ function copy(v: unknown, depth: number): unknown {
   }
   return out;
 }
+
+/**
+ * Freezes `value` and every object and array in it (iteratively, so depth costs no stack), and
+ * returns it. Dates are frozen too, which does not stop `setTime` on them.
+ */
+export function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
+    Object.freeze(v);
+    for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+  }
+  return value;
+}

@@ -3,7 +3,7 @@ import { abortable, withTimeout } from '@org/core';
 import type { TwoTierCache } from './cache.js';
 import { decodeEntry, type Entry } from './envelope.js';
 import { notAnEntry, unsupported } from './errors.js';
-import { cloneDecoded, TOO_DEEP } from './json-clone.js';
+import { cloneDecoded, deepFreeze, TOO_DEEP } from './json-clone.js';
 import { FAILED, type L2Guard } from './l2-guard.js';
 import { jsonSerializer } from './serializer.js';
 import { type Loaded, napOrWake } from './single-flight.js';
@@ -73,8 +73,14 @@ export async function loadShared<T, P extends string>(
  * The caller's own copy of a shared load's value. With the default serializer the payload is
  * parsed once per load and each caller gets a copy of the parsed value (100 callers of a cold key
  * cost one parse and 100 cheap copies, not 100 parses); another serializer decodes per caller.
+ * With `sharedResults` every caller gets the same deep-frozen value.
  */
 function resultOf<T, P extends string>(c: TwoTierCache<P>, loaded: Loaded): T {
+  if (c.sharedResults) {
+    // Opted in: one deep-frozen value for every caller of this load, no copy each.
+    loaded.decoded ??= { value: deepFreeze(c.decode(loaded.payload)) };
+    return loaded.decoded.value as T;
+  }
   if (c.serializer !== jsonSerializer) return c.decode<T>(loaded.payload);
   loaded.decoded ??= { value: c.decode(loaded.payload) };
   const copy = cloneDecoded(loaded.decoded.value);
@@ -110,7 +116,8 @@ async function load<T, P extends string>(
   let raw: unknown;
   let token: string | undefined;
   let got: boolean | typeof FAILED | undefined;
-  if (guard.driver.getOrLock) {
+  const locking = c.crossInstanceLock;
+  if (locking && guard.driver.getOrLock) {
     // One round trip: the value, or the lock when there is none (a cold key).
     const t = randomUUID();
     const r = await guard.run('getOrLock', key, (d) =>
@@ -139,7 +146,7 @@ async function load<T, P extends string>(
   }
   // Only a load takes the lock (never a hit), so that a hit never makes another instance wait
   // or skip its refresh.
-  if (got === undefined && raw !== FAILED && guard.driver.lock !== undefined) {
+  if (locking && got === undefined && raw !== FAILED && guard.driver.lock !== undefined) {
     // A value that is stale (or unreadable) is there: lock and re-read in the same round trip,
     // since a holder that finished between the first read and now must not make this instance
     // load again.
@@ -323,7 +330,7 @@ function maybeRefresh<T, P extends string>(
   const flight = (async (): Promise<Loaded> => {
     const guard = c.guard;
     let token: string | undefined;
-    if (guard?.up && guard.driver.lock) {
+    if (guard?.up && c.crossInstanceLock && guard.driver.lock) {
       token = randomUUID();
       const t = token;
       const got = await guard.run(

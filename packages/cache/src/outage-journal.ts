@@ -4,6 +4,8 @@ import type { CacheDriver } from './driver.js';
 /** What a journal holds: keys and tag keys to delete, prefixes to clear. */
 interface Recorded {
   keys: Set<string>;
+  /** Keys written to L2 whose invalidation message did not go out: announced again, kept. */
+  announce: Set<string>;
   tags: Set<string>;
   prefixes: Set<string>;
   /** More was recorded than the bound: clear the whole namespace instead. */
@@ -39,12 +41,23 @@ export class OutageJournal {
   /** Whether there is nothing to replay. */
   get empty(): boolean {
     const r = this.rec;
-    return !r.overflowed && r.keys.size === 0 && r.tags.size === 0 && r.prefixes.size === 0;
+    return (
+      !r.overflowed &&
+      r.keys.size === 0 &&
+      r.announce.size === 0 &&
+      r.tags.size === 0 &&
+      r.prefixes.size === 0
+    );
   }
 
   /** A key set or deleted while L2 was degraded. */
   key(fullKey: string): void {
     this.add(this.rec.keys, fullKey);
+  }
+
+  /** A key written to L2 whose invalidation message failed: replayed as a message only. */
+  announce(fullKey: string): void {
+    this.add(this.rec.announce, fullKey);
   }
 
   /** A tag deleted while L2 was degraded. */
@@ -61,7 +74,7 @@ export class OutageJournal {
     const r = this.rec;
     if (r.overflowed) return;
     set.add(item);
-    if (r.keys.size + r.tags.size + r.prefixes.size > this.max)
+    if (r.keys.size + r.announce.size + r.tags.size + r.prefixes.size > this.max)
       this.rec = { ...fresh(), overflowed: true };
   }
 
@@ -90,13 +103,20 @@ export class OutageJournal {
       return;
     }
     for (const k of taken.keys) this.key(k);
+    for (const k of taken.announce) this.announce(k);
     for (const t of taken.tags) this.tag(t);
     for (const p of taken.prefixes) this.clear(p);
   }
 }
 
 function fresh(): Recorded {
-  return { keys: new Set(), tags: new Set(), prefixes: new Set(), overflowed: false };
+  return {
+    keys: new Set(),
+    announce: new Set(),
+    tags: new Set(),
+    prefixes: new Set(),
+    overflowed: false,
+  };
 }
 
 async function apply(r: Recorded, rootPrefix: string, { driver, publish }: ReplayTarget) {
@@ -118,5 +138,10 @@ async function apply(r: Recorded, rootPrefix: string, { driver, publish }: Repla
     const chunk = keys.slice(i, i + CHUNK);
     await Promise.all(chunk.map((k) => driver.delete(k)));
     await publish({ k: chunk });
+  }
+  const told = new Set(keys);
+  const announce = [...r.announce].filter((k) => !told.has(k));
+  for (let i = 0; i < announce.length; i += CHUNK) {
+    await publish({ k: announce.slice(i, i + CHUNK) });
   }
 }

@@ -38,6 +38,8 @@ export interface Settings {
   failureThreshold: number;
   probeIntervalMs: number;
   invalidation: boolean;
+  crossInstanceLock: boolean;
+  sharedResults: boolean;
   /** At most one invalidation message of writes per this many ms; 0 = one per write. */
   invalidationWindowMs: number;
   /** Most keys, tags and prefixes remembered while L2 is degraded. */
@@ -88,6 +90,8 @@ export function resolveSettings<P extends string>(options: CacheOptions<P>): Set
     failureThreshold: Math.max(1, failureThreshold),
     probeIntervalMs: check.duration(options.probeInterval, 'probeInterval', 500),
     invalidation: check.boolean(options.invalidation, 'invalidation', true),
+    crossInstanceLock: check.boolean(options.crossInstanceLock, 'crossInstanceLock', true),
+    sharedResults: check.boolean(options.sharedResults, 'sharedResults', false),
     invalidationWindowMs: check.duration(options.invalidationWindow, 'invalidationWindow', 5, {
       min: 0,
       max: 1_000,

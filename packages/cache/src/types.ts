@@ -79,6 +79,20 @@ export interface CacheOptions<P extends string = never> {
    * last fifth). @default none
    */
   earlyRefresh?: number | undefined;
+  /**
+   * `getOrSet` loads take a Redis lock, so that concurrent calls on several instances run the
+   * loader once between them (the others wait for its value). `false`: once per instance (per
+   * process, as without Redis), and a cold key costs a plain `GET` and `SET` instead of two
+   * scripts. @default true
+   */
+  crossInstanceLock?: boolean | undefined;
+  /**
+   * `true`: the callers of one shared `getOrSet` load (a stampede on a key, or the callers that
+   * joined one L2 read) all receive the same deep-frozen value instead of a copy each, so a
+   * mutation throws (strict mode) instead of costing a copy per caller. Dates in it are frozen
+   * but `setTime` still changes them. `get` and L1 hits still return copies. @default false
+   */
+  sharedResults?: boolean | undefined;
   /** Publish and listen for invalidations so other instances drop their L1 copy. @default true */
   invalidation?: boolean | undefined;
   /**

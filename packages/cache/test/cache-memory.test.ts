@@ -165,6 +165,8 @@ describe('createCache, memory only', () => {
       [{ jitter: 2 }, /`jitter`/],
       [{ invalidationWindow: -1 }, /`invalidationWindow`/],
       [{ invalidationWindow: '2s' }, /`invalidationWindow`/],
+      [{ crossInstanceLock: 'no' as never }, /`crossInstanceLock`/],
+      [{ sharedResults: 1 as never }, /`sharedResults`/],
       [{ namespace: '' }, /`namespace`/],
       [{ redis: 'localhost:6379' }, /redis:\/\//],
     ];

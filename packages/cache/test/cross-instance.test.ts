@@ -69,6 +69,32 @@ describe.runIf(await serverAvailable('Redis', 6379))('two instances on one Redis
     expect(results.every((r) => r.price === 42)).toBe(true);
   });
 
+  it('crossInstanceLock: false loads once per instance, and takes no lock in Redis', async () => {
+    const [a, b] = await pair('nolock', { crossInstanceLock: false });
+    const raw = rawClient();
+    try {
+      let runs = 0;
+      let lockSeen = false;
+      const loader = async () => {
+        runs++;
+        const locks = await raw.keys(`${encodeURIComponent(a.namespace)}:l:*`);
+        if (locks.length > 0) lockSeen = true;
+        await new Promise((r) => setTimeout(r, 100));
+        return { price: 42 };
+      };
+      const calls = [];
+      for (let i = 0; i < 20; i++) calls.push((i % 2 ? a : b).getOrSet('quote', loader));
+      const results = await Promise.all(calls);
+      expect(runs).toBe(2);
+      expect(lockSeen).toBe(false);
+      expect(results.every((r) => r.price === 42)).toBe(true);
+      expect(await a.getOrSet('quote', loader)).toEqual({ price: 42 });
+      expect(runs).toBe(2);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('when the lock holder fails, a waiter on the other instance takes over', async () => {
     const [a, b] = await pair('takeover');
     let runs = 0;

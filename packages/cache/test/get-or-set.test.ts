@@ -30,6 +30,40 @@ describe('getOrSet (memory only)', () => {
     expect(runs).toBe(1);
   });
 
+  it('sharedResults: the callers of one load get one deep-frozen value; the default copies', async () => {
+    const value = { id: 1, tags: ['a'], nested: { n: 1 } };
+    const shared = createCache({ sharedResults: true });
+    const copied = createCache();
+    for (const cache of [shared, copied]) {
+      const loader = async () => {
+        await new Promise((r) => setTimeout(r, 10));
+        return value;
+      };
+      const all = Promise.all(Array.from({ length: 3 }, () => cache.getOrSet('k', loader)));
+      await vi.advanceTimersByTimeAsync(10);
+      const results = await all;
+      expect(results.every((r) => r.id === 1 && r.nested.n === 1)).toBe(true);
+      if (cache === shared) {
+        expect(results[0]).toBe(results[1]);
+        expect(Object.isFrozen(results[0])).toBe(true);
+        expect(Object.isFrozen(results[0]?.tags)).toBe(true);
+        expect(Object.isFrozen(results[0]?.nested)).toBe(true);
+        expect(() => {
+          (results[0] as { nested: { n: number } }).nested.n = 2;
+        }).toThrow(TypeError);
+        expect(() => results[0]?.tags.push('b')).toThrow(TypeError);
+      } else {
+        expect(results[0]).not.toBe(results[1]);
+        expect(Object.isFrozen(results[0])).toBe(false);
+        (results[0] as { nested: { n: number } }).nested.n = 2;
+        expect(results[1]?.nested.n).toBe(1);
+      }
+      // Either way, what the cache holds is untouched, and the loader's own object is not frozen.
+      expect(await cache.getOrSet('k', loader)).toEqual({ id: 1, tags: ['a'], nested: { n: 1 } });
+      expect(Object.isFrozen(value)).toBe(false);
+    }
+  });
+
   it('passes the key and a signal to the loader, and stores under the given ttl and tags', async () => {
     const cache = createCache({ jitter: 0 });
     const seen: unknown[] = [];

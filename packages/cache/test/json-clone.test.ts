@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloneDecoded, TOO_DEEP } from '../src/json-clone.js';
+import { cloneDecoded, deepFreeze, TOO_DEEP } from '../src/json-clone.js';
 import { jsonSerializer } from '../src/serializer.js';
 
 const roundTrip = (v: unknown) => jsonSerializer.deserialize(jsonSerializer.serialize(v));
@@ -71,5 +71,22 @@ describe('cloneDecoded (the copy each caller of a shared load gets)', () => {
     let ok: unknown = 'leaf';
     for (let i = 0; i < 900; i++) ok = { next: ok };
     expect(cloneDecoded(ok)).toEqual(ok);
+  });
+
+  it('deepFreeze freezes every level, however deep, and returns its argument', () => {
+    const v = { a: [{ b: 1 }], d: new Date(0) };
+    expect(deepFreeze(v)).toBe(v);
+    expect(Object.isFrozen(v) && Object.isFrozen(v.a) && Object.isFrozen(v.a[0])).toBe(true);
+    expect(Object.isFrozen(v.d)).toBe(true);
+    let deep: { next?: unknown } = {};
+    const root = deep;
+    for (let i = 0; i < 100_000; i++) {
+      const next = {};
+      deep.next = next;
+      deep = next;
+    }
+    deepFreeze(root);
+    expect(Object.isFrozen(deep)).toBe(true);
+    expect(deepFreeze(7)).toBe(7);
   });
 });
