@@ -192,4 +192,66 @@ describe('prune', () => {
     const backup = createBackup({ database: { url }, targets: { r2: storage }, key: newKey() });
     await expect(backup.prune()).rejects.toMatchObject({ code: 'ERR_BACKUP_INVALID_OPTION' });
   });
+
+  it('a newest backup whose restore test failed holds back every deletion', async () => {
+    const s = await localStorage();
+    for (let d = 5; d >= 2; d--) {
+      await storeBackup(s, idAt(now - d * day, d), {
+        verification: {
+          ok: true,
+          verifiedAt: new Date(now - d * day + 3_600_000).toISOString(),
+          durationMs: 1,
+          mismatches: [],
+        },
+      });
+    }
+    await storeBackup(s, idAt(now - day, 1), {
+      verification: { ok: false, durationMs: 1, mismatches: ['public.notes: checksum differs'] },
+    });
+    const backup = createBackup({
+      database: { url },
+      targets: { r2: s },
+      key: newKey(),
+      clock: { now: () => now },
+    });
+    const [result] = await backup.prune({ target: 'r2', policy: { keepLast: 1 } });
+    // The newest backup failed its restore test: until a newer one verifies, nothing goes.
+    expect(result!.plan.remove).toEqual([]);
+    expect(result!.plan.keep).toHaveLength(5);
+    expect(await backup.list({ target: 'r2' })).toHaveLength(5);
+  });
+
+  it("days are the configured time zone's: across the switch to summer time in Berlin", async () => {
+    const s = await localStorage();
+    const verified = (at: number) => ({
+      verification: {
+        ok: true,
+        verifiedAt: new Date(at + 60_000).toISOString(),
+        durationMs: 1,
+        mismatches: [],
+      },
+    });
+    const a = Date.UTC(2026, 2, 27, 12); // 27 March, Berlin and UTC
+    const b = Date.UTC(2026, 2, 28, 23, 30); // 28 March in UTC, 29 March 00:30 in Berlin
+    const c = Date.UTC(2026, 2, 29, 10); // 29 March, after the switch (CEST)
+    for (const [at, n] of [
+      [a, 1],
+      [b, 2],
+      [c, 3],
+    ] as const)
+      await storeBackup(s, idAt(at, n), verified(at));
+    const plan = async (timeZone: string) => {
+      const backup = createBackup({
+        database: { url },
+        targets: { r2: s },
+        key: newKey(),
+        timeZone,
+        clock: { now: () => c + 3_600_000 },
+      });
+      const [result] = await backup.prune({ target: 'r2', policy: { daily: 2 }, dryRun: true });
+      return result!.plan.remove.map((r) => r.id);
+    };
+    expect(await plan('Europe/Berlin')).toEqual([idAt(b, 2)]);
+    expect(await plan('UTC')).toEqual([idAt(a, 1)]);
+  });
 });
