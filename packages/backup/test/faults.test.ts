@@ -93,6 +93,40 @@ describe.runIf(pgAvailable && motoAvailable)('faults', () => {
     await dead.close();
   });
 
+  it('a moto killed in the middle of a multipart upload: partial, alerted, the other target restores', async () => {
+    const big = await freshDatabase('srcbig');
+    drops.push(big.drop);
+    await fillDatabase(big.url, 20_000);
+    const doomed = await startMoto();
+    const dying = await doomed.storage('dying');
+    const r2 = await moto.storage('r2');
+    const alerts = recordingAlerts();
+    const backup = createBackup({
+      database: { url: big.url },
+      targets: { r2, s3: dying },
+      key,
+      alerts,
+    });
+    let killed = false;
+    backup.on('progress', ({ bytes }) => {
+      if (!killed && bytes > 12_000_000) {
+        killed = true;
+        void doomed.moto.kill();
+      }
+    });
+    const result = await backup.run();
+    expect(killed).toBe(true);
+    expect(result.status).toBe('partial');
+    expect(result.targets.s3!.status).toBe('failed');
+    expect(result.manifest.ciphertext.bytes).toBeGreaterThan(5 * 1024 * 1024);
+    expect(alerts.calls.map((c) => c.kind)).toEqual(['backup_partial']);
+    const db = await fresh();
+    await backup.restore(result.id, { to: db.url, target: 'r2' });
+    expect(await sql(db.url, 'SELECT count(*)::int AS n FROM blobs')).toEqual([{ n: 20_000 }]);
+    await dying.close();
+    await doomed.stop();
+  }, 120_000);
+
   it('an upload cut halfway leaves nothing that lists as complete; the other target completes', async () => {
     const good = await moto.storage('good');
     const raw = await moto.storage('cut');
