@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fuzzHttpHandler, fuzzJunk } from '@org/test-utils';
 import { describe, it } from 'vitest';
-// @org/test-utils is not a dependency of the example yet: its source, by path.
-import { fuzzHttpHandler, fuzzJunk } from '../../../packages/test-utils/src/http-fuzz.js';
 import { createService } from '../src/server.js';
 
 const header = (name: string, prefix = '') =>

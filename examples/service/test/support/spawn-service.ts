@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../../../../packages/test-utils/src/net.js';
+import { freePort, waitFor } from '@org/test-utils';
 
 const serviceDir = join(import.meta.dirname, '..', '..');
 
