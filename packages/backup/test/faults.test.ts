@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Storage } from '@org/storage';
+import { createStorage, type Storage } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupTarget, createBackup, keyId } from '../src/index.js';
 import {
@@ -126,6 +126,51 @@ describe.runIf(pgAvailable && motoAvailable)('faults', () => {
     await dying.close();
     await doomed.stop();
   }, 120_000);
+
+  it('a target that stalls (moto frozen) is dropped at its idle timeout and the run goes on', async () => {
+    const frozen = await startMoto();
+    const stalled = createStorage({
+      s3: {
+        bucket: await frozen.bucket('frozen'),
+        endpoint: frozen.endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        idleTimeout: '1s',
+        retry: { attempts: 1 },
+      },
+    });
+    const r2 = await moto.storage('r2');
+    const alerts = recordingAlerts();
+    const backup = createBackup({
+      database: { url: source.url },
+      targets: { r2, s3: stalled },
+      key,
+      alerts,
+    });
+    let paused = false;
+    backup.on('progress', () => {
+      if (!paused) {
+        paused = true;
+        frozen.moto.pause();
+      }
+    });
+    const started = performance.now();
+    const result = await backup.run();
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(result.status).toBe('partial');
+    expect(result.targets.s3).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('timed out after 1000 ms of inactivity'),
+    });
+    expect((await backup.list({ target: 'r2' }))[0]).toMatchObject({
+      id: result.id,
+      status: 'complete',
+    });
+    frozen.moto.resume();
+    await stalled.close();
+    await frozen.stop();
+  }, 60_000);
 
   it('an upload cut halfway leaves nothing that lists as complete; the other target completes', async () => {
     const good = await moto.storage('good');

@@ -88,9 +88,13 @@ export async function startMoto() {
     moto,
     endpoint: moto.endpoint,
     admin,
-    async storage(prefix = 'backups'): Promise<Storage> {
+    async bucket(prefix = 'backups'): Promise<string> {
       const bucket = `${prefix}-${process.pid}-${++n}`;
       await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+      return bucket;
+    },
+    async storage(prefix = 'backups'): Promise<Storage> {
+      const bucket = await this.bucket(prefix);
       const s = createStorage({
         s3: { bucket, ...connection, retry: { attempts: 1 } },
         timeout: '10s',
