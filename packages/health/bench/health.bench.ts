@@ -8,7 +8,10 @@
  * terminus side by side in one tinybench run, the order flipped each round) with the range:
  * req/s ours ÷ terminus, so ≥ 1 means ours serves at least as many probes.
  *
- *   pnpm --filter @org/health bench        (BENCH_ROUNDS=9 by default)
+ * The first row, terminus against a second terminus server, is the noise floor of the run: how
+ * far from 1 a ratio strays when both sides do the same work.
+ *
+ *   pnpm --filter @org/health bench        (BENCH_ROUNDS=21 by default: short rounds, many)
  */
 
 import { Agent, createServer, request, type Server } from 'node:http';
@@ -73,10 +76,17 @@ const pool = (await canConnect(5432))
 if (!pool) console.log('PostgreSQL is not on 127.0.0.1:5432: the pg rows are left out.\n');
 
 const terminusInstant = await terminus(instantCheck);
+const terminusInstant2 = await terminus(instantCheck);
 const terminusDb = await terminus(dbCheck);
 const oursInstant = await ours(instantCheck, 0);
 // Each row: [@org/health task, its server, the anchor's server, goal].
 const rows: [string, string, string, string][] = [
+  [
+    'noise floor: terminus vs a second terminus, instant check',
+    terminusInstant2,
+    terminusInstant,
+    '1× ± noise',
+  ],
   ['uncached, instant check', oursInstant, terminusInstant, '≥ 1×'],
   [
     'uncached, instant check taking its `signal`, vs the same without (not terminus)',
@@ -101,12 +111,12 @@ if (pool) {
   );
 }
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 21);
 const results: [string, PairedResult][] = [];
 for (const [task, oursUrl, anchorUrl, goal] of rows) {
   const r = await pairedRatio(batch(oursUrl), batch(anchorUrl), {
     rounds,
-    time: 400,
+    time: 200,
     warmupTime: 100,
     perIteration: BATCH,
   });
@@ -130,6 +140,6 @@ for (const [row] of results) console.log(row);
 console.log('');
 for (const [row, r] of results) {
   console.log(
-    `${row.split(' | ')[0]?.slice(2)}: ours ${Math.round(r.oursHz).toLocaleString('en-US')} req/s, terminus ${Math.round(r.anchorHz).toLocaleString('en-US')} req/s (context only)`,
+    `${row.split(' | ')[0]?.slice(2)}: ours ${Math.round(r.oursHz).toLocaleString('en-US')} req/s, anchor ${Math.round(r.anchorHz).toLocaleString('en-US')} req/s (context only)`,
   );
 }
