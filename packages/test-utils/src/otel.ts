@@ -207,6 +207,7 @@ export async function buildForBench(
   }
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
   // The bundles import the package's other dependencies (ioredis …) from its node_modules.
   symlinkSync(join(root, 'packages', pkg, 'node_modules'), join(out, 'node_modules'), 'dir');
   const make = async (from: string, name: string) => {
