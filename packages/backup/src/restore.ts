@@ -5,10 +5,10 @@ import {
   createDecryptStream,
   type FernetKey,
   isFernetError,
-  MultiFernet,
 } from '@org/backup-crypto';
 import { describeError, isOrgError, withTimeout } from '@org/core';
 import { startChild } from './child.js';
+import { detectFormat } from './detect.js';
 import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 import type { createEmitter } from './events.js';
 import { keyMissing, keysFor } from './keys.js';
@@ -129,51 +129,6 @@ export async function resolveBackup(
   return { target, storage, manifest: entry.manifest, objectKey: entry.manifest.object, id: ref };
 }
 
-async function readHead(storage: BackupTarget, key: string, signal: AbortSignal): Promise<Buffer> {
-  const stream = await storage.getStream(key, { signal });
-  const parts: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const c of stream as AsyncIterable<Buffer>) {
-      parts.push(c);
-      n += c.length;
-      if (c.includes(0x0a) || n >= 128 * 1024) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(parts);
-}
-
-/** Finds the format of a file without a manifest: chunked (a first line that opens to a chunk) or one token (legacy). */
-async function detect(
-  r: Resolved,
-  storage: BackupTarget,
-  key: string,
-  signal: AbortSignal,
-): Promise<{ format: Manifest['format']; compression: Compression }> {
-  const head = await readHead(storage, key, signal);
-  const nl = head.indexOf(0x0a);
-  if (nl > 0) {
-    try {
-      const plain = new MultiFernet(r.ring.keys).decrypt(head.subarray(0, nl));
-      if (plain.subarray(0, 5).toString('latin1') === 'FNTC\x01') {
-        const body = plain.subarray(30);
-        const compression: Compression =
-          body[0] === 0x1f && body[1] === 0x8b
-            ? 'gzip'
-            : body.readUInt32LE(0) === 0xfd2fb528
-              ? 'zstd'
-              : 'none';
-        return { format: 'pg-custom+chunked-fernet', compression };
-      }
-    } catch {
-      // One token over the whole file (or not ours at all): the first pass will tell.
-    }
-  }
-  return { format: 'legacy-fernet', compression: 'none' };
-}
-
 function decryptor(format: Manifest['format'], keys: FernetKey[]): Transform {
   if (format === 'pg-custom+chunked-fernet') return createChunkedDecryptStream(keys);
   return createDecryptStream(keys[0]!);
@@ -190,7 +145,7 @@ export async function checkBackup(
   const { manifest, storage, objectKey } = found;
   const shape = manifest
     ? { format: manifest.format, compression: manifest.compression }
-    : await detect(r, storage, objectKey, signal);
+    : await detectFormat(r.ring.keys, storage, objectKey, signal);
   const candidates = manifest ? keysFor(r.ring, manifest.keyId) : [...r.ring.keys];
   // A legacy token carries no key id: each configured key is tried in turn.
   const tries = shape.format === 'legacy-fernet' ? candidates.map((k) => [k]) : [candidates];
