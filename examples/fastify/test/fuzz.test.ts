@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 // The repository's fuzz runner (not a dependency of the example: a copy of the app can drop
 // this file).
-import { fuzzHttpHandler, fuzzJunk } from '../../../packages/test-utils/src/http-fuzz.js';
+import { fuzzHttpHandler, fuzzJunk } from '@org/test-utils';
 import { createApp } from '../src/app.js';
 
 const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { createBackup } from '@org/backup';
 import { createStorage } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverAvailable } from '../../../packages/test-utils/src/require-server.js';
+import { serverAvailable } from '@org/test-utils';
 import { PG, pgUrl, psql, startWorker, type WorkerProcess } from './support/worker-process.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { createBackup } from '@org/backup';
 import { generateKey } from '@org/backup-crypto';
 import { createStorage } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverAvailable } from '../../../packages/test-utils/src/require-server.js';
+import { serverAvailable } from '@org/test-utils';
 import { pgUrl, psql, startWorker, type WorkerProcess } from './support/worker-process.js';
 
 const pgUp = await serverAvailable('PostgreSQL', 5432);
