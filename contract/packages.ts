@@ -36,10 +36,11 @@ export const PACKAGES: readonly ContractPackage[] = [
     guard: 'isRateLimitError',
   },
   { dir: 'alerts', prefix: 'ALERTS', codes: 'AlertsErrorCode', guard: 'isAlertsError' },
+  { dir: 'backup', prefix: 'BACKUP', codes: 'BackupErrorCode', guard: 'isBackupError' },
 ];
 
 /** Prefixes reserved for the packages to come: none may start another. */
-export const RESERVED_PREFIXES = ['BACKUP'];
+export const RESERVED_PREFIXES: readonly string[] = [];
 
 /** Codes every package may throw besides its own: core's abort and timeout. */
 export const SHARED_CODES = ['ERR_ABORTED', 'ERR_TIMEOUT'];
