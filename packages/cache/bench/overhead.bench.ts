@@ -2,11 +2,13 @@
  * CPU time @org/cache itself spends per L2 hit, with Redis out of the picture: `get` on a cache
  * with no L1 over a driver that answers from a Map at once. It shows what the cache adds on top
  * of a client, and what arming no timer of its own saves when the driver bounds its commands
- * (`commandDeadline`, as the Redis driver does through ioredis' `commandTimeout`).
+ * (`commandDeadline`, as the Redis driver does through ioredis' `commandTimeout`), and what the
+ * copy each caller of one shared `getOrSet` load gets costs next to a parse of its own.
  *
  *   pnpm --filter @org/cache run bench:overhead      (BENCH_CALLS, default 200000 per round)
  */
 import { type CacheDriver, createCache } from '../src/index.js';
+import { cloneDecoded } from '../src/json-clone.js';
 import { value } from './sample-value.js';
 
 const store = new Map<string, string>();
@@ -24,6 +26,7 @@ const timer = createCache({ driver: driver(false), namespace: 'o', memory: false
 const bounded = createCache({ driver: driver(true), namespace: 'o', memory: false });
 await timer.set('k', value, { ttl: '10m' });
 const text = JSON.stringify(value);
+const parsed: unknown = JSON.parse(text);
 
 const N = Number(process.env.BENCH_CALLS ?? 200_000);
 const cpuPerCall = async (fn: () => unknown) => {
@@ -33,11 +36,12 @@ const cpuPerCall = async (fn: () => unknown) => {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / N;
 };
-const rows: Record<string, number[]> = { timer: [], bounded: [], parse: [] };
+const rows: Record<string, number[]> = { timer: [], bounded: [], parse: [], copy: [] };
 for (let round = 0; round < 7; round++) {
   rows.timer?.push(await cpuPerCall(() => timer.get('k')));
   rows.bounded?.push(await cpuPerCall(() => bounded.get('k')));
   rows.parse?.push(await cpuPerCall(() => JSON.parse(text)));
+  rows.copy?.push(await cpuPerCall(() => cloneDecoded(parsed)));
 }
 const median = (xs: number[] = []) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 console.log(`\nNode ${process.version}, ${N} calls × 7 rounds, median CPU µs per call\n`);
@@ -49,4 +53,7 @@ console.log(
 );
 console.log(
   `| of which \`JSON.parse\` of the value (the caller's copy) | ${median(rows.parse).toFixed(2)} |`,
+);
+console.log(
+  `| a copy of the parsed value instead (each caller of one shared \`getOrSet\` load) | ${median(rows.copy).toFixed(2)} |`,
 );
