@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ShutdownOptions } from '@org/health';
+import type { StatusBoard } from './status/board.js';
+import type { ServiceTelemetry } from './telemetry.js';
 
 /** A route handler: may answer with a JSON body, or write to `res` itself and return nothing. */
 export type Handler = (
@@ -27,6 +29,20 @@ export interface ServiceOptions extends ShutdownOptions {
 /** Releases what a feature holds; its signal aborts when its time in the shutdown is up. */
 export type Closer = (signal: AbortSignal) => Promise<void> | void;
 
+/** A refusal a route gives from a request's headers alone, before it reads the body. */
+export interface Refusal {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Looks at a request's headers (`Content-Length`, the server's load) and returns a refusal, or
+ * `undefined` to let it through. Run for `Expect: 100-continue` requests before the client is
+ * told to send its body.
+ */
+export type Precheck = (req: IncomingMessage, url: URL) => Refusal | undefined;
+
 /** What runs the service's graceful shutdown: an `@org/health` instance. */
 export interface GracefulShutdown {
   attach(server: Server): () => void;
@@ -51,6 +67,12 @@ export interface App {
   /** Registers a dependency for the health feature's full report (mounted last). */
   dependency(name: string, target: Dependency): void;
   readonly dependencies: ReadonlyMap<string, Dependency>;
+  /** Registers what `method path` refuses from the headers alone (see {@link Precheck}). */
+  precheck(method: string, path: string, check: Precheck): void;
+  /** The OpenTelemetry SDK (`src/telemetry.ts`), or `undefined` with `OTEL_SDK_DISABLED=true`. */
+  readonly telemetry: ServiceTelemetry | undefined;
+  /** What the features show on `GET /status` besides the metrics. */
+  readonly status: StatusBoard;
 }
 
 /** A feature of the example: one file per @org package, mounted by main.ts. */

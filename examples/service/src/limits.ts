@@ -75,6 +75,7 @@ export interface Semaphore {
   /** A release function, or `undefined` when `max` holders already hold it. */
   tryAcquire(): (() => void) | undefined;
   readonly active: number;
+  readonly max: number;
 }
 
 export function semaphore(max: number): Semaphore {
@@ -94,5 +95,6 @@ export function semaphore(max: number): Semaphore {
     get active() {
       return active;
     },
+    max,
   };
 }

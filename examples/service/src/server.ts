@@ -8,10 +8,15 @@ import {
   type Feature,
   type GracefulShutdown,
   type Handler,
+  type Precheck,
   type ServiceOptions,
   sendJson,
 } from './app.js';
 import { features } from './features/index.js';
+import { httpServerMetrics } from './http-metrics.js';
+import { refuseBody } from './limits.js';
+import { createStatusBoard } from './status/board.js';
+import { startTelemetry } from './telemetry.js';
 
 export type { ServiceOptions } from './app.js';
 
@@ -33,7 +38,22 @@ export interface Service {
  * closer runs within `closerTimeout`.
  */
 export async function createService(options: ServiceOptions = {}): Promise<Service> {
+  // The OpenTelemetry SDK first, so that the packages' first records and spans are kept.
+  const telemetry = startTelemetry(process.env);
+  try {
+    return await build(options, telemetry);
+  } catch (err) {
+    await telemetry?.shutdown();
+    throw err;
+  }
+}
+
+async function build(
+  options: ServiceOptions,
+  telemetry: ReturnType<typeof startTelemetry>,
+): Promise<Service> {
   const routes = new Map<string, Handler>();
+  const prechecks = new Map<string, Precheck>();
   const closers: Closer[] = [];
   const dependencies = new Map<string, Dependency>();
   const guards: Parameters<App['use']>[0][] = [];
@@ -48,21 +68,28 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
     runsShutdown: (l) => {
       lifecycle = l as GracefulShutdown & Health;
     },
+    precheck: (method, path, check) => prechecks.set(`${method} ${path}`, check),
+    telemetry,
+    status: createStatusBoard(),
   };
   for (const feature of features as Feature[]) await feature(app);
   app.route('GET', '/', () => ({ routes: [...routes.keys()].sort() }));
   if (lifecycle === undefined) throw new Error('no feature runs the graceful shutdown');
 
+  const parse = (target = '/') =>
+    URL.canParse(target, 'http://localhost') ? new URL(target, 'http://localhost') : undefined;
+  const measure = httpServerMetrics();
   // Nothing a client sends may throw out of the listener: a target that is no URL is a 400.
   const server = createServer(async (req, res) => {
+    let route: string | undefined;
+    measure(req, res, () => route);
     try {
-      const url = URL.canParse(req.url ?? '/', 'http://localhost')
-        ? new URL(req.url ?? '/', 'http://localhost')
-        : undefined;
+      const url = parse(req.url);
       if (!url) return sendJson(res, 400, { error: 'the request target is not a valid URL' });
       for (const guard of guards) if (!(await guard(req, res))) return;
       const handler = routes.get(`${req.method} ${url.pathname}`);
       if (!handler) return sendJson(res, 404, { error: 'not found', see: 'GET /' });
+      route = url.pathname; // a registered route: its template, not whatever a client typed
       const body = await handler(req, res, url);
       if (!res.headersSent && body !== undefined) sendJson(res, 200, body);
     } catch (err) {
@@ -72,10 +99,31 @@ export async function createService(options: ServiceOptions = {}): Promise<Servi
       sendJson(res, 500, { error: (err as Error).message, code });
     }
   });
+  // `Expect: 100-continue`: a request its route would refuse from its headers alone (a declared
+  // size over the limit, a full pool) is refused before the client sends the body; any other
+  // is told to continue and handled as usual.
+  server.on('checkContinue', (req, res) => {
+    try {
+      const url = parse(req.url);
+      const refusal = url && prechecks.get(`${req.method} ${url.pathname}`)?.(req, url);
+      if (refusal) {
+        measure(req, res, () => url?.pathname);
+        for (const [name, value] of Object.entries(refusal.headers ?? {}))
+          res.setHeader(name, value);
+        return refuseBody(res, refusal.status, refusal.body);
+      }
+    } catch {
+      // A precheck that fails lets the request through: its handler checks again.
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
+  });
   // Drain first (the server is the lifecycle's), then close what the features hold, the
-  // features mounted first last: alerts flush after the others may have alerted, secrets last.
+  // features mounted first last: alerts flush after the others may have alerted, secrets last,
+  // and the telemetry after all of them, so that what they recorded while closing is exported.
   lifecycle.attach(server);
   for (const fn of [...closers].reverse()) lifecycle.onShutdown(fn);
+  if (telemetry) lifecycle.onShutdown(() => telemetry.shutdown());
   const health = lifecycle;
   return {
     server,

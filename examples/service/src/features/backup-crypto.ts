@@ -16,7 +16,14 @@ import {
   isFernetError,
 } from '@org/backup-crypto';
 import { type Feature, sendJson } from '../app.js';
-import { checkDeclaredSize, limitedBody, refuseBody, semaphore, tooLarge } from '../limits.js';
+import {
+  BodyTooLarge,
+  checkDeclaredSize,
+  limitedBody,
+  refuseBody,
+  semaphore,
+  tooLarge,
+} from '../limits.js';
 import { devOptionalKey } from './secrets.js';
 
 /** Largest single token `POST /backup-crypto/decrypt` takes (larger: use `?format=chunked`). */
@@ -105,6 +112,25 @@ export const backupCrypto: Feature = async (app) => {
   // The token's MAC is at its end: its plaintext goes to a private temporary file, and only a
   // token that verified is sent on. Memory stays at the stream's buffers whatever the size.
   const slots = semaphore(decryptConcurrency());
+  app.precheck('POST', '/backup-crypto/decrypt', (req, url) => {
+    if (chunked(url)) return undefined;
+    if (Number(req.headers['content-length'] ?? 0) > MAX_TOKEN_BYTES) {
+      return {
+        status: 413,
+        body: {
+          error: `${new BodyTooLarge(MAX_TOKEN_BYTES).message}; a larger backup takes ?format=chunked`,
+        },
+      };
+    }
+    if (slots.active >= slots.max) {
+      return {
+        status: 503,
+        headers: { 'retry-after': '1' },
+        body: { error: 'too many decryptions at once; retry shortly' },
+      };
+    }
+    return undefined;
+  });
   let scratch: Promise<string> | undefined;
   async function decryptToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkDeclaredSize(req, MAX_TOKEN_BYTES);

@@ -43,6 +43,7 @@ export const health: Feature = (app) => {
     closerTimeout: app.options.closerTimeout,
   });
   app.runsShutdown(h);
+  app.status.health = () => h.full();
   for (const path of ['/health', '/health/full', '/livez', '/readyz', '/startupz']) {
     app.route('GET', path, async (req, res, url) => {
       const answer = await h.respond(url.pathname, {

@@ -6,11 +6,12 @@ import { health } from './health.js';
 import { keyRotation } from './key-rotation.js';
 import { rateLimit } from './rate-limit.js';
 import { secrets } from './secrets.js';
+import { status } from './status.js';
 import { storage } from './storage.js';
 import { upstream } from './upstream.js';
 
 /** Every feature of the example, one per @org package; each file says what it shows. */
-// Health comes last: its full report checks what the others registered with `app.dependency`.
+// Health comes last but for the status page, which shows it: its full report checks what the others registered with `app.dependency`.
 // Secrets come first: the features after it read their keys through it. Alerts come next: the
 // breaker, rate-limit and health features attach their hooks to it.
 export const features: Feature[] = [
@@ -23,4 +24,5 @@ export const features: Feature[] = [
   storage,
   rateLimit,
   health,
+  status,
 ];

@@ -105,6 +105,17 @@ export const keyRotation: Feature = async (app) => {
     return { active: active.kid, keys: ring.keys() };
   });
 
+  // The status page shows each key's id and state; never its material.
+  app.status.keys = () =>
+    ring.keys().map((k) => ({
+      kid: k.kid,
+      alg: k.alg,
+      status: k.status,
+      createdAt: k.createdAt.toISOString(),
+      activatedAt: k.activatedAt?.toISOString() ?? null,
+      verifyUntil: k.verifyUntil?.toISOString() ?? null,
+    }));
+
   app.route('GET', '/auth/keys', () => ({ keys: ring.keys(), due: schedule.due() ?? null }));
 
   const jwks = ring.jwksHandler({ maxAge: '5m' });

@@ -36,6 +36,8 @@ export const rateLimit: Feature = (app) => {
     if (path === '/auth/login') return 'auth';
     if (path === '/rate-limit/quote') return 'demo';
     if (path?.startsWith('/health') || path === '/livez' || path === '/readyz') return undefined;
+    // Monitoring: Prometheus scrapes /metrics, the status page polls /status.json each second.
+    if (path === '/metrics' || path === '/status' || path === '/status.json') return undefined;
     return req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
   };
   if (app.options.rateLimit !== false) app.use(rateLimitNode(limiter, { tier: tierOf }));

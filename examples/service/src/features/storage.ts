@@ -1,7 +1,7 @@
 import { createStorageFromEnv, isStorageError, type Storage } from '@org/storage';
 import type { Feature } from '../app.js';
 import { sendJson } from '../app.js';
-import { limitedBody, refuseBody, tooLarge } from '../limits.js';
+import { BodyTooLarge, limitedBody, refuseBody, tooLarge } from '../limits.js';
 
 /**
  * Object storage with @org/storage: S3 or R2 when AWS_S3_BUCKET is set, else files under
@@ -54,7 +54,12 @@ export const storage: Feature = (app) => {
     }
   };
 
+  const declaredTooLarge = (req: { headers: { 'content-length'?: string | undefined } }) =>
+    Number(req.headers['content-length'] ?? 0) > maxUpload
+      ? { status: 413, body: { error: new BodyTooLarge(maxUpload).message, maxBytes: maxUpload } }
+      : undefined;
   for (const name of NAMESPACES) {
+    app.precheck('PUT', `/storage/${name}`, declaredTooLarge);
     app.route('PUT', `/storage/${name}`, (req, res, url) =>
       guard(res, () =>
         store.namespace(name).put(keyOf(url), limitedBody(req, maxUpload), {
@@ -109,6 +114,7 @@ export const storage: Feature = (app) => {
     app.route('GET', '/storage/signed', (req, res) => handler(req, res));
     app.route('HEAD', '/storage/signed', (req, res) => handler(req, res));
     app.route('PUT', '/storage/signed', (req, res) => handler(req, res));
+    app.precheck('PUT', '/storage/signed', declaredTooLarge);
   }
   app.onClose(() => store.close());
 };

@@ -54,15 +54,23 @@ export const upstream: Feature = async (app) => {
   // The breaker opening and closing become alerts, with its name and last error.
   const detach = attachBreakerAlerts(breaker, alerts());
   app.onClose(detach);
+  // Its transitions, for the status page's timeline (@org/resilience records no metrics yet).
+  app.onClose(app.status.watchBreaker(breaker));
   app.route('GET', '/upstream', async () => ({
     result: await breaker.fire(),
     breaker: breaker.state,
   }));
-  app.route('POST', '/upstream/chaos', (_req, _res, u) => {
-    failRate = Math.min(1, Math.max(0, Number(u.searchParams.get('failRate') ?? failRate)));
-    delayMs = Math.max(0, Number(u.searchParams.get('delayMs') ?? delayMs));
-    return { failRate, delayMs };
-  });
+  // A demo control, so never mounted in production (NODE_ENV=production): 404 there.
+  if (process.env.NODE_ENV !== 'production') {
+    app.route('POST', '/upstream/chaos', (_req, _res, u) => {
+      const rate = Number(u.searchParams.get('failRate') ?? failRate);
+      const delay = Number(u.searchParams.get('delayMs') ?? delayMs);
+      failRate = Number.isFinite(rate) ? Math.min(1, Math.max(0, rate)) : failRate;
+      delayMs = Number.isFinite(delay) ? Math.min(30_000, Math.max(0, delay)) : delayMs;
+      return { failRate, delayMs };
+    });
+    app.status.chaos = true;
+  }
   app.route('GET', '/breakers', () => breakers.list().map((b) => b.stats()));
   app.onClose(async () => {
     await breaker.close();

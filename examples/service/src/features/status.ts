@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { breakers } from '@org/resilience';
+import type { App, Feature } from '../app.js';
+import { metricsView } from '../status/metrics.js';
+import { statusPage } from '../status/page.js';
+
+/** Polled by the page; what a status snapshot holds. */
+export async function statusSnapshot(app: App) {
+  const board = app.status;
+  // Breakers and cache: their packages record no metrics yet, so their events and stats.
+  const breakerList = breakers.list().map((b) => {
+    const s = b.stats() as Record<string, unknown>;
+    return {
+      name: b.name,
+      state: b.state,
+      fires: Number(s.fires ?? 0),
+      failures: Number(s.failures ?? 0),
+      fallbacks: Number(s.fallbacks ?? 0),
+      trips: Number(s.trips ?? 0),
+      openUntil: typeof s.openUntil === 'number' ? s.openUntil : null,
+      timeline: board.timeline(b.name),
+    };
+  });
+  const counts = board.cache?.();
+  const lookups = counts ? counts.l1 + counts.l2 + counts.miss : 0;
+  const cache = counts && {
+    ...counts,
+    lookups,
+    hitRatio: lookups === 0 ? null : (counts.l1 + counts.l2) / lookups,
+    l1Share: counts.l1 + counts.l2 === 0 ? null : counts.l1 / (counts.l1 + counts.l2),
+  };
+  // Rate limits, alerts, bytes, signs: the OpenTelemetry metrics /metrics serves.
+  const metrics = app.telemetry ? metricsView(await app.telemetry.collect()) : null;
+  const report = await board.health?.();
+  const health = report && {
+    status: report.status,
+    checks: Object.entries(report.checks).map(([name, c]) => ({
+      name,
+      status: c.status,
+      critical: c.critical,
+      latencyMs: c.latencyMs,
+    })),
+  };
+  return {
+    generatedAt: new Date().toISOString(),
+    breakers: breakerList,
+    cache: cache ?? null,
+    metrics,
+    health: health ?? null,
+    keys: board.keys?.() ?? [],
+    chaos: board.chaos,
+  };
+}
+
+/**
+ * `GET /status`: one self-contained HTML page (inline script and CSS under a nonce'd CSP, no
+ * CDN) that polls `GET /status.json` every second: each breaker's state and its transitions,
+ * the cache's hit ratio and L1/L2 split, rate-limit decisions per tier, each health check with
+ * its latency, and the key ring's keys with their state. Outside production it has a control
+ * that makes the upstream fail, to watch the breaker open, fall back and recover. It shows no
+ * secret, token or key material, and renders every value as text.
+ */
+export const status: Feature = (app) => {
+  app.route('GET', '/status.json', async (_req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    return statusSnapshot(app);
+  });
+  app.route('GET', '/status', (_req, res) => {
+    const nonce = randomBytes(16).toString('base64');
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    });
+    res.end(statusPage(nonce));
+  });
+  // Prometheus scrapes the service's own port; 404 when the SDK is off (OTEL_SDK_DISABLED).
+  const telemetry = app.telemetry;
+  if (telemetry) app.route('GET', '/metrics', (req, res) => telemetry.metricsHandler(req, res));
+};

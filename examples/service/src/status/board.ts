@@ -1,0 +1,73 @@
+import type { HealthReport } from '@org/health';
+
+/** One state change of a breaker, as its `stateChange` event told it. */
+export interface Transition {
+  from: string;
+  to: string;
+  /** When it happened, ms since the epoch. */
+  at: number;
+}
+
+/** What a breaker that can be watched offers (an @org/resilience breaker does). */
+export interface WatchableBreaker {
+  readonly name: string;
+  on(
+    event: 'stateChange',
+    listener: (e: { name: string; from: string; to: string }) => void,
+  ): () => void;
+}
+
+/** The cache's lookups by outcome and tier, counted from its `hit` and `miss` events. */
+export interface CacheCounts {
+  l1: number;
+  l2: number;
+  miss: number;
+  stale: number;
+}
+
+/** A key of the ring as the status page shows it: no key material, only its state. */
+export interface KeyState {
+  kid: string;
+  alg: string;
+  status: string;
+  createdAt: string;
+  activatedAt: string | null;
+  verifyUntil: string | null;
+}
+
+/** How many transitions a breaker's timeline keeps. */
+export const TIMELINE_LENGTH = 50;
+
+/**
+ * What the features hand the status page where no metric exists yet: breaker transitions (from
+ * @org/resilience's events), cache counts (from @org/cache's events), the health report and the
+ * key ring (from their APIs). Counts a package records as OpenTelemetry metrics are read from
+ * those instead (`src/status/metrics.ts`).
+ */
+export interface StatusBoard {
+  /** Keeps the last {@link TIMELINE_LENGTH} transitions of `breaker`; returns the unsubscribe. */
+  watchBreaker(breaker: WatchableBreaker): () => void;
+  /** The transitions of the breaker named `name`, oldest first. */
+  timeline(name: string): readonly Transition[];
+  cache?: (() => CacheCounts) | undefined;
+  health?: (() => Promise<HealthReport>) | undefined;
+  keys?: (() => KeyState[]) | undefined;
+  /** Whether `POST /upstream/chaos` is mounted (never in production). */
+  chaos: boolean;
+}
+
+export function createStatusBoard(): StatusBoard {
+  const timelines = new Map<string, Transition[]>();
+  return {
+    watchBreaker(breaker) {
+      return breaker.on('stateChange', ({ name, from, to }) => {
+        const list = timelines.get(name) ?? [];
+        list.push({ from, to, at: Date.now() });
+        if (list.length > TIMELINE_LENGTH) list.splice(0, list.length - TIMELINE_LENGTH);
+        timelines.set(name, list);
+      });
+    },
+    timeline: (name) => timelines.get(name) ?? [],
+    chaos: false,
+  };
+}
