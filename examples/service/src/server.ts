@@ -86,10 +86,10 @@ async function build(
     try {
       const url = parse(req.url);
       if (!url) return sendJson(res, 400, { error: 'the request target is not a valid URL' });
-      for (const guard of guards) if (!(await guard(req, res))) return;
       const handler = routes.get(`${req.method} ${url.pathname}`);
+      if (handler) route = url.pathname; // a registered route: its template, not any path typed
+      for (const guard of guards) if (!(await guard(req, res))) return;
       if (!handler) return sendJson(res, 404, { error: 'not found', see: 'GET /' });
-      route = url.pathname; // a registered route: its template, not whatever a client typed
       const body = await handler(req, res, url);
       if (!res.headersSent && body !== undefined) sendJson(res, 200, body);
     } catch (err) {
