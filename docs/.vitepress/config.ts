@@ -76,7 +76,11 @@ export default defineConfig({
       { text: 'Getting started', link: '/getting-started' },
       { text: 'Guides', link: '/guide/core', activeMatch: '^/guide/' },
       { text: 'Recipes', link: '/recipes/api-route', activeMatch: '^/recipes/' },
-      { text: 'Operations', link: '/operations/monitoring', activeMatch: '^/operations/' },
+      {
+        text: 'Operations',
+        activeMatch: '^/operations/',
+        items: operations.map(({ text, link }) => ({ text: text!, link: link! })),
+      },
       { text: 'API', link: '/api/', activeMatch: '^/api/' },
     ],
     sidebar: [

@@ -111,6 +111,11 @@ describe('the guides', () => {
     },
   );
 
+  it('links the metrics page from the nav and the sidebar once it exists', () => {
+    const linked = /href="\/operations\/metrics\.html"/.test(html('operations/monitoring.html'));
+    expect(linked).toBe(existsSync(join(docsRoot, 'operations', 'metrics.md')));
+  });
+
   it('has a page for a package whose README has not landed, which says so', () => {
     const missing = guidePackages.filter((p) => !existsSync(readmePath(p)));
     for (const pkg of missing)
