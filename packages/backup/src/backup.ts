@@ -38,6 +38,11 @@ export interface Backup extends Events<BackupEvents> {
    * first), or undefined: what `lastVerifiedBackupCheck`'s `lastVerifiedAt` reads.
    */
   lastVerifiedAt(request?: Omit<ListRequest, 'database'>): Promise<Date | undefined>;
+  /**
+   * The targets due for a backup under `schedule`: those whose newest complete backup is older
+   * than their interval less an hour of slack, or that have none; every target without a schedule.
+   */
+  due(request?: { signal?: AbortSignal | undefined }): Promise<string[]>;
   /** Deletes what retention lets go (`dryRun` to only see the plan). */
   prune(request?: PruneRequest): Promise<PruneResult[]>;
   /** Releases nothing the app gave (the storages stay open); removes listeners. Idempotent. */
@@ -65,6 +70,27 @@ export function createBackup(options: BackupOptions): Backup {
     restore: (ref, request) => restoreBackup(r, events, ref, request),
     verify: (ref = 'latest', request) => verifyBackup(r, events, ref, request),
     prune: (request) => pruneBackups(r, request),
+    async due(request = {}) {
+      const now = r.clock.now();
+      const out: string[] = [];
+      for (const target of r.targets.keys()) {
+        const every = r.schedule.get(target);
+        if (every === undefined) {
+          out.push(target);
+          continue;
+        }
+        const newest = (await listBackups(r, { target, signal: request.signal })).find(
+          (e) => e.status === 'complete',
+        );
+        // An hour of slack: a daily cron that fires a minute early still backs up.
+        if (
+          newest === undefined ||
+          now - newest.createdAt.getTime() >= every - Math.min(3_600_000, every / 4)
+        )
+          out.push(target);
+      }
+      return out;
+    },
     async lastVerifiedAt(request) {
       const entries = await listBackups(r, request);
       let newest: Date | undefined;

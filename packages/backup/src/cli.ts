@@ -13,10 +13,13 @@ const USAGE = `Usage: backup <command> [options]
 
 Commands:
   run [--target NAME|all] [--tag TAG]      dump, encrypt and upload to the targets (default: all)
+  run --due                                only the targets whose schedule says a backup is due
   list [--target NAME]                     backups on a target, newest first
   restore <ID|latest> --to URL [--force] [--target NAME]
   restore --key OBJECT_KEY --to URL        a file made the legacy way (one Fernet token)
-  verify [ID|latest] [--target NAME]       restore into a scratch database and compare every table
+  verify [ID|latest] [--target NAME] [--scratch URL]
+                                           restore into a scratch database (on the server of
+                                           --scratch, default the database's) and compare every table
   prune [--target NAME] [--dry-run]        delete what each target's retention lets go
 
 Options:
@@ -67,8 +70,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const target = v.target === 'all' ? undefined : v.target;
     switch (command) {
       case 'run': {
+        let targets = target === undefined ? undefined : [target];
+        if (v.due) {
+          const due = await backup.due();
+          targets = (targets ?? due).filter((t) => due.includes(t));
+          if (targets.length === 0) {
+            print('nothing due', { status: 'nothing-due' });
+            return EXIT.ok;
+          }
+        }
         const r = await backup.run({
-          targets: target === undefined ? undefined : [target],
+          targets,
           tag: v.tag,
         });
         bar?.done();
@@ -103,7 +115,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return EXIT.ok;
       }
       case 'verify': {
-        const r = await backup.verify(ref ?? 'latest', { target });
+        const r = await backup.verify(ref ?? 'latest', { target, scratchUrl: v.scratch });
         bar?.done();
         print(
           r.ok
@@ -156,6 +168,8 @@ function parse(argv: string[]) {
       key: { type: 'string' },
       force: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      due: { type: 'boolean' },
+      scratch: { type: 'string' },
       config: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

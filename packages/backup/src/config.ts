@@ -27,6 +27,8 @@ export interface TargetConfig {
   prefix?: string;
   /** Retention of this target (keep-last-N plus daily/weekly/monthly). @default none */
   retention?: RetentionPolicy;
+  /** How often this target wants a backup (`'1d'`, `'7d'`), for `backup run --due`. @default always due */
+  schedule?: Duration;
 }
 
 /** The config file (`backup.config.json`): every field optional. */
@@ -127,9 +129,11 @@ export function createBackupFromEnv(
   const targets = config.targets ?? { local: { local: { root: env.BACKUP_DIR || './backups' } } };
   const storages: Storage[] = [];
   const retention: Record<string, RetentionPolicy> = {};
+  const schedule: Record<string, Duration> = {};
   for (const [name, t] of Object.entries(targets)) {
     storages.push(storageFor(name, t, env));
     if (t.retention !== undefined) retention[name] = t.retention;
+    if (t.schedule !== undefined) schedule[name] = t.schedule;
   }
   const close = async () => {
     for (const s of storages) await s.close().catch(() => {});
@@ -145,6 +149,7 @@ export function createBackupFromEnv(
       timeZone: config.timeZone,
       timeout: config.timeout,
       retention,
+      schedule,
       alerts: overrides.alerts,
     });
     return {

@@ -62,6 +62,12 @@ export interface BackupOptions {
   tableChecksums?: boolean | undefined;
   /** Retention per target, for `prune` (keep-last-N plus daily/weekly/monthly). @default none: prune keeps everything */
   retention?: Record<string, RetentionPolicy> | undefined;
+  /**
+   * Schedules as data: how often each target wants a backup (`{ r2: '1d', s3: '7d' }`). `due()`
+   * names the targets whose newest complete backup is older than that (less 1 hour of slack for
+   * a scheduler's jitter), and `backup run --due` backs up those only. @default none: every target is always due
+   */
+  schedule?: Record<string, Duration> | undefined;
   /** Time zone for the daily/weekly/monthly buckets of retention. @default 'UTC' */
   timeZone?: string | undefined;
   /** Bound of a whole `run`, `restore` or `verify`. @default '6h' */
@@ -84,6 +90,8 @@ export interface Resolved {
   level: number;
   tableChecksums: boolean;
   retention: Record<string, RetentionPolicy>;
+  /** Interval per target, in milliseconds. */
+  schedule: Map<string, number>;
   timeZone: string;
   timeoutMs: number;
   alerts: AlertSink | undefined;
@@ -130,6 +138,11 @@ export function resolveOptions(options: BackupOptions): Resolved {
   for (const name of Object.keys(retention)) {
     if (!targets.has(name)) throw invalidOption(`\`retention.${name}\` names no target`);
   }
+  const schedule = new Map<string, number>();
+  for (const [name, every] of Object.entries(o.schedule ?? {})) {
+    if (!targets.has(name)) throw invalidOption(`\`schedule.${name}\` names no target`);
+    schedule.set(name, check.duration(every, `schedule.${name}`, undefined, { min: 60_000 })!);
+  }
   const clock = o.clock ?? systemClock;
   if (typeof clock?.now !== 'function') throw invalidOption('`clock` must have a now() method');
   if (o.alerts !== undefined && typeof o.alerts?.alert !== 'function') {
@@ -146,6 +159,7 @@ export function resolveOptions(options: BackupOptions): Resolved {
     level,
     tableChecksums: check.boolean(o.tableChecksums, 'tableChecksums', true),
     retention,
+    schedule,
     timeZone: check.string(o.timeZone, 'timeZone', 'UTC'),
     timeoutMs: check.duration(o.timeout, 'timeout', '6h', { min: 1 }),
     alerts: o.alerts,

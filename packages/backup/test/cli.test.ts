@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../src/cli.js';
 import { progressBar } from '../src/progress.js';
-import { fillDatabase, freshDatabase, newKey, pgAvailable, sql } from './harness.js';
+import { fillDatabase, freshDatabase, newKey, PG_ADMIN, pgAvailable, sql } from './harness.js';
 
 function io(env: Record<string, string | undefined>) {
   let out = '';
@@ -136,6 +136,24 @@ describe.runIf(pgAvailable)('the backup CLI on PostgreSQL and the local disk', (
     await main(['list'], listed.io);
     expect(listed.out.trim().split('\n')).toHaveLength(1);
     expect(listed.out).toContain('verified ');
+  });
+
+  it('run --due backs up only what the schedule in the config says is due', async () => {
+    const config = join(dir, 'due.config.json');
+    await writeFile(
+      config,
+      JSON.stringify({ targets: { daily: { local: { root: join(dir, 'due') }, schedule: '1d' } } }),
+    );
+    const first = io({ ...env, BACKUP_CONFIG: config });
+    expect(await main(['run', '--due'], first.io)).toBe(EXIT.ok);
+    expect(first.out).toMatch(/ complete /);
+    const second = io({ ...env, BACKUP_CONFIG: config });
+    expect(await main(['run', '--due'], second.io)).toBe(EXIT.ok);
+    expect(second.out).toBe('nothing due\n');
+    // The restore test on a scratch database made through another connection.
+    const verify = io({ ...env, BACKUP_CONFIG: config });
+    expect(await main(['verify', '--scratch', PG_ADMIN], verify.io)).toBe(EXIT.ok);
+    expect(verify.out).toContain('4 tables match');
   });
 
   it('exits 2 with an alert line when one target fails, and the other holds the backup', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Storage } from '@org/storage';
+import { createStorage, type Storage } from '@org/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackup, type Manifest } from '../src/index.js';
 import { localStorage, motoAvailable, newKey, startMoto } from './harness.js';
@@ -253,5 +253,46 @@ describe('prune', () => {
     };
     expect(await plan('Europe/Berlin')).toEqual([idAt(b, 2)]);
     expect(await plan('UTC')).toEqual([idAt(a, 1)]);
+  });
+});
+
+describe('schedules as data', () => {
+  it('due() names the targets whose newest complete backup is older than their interval', async () => {
+    const now = Date.UTC(2026, 5, 10, 2, 15);
+    const hour = 3_600_000;
+    const r2 = await localStorage();
+    const s3 = await localStorage();
+    const spare = await localStorage();
+    await storeBackup(r2, idAt(now - 20 * hour, 1));
+    await storeBackup(s3, idAt(now - 3 * 24 * hour, 2));
+    // An unfinished upload does not count as the newest backup.
+    await storeBackup(s3, idAt(now - hour, 3), {}, false);
+    const make = (at: number) =>
+      createBackup({
+        database: { url },
+        targets: { r2, s3, spare },
+        key: newKey(),
+        schedule: { r2: '1d', s3: '7d' },
+        clock: { now: () => at },
+      });
+    // r2 last ran 20 h ago: not due; s3 3 days ago: not due; spare has no schedule: always due.
+    expect(await make(now).due()).toEqual(['spare']);
+    // 23.5 h after the last run a daily target is due (an hour of slack for the scheduler).
+    expect(await make(now + 3.5 * hour).due()).toEqual(['r2', 'spare']);
+    expect(await make(now + 4 * 24 * hour).due()).toEqual(['r2', 's3', 'spare']);
+  });
+
+  it('refuses a schedule for no target, or shorter than a minute', () => {
+    const base = {
+      database: { url },
+      targets: { r2: createStorage({ local: { root: '/tmp/x' } }) },
+      key: newKey(),
+    };
+    expect(() => createBackup({ ...base, schedule: { s3: '1d' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_BACKUP_INVALID_OPTION' }),
+    );
+    expect(() => createBackup({ ...base, schedule: { r2: '10s' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_BACKUP_INVALID_OPTION' }),
+    );
   });
 });
