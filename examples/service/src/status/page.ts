@@ -10,6 +10,7 @@ export function statusPage(nonce: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>example-service status</title>
+<link rel="icon" href="data:,">
 <style nonce="${nonce}">${CSS}</style>
 </head>
 <body>
@@ -50,6 +51,8 @@ th{font-weight:600;font-size:.85rem;color:#57606a}
 .timeline{list-style:none;margin:.25rem 0 .75rem;padding:0;font-size:.85rem}
 .timeline li{overflow-wrap:anywhere}
 .breaker{margin-bottom:.5rem}
+#keys th:first-child{width:75%}
+.kid{font-size:.85rem;overflow-wrap:anywhere}
 .name{font-weight:600;overflow-wrap:anywhere}
 .bar{height:.6rem;background:#eef0f3;border-radius:3px;overflow:hidden;display:flex;margin:.25rem 0}
 .bar span{display:block;height:100%}
@@ -100,7 +103,7 @@ function render(s) {
     const box = el('div', 'breaker');
     const head = el('div');
     head.append(el('span', 'name', b.name), ' ', pill(b.state));
-    box.append(head, el('div', 'muted', b.fires + ' calls, ' + b.failures + ' failures, ' + b.fallbacks + ' fallbacks, ' + b.trips + ' trips'));
+    box.append(head, el('div', 'muted', 'recent window: ' + b.fires + ' calls, ' + b.failures + ' failures, ' + b.fallbacks + ' fallbacks, ' + b.trips + ' trips'));
     const ol = el('ol', 'timeline');
     for (const t of b.timeline.slice(-8).reverse()) {
       const li = el('li', '', time(t.at) + ' ');
@@ -145,11 +148,15 @@ function render(s) {
     const head = el('p');
     head.append('overall ', pill(s.health.status));
     fill('health', head, table(['check', 'status', 'latency'], s.health.checks.map((c) =>
-      [c.name + (c.critical ? '' : ' (non-critical)'), pill(c.status), c.latencyMs.toFixed(1) + ' ms'])));
+      [c.name + (c.critical ? ' (critical)' : ''), pill(c.status), c.latencyMs.toFixed(1) + ' ms'])));
   } else fill('health', el('p', 'muted', 'no health'));
 
-  fill('keys', s.keys.length ? table(['kid', 'alg', 'state', 'created'], s.keys.map((k) =>
-    [k.kid, k.alg, pill(k.status), new Date(k.createdAt).toLocaleDateString()])) : el('p', 'muted', 'no key'));
+  fill('keys', s.keys.length ? table(['key', 'state'], s.keys.map((k) => {
+    const cell = el('div');
+    cell.append(el('code', 'kid', k.kid), el('div', 'muted', k.alg + ', created ' + k.createdAt.slice(0, 10) +
+      (k.verifyUntil ? ', verifies until ' + k.verifyUntil.slice(0, 10) : '')));
+    return [cell, pill(k.status)];
+  })) : el('p', 'muted', 'no key'));
 }
 
 let failing = false;
