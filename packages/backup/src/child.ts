@@ -1,4 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 /** How much of a child's stderr is kept, in bytes: its last lines say why it failed. */
@@ -24,16 +27,39 @@ export function redactUrl(text: string): string {
     .replace(/(password=)\S+/gi, '$1***');
 }
 
-/** Starts `command` with `args`; `env` is added to the environment. */
-export function startChild(
+/** A libpq password file line matching any server: `:` and `\` escaped. */
+const passLine = (password: string) => `*:*:*:*:${password.replace(/([\\:])/g, '\\$1')}\n`;
+
+/**
+ * Starts a PostgreSQL tool (`pg_dump`, `pg_restore`, `psql`) with `args` and `--dbname` for
+ * `db`. A password goes into a password file of mode 0600, named by the URL's `passfile`
+ * parameter and removed when the tool exits: never into its arguments (where any user sees it
+ * in the process list) nor its environment. The tool inherits the process's environment.
+ */
+export function startTool(
   command: string,
   args: readonly string[],
-  env: Record<string, string | undefined> = {},
+  db: { url: string; password: string | undefined },
 ): Child {
-  const proc = spawn(command, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
+  let url = db.url;
+  let dir: string | undefined;
+  if (db.password !== undefined) {
+    dir = mkdtempSync(join(tmpdir(), 'org-backup-'));
+    const file = join(dir, 'pgpass');
+    writeFileSync(file, passLine(db.password), { mode: 0o600 });
+    url += `${url.includes('?') ? '&' : '?'}passfile=${encodeURIComponent(file)}`;
+  }
+  const child = startChild(command, [...args, '--no-password', `--dbname=${url}`]);
+  if (dir !== undefined) {
+    const remove = () => rmSync(dir, { recursive: true, force: true });
+    void child.exited.then(remove, remove);
+  }
+  return child;
+}
+
+/** Starts `command` with `args`, inheriting the process's environment. */
+export function startChild(command: string, args: readonly string[]): Child {
+  const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = Buffer.alloc(0);
   proc.stderr!.on('data', (chunk: Buffer) => {
     err = Buffer.concat([err, chunk]);

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { isOrgError } from '@org/core';
 import { redactUrl } from './child.js';
 import { type BackupFromEnv, createBackupFromEnv } from './config.js';
+import { invalidOption } from './errors.js';
 import type { AlertSink } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -154,7 +155,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 function usage(message: string): Error {
-  return Object.assign(new Error(message), { usage: true });
+  return Object.assign(invalidOption(message), { usage: true });
 }
 
 function parse(argv: string[]) {

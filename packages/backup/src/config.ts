@@ -61,14 +61,16 @@ export function readBackupConfig(path: string | undefined): BackupConfig {
     if (path === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw invalidOption(`Cannot read the config file ${file}: ${(err as Error).message}`);
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new Error('not an object');
-    return parsed as BackupConfig;
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw invalidOption(`The config file ${file} is not a JSON object: ${(err as Error).message}`);
+    throw invalidOption(`The config file ${file} is not JSON: ${(err as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidOption(`The config file ${file} must hold a JSON object`);
+  }
+  return parsed as BackupConfig;
 }
 
 function storageFor(

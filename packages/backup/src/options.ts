@@ -38,7 +38,7 @@ export interface AlertSink {
 export interface BackupOptions {
   /** The database to back up. */
   database: {
-    /** `postgres://user:password@host:port/dbname`. The password reaches the tools as `PGPASSWORD`, never in their arguments. */
+    /** `postgres://user:password@host:port/dbname`. The password reaches the tools in a password file of mode 0600, never in their arguments. */
     url: string;
     /** Path of `pg_dump`. @default "pg_dump" (from PATH) */
     pgDump?: string | undefined;

@@ -2,7 +2,7 @@ import { abortable } from '@org/core';
 import pg from 'pg';
 import { invalidOption } from './errors.js';
 
-/** A database as the child processes get it: the URL without its password, which goes in `PGPASSWORD`. */
+/** A database as the child processes get it: the URL without its password, which goes in a password file. */
 export interface DbTarget {
   /** The connection URL without the password (safe in a process list and a message). */
   readonly url: string;
@@ -10,8 +10,8 @@ export interface DbTarget {
   readonly fullUrl: string;
   /** The database name. */
   readonly database: string;
-  /** Environment for `pg_dump`/`pg_restore`/`psql`. */
-  readonly env: Record<string, string | undefined>;
+  /** The password, for the tools' password file (never in their arguments). */
+  readonly password: string | undefined;
 }
 
 /** Row count and checksum of one table, taken in the dump's snapshot. */
@@ -25,13 +25,8 @@ export interface TableStat {
 
 /** Parses a `postgres://` URL, or throws ERR_BACKUP_INVALID_OPTION naming `name`. */
 export function dbTarget(url: unknown, name: string): DbTarget {
-  let u: URL;
-  try {
-    if (typeof url !== 'string') throw new Error('not a string');
-    u = new URL(url);
-  } catch {
-    throw invalidOption(`\`${name}\` must be a postgres:// connection URL`);
-  }
+  const u = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
+  if (u === undefined) throw invalidOption(`\`${name}\` must be a postgres:// connection URL`);
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
     throw invalidOption(`\`${name}\` must be a postgres:// connection URL; got ${u.protocol}//`);
   }
@@ -42,9 +37,7 @@ export function dbTarget(url: unknown, name: string): DbTarget {
   const password = u.password === '' ? undefined : decodeURIComponent(u.password);
   const fullUrl = u.toString();
   u.password = '';
-  const env: Record<string, string | undefined> = {};
-  if (password !== undefined) env.PGPASSWORD = password;
-  return { url: u.toString(), fullUrl, database, env };
+  return { url: u.toString(), fullUrl, database, password };
 }
 
 /** The same server, another database. */

@@ -7,7 +7,7 @@ import {
   isFernetError,
 } from '@org/backup-crypto';
 import { describeError, isOrgError, withTimeout } from '@org/core';
-import { startChild } from './child.js';
+import { startTool } from './child.js';
 import { detectFormat } from './detect.js';
 import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 import type { createEmitter } from './events.js';
@@ -245,20 +245,10 @@ export async function loadBackup(
           '--single-transaction',
           '--exit-on-error',
           '--no-owner',
-          '--no-password',
           ...(force ? ['--clean', '--if-exists'] : []),
-          `--dbname=${to.url}`,
         ]
-      : [
-          '-X',
-          '-q',
-          '--single-transaction',
-          '-v',
-          'ON_ERROR_STOP=1',
-          '--no-password',
-          `--dbname=${to.url}`,
-        ];
-  const child = startChild(checked.loader === 'pg_restore' ? r.pgRestore : r.psql, args, to.env);
+      : ['-X', '-q', '--single-transaction', '-v', 'ON_ERROR_STOP=1'];
+  const child = startTool(checked.loader === 'pg_restore' ? r.pgRestore : r.psql, args, to);
   child.stdout.resume();
   const hold = new HoldBack(1024 * 1024, (sha256, bytes) => {
     if (sha256 !== checked.plaintext.sha256 || bytes !== checked.plaintext.bytes) {

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { createChunkedEncryptStream } from '@org/backup-crypto';
 import { describeError, isOrgError, withTimeout } from '@org/core';
-import { type Child, explain, runCommand, startChild } from './child.js';
+import { type Child, explain, runCommand, startTool } from './child.js';
 import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 import type { createEmitter } from './events.js';
 import { dataKey, type Manifest, manifestKey, newBackupId } from './manifest.js';
@@ -106,16 +106,10 @@ async function dumpAndUpload(
         `Cannot run ${r.pgDump}: install the PostgreSQL client tools (${describeError(err)})`,
       );
     });
-    const c = startChild(
+    const c = startTool(
       r.pgDump,
-      [
-        '--format=custom',
-        '--compress=0',
-        `--snapshot=${snapshot}`,
-        '--no-password',
-        `--dbname=${r.db.url}`,
-      ],
-      r.db.env,
+      ['--format=custom', '--compress=0', `--snapshot=${snapshot}`],
+      r.db,
     );
     child = c;
     let stats: TableStat[] = [];
@@ -155,7 +149,12 @@ async function dumpAndUpload(
           (res) => res,
           (err: unknown) => {
             failures.set(b.name, explain(err));
-            fan.drop(b.name, err instanceof Error ? err : new Error(String(err)));
+            fan.drop(
+              b.name,
+              new BackupError(BackupErrorCode.UploadFailed, `Upload to ${b.name} failed`, {
+                cause: err,
+              }),
+            );
             return undefined;
           },
         ),
