@@ -21,6 +21,16 @@ import { OutageJournal } from './outage-journal.js';
 import type { Serializer } from './serializer.js';
 import { resolveSettings, type Settings } from './settings.js';
 import type { Loaded } from './single-flight.js';
+import {
+  type CacheMeter,
+  cacheMeter,
+  type Outcome,
+  observeLookup,
+  observePing,
+  observeWrite,
+  recordL1Size,
+  telemetry,
+} from './telemetry.js';
 import { ttlToMs, withJitter } from './ttl.js';
 import type {
   Cache,
@@ -94,6 +104,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   readonly crossInstanceLock: boolean;
   /** Coalesces the invalidations of writes; undefined when each write publishes its own. */
   readonly announcer: Announcer | undefined;
+  /** Telemetry attributes of this cache (and its views): its root namespace. */
+  readonly meter: CacheMeter;
   private closed = false;
   /** True on the views `withNamespace` returns: they share everything with their root. */
   private readonly isView: boolean = false;
@@ -113,6 +125,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.earlyRefresh = s.earlyRefresh;
     this.timeouts = s.timeouts;
     this.journal = new OutageJournal(s.outageJournal, s.prefix);
+    this.meter = cacheMeter(s.namespace);
     if (s.memory) {
       this.l1 = new MemoryStore<Entry>(s.memory, (e) => e.payload.length * 2 + 32, this.clock);
       this.l1TtlMs = s.memory.ttlMs;
@@ -182,6 +195,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   flushL1(): void {
     this.l1?.clear();
     this.invalidations.markAll();
+    recordL1Size(this);
   }
 
   /** Puts an entry read from L2 into L1, unless the key was invalidated since `epoch`. */
@@ -270,6 +284,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       this.invalidations.mark(k);
       this.invalidations.wake(k);
     }
+    recordL1Size(this);
   }
 
   emitHit(key: string, tier: 'l1' | 'l2', stale: boolean): void {
@@ -280,17 +295,30 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     if (this.emitter.has('miss')) this.emitter.emit('miss', { key });
   }
 
-  async get<T = unknown>(key: string, options?: WaitOptions): Promise<T | undefined> {
+  get<T = unknown>(key: string, options?: WaitOptions): Promise<T | undefined> {
+    // The one telemetry check of a call: with no SDK, the plain path.
+    if (telemetry.enabled())
+      return observeLookup(this, 'get', (out) => this.read(key, options, out));
+    return this.read<T>(key, options, undefined);
+  }
+
+  /** `get`; `out` (instrumented calls only) learns how it was answered. */
+  private async read<T>(
+    key: string,
+    options: WaitOptions | undefined,
+    out: Outcome | undefined,
+  ): Promise<T | undefined> {
     const fullKey = this.key(key);
     const hit = this.l1?.get(fullKey);
     if (hit !== undefined && hit.expiresAt > this.clock.now()) {
       this.emitHit(key, 'l1', false);
+      if (out !== undefined) out.tier = 'l1';
       return this.decode<T>(hit.payload);
     }
     const guard = this.guard;
     if (guard?.up) {
       const epoch = this.invalidations.epoch;
-      const read = guard.run('get', key, (d) => d.get(fullKey));
+      const read = guard.run('get', key, (d) => d.get(fullKey), out !== undefined);
       const raw = await abortable(read, options?.signal);
       if (raw !== FAILED && raw !== undefined) {
         const e = decodeEntry(raw);
@@ -299,6 +327,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
             const value = this.decode<T>(e.payload);
             this.fillL1(fullKey, e, epoch);
             this.emitHit(key, 'l2', false);
+            if (out !== undefined) out.tier = 'l2';
             return value;
           } catch (err) {
             this.reportCorrupt(key, err);
@@ -314,13 +343,15 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     this.emitter.emit('error', { operation: 'deserialize', key, error: corruptValueError(cause) });
   }
 
-  async set(key: string, value: unknown, options?: SetOptions<P>): Promise<void> {
-    const l1TtlMs = this.l1TtlOf(options);
-    const e = this.entryFor(value, options);
-    await this.write(this.key(key), e, {
-      graceMs: this.graceOf(options),
-      tags: options?.tags,
-      l1TtlMs,
+  set(key: string, value: unknown, options?: SetOptions<P>): Promise<void> {
+    return observeWrite(this, 'set', async () => {
+      const l1TtlMs = this.l1TtlOf(options);
+      const e = this.entryFor(value, options);
+      await this.write(this.key(key), e, {
+        graceMs: this.graceOf(options),
+        tags: options?.tags,
+        l1TtlMs,
+      });
     });
   }
 
@@ -332,19 +363,24 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     if (typeof loader !== 'function') {
       return Promise.reject(invalidOption('getOrSet(key, loader): `loader` must be a function.'));
     }
-    return loadShared<T, P>(this, key, loader, options);
+    if (telemetry.enabled()) {
+      return observeLookup(this, 'getOrSet', (out) =>
+        loadShared<T, P>(this, key, loader, options, out),
+      );
+    }
+    return loadShared<T, P>(this, key, loader, options, undefined);
   }
 
   delete(key: string): Promise<boolean> {
-    return deleteKey(this, key);
+    return observeWrite(this, 'delete', () => deleteKey(this, key));
   }
 
   deleteByTag(tag: string): Promise<void> {
-    return deleteTag(this, tag);
+    return observeWrite(this, 'deleteByTag', () => deleteTag(this, tag));
   }
 
   clear(): Promise<void> {
-    return clearPrefix(this);
+    return observeWrite(this, 'clear', () => clearPrefix(this));
   }
 
   withNamespace(name: string): Cache<P> {
@@ -368,7 +404,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     const guard = this.guard;
     if (!guard) return { available: true, latencyMs: 0, backend: 'memory' };
     const start = performance.now();
-    const available = !this.closed && (await guard.ping(signal));
+    const available =
+      !this.closed && (await observePing(guard.driver.name, () => guard.ping(signal)));
     const latencyMs = Math.round((performance.now() - start) * 100) / 100;
     return { available, latencyMs, backend: guard.driver.name };
   }

@@ -2,6 +2,7 @@ import { TimeoutError, withTimeout } from '@org/core';
 import type { CacheDriver } from './driver.js';
 import { backendError } from './errors.js';
 import type { CacheBackendError } from './events.js';
+import { observeL2, recordL2Error, telemetry } from './telemetry.js';
 
 /** What a guarded call returns when L2 failed, timed out or was skipped. */
 export const FAILED: unique symbol = Symbol('l2-failed');
@@ -66,10 +67,15 @@ export class L2Guard {
     return !this.stopped && (this.downSince === undefined || this.catchingUp);
   }
 
+  /**
+   * Runs one L2 call; `traced` (a caller that tested telemetry already passes its answer) puts
+   * it in a client span with its duration.
+   */
   run<T>(
     operation: string,
     key: string | undefined,
     fn: (driver: CacheDriver) => Promise<T>,
+    traced = telemetry.enabled(),
   ): Promise<T | Failed> {
     if (
       this.stopped ||
@@ -77,6 +83,20 @@ export class L2Guard {
     ) {
       return Promise.resolve(FAILED);
     }
+    if (traced) {
+      return observeL2(this.driver.name, operation, FAILED, (report) =>
+        this.call(operation, key, fn, report),
+      );
+    }
+    return this.call(operation, key, fn, undefined);
+  }
+
+  private call<T>(
+    operation: string,
+    key: string | undefined,
+    fn: (driver: CacheDriver) => Promise<T>,
+    report: ((error: CacheBackendError) => void) | undefined,
+  ): Promise<T | Failed> {
     // A driver that bounds this call itself (ioredis `commandTimeout` on a ready connection)
     // gets no second timer: this is on every L2 hit, and the client already armed one.
     const own = SINGLE_COMMAND.has(operation) ? this.driver.commandDeadline?.() : undefined;
@@ -88,7 +108,7 @@ export class L2Guard {
         pending = Promise.reject(err);
       }
       return pending.then(this.succeeded, (err) => {
-        this.fail(operation, key, this.errorOf(operation, err));
+        this.fail(operation, key, this.errorOf(operation, err), report);
         return FAILED;
       });
     }
@@ -100,7 +120,7 @@ export class L2Guard {
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
-        this.fail(operation, key, this.timeoutError(operation));
+        this.fail(operation, key, this.timeoutError(operation), report);
         resolve(FAILED);
       }, this.options.timeoutMs);
       let pending: Promise<T>;
@@ -121,7 +141,7 @@ export class L2Guard {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          this.fail(operation, key, backendError(operation, err));
+          this.fail(operation, key, backendError(operation, err), report);
           resolve(FAILED);
         },
       );
@@ -145,8 +165,15 @@ export class L2Guard {
     });
   }
 
-  private fail(operation: string, key: string | undefined, error: CacheBackendError): void {
+  private fail(
+    operation: string,
+    key: string | undefined,
+    error: CacheBackendError,
+    report?: (error: CacheBackendError) => void,
+  ): void {
+    report?.(error);
     if (this.stopped) return;
+    recordL2Error(this.driver.name, operation, error);
     this.options.onError(operation, key, error);
     this.failures++;
     const disconnected = this.driver.isReady?.() === false;

@@ -4,6 +4,7 @@ import { createRedisDriver } from './drivers/redis.js';
 import { encodeBusMessage } from './invalidations.js';
 import { L2Guard } from './l2-guard.js';
 import type { Settings } from './settings.js';
+import { recordFallback } from './telemetry.js';
 import type { CacheOptions } from './types.js';
 
 /**
@@ -33,6 +34,7 @@ export function guardL2<P extends string>(
     onDegraded: (error) => {
       // Invalidations may be lost while L2 is unreachable: a stale L1 is worse than a miss.
       c.flushL1();
+      recordFallback(c, driver.name, error);
       c.emitter.emit('degraded', { error });
     },
     onRecovered: (downtimeMs) => {

@@ -7,6 +7,7 @@ import { cloneDecoded, deepFreeze, TOO_DEEP } from './json-clone.js';
 import { FAILED, type L2Guard } from './l2-guard.js';
 import { jsonSerializer } from './serializer.js';
 import { type Loaded, napOrWake } from './single-flight.js';
+import { type Outcome, observeLoad } from './telemetry.js';
 import type { GetOrSetOptions, LoaderContext } from './types.js';
 
 type Loader<T> = (ctx: LoaderContext) => T | Promise<T>;
@@ -30,6 +31,7 @@ export async function loadShared<T, P extends string>(
   key: string,
   loader: Loader<T>,
   options: GetOrSetOptions<P> | undefined,
+  out: Outcome | undefined,
 ): Promise<T> {
   const fullKey = c.key(key);
   const graceMs = c.graceOf(options);
@@ -40,6 +42,7 @@ export async function loadShared<T, P extends string>(
     const now = c.clock.now();
     if (hit.expiresAt > now) {
       c.emitHit(key, 'l1', false);
+      if (out !== undefined) out.tier = 'l1';
       maybeRefresh(c, fullKey, key, hit, loader, options, graceMs);
       return c.decode<T>(hit.payload);
     }
@@ -56,6 +59,10 @@ export async function loadShared<T, P extends string>(
     flight = f;
   }
   const loaded = await abortable(flight, options?.signal);
+  if (out !== undefined) {
+    out.tier = loaded.tier;
+    out.stale = loaded.stale;
+  }
   // An L2 hit may fall in the refresh window too (after a lost race for L1, say).
   if (loaded.entry) maybeRefresh(c, fullKey, key, loaded.entry, loader, options, graceMs);
   try {
@@ -63,6 +70,7 @@ export async function loadShared<T, P extends string>(
   } catch (err) {
     // Unreadable bytes in L2 (another writer, a changed serializer): report, reload, overwrite.
     c.reportCorrupt(key, err);
+    if (out !== undefined) out.tier = undefined;
     c.l1?.delete(fullKey);
     const fixed = await runLoader(c, fullKey, key, loader, options, undefined, graceMs, undefined);
     return c.decode<T>(fixed.payload);
@@ -140,7 +148,7 @@ async function load<T, P extends string>(
     if (e.expiresAt > now) {
       c.fillL1(fullKey, e, epoch, l1TtlMs);
       c.emitHit(key, 'l2', false);
-      return { payload: e.payload, stale: false, entry: e };
+      return { payload: e.payload, stale: false, entry: e, tier: 'l2' };
     }
     if (stale === undefined && now - e.expiresAt <= graceMs) stale = { entry: e, tier: 'l2' };
   }
@@ -167,7 +175,7 @@ async function load<T, P extends string>(
       if (got === true) release(guard, key, lockKey, t);
       c.fillL1(fullKey, fresh, again, l1TtlMs);
       c.emitHit(key, 'l2', false);
-      return { payload: fresh.payload, stale: false, entry: fresh };
+      return { payload: fresh.payload, stale: false, entry: fresh, tier: 'l2' };
     }
   }
   c.emitMiss(key);
@@ -207,7 +215,7 @@ function softly<P extends string>(
   if (stale === undefined) return work;
   const served = (): Loaded => {
     c.emitHit(key, stale.tier, true);
-    return { payload: stale.entry.payload, stale: true };
+    return { payload: stale.entry.payload, stale: true, tier: stale.tier };
   };
   // Within grace, a failure is answered with the stale value (stale-if-error).
   const withFallback = work.catch(served);
@@ -255,7 +263,7 @@ async function waitForHolder<P extends string>(
       if (got === true) release(guard, key, lockKey, token);
       c.fillL1(fullKey, e, epoch, l1TtlMs);
       c.emitHit(key, 'l2', false);
-      return { loaded: { payload: e.payload, stale: false } };
+      return { loaded: { payload: e.payload, stale: false, tier: 'l2' } };
     }
     if (got === true) return { token };
     if (raw === FAILED || got === FAILED) return {};
@@ -285,11 +293,13 @@ function runLoader<T, P extends string>(
   const soft = c.softOf(options);
   // Past `hard`, the loader's signal aborts with core's TimeoutError and this rejects with it.
   // The loader starts on a microtask, as before: never inside the caller's own stack.
-  const value = withTimeout((signal) => Promise.resolve().then(() => loader({ key, signal })), {
-    timeoutMs: hard ?? false,
-    what: 'The loader of getOrSet',
-    hint: 'its signal was aborted. Raise `timeouts.hard` or make the loader faster',
-  });
+  const value = observeLoad(c, () =>
+    withTimeout((signal) => Promise.resolve().then(() => loader({ key, signal })), {
+      timeoutMs: hard ?? false,
+      what: 'The loader of getOrSet',
+      hint: 'its signal was aborted. Raise `timeouts.hard` or make the loader faster',
+    }),
+  );
   let released = false;
   const stored = value
     .then(async (v) => {
@@ -326,7 +336,7 @@ function maybeRefresh<T, P extends string>(
   const f = options?.earlyRefresh ?? c.earlyRefresh;
   if (f === undefined || f <= 0 || f >= 1) return;
   if (c.clock.now() < entry.expiresAt - entry.ttlMs * (1 - f) || c.inflight.has(fullKey)) return;
-  const current: Loaded = { payload: entry.payload, stale: false };
+  const current: Loaded = { payload: entry.payload, stale: false, tier: 'l1' };
   const flight = (async (): Promise<Loaded> => {
     const guard = c.guard;
     let token: string | undefined;

@@ -4,6 +4,8 @@ import type { Entry } from './envelope.js';
 export interface Loaded {
   payload: string;
   stale: boolean;
+  /** The tier the value was read from; none when the loader made it (for telemetry). */
+  tier?: 'l1' | 'l2' | undefined;
   /** The fresh entry read from L2, when that is where the value came from (for early refresh). */
   entry?: Entry;
   /** The payload parsed once, never handed out: each caller gets a copy of it. */
