@@ -30,6 +30,8 @@ export interface VerifyResult {
   tables: number;
   durationMs: number;
   verifiedAt?: Date | undefined;
+  /** The scratch database the test restored into (dropped by the time this resolves). */
+  scratchDatabase: string;
 }
 
 /** Tables that differ between the manifest and the restored database. */
@@ -122,6 +124,7 @@ export async function verifyBackup(
         tables: manifest.tables.length,
         durationMs: verification.durationMs,
         verifiedAt: ok ? new Date(now) : undefined,
+        scratchDatabase: scratchName,
       };
     },
     { timeoutMs: r.timeoutMs, signal: req.signal, what: 'Backup verify' },

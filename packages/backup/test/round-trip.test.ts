@@ -105,9 +105,10 @@ describe.runIf(pgAvailable && motoAvailable)(
         expect(entry!.verifiedAt?.getTime()).toBe(verified.verifiedAt!.getTime());
       }
       // The scratch database is gone.
+      expect(verified.scratchDatabase).toMatch(/^backup_verify_[0-9a-f]{12}$/);
       const left = await sql(
         source.url,
-        "SELECT datname FROM pg_database WHERE datname LIKE 'backup_verify_%'",
+        `SELECT datname FROM pg_database WHERE datname = '${verified.scratchDatabase}'`,
       );
       expect(left).toEqual([]);
     });
