@@ -120,13 +120,17 @@ describe('Expect: 100-continue', () => {
     // The holder finishes; the slot is free again.
     const held = new Promise<number>((resolve) =>
       holder.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+        res.resume().on('end', () => resolve(res.statusCode ?? 0));
       }),
     );
     holder.end(token.slice(10));
     expect(await held).toBe(200);
-    const admitted = await withExpect('POST', '/backup-crypto/decrypt', token);
+    // The slot is released just after the holder's response is out: retry briefly.
+    let admitted = await withExpect('POST', '/backup-crypto/decrypt', token);
+    for (let i = 0; i < 20 && admitted.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      admitted = await withExpect('POST', '/backup-crypto/decrypt', token);
+    }
     expect(admitted).toMatchObject({ status: 200, continued: true, body: 'secret dump' });
   });
 });

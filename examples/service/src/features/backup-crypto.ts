@@ -152,7 +152,9 @@ export const backupCrypto: Feature = async (app) => {
       );
       const { size } = await stat(file);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
-      await pipeline(createReadStream(file), res);
+      // The slot is free once the last byte is handed to the response, before its end reaches
+      // the client: a client that sends its next decryption on seeing the end finds it free.
+      await pipeline(createReadStream(file).once('end', release), res);
     } finally {
       release();
       if (file) await rm(file, { force: true });
