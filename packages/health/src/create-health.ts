@@ -6,6 +6,7 @@ import { type Closer, createLifecycle } from './lifecycle.js';
 import { type HealthOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
 import type { ResolvedCheck } from './run-check.js';
 import { runChecks } from './run-report.js';
+import { recordReport, telemetry, traceReport } from './telemetry.js';
 import type { CheckReport, HealthReport, HealthStatus } from './types.js';
 
 export type { HealthOptions } from './resolve-options.js';
@@ -124,7 +125,8 @@ function reportRunner(
       checks = names.map((n) => o.checks.get(n) as ResolvedCheck);
       checksOf.set(names, checks);
     }
-    runChecks(checks, o.deadlineMs, o.secrets, (results) => {
+    let endSpan: ((report: HealthReport) => void) | undefined;
+    const finish = (results: CheckReport[]) => {
       const byName: Record<string, CheckReport> = {};
       for (let i = 0; i < names.length; i++) byName[names[i] as string] = results[i] as CheckReport;
       const report: HealthReport = {
@@ -135,10 +137,19 @@ function reportRunner(
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         checks: byName,
       };
+      endSpan?.(report);
+      recordReport(kind, report);
       events.emit('report', { kind, report });
       announce(kind, report);
       done(report);
-    });
+    };
+    const ran = checks;
+    if (!telemetry.tracing()) runChecks(ran, o.deadlineMs, o.secrets, finish, false);
+    else
+      traceReport(kind, (end) => {
+        endSpan = end;
+        runChecks(ran, o.deadlineMs, o.secrets, finish, true);
+      });
   };
 }
 

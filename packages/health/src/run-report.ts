@@ -5,6 +5,7 @@ import {
   settledReport,
   timeoutReport,
 } from './run-check.js';
+import { telemetry, tracedCheck } from './telemetry.js';
 import type { CheckReport } from './types.js';
 
 /** A check still running within one report. */
@@ -38,6 +39,8 @@ export function runChecks(
   deadlineMs: number,
   secrets: readonly string[],
   done: (reports: CheckReport[]) => void,
+  // Read once per report: with no SDK, the checks are called as they always were.
+  traced: boolean = telemetry.tracing(),
 ): void {
   const deadlineAt = performance.now() + deadlineMs;
   const reports = new Array<CheckReport>(checks.length);
@@ -48,7 +51,11 @@ export function runChecks(
     const controller = check.takesSignal ? new AbortController() : undefined;
     let value: unknown;
     try {
-      value = controller ? check.check(controller.signal) : (check.check as () => unknown)();
+      value = traced
+        ? tracedCheck(check.name, check.check, controller?.signal)
+        : controller
+          ? check.check(controller.signal)
+          : (check.check as () => unknown)();
     } catch (error) {
       reports[index] = failReport(check, error, performance.now() - started, secrets);
       continue;

@@ -20,6 +20,7 @@ import { noSignal, runRetry } from './retry-loop.js';
 import type { AttemptContext, ResolvedRetry } from './retry-options.js';
 import { RollingWindow } from './rolling-window.js';
 import type { SharedStateEvent } from './shared-state.js';
+import { breakerTelemetry } from './telemetry.js';
 
 /** What `fn` receives first on every call. */
 export type CallContext = AttemptContext;
@@ -101,6 +102,8 @@ export function createBreaker<A extends unknown[], R>(
   const store = options.sharedState;
   let shut = false;
   let lastState: BreakerState = circuit.state;
+  const otel = breakerTelemetry(name);
+  otel.state(lastState);
 
   const window = new RollingWindow(
     clock,
@@ -118,19 +121,14 @@ export function createBreaker<A extends unknown[], R>(
   const outcomes: Outcomes = {
     success(latencyMs) {
       window.count('successes', latencyMs);
+      otel.success(latencyMs);
       circuit.success(false);
       // A payload is only built when someone listens.
       if ((successHeard || successChannel.hasSubscribers) && events.has('success')) {
         events.emit('success', { name, latencyMs });
       }
     },
-    failure(a, error, latencyMs) {
-      // An error `isFailure` refuses reaches the caller but counts as a success.
-      if (!isFailure(error)) return outcomes.success(latencyMs);
-      window.count('failures', latencyMs);
-      events.emit('failure', { name, error, latencyMs });
-      if (circuit.failure(a.probe, windowRate)) observe(false, error);
-    },
+    failure: (a, error, latencyMs) => failed(a, error, latencyMs, 'failure'),
     timeout(a, latencyMs) {
       const error = new TimeoutError(
         timeoutMs === false ? 0 : timeoutMs,
@@ -140,16 +138,26 @@ export function createBreaker<A extends unknown[], R>(
       window.count('timeouts', latencyMs);
       a.abort(error);
       events.emit('timeout', { name, error });
-      outcomes.failure(a, error, latencyMs);
+      failed(a, error, latencyMs, 'timeout');
       return error;
     },
   };
+  // A timeout is counted once in telemetry, as a timeout (the window counts it twice, as opossum).
+  function failed(a: Attempt, error: unknown, latencyMs: number, as: 'failure' | 'timeout') {
+    // An error `isFailure` refuses reaches the caller but counts as a success.
+    if (!isFailure(error)) return outcomes.success(latencyMs);
+    window.count('failures', latencyMs);
+    otel.failure(as, error, latencyMs);
+    events.emit('failure', { name, error, latencyMs });
+    if (circuit.failure(a.probe, windowRate)) observe(false, error);
+  }
   const runAttempt = attemptRunner(window, timeoutMs, outcomes);
   const observe = (remote = false, error?: unknown) => {
     const now = circuit.state;
     if (now === lastState) return;
     const from = lastState;
     lastState = now;
+    otel.state(now);
     if (now === 'open') {
       const openUntil = circuit.openUntilMs ?? clock.now();
       const trips = circuit.tripCount;
@@ -192,6 +200,7 @@ export function createBreaker<A extends unknown[], R>(
 
   const reject = (error: Error): Promise<never> => {
     window.count('rejects');
+    otel.rejected(error);
     events.emit('reject', { name, error });
     return Promise.reject(error);
   };
@@ -280,6 +289,7 @@ export function createBreaker<A extends unknown[], R>(
   // has opened, the answer is known.
   const retryOptions: ResolvedRetry | undefined = resolved.retry && {
     ...resolved.retry,
+    breakerName: name,
     retryOn: (err, n) =>
       !isBreakerOpenError(err) &&
       circuit.state === 'closed' &&
@@ -308,6 +318,7 @@ export function createBreaker<A extends unknown[], R>(
       throw error;
     const value = await fallback(error, ...args);
     window.count('fallbacks');
+    otel.fallback();
     events.emit('fallback', { name, error });
     return value;
   }
@@ -333,6 +344,7 @@ export function createBreaker<A extends unknown[], R>(
     execute: (run, signal) => attempt(run as (ctx: CallContext) => unknown, [], signal, 1),
     stats() {
       window.tick(clock.now());
+      otel.state(breaker.state);
       const w = window.stats;
       const p = w.percentiles as Record<string, number>;
       return {

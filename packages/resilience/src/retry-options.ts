@@ -97,6 +97,8 @@ export interface ResolvedRetry {
   readonly onRetry: ((info: RetryInfo) => void) | undefined;
   readonly random: (() => number) | undefined;
   readonly clock: Clock;
+  /** The breaker running this retry, as the `org.retry.attempts` attribute. */
+  readonly breakerName?: string | undefined;
 }
 
 /** The defaults, resolved once: `retry(fn)` with no options pays for no checks. */
