@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { type Alerts, createAlerts } from '@org/alerts';
 import { isOrgError } from '@org/core';
 import { redactUrl } from './child.js';
 import { type BackupFromEnv, createBackupFromEnv } from './config.js';
 import { invalidOption } from './errors.js';
-import type { AlertSink } from './options.js';
 import { progressBar } from './progress.js';
 
 /** Exit codes of the CLI. */
@@ -26,17 +26,12 @@ Commands:
 Options:
   --config FILE   the config file (default: $BACKUP_CONFIG or ./backup.config.json)
   --json          print the result as JSON
-Environment: DATABASE_URL, BACKUP_ENCRYPTION_KEY, BACKUP_ENCRYPTION_OLD_KEYS, BACKUP_CONFIG, BACKUP_DIR
+Environment: DATABASE_URL, BACKUP_ENCRYPTION_KEY, BACKUP_ENCRYPTION_OLD_KEYS, BACKUP_CONFIG, BACKUP_DIR,
+  SENTRY_DSN (alerts go to Sentry; without it, one JSON line each on stderr)
 Exit codes: 0 done, 1 failed, 2 partial (some target failed), 64 usage`;
 
-/** Alerts as JSON lines on stderr, for the scheduler's log (wire @org/alerts in code for Sentry). */
-const lineAlerts = (write: (text: string) => void): AlertSink => ({
-  alert(kind, details) {
-    write(
-      `${JSON.stringify({ alert: kind, level: details.level, message: details.message, tags: details.tags })}\n`,
-    );
-  },
-});
+/** How long the CLI waits for queued alerts to reach Sentry (or stderr) before it exits. */
+const ALERT_FLUSH = '5s';
 
 interface Io {
   out: (text: string) => void;
@@ -61,11 +56,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return command === undefined && !v.help ? EXIT.usage : EXIT.ok;
   }
   let made: BackupFromEnv | undefined;
+  let alerts: Alerts | undefined;
   const bar = io.tty ? progressBar(io.err) : undefined;
   const print = (text: string, json: unknown) =>
     io.out(v.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
   try {
-    made = createBackupFromEnv(io.env, { configPath: v.config, alerts: lineAlerts(io.err) });
+    alerts = createAlerts({
+      dsn: io.env.SENTRY_DSN,
+      log: (line) => io.err(line.endsWith('\n') ? line : `${line}\n`),
+    });
+    made = createBackupFromEnv(io.env, { configPath: v.config, alerts });
     const { backup } = made;
     if (bar) backup.on('progress', (p) => bar.update(p));
     const target = v.target === 'all' ? undefined : v.target;
@@ -151,6 +151,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return EXIT.failed;
   } finally {
     await made?.close();
+    // Alerts queued by the run reach Sentry (or stderr) before the process exits.
+    await alerts?.flush(ALERT_FLUSH).catch(() => {});
+    await alerts?.close();
   }
 }
 

@@ -30,6 +30,8 @@ export interface AlertSink {
       level: 'error' | 'warning';
       tags: Record<string, string>;
       data: Record<string, unknown>;
+      /** Groups the alert (Sentry issue, throttle): kind, database, target, error code. */
+      fingerprint: readonly string[];
     },
   ): unknown;
 }

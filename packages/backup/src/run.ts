@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { createChunkedEncryptStream } from '@org/backup-crypto';
 import { describeError, isOrgError, withTimeout } from '@org/core';
+import { raiseAlert } from './alert.js';
 import { type Child, explain, runCommand, startTool } from './child.js';
 import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 import type { createEmitter } from './events.js';
@@ -55,7 +56,6 @@ export async function runBackup(
   }
   const started = r.clock.now();
   const id = newBackupId(started);
-  const tags = { database: r.db.database, backup_id: id };
   try {
     return await withTimeout(
       (signal) => dumpAndUpload(r, events, id, names, request.tag, started, roomy(signal)),
@@ -73,10 +73,12 @@ export async function runBackup(
       durationMs: r.clock.now() - started,
       targets: Object.fromEntries(names.map((n) => [n, 'failed' as const])),
     });
-    r.alerts?.alert('backup_failed', {
-      level: 'error',
-      message: `Backup ${id} of ${r.db.database} failed: nothing was stored as complete`,
-      tags,
+    raiseAlert(r, 'backup_failed', {
+      database: r.db.database,
+      target: [...names].sort().join(','),
+      error: err,
+      id,
+      message: `Backup of ${r.db.database} failed: nothing was stored as complete`,
       data: { error, targets: names },
     });
     throw err;
@@ -264,10 +266,13 @@ function finish(
   const status = okCount === names.length ? 'complete' : 'partial';
   events.emit('run', { id, status, durationMs, targets: summary });
   if (status === 'partial') {
-    r.alerts?.alert('backup_partial', {
-      level: 'error',
-      message: `Backup ${id} of ${r.db.database} is partial: ${[...failures.keys()].join(', ')} failed`,
-      tags: { database: r.db.database, backup_id: id },
+    const failed = [...failures.keys()].sort();
+    raiseAlert(r, 'backup_partial', {
+      database: r.db.database,
+      target: failed.join(','),
+      error: BackupErrorCode.UploadFailed,
+      id,
+      message: `Backup of ${r.db.database} is partial: ${failed.join(', ')} failed`,
       data: { targets },
     });
   }

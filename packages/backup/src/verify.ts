@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { describeError, withTimeout } from '@org/core';
+import { describeError, errorType, withTimeout } from '@org/core';
+import { raiseAlert } from './alert.js';
 import { BackupError, BackupErrorCode } from './errors.js';
 import type { createEmitter } from './events.js';
 import { type Manifest, manifestKey, type Verification } from './manifest.js';
@@ -75,6 +76,7 @@ export async function verifyBackup(
       const scratch = withDatabase(server, scratchName);
       let mismatches: string[] = [];
       let error: string | undefined;
+      let errorCode: string | undefined;
       try {
         const checked = await checkBackup(r, events, found, 'verify', signal);
         await withClient(server, signal, (c) =>
@@ -86,6 +88,7 @@ export async function verifyBackup(
       } catch (err) {
         if (signal.aborted) throw err;
         error = describeError(err);
+        errorCode = errorType(err);
       } finally {
         // Always dropped, also when the test failed; WITH (FORCE) ends a restore still connected.
         await withClient(server, undefined, (c) =>
@@ -109,10 +112,12 @@ export async function verifyBackup(
         durationMs: verification.durationMs,
       });
       if (!ok) {
-        r.alerts?.alert('backup_verify_failed', {
-          level: 'error',
-          message: `Restore test of backup ${found.id} of ${manifest.database} failed`,
-          tags: { database: manifest.database, backup_id: found.id },
+        raiseAlert(r, 'backup_verify_failed', {
+          database: manifest.database,
+          target: found.target,
+          error: errorCode ?? 'table_mismatch',
+          id: found.id,
+          message: `Restore test of a backup of ${manifest.database} on ${found.target} failed`,
           data: { mismatches, error },
         });
       }

@@ -181,7 +181,7 @@ describe.runIf(pgAvailable)('the backup CLI on PostgreSQL and the local disk', (
     expect(code).toBe(EXIT.partial);
     expect(run.out).toContain('s3: failed');
     expect(run.out).toContain('disk: complete');
-    expect(run.err).toContain('"alert":"backup_partial"');
+    expect(run.err).toContain('"alert.kind":"backup_partial"');
   });
 
   it('runs as a process: exit code and stdout of `backup run`', async () => {
