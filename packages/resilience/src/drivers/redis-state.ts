@@ -4,6 +4,7 @@ import { connectRedis, type RedisOption } from '@org/core/redis';
 import type { Cluster, Redis } from 'ioredis';
 import { check, invalidOption } from '../errors.js';
 import type { BreakerStateStore, SharedStateEvent } from '../shared-state.js';
+import { telemetry } from '../telemetry.js';
 
 /** Options of `createRedisStateStore`. */
 export interface RedisStateStoreOptions {
@@ -65,12 +66,19 @@ export async function createRedisStateStore(
     fail,
   );
   const client = handle.client;
+  // Each command runs in a client span `breaker store <command>`, a child of the caller's.
   const bounded = <T>(what: string, run: (signal: AbortSignal) => PromiseLike<T>): Promise<T> =>
-    withTimeout(run, {
-      timeoutMs,
-      what: `Redis ${what}`,
-      hint: "raise the state store's `timeout` if Redis is legitimately slower",
-    });
+    telemetry.withSpan(
+      `breaker store ${what}`,
+      { 'db.system.name': 'redis', 'db.operation.name': what },
+      () =>
+        withTimeout(run, {
+          timeoutMs,
+          what: `Redis ${what}`,
+          hint: "raise the state store's `timeout` if Redis is legitimately slower",
+        }),
+      { kind: 'client' },
+    );
 
   const channel = `${prefix}:events`;
   // The subscription queues its SUBSCRIBE until connected, and is never bounded by a command
