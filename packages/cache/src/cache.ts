@@ -298,7 +298,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   get<T = unknown>(key: string, options?: WaitOptions): Promise<T | undefined> {
     // The one telemetry check of a call: with no SDK, the plain path.
     if (telemetry.enabled())
-      return observeLookup(this, 'get', (out) => this.read(key, options, out));
+      return observeLookup(this, 'get', (out) => this.read<T>(key, options, out));
     return this.read<T>(key, options, undefined);
   }
 

@@ -69,13 +69,14 @@ export class L2Guard {
 
   /**
    * Runs one L2 call; `traced` (a caller that tested telemetry already passes its answer) puts
-   * it in a client span with its duration.
+   * it in a client span with its duration, and `report` then learns why a call failed.
    */
   run<T>(
     operation: string,
     key: string | undefined,
     fn: (driver: CacheDriver) => Promise<T>,
     traced = telemetry.enabled(),
+    report?: (error: CacheBackendError) => void,
   ): Promise<T | Failed> {
     if (
       this.stopped ||
@@ -84,19 +85,10 @@ export class L2Guard {
       return Promise.resolve(FAILED);
     }
     if (traced) {
-      return observeL2(this.driver.name, operation, FAILED, (report) =>
-        this.call(operation, key, fn, report),
+      return observeL2(this.driver.name, operation, FAILED, (r) =>
+        this.run(operation, key, fn, false, r),
       );
     }
-    return this.call(operation, key, fn, undefined);
-  }
-
-  private call<T>(
-    operation: string,
-    key: string | undefined,
-    fn: (driver: CacheDriver) => Promise<T>,
-    report: ((error: CacheBackendError) => void) | undefined,
-  ): Promise<T | Failed> {
     // A driver that bounds this call itself (ioredis `commandTimeout` on a ready connection)
     // gets no second timer: this is on every L2 hit, and the client already armed one.
     const own = SINGLE_COMMAND.has(operation) ? this.driver.commandDeadline?.() : undefined;

@@ -70,7 +70,10 @@ export async function loadShared<T, P extends string>(
   } catch (err) {
     // Unreadable bytes in L2 (another writer, a changed serializer): report, reload, overwrite.
     c.reportCorrupt(key, err);
-    if (out !== undefined) out.tier = undefined;
+    if (out !== undefined) {
+      out.tier = undefined;
+      out.stale = false;
+    }
     c.l1?.delete(fullKey);
     const fixed = await runLoader(c, fullKey, key, loader, options, undefined, graceMs, undefined);
     return c.decode<T>(fixed.payload);
