@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Health } from '@org/health';
 import {
   type App,
@@ -13,7 +13,7 @@ import {
   sendJson,
 } from './app.js';
 import { features } from './features/index.js';
-import { httpServerMetrics } from './http-metrics.js';
+import { httpServerTelemetry } from './http-telemetry.js';
 import { refuseBody } from './limits.js';
 import { createStatusBoard } from './status/board.js';
 import { startTelemetry } from './telemetry.js';
@@ -78,16 +78,19 @@ async function build(
 
   const parse = (target = '/') =>
     URL.canParse(target, 'http://localhost') ? new URL(target, 'http://localhost') : undefined;
-  const measure = httpServerMetrics();
+  const observe = httpServerTelemetry();
   // Nothing a client sends may throw out of the listener: a target that is no URL is a 400.
-  const server = createServer(async (req, res) => {
-    let route: string | undefined;
-    measure(req, res, () => route);
+  // `matched` learns the route template, for the request's span and duration.
+  const dispatch = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    matched: (route: string) => void,
+  ): Promise<void> => {
     try {
       const url = parse(req.url);
       if (!url) return sendJson(res, 400, { error: 'the request target is not a valid URL' });
       const handler = routes.get(`${req.method} ${url.pathname}`);
-      if (handler) route = url.pathname; // a registered route: its template, not any path typed
+      if (handler) matched(url.pathname); // a registered route: its template, not any path typed
       for (const guard of guards) if (!(await guard(req, res))) return;
       if (!handler) return sendJson(res, 404, { error: 'not found', see: 'GET /' });
       const body = await handler(req, res, url);
@@ -98,6 +101,18 @@ async function build(
       const code = (err as { code?: string }).code;
       sendJson(res, 500, { error: (err as Error).message, code });
     }
+  };
+  const server = createServer((req, res) => {
+    let route: string | undefined;
+    return observe(
+      req,
+      res,
+      () => route,
+      () =>
+        dispatch(req, res, (r) => {
+          route = r;
+        }),
+    );
   });
   // `Expect: 100-continue`: a request its route would refuse from its headers alone (a declared
   // size over the limit, a full pool) is refused before the client sends the body; any other
@@ -107,7 +122,7 @@ async function build(
       const url = parse(req.url);
       const refusal = url && prechecks.get(`${req.method} ${url.pathname}`)?.(req, url);
       if (refusal) {
-        measure(req, res, () => url?.pathname);
+        void observe(req, res, () => url?.pathname);
         for (const [name, value] of Object.entries(refusal.headers ?? {}))
           res.setHeader(name, value);
         return refuseBody(res, refusal.status, refusal.body);

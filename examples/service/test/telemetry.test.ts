@@ -51,7 +51,17 @@ describe('the OpenTelemetry SDK of the service process', () => {
     const traces = (otlp.received.get('/v1/traces') ?? []).join('\n');
     expect(metrics).toContain('org.storage.bytes');
     expect(metrics).toContain('http.server.request.duration');
-    expect(traces).toContain('storage put');
+    // The request's SERVER span, named by its route template, and the package's span under it.
+    type Span = { name: string; spanId: string; parentSpanId?: string; kind: number };
+    const spans = (otlp.received.get('/v1/traces') ?? []).flatMap((body) =>
+      (
+        JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }
+      ).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+    );
+    const server = spans.find((s) => s.name === 'PUT /storage/uploads');
+    expect(server?.kind).toBe(2); // SERVER
+    const child = spans.find((s) => s.name === 'storage put');
+    expect(child?.parentSpanId).toBe(server?.spanId);
     expect(metrics).toContain('example-service');
     // The key never leaves as an attribute.
     expect(metrics + traces).not.toContain('otlp/a.txt');
