@@ -46,6 +46,7 @@ export type {
   RotationScheduleEvents,
   RotationScheduleOptions,
   ScheduleAction,
+  ScheduleRunOptions,
 } from './schedule.js';
 export { createRotationSchedule } from './schedule.js';
 export type { FromSecretOptions, SeedKey } from './seed.js';

@@ -141,7 +141,10 @@ export async function createKeyRing(options: KeyRingOptions = {}): Promise<KeyRi
         if (retry) {
           lastUnknownRefresh = clock.now();
           const before = sync.peek()?.version;
-          await refresh().catch(() => undefined);
+          // A store that fails leaves the token refused as it was; the caller's abort is theirs.
+          await refresh(opts.signal).catch((refreshError: unknown) => {
+            if (opts.signal?.aborted) throw refreshError;
+          });
           if (sync.peek()?.version !== before) {
             try {
               return verifySync(token, opts) as VerifyResult<P>;

@@ -117,4 +117,10 @@ export interface VerifyOptions {
    * (RFC 8725 §3.11). `sign()` writes `typ: 'JWT'`. @default not checked
    */
   typ?: string | undefined;
+  /**
+   * Abandons the wait of a ring's `verify()` for a re-read of a shared store (done for a `kid`
+   * it does not know, at most once a second): the call rejects with core's `AbortedError`.
+   * @default none (the re-read is still bounded by the ring's `storeTimeout`)
+   */
+  signal?: AbortSignal | undefined;
 }

@@ -1,4 +1,4 @@
-import { type Clock, type Duration, Emitter, type Events } from '@org/core';
+import { type Clock, type Duration, Emitter, type Events, throwIfAborted } from '@org/core';
 import { check, invalidOption } from './errors.js';
 import type { KeyRing } from './key-ring-types.js';
 import { clockOption } from './time-options.js';
@@ -22,6 +22,17 @@ export interface RotationScheduleOptions {
 /** What is due now. */
 export type ScheduleAction = 'stage' | 'rotate';
 
+/** Options of one {@link RotationSchedule.run} call. */
+export interface ScheduleRunOptions {
+  /**
+   * Abandons the run (a graceful shutdown): the call rejects at once with core's `AbortedError`
+   * (`ERR_ABORTED`, the signal's reason as `cause`) and the store calls under way stop waiting.
+   * A write the store had already accepted stands; the ring picks it up on its next refresh.
+   * @default none (each store call is still bounded by the ring's `storeTimeout`)
+   */
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * Events of a schedule, each also published on `org:key-rotation:<event>`. They are named apart
  * from the ring's `stage` and `rotate` (which fire for the same change), so that a subscriber of
@@ -43,14 +54,15 @@ export interface RotationSchedule extends Events<RotationScheduleEvents> {
   /**
    * Does what is due, checked again against the shared store, so that many instances (or cron
    * runs) rotate once. Resolves to what this call did (undefined if nothing, or if another
-   * instance did it first).
+   * instance did it first). An aborted `signal` rejects with core's `AbortedError`.
    */
-  run(): Promise<ScheduleAction | undefined>;
+  run(options?: ScheduleRunOptions): Promise<ScheduleAction | undefined>;
   /** Runs `run()` every `checkInterval` on an unref'd timer, until `close()`. Returns the schedule. */
   start(): RotationSchedule;
   /**
-   * Stops the timer of `start()` and waits for a run it started to finish. Idempotent; the ring
-   * stays open (it is yours).
+   * Stops the timer of `start()` and ends a run it started: the run stops waiting on the store at
+   * once (a write the store already accepted stands). Idempotent; the ring stays open (it is
+   * yours). A `run()` you called yourself is yours to end, with its `signal`.
    */
   close(): Promise<void>;
 }
@@ -83,8 +95,10 @@ export function createRotationSchedule(
     return undefined;
   }
 
-  async function run(): Promise<ScheduleAction | undefined> {
-    await ring.refresh();
+  async function run(runOptions?: ScheduleRunOptions): Promise<ScheduleAction | undefined> {
+    const signal = signalOption(runOptions);
+    throwIfAborted(signal, 'The rotation');
+    await ring.refresh({ signal });
     const action = due();
     if (action === undefined) return undefined;
     // Only what this ring itself did counts: another instance may have done it a moment ago.
@@ -93,8 +107,8 @@ export function createRotationSchedule(
       done = e.kid;
     });
     try {
-      if (action === 'stage') await ring.stage({ ifNonePending: true });
-      else await ring.rotate({ ifActiveOlderThan: every });
+      if (action === 'stage') await ring.stage({ ifNonePending: true, signal });
+      else await ring.rotate({ ifActiveOlderThan: every, signal });
     } finally {
       off();
     }
@@ -103,10 +117,16 @@ export function createRotationSchedule(
     return action;
   }
 
+  // Aborted by close(), so that a shutdown never waits on a hung store for a timer's run.
+  let lifetime = new AbortController();
+
   const tick = () => {
     if (running) return; // a slow store: never two runs at once
-    running = run()
-      .catch((error: Error) => events.emit('schedule-error', { error }))
+    const { signal } = lifetime;
+    running = run({ signal })
+      .catch((error: Error) => {
+        if (!signal.aborted) events.emit('schedule-error', { error });
+      })
       .finally(() => {
         running = undefined;
       });
@@ -114,7 +134,7 @@ export function createRotationSchedule(
 
   const schedule: RotationSchedule = {
     due,
-    run,
+    run: (runOptions) => run(runOptions),
     start() {
       timer ??= setInterval(tick, checkInterval).unref();
       return schedule;
@@ -122,10 +142,23 @@ export function createRotationSchedule(
     async close() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      if (running) lifetime.abort(new Error('the rotation schedule was closed'));
       await running;
+      // A later start() runs again, with a fresh signal.
+      if (lifetime.signal.aborted) lifetime = new AbortController();
     },
     on: (event, listener) => events.on(event, listener),
     once: (event, listener) => events.once(event, listener),
   };
   return schedule;
+}
+
+/** The `signal` of `run()`'s options, checked. */
+function signalOption(options: ScheduleRunOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  const { signal } = check.object(options, 'options') as ScheduleRunOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidOption('`signal` must be an AbortSignal');
+  }
+  return signal;
 }

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { type Clock, isOrgError, sleep, withTimeout } from '@org/core';
+import { abortReason, type Clock, isOrgError, sleep, withTimeout } from '@org/core';
 import { reseal, type SealKeys } from './at-rest.js';
 import { KeyRotationError, KeyRotationErrorCode } from './errors.js';
 import type { KeyStore, RingState } from './key-store.js';
@@ -50,7 +50,9 @@ export function createStoreSync(
   onChange: (version: number) => void,
 ): StoreSync {
   let view: RingView | undefined;
-  let refreshing: Promise<void> | undefined;
+  // The read under way, shared by concurrent refreshes; `waiting` counts the callers that may
+  // still await it, so that it stops (and its store timer ends) once every one of them aborted.
+  let refreshing: { done: Promise<void>; waiting: number; stop: AbortController } | undefined;
 
   // Each store call is bounded by `storeTimeout` (core's TimeoutError) and by the caller's signal
   // (core's AbortedError); what the store itself throws becomes ERR_KEY_ROTATION_STORE.
@@ -127,24 +129,41 @@ export function createStoreSync(
     },
     peek: () => view,
     refresh(signal) {
-      refreshing ??= (async () => {
-        try {
-          if (store.version && view) {
-            const version = await call('read its version', () => store.version!());
-            if (version === view.version) return;
+      if (signal?.aborted) return Promise.reject(abortReason(signal, 'The key store refresh'));
+      if (!refreshing) {
+        const stop = new AbortController();
+        const entry = { waiting: 0, stop, done: Promise.resolve() };
+        entry.done = (async () => {
+          try {
+            if (store.version && view) {
+              const version = await call('read its version', () => store.version!(), stop.signal);
+              if (version === view.version) return;
+            }
+            await load(stop.signal);
+          } finally {
+            if (refreshing === entry) refreshing = undefined;
           }
-          await load();
-        } finally {
-          refreshing = undefined;
+        })();
+        // A read every caller gave up on settles unseen.
+        entry.done.catch(() => undefined);
+        refreshing = entry;
+      }
+      const entry = refreshing;
+      entry.waiting++;
+      const leave = () => {
+        entry.waiting--;
+        if (entry.waiting === 0) {
+          if (refreshing === entry) refreshing = undefined;
+          entry.stop.abort(signal?.reason);
         }
-      })();
-      const shared = refreshing;
-      return withTimeout(() => shared, {
+      };
+      signal?.addEventListener('abort', leave, { once: true });
+      return withTimeout(() => entry.done, {
         timeoutMs: timeoutMs * 2,
         signal,
         what: 'The key store refresh',
         hint: STORE_HINT,
-      });
+      }).finally(() => signal?.removeEventListener('abort', leave));
     },
     mutate: (fn, signal) => mutate(fn, signal),
   };
