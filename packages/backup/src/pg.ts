@@ -64,6 +64,39 @@ export async function connect(target: DbTarget, signal?: AbortSignal): Promise<p
   return client;
 }
 
+/** How long ending an aborted run's backends may take, in milliseconds. */
+const END_BACKENDS_MS = 3_000;
+
+/** `target` with `application_name` set, so that its backend can be found in pg_stat_activity. */
+export function withApplicationName(target: DbTarget, name: string): DbTarget {
+  const add = (url: string) => {
+    const u = new URL(url);
+    u.searchParams.set('application_name', name);
+    return u.toString();
+  };
+  return { ...target, url: add(target.url), fullUrl: add(target.fullUrl) };
+}
+
+/**
+ * Ends the backends of an aborted run (`pid`, and every backend named `applicationName`) from a
+ * separate short connection: a backend waiting on a lock keeps waiting after its client is gone,
+ * and a query queued behind it on the same connection (ROLLBACK) would wait as long. Bounded by
+ * 3 s; never rejects.
+ */
+export async function endBackends(
+  target: DbTarget,
+  pid: number | undefined,
+  applicationName: string,
+): Promise<void> {
+  await withClient(target, AbortSignal.timeout(END_BACKENDS_MS), (c) =>
+    c.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE pid <> pg_backend_pid() AND (pid = $1 OR application_name = $2)`,
+      [pid ?? 0, applicationName],
+    ),
+  ).catch(() => {});
+}
+
 /** Runs `fn` with a connected client and always ends it. */
 export async function withClient<T>(
   target: DbTarget,

@@ -1,13 +1,20 @@
 import { pipeline } from 'node:stream/promises';
 import { createChunkedEncryptStream } from '@org/backup-crypto';
-import { describeError, isOrgError, withTimeout } from '@org/core';
+import { describeError, isOrgError, throwIfAborted, withTimeout } from '@org/core';
 import { raiseAlert } from './alert.js';
 import { type Child, explain, runCommand, startTool } from './child.js';
 import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 import type { createEmitter } from './events.js';
 import { dataKey, type Manifest, manifestKey, newBackupId } from './manifest.js';
 import { type Resolved, roomy, targetNamed } from './options.js';
-import { connect, serverVersion, type TableStat, tableStats } from './pg.js';
+import {
+  connect,
+  endBackends,
+  serverVersion,
+  type TableStat,
+  tableStats,
+  withApplicationName,
+} from './pg.js';
 import { compressor, FanOut, Meter } from './streams.js';
 
 /** What `run` takes. */
@@ -96,11 +103,27 @@ async function dumpAndUpload(
 ): Promise<RunResult> {
   const client = await connect(r.db, signal);
   let child: Child | undefined;
+  // On abort, the run's backends (the checksum query's, pg_dump's) are ended from another
+  // connection: one waiting on a lock outlives its client, and ROLLBACK would queue behind it.
+  const appName = `org-backup-${id}`;
+  let pid: number | undefined;
+  let ended: Promise<void> | undefined;
+  const onAbort = () => {
+    child?.kill();
+    ended ??= endBackends(r.db, pid, appName);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     // The dump and the table checksums read one snapshot: what the checksums say is what was dumped.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s'))
-      .rows[0]!.s;
+    const exported = (
+      await client.query<{ s: string; pid: number }>(
+        'SELECT pg_export_snapshot() AS s, pg_backend_pid() AS pid',
+      )
+    ).rows[0]!;
+    const snapshot = exported.s;
+    pid = exported.pid;
+    if (signal.aborted) onAbort();
     const server = await serverVersion(client);
     const pgDumpVersion = await runCommand(r.pgDump, ['--version']).catch((err: unknown) => {
       throw new BackupError(
@@ -108,10 +131,11 @@ async function dumpAndUpload(
         `Cannot run ${r.pgDump}: install the PostgreSQL client tools (${describeError(err)})`,
       );
     });
+    throwIfAborted(signal);
     const c = startTool(
       r.pgDump,
       ['--format=custom', '--compress=0', `--snapshot=${snapshot}`],
-      r.db,
+      withApplicationName(r.db, appName),
     );
     child = c;
     let stats: TableStat[] = [];
@@ -232,8 +256,10 @@ async function dumpAndUpload(
     );
     return finish(r, events, manifest, names, failures, started);
   } finally {
+    signal.removeEventListener('abort', onAbort);
     child?.kill();
-    await client.query('ROLLBACK').catch(() => {});
+    if (ended !== undefined) await ended;
+    else await client.query('ROLLBACK').catch(() => {});
     await client.end().catch(() => {});
   }
 }
