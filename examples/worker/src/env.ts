@@ -103,20 +103,29 @@ export function workerEnv(env: Record<string, string | undefined> = process.env)
   };
   const localOnly = !r2 && !s3;
 
-  let backupKeys = list(env.BACKUP_KEY);
+  // The SDK's names (createBackupFromEnv, the backup and backup-crypto CLIs). A deployment still
+  // setting the old names would otherwise back up with a development key: refuse instead.
+  for (const [was, is] of [
+    ['BACKUP_KEY', 'BACKUP_ENCRYPTION_KEY'],
+    ['BACKUP_OLD_KEYS', 'BACKUP_ENCRYPTION_OLD_KEYS'],
+  ] as const) {
+    if (env[was]?.trim() && !env[is]?.trim())
+      throw invalidOption(`${was} is no longer read: rename it ${is}`);
+  }
+  let backupKeys = list(env.BACKUP_ENCRYPTION_KEY);
   if (backupKeys.length === 0) {
     if (!localOnly) {
       throw invalidOption(
-        'Set BACKUP_KEY to a Fernet key (npx backup-crypto keygen): backups leave this machine',
+        'Set BACKUP_ENCRYPTION_KEY to a Fernet key (npx backup-crypto keygen): backups leave this machine',
       );
     }
     const file = join(dataDir, 'backup.key');
     backupKeys = [devSecret(file, generateKey)];
     notices.push(
-      `BACKUP_KEY is not set: backups are encrypted with the development key in ${file}`,
+      `BACKUP_ENCRYPTION_KEY is not set: backups are encrypted with the development key in ${file}`,
     );
   }
-  backupKeys.push(...list(env.BACKUP_OLD_KEYS));
+  backupKeys.push(...list(env.BACKUP_ENCRYPTION_OLD_KEYS));
 
   const redisUrl = env.KEYRING_REDIS_URL?.trim() || undefined;
   const file = resolve(env.KEYRING_FILE?.trim() || join(dataDir, 'keyring.json'));

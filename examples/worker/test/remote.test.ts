@@ -90,7 +90,12 @@ describe.runIf(ready).concurrent('R2, S3 and a Redis key ring, by configuration 
 
   it('RUN_ONCE=backup stores a complete backup in each bucket; RUN_ONCE=rotate rotates the ring in Redis', async () => {
     const key = generateKey();
-    const backup = start({ ...remote, DATA_DIR: scratch(), BACKUP_KEY: key, RUN_ONCE: 'backup' });
+    const backup = start({
+      ...remote,
+      DATA_DIR: scratch(),
+      BACKUP_ENCRYPTION_KEY: key,
+      RUN_ONCE: 'backup',
+    });
     expect((await backup.exited).code, backup.stdout() + backup.stderr()).toBe(0);
     for (const [target, bucket] of [
       ['r2', 'app-r2'],
@@ -127,7 +132,7 @@ describe.runIf(ready).concurrent('R2, S3 and a Redis key ring, by configuration 
     const rotate = start({
       ...remote,
       DATA_DIR: scratch(),
-      BACKUP_KEY: key,
+      BACKUP_ENCRYPTION_KEY: key,
       RUN_ONCE: 'rotate',
       KEY_ROTATION_EVERY: '1ms',
     });
@@ -140,7 +145,7 @@ describe.runIf(ready).concurrent('R2, S3 and a Redis key ring, by configuration 
     for (const w of [backup, rotate]) expect(w.stdout() + w.stderr()).not.toContain(secretKey);
   }, 25_000);
 
-  it('remote targets without BACKUP_KEY: refuses to start (exit 1) with an alert line that says what to set', async () => {
+  it('remote targets without BACKUP_ENCRYPTION_KEY: refuses to start (exit 1) with an alert line that says what to set', async () => {
     const worker = start({ ...remote, DATA_DIR: scratch(), RUN_ONCE: 'backup' });
     const exit = await worker.exited;
     expect(exit.code).toBe(1);
@@ -150,7 +155,7 @@ describe.runIf(ready).concurrent('R2, S3 and a Redis key ring, by configuration 
         .split('\n')
         .find((l) => l.startsWith('{')) ?? '{}',
     ) as { message?: string };
-    expect(alert.message).toMatch(/Set BACKUP_KEY/);
+    expect(alert.message).toMatch(/Set BACKUP_ENCRYPTION_KEY/);
     expect(worker.stdout() + worker.stderr()).not.toContain(secretKey);
   }, 20_000);
 });

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { createBackup } from '@org/backup';
 import { generateKey } from '@org/backup-crypto';
 import { createStorage } from '@org/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverAvailable } from '@org/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgUrl, psql, startWorker, type WorkerProcess } from './support/worker-process.js';
 
 const pgUp = await serverAvailable('PostgreSQL', 5432);
@@ -141,7 +141,7 @@ describe.runIf(pgUp).concurrent('the worker, started as its README says', () => 
     const worker = start({
       DATABASE_URL: pgUrl(database),
       DATA_DIR: dataDir,
-      BACKUP_KEY: key,
+      BACKUP_ENCRYPTION_KEY: key,
       RUN_ONCE: 'backup',
     });
     const exit = await worker.exited;
@@ -163,7 +163,7 @@ describe.runIf(pgUp).concurrent('the worker, started as its README says', () => 
     const worker = start({
       DATABASE_URL: pgUrl(`${database}_missing`, password),
       DATA_DIR: scratch(),
-      BACKUP_KEY: generateKey(),
+      BACKUP_ENCRYPTION_KEY: generateKey(),
       RUN_ONCE: 'backup',
     });
     const exit = await worker.exited;
