@@ -180,18 +180,20 @@ const upstreamState = async () => {
 };
 
 // The chaos control: the upstream fails until the breaker opens (calls get the fallback), then
-// it heals, and calls continue until the breaker has let a trial call through and closed.
+// it heals (back to its earlier fail rate), and calls continue until the breaker has let a trial call through and closed.
 $('fail').addEventListener('click', async () => {
   if (failing) return;
   failing = true;
   $('fail').disabled = true;
   const say = (t) => { $('chaos-state').textContent = t; };
   try {
+    // The rate it had (UPSTREAM_FAIL_RATE, or what was set before) is the one it heals to.
+    const before = await (await post('')).json();
     await post('failRate=1');
     say('upstream failing: calling it until the breaker opens…');
     for (let i = 0; i < 20 && (await upstreamState()) !== 'open'; i++) await refresh();
     await refresh();
-    await post('failRate=0');
+    await post('failRate=' + encodeURIComponent(before.failRate));
     say('breaker open, calls answered by the fallback; upstream healed, waiting for recovery…');
     for (let i = 0; i < 60; i++) {
       await sleep(1000);
