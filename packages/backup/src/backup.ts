@@ -10,6 +10,7 @@ import {
   restoreBackup,
 } from './restore.js';
 import { type RunRequest, type RunResult, runBackup } from './run.js';
+import { recordVerifiedAge } from './telemetry.js';
 import { type VerifyRequest, type VerifyResult, verifyBackup } from './verify.js';
 
 /** A backup instance: {@link createBackup}. */
@@ -97,6 +98,10 @@ export function createBackup(options: BackupOptions): Backup {
       for (const e of entries) {
         if (e.status !== 'complete' || e.verifiedAt === undefined) continue;
         if (newest === undefined || e.verifiedAt > newest) newest = e.verifiedAt;
+      }
+      if (newest !== undefined) {
+        const target = request?.target ?? [...r.targets.keys()][0]!;
+        recordVerifiedAge(r.db.database, target, (r.clock.now() - newest.getTime()) / 1000);
       }
       return newest;
     },

@@ -17,6 +17,7 @@ import { type Compression, isBackupId, type Manifest } from './manifest.js';
 import { type BackupTarget, check, drain, type Resolved, roomy, targetNamed } from './options.js';
 import { type DbTarget, dbTarget, userTableCount, withClient } from './pg.js';
 import { decompressor, HoldBack, Meter } from './streams.js';
+import { inOperation, observeStage, recordOutcome } from './telemetry.js';
 
 /** Which backup: an id, `'latest'` (the newest complete one), or an object key of a file made the legacy way. */
 export type BackupRef = string | { key: string };
@@ -305,27 +306,42 @@ export async function restoreBackup(
   const to = dbTarget(req.to, 'to');
   const force = check.boolean(req.force, 'force', false);
   const started = r.clock.now();
-  return withTimeout(
-    async (outer) => {
-      const signal = roomy(outer);
-      const found = await resolveBackup(r, ref, req.target, signal);
-      const checked = await checkBackup(r, events, found, 'restore', signal);
-      const tables = await withClient(to, signal, userTableCount);
-      if (tables > 0 && !force) {
-        throw new BackupError(
-          BackupErrorCode.TargetNotEmpty,
-          `Database ${to.database} holds ${tables} tables already: restore into an empty database, or pass force to replace what the backup holds`,
+  let target: string = typeof req.target === 'string' ? req.target : [...r.targets.keys()][0]!;
+  const restoring = () =>
+    withTimeout(
+      async (outer) => {
+        const signal = roomy(outer);
+        const found = await resolveBackup(r, ref, req.target, signal);
+        target = found.target;
+        const checked = await observeStage('download', r.db.database, found.target, () =>
+          checkBackup(r, events, found, 'restore', signal),
         );
-      }
-      await loadBackup(r, events, checked, to, force, 'restore', signal);
-      return {
-        id: checked.id,
-        target: checked.target,
-        format: checked.format,
-        bytes: checked.plaintext.bytes,
-        durationMs: r.clock.now() - started,
-      };
-    },
-    { timeoutMs: r.timeoutMs, signal: req.signal, what: 'Backup restore' },
-  );
+        const tables = await withClient(to, signal, userTableCount);
+        if (tables > 0 && !force) {
+          throw new BackupError(
+            BackupErrorCode.TargetNotEmpty,
+            `Database ${to.database} holds ${tables} tables already: restore into an empty database, or pass force to replace what the backup holds`,
+          );
+        }
+        await observeStage('restore', r.db.database, found.target, () =>
+          loadBackup(r, events, checked, to, force, 'restore', signal),
+        );
+        return {
+          id: checked.id,
+          target: checked.target,
+          format: checked.format,
+          bytes: checked.plaintext.bytes,
+          durationMs: r.clock.now() - started,
+        };
+      },
+      { timeoutMs: r.timeoutMs, signal: req.signal, what: 'Backup restore' },
+    );
+  try {
+    const result = await inOperation('restore', r.db.database, restoring);
+    recordOutcome('restores', r.db.database, target, undefined);
+    return result;
+  } catch (err) {
+    recordOutcome('restores', r.db.database, target, err);
+    throw err;
+  }
 }

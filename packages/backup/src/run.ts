@@ -16,6 +16,7 @@ import {
   withApplicationName,
 } from './pg.js';
 import { compressor, FanOut, Meter } from './streams.js';
+import { inOperation, observeStage, recordRun } from './telemetry.js';
 
 /** What `run` takes. */
 export interface RunRequest {
@@ -64,15 +65,33 @@ export async function runBackup(
   const started = r.clock.now();
   const id = newBackupId(started);
   try {
-    return await withTimeout(
-      (signal) => dumpAndUpload(r, events, id, names, request.tag, started, roomy(signal)),
-      {
-        timeoutMs: r.timeoutMs,
-        signal: request.signal,
-        what: 'Backup run',
-      },
+    const result = await inOperation('run', r.db.database, () =>
+      withTimeout(
+        (signal) => dumpAndUpload(r, events, id, names, request.tag, started, roomy(signal)),
+        {
+          timeoutMs: r.timeoutMs,
+          signal: request.signal,
+          what: 'Backup run',
+        },
+      ),
     );
+    recordRun(
+      r.db.database,
+      Object.fromEntries(names.map((n) => [n, result.targets[n]!.status])),
+      result.status,
+      result.manifest.plaintext.bytes,
+      result.manifest.ciphertext.bytes,
+    );
+    return result;
   } catch (err) {
+    recordRun(
+      r.db.database,
+      Object.fromEntries(names.map((n) => [n, 'failed' as const])),
+      'failed',
+      undefined,
+      undefined,
+      err,
+    );
     const error = describeError(err);
     events.emit('run', {
       id,
@@ -165,35 +184,37 @@ async function dumpAndUpload(
     const key = dataKey(r.db.database, id);
     const failures = new Map<string, string>();
     const uploads = fan.branches.map((b) =>
-      targetNamed(r, b.name)
-        .put(key, b.stream, {
+      observeStage('upload', r.db.database, b.name, () =>
+        targetNamed(r, b.name).put(key, b.stream, {
           signal,
           contentType: 'application/octet-stream',
           metadata: { 'backup-id': id },
-        })
-        .then(
-          (res) => res,
-          (err: unknown) => {
-            failures.set(b.name, explain(err));
-            fan.drop(
-              b.name,
-              new BackupError(BackupErrorCode.UploadFailed, `Upload to ${b.name} failed`, {
-                cause: err,
-              }),
-            );
-            return undefined;
-          },
-        ),
+        }),
+      ).then(
+        (res) => res,
+        (err: unknown) => {
+          failures.set(b.name, explain(err));
+          fan.drop(
+            b.name,
+            new BackupError(BackupErrorCode.UploadFailed, `Upload to ${b.name} failed`, {
+              cause: err,
+            }),
+          );
+          return undefined;
+        },
+      ),
     );
     try {
-      await pipeline(
-        c.stdout,
-        plain,
-        compressor(r.compression, r.level),
-        createChunkedEncryptStream(r.ring.keys[0]!),
-        cipher,
-        fan,
-        { signal },
+      await observeStage('dump', r.db.database, undefined, () =>
+        pipeline(
+          c.stdout,
+          plain,
+          compressor(r.compression, r.level),
+          createChunkedEncryptStream(r.ring.keys[0]!),
+          cipher,
+          fan,
+          { signal },
+        ),
       );
     } catch (err) {
       c.kill();

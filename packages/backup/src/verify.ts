@@ -7,6 +7,7 @@ import { type Manifest, manifestKey, type Verification } from './manifest.js';
 import { check, type Resolved, roomy } from './options.js';
 import { type DbTarget, dbTarget, tableStats, withClient, withDatabase } from './pg.js';
 import { type BackupRef, checkBackup, loadBackup, resolveBackup } from './restore.js';
+import { inOperation, observeStage, recordOutcome, recordVerifiedAge } from './telemetry.js';
 
 /** Options of `verify`. */
 export interface VerifyRequest {
@@ -61,79 +62,106 @@ export async function verifyBackup(
   const started = r.clock.now();
   const server: DbTarget =
     req.scratchUrl === undefined ? r.db : dbTarget(req.scratchUrl, 'scratchUrl');
-  return withTimeout(
-    async (outer) => {
-      const signal = roomy(outer);
-      const found = await resolveBackup(r, ref, req.target, signal);
-      if (!found.manifest) {
-        throw new BackupError(
-          BackupErrorCode.InvalidManifest,
-          'Only backups with a manifest can be verified: restore a legacy file with `restore`',
-        );
-      }
-      const manifest = found.manifest;
-      const scratchName = `backup_verify_${randomBytes(6).toString('hex')}`;
-      const scratch = withDatabase(server, scratchName);
-      let mismatches: string[] = [];
-      let error: string | undefined;
-      let errorCode: string | undefined;
-      try {
-        const checked = await checkBackup(r, events, found, 'verify', signal);
-        await withClient(server, signal, (c) =>
-          c.query(`CREATE DATABASE ${c.escapeIdentifier(scratchName)}`),
-        );
-        await loadBackup(r, events, checked, scratch, false, 'verify', signal);
-        const actual = await withClient(scratch, signal, tableStats);
-        mismatches = compareTables(manifest.tables, actual);
-      } catch (err) {
-        if (signal.aborted) throw err;
-        error = describeError(err);
-        errorCode = errorType(err);
-      } finally {
-        // Always dropped, also when the test failed; WITH (FORCE) ends a restore still connected.
-        await withClient(server, undefined, (c) =>
-          c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(scratchName)} WITH (FORCE)`),
-        ).catch(() => {});
-      }
-      const ok = error === undefined && mismatches.length === 0;
-      const now = r.clock.now();
-      const verification: Verification = {
-        ok,
-        durationMs: now - started,
-        mismatches,
-        ...(ok ? { verifiedAt: new Date(now).toISOString() } : {}),
-        ...(error === undefined ? {} : { error }),
-      };
-      await recordVerification(r, manifest, verification, signal);
-      events.emit('verified', {
-        id: found.id,
-        target: found.target,
-        ok,
-        durationMs: verification.durationMs,
-      });
-      if (!ok) {
-        raiseAlert(r, 'backup_verify_failed', {
-          database: manifest.database,
-          target: found.target,
-          error: errorCode ?? 'table_mismatch',
+  let target: string = typeof req.target === 'string' ? req.target : [...r.targets.keys()][0]!;
+  const verifying = () =>
+    withTimeout(
+      async (outer) => {
+        const signal = roomy(outer);
+        const found = await resolveBackup(r, ref, req.target, signal);
+        target = found.target;
+        if (!found.manifest) {
+          throw new BackupError(
+            BackupErrorCode.InvalidManifest,
+            'Only backups with a manifest can be verified: restore a legacy file with `restore`',
+          );
+        }
+        const manifest = found.manifest;
+        const scratchName = `backup_verify_${randomBytes(6).toString('hex')}`;
+        const scratch = withDatabase(server, scratchName);
+        let mismatches: string[] = [];
+        let error: string | undefined;
+        let errorCode: string | undefined;
+        try {
+          const checked = await observeStage('download', manifest.database, found.target, () =>
+            checkBackup(r, events, found, 'verify', signal),
+          );
+          mismatches = await observeStage(
+            'restore_test',
+            manifest.database,
+            found.target,
+            async () => {
+              await withClient(server, signal, (c) =>
+                c.query(`CREATE DATABASE ${c.escapeIdentifier(scratchName)}`),
+              );
+              await observeStage('restore', manifest.database, found.target, () =>
+                loadBackup(r, events, checked, scratch, false, 'verify', signal),
+              );
+              const actual = await withClient(scratch, signal, tableStats);
+              return compareTables(manifest.tables, actual);
+            },
+          );
+        } catch (err) {
+          if (signal.aborted) throw err;
+          error = describeError(err);
+          errorCode = errorType(err);
+        } finally {
+          // Always dropped, also when the test failed; WITH (FORCE) ends a restore still connected.
+          await withClient(server, undefined, (c) =>
+            c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(scratchName)} WITH (FORCE)`),
+          ).catch(() => {});
+        }
+        const ok = error === undefined && mismatches.length === 0;
+        const now = r.clock.now();
+        const verification: Verification = {
+          ok,
+          durationMs: now - started,
+          mismatches,
+          ...(ok ? { verifiedAt: new Date(now).toISOString() } : {}),
+          ...(error === undefined ? {} : { error }),
+        };
+        await recordVerification(r, manifest, verification, signal);
+        events.emit('verified', {
           id: found.id,
-          message: `Restore test of a backup of ${manifest.database} on ${found.target} failed`,
-          data: { mismatches, error },
+          target: found.target,
+          ok,
+          durationMs: verification.durationMs,
         });
-      }
-      return {
-        id: found.id,
-        target: found.target,
-        ok,
-        mismatches: error === undefined ? mismatches : [error],
-        tables: manifest.tables.length,
-        durationMs: verification.durationMs,
-        verifiedAt: ok ? new Date(now) : undefined,
-        scratchDatabase: scratchName,
-      };
-    },
-    { timeoutMs: r.timeoutMs, signal: req.signal, what: 'Backup verify' },
-  );
+        recordOutcome(
+          'verifications',
+          manifest.database,
+          found.target,
+          ok ? undefined : (errorCode ?? 'table_mismatch'),
+        );
+        if (ok) recordVerifiedAge(manifest.database, found.target, 0);
+        if (!ok) {
+          raiseAlert(r, 'backup_verify_failed', {
+            database: manifest.database,
+            target: found.target,
+            error: errorCode ?? 'table_mismatch',
+            id: found.id,
+            message: `Restore test of a backup of ${manifest.database} on ${found.target} failed`,
+            data: { mismatches, error },
+          });
+        }
+        return {
+          id: found.id,
+          target: found.target,
+          ok,
+          mismatches: error === undefined ? mismatches : [error],
+          tables: manifest.tables.length,
+          durationMs: verification.durationMs,
+          verifiedAt: ok ? new Date(now) : undefined,
+          scratchDatabase: scratchName,
+        };
+      },
+      { timeoutMs: r.timeoutMs, signal: req.signal, what: 'Backup verify' },
+    );
+  try {
+    return await inOperation('verify', r.db.database, verifying);
+  } catch (err) {
+    recordOutcome('verifications', r.db.database, target, err);
+    throw err;
+  }
 }
 
 /** Rewrites the manifest with the test's result on every target that holds the backup. */
