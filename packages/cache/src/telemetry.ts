@@ -13,6 +13,7 @@ import {
   errorType,
   type TelemetryAttributes,
 } from '@org/core';
+import { backendError } from './errors.js';
 import type { CacheTier } from './events.js';
 import type { FAILED } from './l2-guard.js';
 
@@ -150,12 +151,12 @@ export function observeLookup<T>(
   const out: Outcome = { tier: undefined, stale: false };
   if (m === undefined) return fn(out);
   const start = performance.now();
-  const record = (error: unknown) => {
+  const record = (failed: boolean, error: unknown) => {
     const result: LookupResult = out.tier === undefined ? 'miss' : out.stale ? 'stale' : 'hit';
     const attributes = c.meter.lookups.get(`${operation}:${result}:${out.tier ?? ''}`);
     if (attributes === undefined) return;
     const seconds = (performance.now() - start) / 1000;
-    if (error === undefined) {
+    if (!failed) {
       m.requests.add(1, attributes);
       // An L1 hit takes microseconds, under the first bucket: counted, not timed (a record
       // would double what telemetry costs the hottest path).
@@ -168,11 +169,11 @@ export function observeLookup<T>(
   };
   return fn(out).then(
     (value) => {
-      record(undefined);
+      record(false, undefined);
       return value;
     },
     (err: unknown) => {
-      record(err ?? new Error('rejected with undefined'));
+      record(true, err);
       throw err;
     },
   );
@@ -187,19 +188,19 @@ export function observeWrite<T>(
   const m = telemetry.metrics();
   if (m === undefined) return fn();
   const start = performance.now();
-  const record = (err: unknown) => {
+  const record = (failed: boolean, err: unknown) => {
     const attributes: TelemetryAttributes = { ...c.meter.base, 'org.cache.operation': operation };
-    if (err !== undefined) attributes['error.type'] = errorType(err);
+    if (failed) attributes['error.type'] = errorType(err);
     m.duration.record((performance.now() - start) / 1000, attributes);
     recordL1Size(c);
   };
   return fn().then(
     (value) => {
-      record(undefined);
+      record(false, undefined);
       return value;
     },
     (err: unknown) => {
-      record(err ?? new Error('rejected with undefined'));
+      record(true, err);
       throw err;
     },
   );
@@ -252,7 +253,7 @@ export function observeL2<T>(
       attributes,
       async () => {
         const r = await run(report);
-        if (r === failed) throw error ?? new Error('L2 call failed');
+        if (r === failed) throw error ?? backendError(operation, undefined);
         return r;
       },
       (m, seconds, err) =>
