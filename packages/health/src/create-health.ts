@@ -117,6 +117,31 @@ function reportRunner(
   const announce = changeAnnouncer(events);
   const checkedAtNow = isoClock(o.clock);
   const checksOf = new Map<readonly string[], ResolvedCheck[]>();
+  const complete = (
+    kind: Kind,
+    names: readonly string[],
+    checkedAt: string,
+    started: number,
+    results: CheckReport[],
+    done: (report: HealthReport) => void,
+    endSpan: ((report: HealthReport) => void) | undefined,
+  ) => {
+    const byName: Record<string, CheckReport> = {};
+    for (let i = 0; i < names.length; i++) byName[names[i] as string] = results[i] as CheckReport;
+    const report: HealthReport = {
+      status: overall(byName),
+      ...(options.version === undefined ? {} : { version: options.version }),
+      ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
+      checkedAt,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      checks: byName,
+    };
+    endSpan?.(report);
+    recordReport(kind, report);
+    events.emit('report', { kind, report });
+    announce(kind, report);
+    done(report);
+  };
   return (kind, names, done) => {
     const checkedAt = checkedAtNow();
     const started = performance.now();
@@ -125,31 +150,26 @@ function reportRunner(
       checks = names.map((n) => o.checks.get(n) as ResolvedCheck);
       checksOf.set(names, checks);
     }
-    let endSpan: ((report: HealthReport) => void) | undefined;
-    const finish = (results: CheckReport[]) => {
-      const byName: Record<string, CheckReport> = {};
-      for (let i = 0; i < names.length; i++) byName[names[i] as string] = results[i] as CheckReport;
-      const report: HealthReport = {
-        status: overall(byName),
-        ...(options.version === undefined ? {} : { version: options.version }),
-        ...(options.serviceId === undefined ? {} : { serviceId: options.serviceId }),
-        checkedAt,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        checks: byName,
-      };
-      endSpan?.(report);
-      recordReport(kind, report);
-      events.emit('report', { kind, report });
-      announce(kind, report);
-      done(report);
-    };
+    if (!telemetry.tracing()) {
+      runChecks(
+        checks,
+        o.deadlineMs,
+        o.secrets,
+        (results) => complete(kind, names, checkedAt, started, results, done, undefined),
+        false,
+      );
+      return;
+    }
     const ran = checks;
-    if (!telemetry.tracing()) runChecks(ran, o.deadlineMs, o.secrets, finish, false);
-    else
-      traceReport(kind, (end) => {
-        endSpan = end;
-        runChecks(ran, o.deadlineMs, o.secrets, finish, true);
-      });
+    traceReport(kind, (end) =>
+      runChecks(
+        ran,
+        o.deadlineMs,
+        o.secrets,
+        (results) => complete(kind, names, checkedAt, started, results, done, end),
+        true,
+      ),
+    );
   };
 }
 

@@ -3,7 +3,7 @@ import { fullJitterDelay } from './backoff.js';
 import { RetryExhaustedError } from './errors.js';
 import { retryAfterMs } from './retry-after.js';
 import type { AttemptContext, ResolvedRetry } from './retry-options.js';
-import { recordRetry } from './telemetry.js';
+import { recordRetry, telemetry } from './telemetry.js';
 
 /** The signal attempts get when the caller gave none: it never aborts. */
 export const noSignal: AbortSignal = new AbortController().signal;
@@ -27,16 +27,18 @@ export async function runRetry<T>(
       const timeoutMs = minDefined(o.timeoutMs, remaining);
       let error: unknown;
       try {
-        const value =
-          timeoutMs === undefined
-            ? await fn({ signal: signal ?? noSignal, attempt })
-            : await withTimeout((s) => fn({ signal: s, attempt }), {
-                timeoutMs: Math.max(1, timeoutMs),
-                signal,
-                what: `Attempt ${attempt}`,
-                hint: 'raise the retry `timeout` or `deadline` if the operation is legitimately slower',
-              });
-        recordRetry(attempt, undefined, o.breakerName);
+        if (timeoutMs === undefined) {
+          const value = await fn({ signal: signal ?? noSignal, attempt });
+          if (telemetry.metrics() !== undefined) recordRetry(attempt, undefined, o.breakerName);
+          return value;
+        }
+        const value = await withTimeout((s) => fn({ signal: s, attempt }), {
+          timeoutMs: Math.max(1, timeoutMs),
+          signal,
+          what: `Attempt ${attempt}`,
+          hint: 'raise the retry `timeout` or `deadline` if the operation is legitimately slower',
+        });
+        if (telemetry.metrics() !== undefined) recordRetry(attempt, undefined, o.breakerName);
         return value;
       } catch (err) {
         error = err;
