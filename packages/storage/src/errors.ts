@@ -23,6 +23,11 @@ export const StorageErrorCode = {
   InvalidSignature: 'ERR_STORAGE_INVALID_SIGNATURE',
   /** An upload larger than allowed: past a signed-URL handler's `maxUploadBytes`, or past S3's 10,000 parts. */
   TooLarge: 'ERR_STORAGE_TOO_LARGE',
+  /**
+   * The upload body of a put failed before it ended (the client went away mid-upload, the app's
+   * stream errored); `cause` is the body's error, and nothing was stored. Not the backend's fault.
+   */
+  Body: 'ERR_STORAGE_BODY',
   /** The backend refused the request (access denied, bad request…). */
   Backend: 'ERR_STORAGE_BACKEND',
   /** The driver does not offer this operation. */

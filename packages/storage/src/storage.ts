@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { abortReason, type Duration, type Unsubscribe } from '@org/core';
+import { putWithBodyErrors } from './body-errors.js';
 import { bounded, DEFAULT_TIMEOUT_MS } from './call.js';
 import { type Ctx, checkNamespaces, driverCtx } from './driver-context.js';
 import type { LocalDriverOptions } from './drivers/local.js';
@@ -137,7 +138,7 @@ function scoped(ctx: Ctx, prefix: string): Storage {
       return observeOperation(ctx.spanAttributes ?? {}, 'put', () =>
         ctx.events.track('put', k, () =>
           bounded('put', t, opts.signal, async (signal) => {
-            const r = await (await ctx.getDriver()).put(k, body, { ...opts, signal });
+            const r = await putWithBodyErrors(await ctx.getDriver(), k, body, { ...opts, signal });
             recordBytes(ctx.backend, 'put', r.size);
             return { ...r, key };
           }),

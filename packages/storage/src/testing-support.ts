@@ -62,6 +62,26 @@ export async function code(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
+/** What `p` rejects with; undefined when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return err;
+  }
+}
+
+/** A stream that yields `chunks`, then fails with `error` before its end (a client gone mid-upload). */
+export function failingBody(chunks: Buffer[], error: Error): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* chunks;
+      throw error;
+    })(),
+  );
+}
+
 /**
  * A stream of `size` pseudo-random bytes (from `seed`) in chunks of 64 KiB, with no known length,
  * and the SHA-256 of its bytes.

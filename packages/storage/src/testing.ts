@@ -15,13 +15,16 @@
  */
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
+import { OrgError } from '@org/core';
 import type { Storage } from './storage.js';
 import {
   type ConformanceOptions,
   type ConformanceTestApi,
   code,
   collect,
+  failingBody,
   generatedBody,
+  rejection,
   type StorageHarness,
   sha,
 } from './testing-support.js';
@@ -329,6 +332,56 @@ export function storageConformance(
         'ERR_STORAGE_INVALID_OPTION',
       );
     });
+
+    it('reports a body that fails before its end as ERR_STORAGE_BODY and stores nothing', async () => {
+      await ns.put('body/kept.txt', 'before');
+      const gone = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      const bodies = {
+        node: failingBody([Buffer.from('partial '), Buffer.from('upload')], gone),
+        web: new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new Uint8Array(Buffer.from('partial')));
+            c.error(gone);
+          },
+        }),
+      };
+      for (const [kind, body] of Object.entries(bodies)) {
+        const err = await rejection(ns.put(`body/${kind}.txt`, body));
+        expect(err).toMatchObject({ code: 'ERR_STORAGE_BODY' });
+        expect((err as Error).cause).toBe(gone);
+        expect(await ns.exists(`body/${kind}.txt`)).toBe(false);
+        // A failed overwrite leaves the object it would have replaced as it was.
+        expect(await code(ns.put('body/kept.txt', failingBody([Buffer.from('x')], gone)))).toBe(
+          'ERR_STORAGE_BODY',
+        );
+        expect((await ns.getBuffer('body/kept.txt')).toString()).toBe('before');
+      }
+      // The app's own coded error (its size limit, say) comes back unchanged.
+      const own = new OrgError('ERR_APP_TOO_LARGE', 'the upload is over the limit');
+      expect(await rejection(ns.put('body/own.txt', failingBody([Buffer.from('x')], own)))).toBe(
+        own,
+      );
+      expect(await ns.exists('body/own.txt')).toBe(false);
+      await ns.delete('body/kept.txt');
+    });
+
+    itHeavy(
+      'reports a body that fails after 12 MiB (multipart on S3) as ERR_STORAGE_BODY and stores nothing',
+      async () => {
+        const gone = new Error('the client went away');
+        const { stream } = generatedBody(12 * 1024 * 1024, 3);
+        const failing = Readable.from(
+          (async function* () {
+            yield* stream;
+            throw gone;
+          })(),
+        );
+        const err = await rejection(ns.put('body/big.bin', failing));
+        expect(err).toMatchObject({ code: 'ERR_STORAGE_BODY' });
+        expect((err as Error).cause).toBe(gone);
+        expect(await ns.exists('body/big.bin')).toBe(false);
+      },
+    );
 
     it('aborts on the caller signal and reports health', async () => {
       const ctrl = new AbortController();

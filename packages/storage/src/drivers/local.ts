@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortedError, abortReason, isOrgError, type OrgError, throwIfAborted } from '@org/core';
 import { bodyStream, HashingStream, validateMetadata } from '../body.js';
+import { bodyFailed, type FirstFailure, failedInBody, watchFirstFailure } from '../body-errors.js';
 import { check, isStorageError, notFound, StorageError, StorageErrorCode } from '../errors.js';
 import { expiresInMs } from '../expires.js';
 import {
@@ -128,12 +129,17 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
       const tmp = `${dir}/${TMP_PREFIX}${randomBytes(8).toString('hex')}`;
       const sideDir = `${dir}/${META_DIR}`;
       const sideTmp = `${sideDir}/${TMP_PREFIX}${randomBytes(8).toString('hex')}`;
+      let source: Readable | undefined;
+      let watch: FirstFailure | undefined;
       try {
         await mkdir(sideDir, { recursive: true });
         await assertInside(await ready(), path, key, false);
         if (await isDirectory(path)) throw keyConflict(key);
         const hasher = new HashingStream();
-        await pipeline(bodyStream(body), hasher, createWriteStream(tmp, { flags: 'wx' }), {
+        source = bodyStream(body);
+        const out = createWriteStream(tmp, { flags: 'wx' });
+        watch = watchFirstFailure(source, hasher, out);
+        await pipeline(source, hasher, out, {
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
         if (fsync) {
@@ -158,6 +164,10 @@ export function createLocalDriver(options: LocalDriverOptions = {}): LocalDriver
         await unlink(tmp).catch(() => {});
         await unlink(sideTmp).catch(() => {});
         if (opts.signal?.aborted) throw abortReason(opts.signal, 'storage put');
+        // The client went away or the app's stream failed: not a disk problem.
+        if (source && watch && failedInBody(source, watch)) {
+          throw bodyFailed(watch.first?.error ?? err, key);
+        }
         throw fsError(err, key);
       }
     },

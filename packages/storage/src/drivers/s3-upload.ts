@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { abortReason } from '@org/core';
 import { bodyBytes, bodyStream, sha256Hex } from '../body.js';
+import { bodyFailed, trackedReader } from '../body-errors.js';
 import { type ChunkReader, chunkReader } from '../chunk-reader.js';
 import type { Body, PutResult } from '../types.js';
 import { type MultipartSource, multipartUpload } from './s3-multipart.js';
@@ -88,6 +89,7 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
   const multipart = async (
     source: MultipartSource,
     stream: Readable | undefined,
+    reader?: ReturnType<typeof trackedReader>,
   ): Promise<PutResult> => {
     const hash = createHash('sha256');
     const onAbort = () => stream?.destroy();
@@ -110,6 +112,10 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
     } catch (err) {
       stream?.destroy();
       if (a.signal.aborted) throw abortReason(a.signal, 'storage put');
+      // The body failed (the upload was aborted on S3 above): not S3's fault.
+      if (reader?.failure !== undefined && reader.failure.error === err) {
+        throw bodyFailed(err, a.key);
+      }
       throw a.mapError(err);
     } finally {
       a.signal.removeEventListener('abort', onAbort);
@@ -141,14 +147,15 @@ export async function uploadObject(a: UploadArgs): Promise<PutResult> {
     return bytes.length <= a.partSize ? single(bytes) : multipart({ bytes }, undefined);
   }
   const stream = bodyStream(a.body);
-  const reader = chunkReader(stream);
+  // The reader fails only with the body's own failure: told apart from S3's by identity below.
+  const reader = trackedReader(chunkReader(stream));
   let head: Awaited<ReturnType<typeof readHead>>;
   try {
     head = await readHead(reader, a.partSize);
   } catch (err) {
     if (a.signal.aborted) throw abortReason(a.signal, 'storage put');
-    throw a.mapError(err);
+    throw bodyFailed(err, a.key);
   }
   if (head.done) return single(Buffer.concat(head.chunks, head.size));
-  return multipart({ head: head.chunks, rest: reader }, stream);
+  return multipart({ head: head.chunks, rest: reader }, stream, reader);
 }
