@@ -12,6 +12,7 @@ import {
 } from '@org/core';
 import { isWorkerError, WorkerError, WorkerErrorCode } from './errors.js';
 import type { JobRecord, StateStore, WorkerState } from './state.js';
+import { observeJob } from './telemetry.js';
 
 /** What a job does: a backup, the restore test, or a key rotation. */
 export type JobKind = 'backup' | 'verify' | 'rotate';
@@ -211,7 +212,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const timer = setTimeout(() => linked.controller.abort(cut), outerMs);
     let report: RunReport;
     try {
-      const summary = await settled(job.run(linked.signal), linked.signal, settleMs);
+      const summary = await observeJob(
+        job,
+        () => closing.signal.aborted,
+        () => settled(job.run(linked.signal), linked.signal, settleMs),
+      );
       record.outcome = 'ok';
       record.lastOkAt = record.lastStartedAt;
       record.error = undefined;
