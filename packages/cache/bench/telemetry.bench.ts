@@ -13,8 +13,6 @@
  *   BENCH_ONLY=<part of a row's name>)
  */
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { addedNsPerCall, buildForBench, fineRatioRow, startOtel } from '@org/test-utils';
 import { pairedRatio } from '@org/test-utils/bench';
@@ -26,11 +24,6 @@ const added = git('log', '--diff-filter=A', '--format=%H', '--', 'src/telemetry.
   .split('\n')
   .at(-1);
 const ref = process.env.BENCH_BASELINE_REF ?? (added ? `${added}^` : undefined);
-
-// The bundles live in a temporary directory whose node_modules are this package's, which has no
-// @opentelemetry/api of its own: core's copy resolves it from core's directory, as an app's would.
-const fromCore = createRequire(join(import.meta.dirname, '../../core/package.json'));
-(globalThis as { require?: NodeJS.Require }).require ??= fromCore;
 
 type Module = typeof import('../src/index.js');
 const builds = await buildForBench('cache', build, ref);
