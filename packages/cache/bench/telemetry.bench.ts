@@ -8,7 +8,7 @@
  * Rows: `get` L1 hits (memory only), `getOrSet` L1 hits, and `get` L2 hits with no L1 over a
  * driver that answers from a Map (the cache's own L2 path, with Redis's round trip left out).
  *
- *   cd packages/cache && BENCH_ROUNDS=15 npx tsx bench/telemetry.bench.ts
+ *   cd packages/cache && BENCH_ROUNDS=25 npx tsx bench/telemetry.bench.ts
  *   (BENCH_BASELINE_REF=<commit>: default, the parent of the commit that added src/telemetry.ts;
  *   BENCH_ONLY=<part of a row's name>)
  */
