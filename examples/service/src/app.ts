@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { ShutdownOptions } from '@org/health';
+import type { HealthCheck, ShutdownOptions } from '@org/health';
 import type { StatusBoard } from './status/board.js';
 import type { ServiceTelemetry } from './telemetry.js';
 
@@ -67,6 +67,9 @@ export interface App {
   /** Registers a dependency for the health feature's full report (mounted last). */
   dependency(name: string, target: Dependency): void;
   readonly dependencies: ReadonlyMap<string, Dependency>;
+  /** Registers a check of its own for the health feature's full report (mounted last). */
+  check(name: string, check: HealthCheck): void;
+  readonly checks: ReadonlyMap<string, HealthCheck>;
   /** Registers what `method path` refuses from the headers alone (see {@link Precheck}). */
   precheck(method: string, path: string, check: Precheck): void;
   /** The OpenTelemetry SDK (`src/telemetry.ts`), or `undefined` with `OTEL_SDK_DISABLED=true`. */

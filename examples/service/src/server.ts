@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Health } from '@org/health';
+import type { Health, HealthCheck } from '@org/health';
 import {
   type App,
   BadRequest,
@@ -56,6 +56,7 @@ async function build(
   const prechecks = new Map<string, Precheck>();
   const closers: Closer[] = [];
   const dependencies = new Map<string, Dependency>();
+  const checks = new Map<string, HealthCheck>();
   const guards: Parameters<App['use']>[0][] = [];
   let lifecycle: (GracefulShutdown & Health) | undefined;
   const app: App = {
@@ -64,6 +65,8 @@ async function build(
     onClose: (fn) => closers.push(fn),
     dependency: (name, target) => dependencies.set(name, target),
     dependencies,
+    check: (name, c) => checks.set(name, c),
+    checks,
     options,
     runsShutdown: (l) => {
       lifecycle = l as GracefulShutdown & Health;

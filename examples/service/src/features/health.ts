@@ -29,6 +29,8 @@ export const health: Feature = (app) => {
   // The example's cache and storage (memory and ./data by default, Redis and S3 when set).
   for (const [name, target] of app.dependencies)
     checks[name] = dependencyCheck(target, { critical: false });
+  // Checks a feature brings (the backup feature's "last verified backup" age).
+  for (const [name, c] of app.checks) checks[name] = c;
   // It also runs the graceful shutdown: readiness fails, the server drains within its bound,
   // then every feature's closer runs (SIGTERM and SIGINT when main.ts asks for them).
   const h = createHealth({

@@ -1,5 +1,6 @@
 import type { Feature } from '../app.js';
 import { alertsFeature } from './alerts.js';
+import { backup } from './backup.js';
 import { backupCrypto } from './backup-crypto.js';
 import { cache } from './cache.js';
 import { health } from './health.js';
@@ -23,6 +24,7 @@ export const features: Feature[] = [
   backupCrypto,
   storage,
   rateLimit,
+  backup, // after rate-limit, whose guard runs first; before health, which reads its check
   health,
   status,
 ];

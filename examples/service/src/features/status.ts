@@ -48,6 +48,7 @@ export async function statusSnapshot(app: App) {
     metrics,
     health: health ?? null,
     keys: board.keys?.() ?? [],
+    backup: board.backup?.() ?? null,
     chaos: board.chaos,
   };
 }

@@ -35,6 +35,21 @@ export interface KeyState {
   verifyUntil: string | null;
 }
 
+/** The backup trigger's last run as the status page shows it: no token, no result. */
+export interface BackupState {
+  enabled: boolean;
+  last: {
+    runId: string;
+    status: 'running' | 'succeeded' | 'failed';
+    target?: string;
+    startedAt: string;
+    finishedAt?: string;
+    durationMs?: number;
+    /** The failed run's error code. */
+    error?: string;
+  } | null;
+}
+
 /** How many transitions a breaker's timeline keeps. */
 export const TIMELINE_LENGTH = 50;
 
@@ -52,6 +67,8 @@ export interface StatusBoard {
   cache?: (() => CacheCounts) | undefined;
   health?: (() => Promise<HealthReport>) | undefined;
   keys?: (() => KeyState[]) | undefined;
+  /** The backup trigger: whether it is on, and its last run (the backup feature). */
+  backup?: (() => BackupState) | undefined;
   /** Whether `POST /upstream/chaos` is mounted (never in production). */
   chaos: boolean;
 }

@@ -24,6 +24,7 @@ export function statusPage(nonce: string): string {
 <section><h2>Rate limits</h2><div id="ratelimit"></div></section>
 <section><h2>Health checks</h2><div id="health"></div></section>
 <section><h2>Key ring</h2><div id="keys"></div></section>
+<section><h2>Backups</h2><div id="backup"></div></section>
 <section><h2>Other metrics</h2><div id="other"></div></section>
 </main>
 <script nonce="${nonce}">${SCRIPT}</script>
@@ -150,6 +151,14 @@ function render(s) {
     fill('health', head, table(['check', 'status', 'latency'], s.health.checks.map((c) =>
       [c.name + (c.critical ? ' (critical)' : ''), pill(c.status), c.latencyMs.toFixed(1) + ' ms'])));
   } else fill('health', el('p', 'muted', 'no health'));
+
+  const bk = s.backup;
+  if (!bk || !bk.enabled) fill('backup', el('p', 'muted', 'off (set BACKUP_TRIGGER_TOKEN and DATABASE_URL)'));
+  else if (!bk.last) fill('backup', el('p', 'muted', 'no run since start-up'));
+  else fill('backup', table(['last run', 'status', 'started', 'took'], [[
+    el('code', 'kid', bk.last.runId), pill(bk.last.status) , bk.last.startedAt.slice(0, 19).replace('T', ' ') + ' UTC',
+    bk.last.durationMs === undefined ? '–' : (bk.last.durationMs / 1000).toFixed(1) + ' s' + (bk.last.error ? ' (' + bk.last.error + ')' : ''),
+  ]]));
 
   fill('keys', s.keys.length ? table(['key', 'state'], s.keys.map((k) => {
     const cell = el('div');
