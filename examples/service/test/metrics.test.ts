@@ -66,6 +66,7 @@ let base = '';
 let close: () => Promise<void>;
 beforeAll(async () => {
   process.env.STORAGE_ROOT = root;
+  process.env.UPSTREAM_FAIL_RATE = '0'; // every breaker call succeeds: exact counts
   delete process.env.OTEL_SDK_DISABLED;
   delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   delete process.env.REDIS_URL;
@@ -77,6 +78,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await close();
+  delete process.env.UPSTREAM_FAIL_RATE;
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -114,6 +116,9 @@ describe.runIf(parserAvailable)('GET /metrics, parsed by the Prometheus client',
     for (let i = 0; i < 6; i++) quotes.push((await fetch(`${base}/rate-limit/quote`)).status);
     expect(quotes.at(-1)).toBe(429);
     expect((await fetch(`${base}/no/such/route/42`)).status).toBe(404);
+    // resilience: three calls through the flaky-upstream breaker; cache: a miss, then two L1 hits.
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/upstream`)).status).toBe(200);
+    for (let i = 0; i < 3; i++) await fetch(`${base}/cache/contractor?id=metrics`);
     await new Promise((r) => setTimeout(r, 100)); // the alert is sent off the request's path
 
     const res = await fetch(`${base}/metrics`);
@@ -169,6 +174,51 @@ describe.runIf(parserAvailable)('GET /metrics, parsed by the Prometheus client',
     expect(
       sample(families, 'org_alerts_sent', { org_alerts_destination: 'stderr' })?.[0]?.value,
     ).toBeGreaterThanOrEqual(1);
+
+    // resilience: the breaker's attempts by outcome and its state gauge (0: closed).
+    expect(
+      sample(families, 'org_breaker_calls', {
+        org_breaker_name: 'flaky-upstream',
+        org_breaker_outcome: 'success',
+      })?.[0]?.value,
+    ).toBe(3);
+    expect(
+      sample(families, 'org_breaker_calls', {
+        org_breaker_name: 'flaky-upstream',
+        org_breaker_outcome: 'failure',
+      }) ?? [],
+    ).toEqual([]);
+    expect(
+      sample(families, 'org_breaker_state', { org_breaker_name: 'flaky-upstream' })?.[0]?.value,
+    ).toBe(0);
+    const attempts = sample(families, 'org_breaker_call_duration', {
+      org_breaker_name: 'flaky-upstream',
+    });
+    expect(attempts?.find((s) => s.name.endsWith('_count'))?.value).toBe(3);
+    // cache: getOrSet by result and tier.
+    const lookups = (labels: Record<string, string>) =>
+      sample(families, 'org_cache_requests', {
+        org_cache_namespace: 'example-service',
+        org_cache_operation: 'getOrSet',
+        ...labels,
+      })?.[0]?.value;
+    expect(lookups({ org_cache_result: 'miss' })).toBe(1);
+    expect(lookups({ org_cache_result: 'hit', org_cache_tier: 'l1' })).toBe(2);
+
+    // The status page reads the same figures: its counts are these metrics, not its own.
+    const status = (await (await fetch(`${base}/status.json`)).json()) as {
+      breakers: { name: string; calls: Record<string, number> | null }[];
+      cache: { l1: number; l2: number; miss: number; hitRatio: number | null };
+    };
+    expect(status.breakers.find((b) => b.name === 'flaky-upstream')?.calls).toEqual({
+      success: 3,
+      failure: 0,
+      timeout: 0,
+      rejected: 0,
+      fallback: 0,
+    });
+    expect(status.cache).toMatchObject({ l1: 2, l2: 0, miss: 1 });
+    expect(status.cache.hitRatio).toBeCloseTo(2 / 3);
 
     // The server's own: a histogram by route template, never by the raw path.
     const http = families.find((f) => f.name === 'http_server_request_duration');

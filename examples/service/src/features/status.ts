@@ -7,30 +7,33 @@ import { statusPage } from '../status/page.js';
 /** Polled by the page; what a status snapshot holds. */
 export async function statusSnapshot(app: App) {
   const board = app.status;
-  // Breakers and cache: their packages record no metrics yet, so their events and stats.
+  // Every count and ratio: the OpenTelemetry metrics /metrics serves. The breakers' state and
+  // transition timeline: their own state and events (a metric carries no timeline).
+  const metrics = app.telemetry ? metricsView(await app.telemetry.collect()) : null;
   const breakerList = breakers.list().map((b) => {
-    const s = b.stats() as Record<string, unknown>;
+    const calls = metrics?.breakers[b.name] ?? {};
     return {
       name: b.name,
       state: b.state,
-      fires: Number(s.fires ?? 0),
-      failures: Number(s.failures ?? 0),
-      fallbacks: Number(s.fallbacks ?? 0),
-      trips: Number(s.trips ?? 0),
-      openUntil: typeof s.openUntil === 'number' ? s.openUntil : null,
+      calls: metrics && {
+        success: calls.success ?? 0,
+        failure: calls.failure ?? 0,
+        timeout: calls.timeout ?? 0,
+        rejected: calls.rejected ?? 0,
+        fallback: calls.fallback ?? 0,
+      },
       timeline: board.timeline(b.name),
     };
   });
-  const counts = board.cache?.();
-  const lookups = counts ? counts.l1 + counts.l2 + counts.miss : 0;
+  const counts = metrics?.cache;
+  const hits = counts ? counts.l1 + counts.l2 : 0;
+  const lookups = counts ? hits + counts.miss : 0;
   const cache = counts && {
     ...counts,
     lookups,
-    hitRatio: lookups === 0 ? null : (counts.l1 + counts.l2) / lookups,
-    l1Share: counts.l1 + counts.l2 === 0 ? null : counts.l1 / (counts.l1 + counts.l2),
+    hitRatio: lookups === 0 ? null : hits / lookups,
+    l1Share: hits === 0 ? null : counts.l1 / hits,
   };
-  // Rate limits, alerts, bytes, signs: the OpenTelemetry metrics /metrics serves.
-  const metrics = app.telemetry ? metricsView(await app.telemetry.collect()) : null;
   const report = await board.health?.();
   const health = report && {
     status: report.status,

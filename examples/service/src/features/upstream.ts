@@ -54,7 +54,7 @@ export const upstream: Feature = async (app) => {
   // The breaker opening and closing become alerts, with its name and last error.
   const detach = attachBreakerAlerts(breaker, alerts());
   app.onClose(detach);
-  // Its transitions, for the status page's timeline (@org/resilience records no metrics yet).
+  // Its transitions, for the status page's timeline (its counts are org.breaker.calls).
   app.onClose(app.status.watchBreaker(breaker));
   app.route('GET', '/upstream', async () => ({
     result: await breaker.fire(),

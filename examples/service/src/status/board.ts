@@ -17,14 +17,6 @@ export interface WatchableBreaker {
   ): () => void;
 }
 
-/** The cache's lookups by outcome and tier, counted from its `hit` and `miss` events. */
-export interface CacheCounts {
-  l1: number;
-  l2: number;
-  miss: number;
-  stale: number;
-}
-
 /** A key of the ring as the status page shows it: no key material, only its state. */
 export interface KeyState {
   kid: string;
@@ -54,17 +46,16 @@ export interface BackupState {
 export const TIMELINE_LENGTH = 50;
 
 /**
- * What the features hand the status page where no metric exists yet: breaker transitions (from
- * @org/resilience's events), cache counts (from @org/cache's events), the health report and the
- * key ring (from their APIs). Counts a package records as OpenTelemetry metrics are read from
- * those instead (`src/status/metrics.ts`).
+ * What the features hand the status page besides the metrics: breaker transitions (from
+ * @org/resilience's events: a metric carries no timeline), the health report, the key ring and
+ * the backup trigger's last run (from their APIs). Every count and ratio is read from the
+ * OpenTelemetry metrics the packages record (`src/status/metrics.ts`).
  */
 export interface StatusBoard {
   /** Keeps the last {@link TIMELINE_LENGTH} transitions of `breaker`; returns the unsubscribe. */
   watchBreaker(breaker: WatchableBreaker): () => void;
   /** The transitions of the breaker named `name`, oldest first. */
   timeline(name: string): readonly Transition[];
-  cache?: (() => CacheCounts) | undefined;
   health?: (() => Promise<HealthReport>) | undefined;
   keys?: (() => KeyState[]) | undefined;
   /** The backup trigger: whether it is on, and its last run (the backup feature). */

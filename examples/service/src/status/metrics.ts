@@ -29,8 +29,19 @@ export function sumBy(
   return out;
 }
 
+/** The cache's lookups by tier and result (`org.cache.requests`): stale answers count in their tier. */
+export interface CacheCounts {
+  l1: number;
+  l2: number;
+  miss: number;
+  stale: number;
+}
+
 /** What the status page shows of the metrics the packages record. */
 export interface MetricsView {
+  /** Each breaker's attempts by outcome, and the fallbacks that answered (`org.breaker.calls`). */
+  breakers: Record<string, CountBy>;
+  cache: CacheCounts;
   rateLimit: { tier: string; allowed: number; limited: number }[];
   alertsSent: number;
   storageBytes: CountBy;
@@ -49,7 +60,24 @@ export function metricsView(collected: ResourceMetrics): MetricsView {
     'org.rate_limit.outcome': 'limited',
   });
   const tiers = [...new Set([...Object.keys(allowed), ...Object.keys(limited)])].sort();
+  const breakerCalls = 'org.breaker.calls';
+  const names = Object.keys(sumBy(collected, breakerCalls, 'org.breaker.name'));
+  const requests = 'org.cache.requests';
+  const byTier = sumBy(collected, requests, 'org.cache.tier'); // a miss has no tier
+  const byResult = sumBy(collected, requests, 'org.cache.result');
   return {
+    breakers: Object.fromEntries(
+      names.map((name) => [
+        name,
+        sumBy(collected, breakerCalls, 'org.breaker.outcome', { 'org.breaker.name': name }),
+      ]),
+    ),
+    cache: {
+      l1: byTier.l1 ?? 0,
+      l2: byTier.l2 ?? 0,
+      miss: byResult.miss ?? 0,
+      stale: byResult.stale ?? 0,
+    },
     rateLimit: tiers.map((tier) => ({
       tier,
       allowed: allowed[tier] ?? 0,

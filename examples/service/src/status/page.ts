@@ -104,7 +104,10 @@ function render(s) {
     const box = el('div', 'breaker');
     const head = el('div');
     head.append(el('span', 'name', b.name), ' ', pill(b.state));
-    box.append(head, el('div', 'muted', 'recent window: ' + b.fires + ' calls, ' + b.failures + ' failures, ' + b.fallbacks + ' fallbacks, ' + b.trips + ' trips'));
+    const c = b.calls;
+    box.append(head, el('div', 'muted', c
+      ? 'since start: ' + c.success + ' succeeded, ' + c.failure + ' failed, ' + c.timeout + ' timed out, ' + c.rejected + ' rejected while open; ' + c.fallback + ' answered by the fallback'
+      : 'counts: metrics are off (OTEL_SDK_DISABLED)'));
     const ol = el('ol', 'timeline');
     for (const t of b.timeline.slice(-8).reverse()) {
       const li = el('li', '', time(t.at) + ' ');
@@ -125,7 +128,7 @@ function render(s) {
     bar.append(l1, l2);
     fill('cache', table(['hit ratio', 'L1 hits', 'L2 hits', 'misses'], [[pct(c.hitRatio), c.l1, c.l2, c.miss]]), bar,
       el('div', 'muted', 'of hits: ' + pct(c.l1Share) + ' from memory (L1), the rest from Redis (L2)'));
-  } else fill('cache', el('p', 'muted', 'no cache'));
+  } else fill('cache', el('p', 'muted', 'metrics are off (OTEL_SDK_DISABLED)'));
 
   const m = s.metrics;
   if (!m) {
