@@ -182,4 +182,73 @@ describe.runIf(ready)('backup trigger on PostgreSQL', () => {
     expect(check?.critical).toBe(false);
     expect(report.status).toBe('degraded');
   });
+
+  it('graceful shutdown aborts a running backup: its pg_dump is gone once the closers ran', async () => {
+    // A table locked by another session holds pg_dump until the shutdown aborts it.
+    const lock = execFile(
+      'psql',
+      ['--no-psqlrc', '-q', '-d', url, '-c', 'BEGIN; LOCK TABLE jobs; SELECT pg_sleep(30);'],
+      { timeout: 40_000 },
+    );
+    try {
+      const until = Date.now() + 10_000;
+      const locked = async () =>
+        (
+          await run(
+            'psql',
+            [
+              '--no-psqlrc',
+              '-tA',
+              '-d',
+              ADMIN,
+              '-c',
+              `SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = '${DB}' AND l.mode = 'AccessExclusiveLock' AND l.granted`,
+            ],
+            { timeout: 10_000 },
+          )
+        ).stdout.trim() !== '0';
+      while (!(await locked()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const res = await call('/backup', { method: 'POST' });
+      expect(res.status).toBe(202);
+      // The run's backends (pg_dump's, or its checksum query's) are waiting on the lock now.
+      const waiting = async () =>
+        (
+          await run(
+            'psql',
+            [
+              '--no-psqlrc',
+              '-tA',
+              '-d',
+              ADMIN,
+              '-c',
+              `SELECT count(*) FROM pg_stat_activity WHERE datname = '${DB}' AND wait_event_type = 'Lock'`,
+            ],
+            { timeout: 10_000 },
+          )
+        ).stdout.trim();
+      const blockedUntil = Date.now() + 10_000;
+      while ((await waiting()) === '0' && Date.now() < blockedUntil)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting()).not.toBe('0');
+      const started = Date.now();
+      await service.shutdown();
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const { stdout } = await run(
+        'psql',
+        [
+          '--no-psqlrc',
+          '-tA',
+          '-d',
+          ADMIN,
+          '-c',
+          `SELECT count(*) FROM pg_stat_activity WHERE datname = '${DB}' AND application_name ILIKE '%pg_dump%'`,
+        ],
+        { timeout: 10_000 },
+      );
+      expect(stdout.trim()).toBe('0');
+      expect(await waiting()).toBe('0');
+    } finally {
+      lock.kill();
+    }
+  }, 60_000);
 });

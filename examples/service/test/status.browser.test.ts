@@ -35,6 +35,7 @@ describe.runIf(chromiumAvailable)('GET /status in headless Chromium', () => {
     process.env.STORAGE_ROOT = root;
     process.env.UPSTREAM_FAIL_RATE = '0';
     process.env.ADMIN_TOKEN = 'status-page-admin-token';
+    delete process.env.BACKUP_TRIGGER_TOKEN;
     const service = await createService({ shutdownDelay: 0, drainTimeout: 1_000 });
     await new Promise<void>((r) => service.server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
@@ -96,6 +97,12 @@ describe.runIf(chromiumAvailable)('GET /status in headless Chromium', () => {
     expect(await text('#ratelimit')).toMatch(/read/);
     expect(await text('#health')).toMatch(/eventLoop[\s\S]*ms/);
     expect(await text('#keys')).toMatch(/RS256[\s\S]*active/);
+    // No BACKUP_TRIGGER_TOKEN here: the backups section says which variables turn it on.
+    expect(await text('#backup')).toMatch(/off \(set BACKUP_TRIGGER_TOKEN and DATABASE_URL\)/);
+    // The breaker's counts come from the metrics (none failed with UPSTREAM_FAIL_RATE=0).
+    expect(await breakerBox('flaky-upstream').textContent()).toMatch(
+      /since start: \d+ succeeded, 0 failed/,
+    );
     // Nothing secret: no admin token, no JWT, no private key field.
     const html = await page.content();
     expect(html).not.toContain('status-page-admin-token');
