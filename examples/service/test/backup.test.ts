@@ -60,6 +60,7 @@ describe('backup trigger, off by default', () => {
       for (const [method, path] of [
         ['POST', '/backup'],
         ['GET', '/backup/abc'],
+        ['GET', '/backup'],
       ] as const) {
         const res = await fetch(`${base}${path}`, { method });
         expect(res.status).toBe(404);
@@ -67,6 +68,8 @@ describe('backup trigger, off by default', () => {
         expect(body.enable).toContain('BACKUP_TRIGGER_TOKEN');
         expect(body.enable).toContain('DATABASE_URL');
       }
+      const routes = (await (await fetch(`${base}/`)).json()) as { routes: string[] };
+      expect(routes.routes).toContain('POST /backup');
       const full = (await (await fetch(`${base}/health/full`)).json()) as {
         checks: Record<string, unknown>;
       };
@@ -132,6 +135,7 @@ describe.runIf(ready)('backup trigger on PostgreSQL', () => {
     expect(await wrong.text()).not.toContain(TOKEN.slice(0, 8));
     expect((await call('/backup', { method: 'POST' }, null)).status).toBe(401);
     expect((await call('/backup/00000000-0000', {}, 'nope')).status).toBe(401);
+    expect((await call('/backup', { method: 'GET' })).headers.get('allow')).toBe('POST');
     const status = (await (await fetch(`${base}/status.json`)).json()) as { backup: unknown };
     expect(status.backup).toEqual({ enabled: true, last: null });
   });

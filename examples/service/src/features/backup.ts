@@ -12,19 +12,24 @@ import { devOptionalKey } from './secrets.js';
 /** The variables that turn the backup trigger on; without them `/backup` answers 404. */
 export const BACKUP_ENABLED_BY = ['BACKUP_TRIGGER_TOKEN', 'DATABASE_URL'] as const;
 
-const isBackupPath = (url: string | undefined) => {
-  const path = (url ?? '/').split(/[?#]/, 1)[0] ?? '/';
-  return path === '/backup' || path.startsWith('/backup/');
+/** Whether the guard answers: a `/backup` path other than the `POST /backup` route. */
+const forGuard = (req: IncomingMessage) => {
+  const path = (req.url ?? '/').split(/[?#]/, 1)[0] ?? '/';
+  if (path === '/backup') return req.method !== 'POST';
+  return path.startsWith('/backup/');
 };
 
 function disabled(app: App): void {
   app.status.backup = () => ({ enabled: false, last: null });
-  app.use((req: IncomingMessage, res: ServerResponse) => {
-    if (!isBackupPath(req.url)) return true;
+  const off = (res: ServerResponse) =>
     sendJson(res, 404, {
       error: 'the backup trigger is off',
       enable: `set ${BACKUP_ENABLED_BY.join(' and ')} (a token of at least 32 characters), and BACKUP_ENCRYPTION_KEY`,
     });
+  app.route('POST', '/backup', (_req, res) => off(res));
+  app.use((req: IncomingMessage, res: ServerResponse) => {
+    if (!forGuard(req)) return true;
+    off(res);
     return false;
   });
 }
@@ -66,8 +71,11 @@ export const backup: Feature = async (app) => {
     await owned.close();
     throw err;
   }
+  // `POST /backup` is a route (listed by `GET /`, named in the request's span); the trigger's
+  // other paths (`GET /backup/<runId>`, a 405 for another method) go through a guard.
+  app.route('POST', '/backup', (req, res) => trigger.handler(req, res));
   app.use((req, res) => {
-    if (!isBackupPath(req.url)) return true;
+    if (!forGuard(req)) return true;
     trigger.handler(req, res);
     return false;
   });
