@@ -142,7 +142,7 @@ export function createRotationSchedule(
     async close() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      if (running) lifetime.abort(new Error('the rotation schedule was closed'));
+      if (running) lifetime.abort();
       await running;
       // A later start() runs again, with a fresh signal.
       if (lifetime.signal.aborted) lifetime = new AbortController();

@@ -105,7 +105,7 @@ describe('RotationSchedule.run({ signal })', () => {
       controller.abort(reason),
     );
     expect(error).toMatchObject({ name: 'AbortedError', code: 'ERR_ABORTED', cause: reason });
-    expect(ms).toBeLessThan(200); // not the 5 s storeTimeout
+    expect(ms).toBeLessThan(1000); // not the 5 s storeTimeout
     expect(control.calls).toContain('compareAndSet');
     // No store-call timer outlives the abort.
     expect(timers()).toBe(idle);
@@ -139,7 +139,7 @@ describe('RotationSchedule.run({ signal })', () => {
       controller.abort(),
     );
     expect(error).toMatchObject({ code: 'ERR_ABORTED' });
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1000);
     // The shared read no caller waits for any more has stopped too: its 5 s bound is gone.
     expect(timers()).toBe(idle);
     control.release();
@@ -197,7 +197,7 @@ describe('RotationSchedule.run({ signal })', () => {
     await expect.poll(() => control.calls.includes('compareAndSet')).toBe(true);
     const start = performance.now();
     await schedule.close();
-    expect(performance.now() - start).toBeLessThan(200);
+    expect(performance.now() - start).toBeLessThan(1000);
     expect(errors).toEqual([]);
     await ring.close();
   });
@@ -218,7 +218,7 @@ describe('KeyRing.verify({ signal })', () => {
       () => controller.abort(),
     );
     expect(error).toMatchObject({ code: 'ERR_ABORTED' });
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1000);
     await ring.close();
   });
 });

@@ -62,6 +62,13 @@ export async function code(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
+/**
+ * An error of the kind a body fails with when its client goes away mid-upload: a platform error
+ * (not an `OrgError`), so a driver must wrap it as `ERR_STORAGE_BODY`.
+ */
+export const clientGone = (): Error =>
+  new DOMException('the client went away mid-upload', 'NetworkError');
+
 /** What `p` rejects with; undefined when it resolves. */
 export async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {

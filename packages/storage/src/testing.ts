@@ -20,6 +20,7 @@ import type { Storage } from './storage.js';
 import {
   type ConformanceOptions,
   type ConformanceTestApi,
+  clientGone,
   code,
   collect,
   failingBody,
@@ -335,7 +336,7 @@ export function storageConformance(
 
     it('reports a body that fails before its end as ERR_STORAGE_BODY and stores nothing', async () => {
       await ns.put('body/kept.txt', 'before');
-      const gone = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      const gone = clientGone();
       const bodies = {
         node: failingBody([Buffer.from('partial '), Buffer.from('upload')], gone),
         web: new ReadableStream<Uint8Array>({
@@ -368,7 +369,7 @@ export function storageConformance(
     itHeavy(
       'reports a body that fails after 12 MiB (multipart on S3) as ERR_STORAGE_BODY and stores nothing',
       async () => {
-        const gone = new Error('the client went away');
+        const gone = clientGone();
         const { stream } = generatedBody(12 * 1024 * 1024, 3);
         const failing = Readable.from(
           (async function* () {

@@ -15,6 +15,7 @@ import {
 } from '@org/storage';
 import { createS3Driver } from '@org/storage/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localHarness } from './harness.js';
 import { motoAvailable, motoConnection, startMoto } from './moto.js';
 
 const rejection = (p: Promise<unknown>) =>
@@ -185,5 +186,29 @@ describe.runIf(motoAvailable)('a failing upload body: S3 driver on moto', () => 
     const err = await rejection(driver.put('big/x.bin', failingBody(chunks, gone), {}));
     expect(err).toMatchObject({ code: 'ERR_STORAGE_BODY', cause: gone });
     expect(await listAll()).toEqual([]);
+  });
+});
+
+describe('a failing upload body: the local signed-URL handler', () => {
+  it('a client gone mid-way through a signed PUT leaves no temporary file and no object', async () => {
+    const h = await localHarness();
+    try {
+      const ns = h.storage.namespace('uploads');
+      const url = new URL(await ns.signedUrl('gone.bin', { method: 'PUT', expiresIn: '1m' }));
+      // Chunked: no length to refuse up front, so the handler is mid-put when the client leaves.
+      const req = request(url, { method: 'PUT' });
+      req.on('error', () => {});
+      req.write(Buffer.alloc(256 * 1024, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      req.destroy();
+      await expect.poll(() => h.leftovers(), { timeout: 2000 }).toEqual([]);
+      expect(await ns.exists('gone.bin')).toBe(false);
+      // The handler carries on: the next upload goes through.
+      const ok = await fetch(url, { method: 'PUT', body: 'whole' });
+      expect(ok.status).toBe(200);
+      expect((await ns.getBuffer('gone.bin')).toString()).toBe('whole');
+    } finally {
+      await h.close();
+    }
   });
 });
