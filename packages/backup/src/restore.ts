@@ -306,7 +306,13 @@ export async function restoreBackup(
   const to = dbTarget(req.to, 'to');
   const force = check.boolean(req.force, 'force', false);
   const started = r.clock.now();
-  let target: string = typeof req.target === 'string' ? req.target : [...r.targets.keys()][0]!;
+  // A target named by the caller is an attribute only once it is known to be configured.
+  let target =
+    req.target === undefined
+      ? [...r.targets.keys()][0]!
+      : r.targets.has(req.target as string)
+        ? (req.target as string)
+        : '_OTHER';
   const restoring = () =>
     withTimeout(
       async (outer) => {

@@ -62,7 +62,13 @@ export async function verifyBackup(
   const started = r.clock.now();
   const server: DbTarget =
     req.scratchUrl === undefined ? r.db : dbTarget(req.scratchUrl, 'scratchUrl');
-  let target: string = typeof req.target === 'string' ? req.target : [...r.targets.keys()][0]!;
+  // A target named by the caller is an attribute only once it is known to be configured.
+  let target =
+    req.target === undefined
+      ? [...r.targets.keys()][0]!
+      : r.targets.has(req.target as string)
+        ? (req.target as string)
+        : '_OTHER';
   const verifying = () =>
     withTimeout(
       async (outer) => {
