@@ -1,70 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fuzzHttpHandler, fuzzJunk } from '@org/test-utils';
-import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { fuzzSuite } from '@org/test-utils';
 import { createApp } from '../src/app.js';
 
-const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
-const root = mkdtempSync(join(tmpdir(), 'example-fastify-fuzz-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-describe('the Fastify example under malformed requests', () => {
-  it('never throws out of the listener, answers each with a status line, never a 5xx', async () => {
-    // What the app logs as its own failure (an error line on a 500) fails the run too.
-    const logged: string[] = [];
-    await fuzzHttpHandler({
-      setup: async (port) => {
-        const example = await createApp({
-          env: { STORAGE_ROOT: root },
-          publicUrl: `http://127.0.0.1:${port}`,
-          shutdownDelay: 0,
-          logger: { level: 'error', stream: { write: (line: string) => void logged.push(line) } },
-        });
-        await example.app.ready();
-        return {
-          // Fastify's own request handling, without its server: the fuzz runner serves it.
-          listener: (req, res) => example.app.routing(req, res),
-          valid: [
-            '/',
-            '/api/quotes/ACME',
-            '/api/me',
-            '/auth/token',
-            '/chaos/upstream',
-            '/.well-known/jwks.json',
-            '/files/report.txt',
-            '/files/report.txt/link',
-            '/files/signed?key=uploads%2Freport.txt&expires=1&method=GET&sig=x',
-            '/health',
-            '/health/full',
-            '/readyz',
-          ],
-          close: () => example.close(),
-        };
-      },
-      oddTargets: ['/files/%2e%2e', '/files/a%00b', '/api/quotes/%zz'],
-      prefixes: ['/api/quotes/', '/files/', '/files/signed?key=', '/auth/', '/health/'],
-      headers: [
-        fc.tuple(
-          pick('Content-Type'),
-          fc.oneof(
-            pick('application/json', 'text/plain', 'application/json; charset=latin9'),
-            fuzzJunk,
-          ),
-        ),
-        fc.tuple(
-          pick('Authorization'),
-          fc.oneof(pick('Bearer ', 'Bearer a.b.c', 'Basic x'), fuzzJunk),
-        ),
-        fc.tuple(
-          pick('If-None-Match', 'Range'),
-          fc.oneof(pick('*', 'W/"x"', 'bytes=0-1'), fuzzJunk),
-        ),
-      ],
-      statuses: ['200', '400', '404'],
-      numRuns: 1_000,
-    });
-    expect(logged).toEqual([]);
-  }, 120_000);
+fuzzSuite({
+  dir: resolve(import.meta.dirname, '..'),
+  name: 'Fastify',
+  fuzz: {
+    createTarget: async ({ log, ...settings }) => {
+      const example = await createApp({
+        ...settings,
+        // The app's failures are its logger's error lines.
+        logger: { level: 'error', stream: { write: (line: string) => log(line) } },
+      });
+      await example.app.ready();
+      // Fastify's own request handling, without its server: the fuzz runner serves it.
+      return {
+        listener: (req, res) => example.app.routing(req, res),
+        close: () => example.close(),
+      };
+    },
+  },
 });

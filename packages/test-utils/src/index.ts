@@ -1,3 +1,14 @@
+export { type OpenUpload, type Started, startApp, startScript, upload } from './example-app.js';
+export {
+  type ExampleApp,
+  type FuzzApp,
+  type FuzzOptions,
+  fuzzSuite,
+  redisSuite,
+  type SmokeOptions,
+  s3Suite,
+  smokeSuite,
+} from './example-app-suites.js';
 export { type FuzzTarget, fuzzHttpHandler, fuzzJunk, type HttpFuzzOptions } from './http-fuzz.js';
 export { canConnect, freePort, waitFor } from './net.js';
 export {

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { freePort } from './net.js';
 
-/** The app running in a child process, as `npm start` runs it. */
+/** An example app (examples/*) running in a child process, as `npm start` runs it. */
 export interface Started {
   readonly child: ChildProcess;
   /** `http://127.0.0.1:<port>` */
@@ -26,18 +28,6 @@ export interface OpenUpload {
   end(part?: string): void;
   /** The answer's status. */
   readonly status: Promise<number>;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -170,4 +160,16 @@ export function upload(
     for (const c of chunks) req.write(c);
     req.end();
   });
+}
+
+/** The `start` script of the package in `dir` (what `npm start` runs there). */
+export function startScript(dir: string): string {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    scripts?: { start?: unknown };
+  };
+  const start = pkg.scripts?.start;
+  if (typeof start !== 'string' || start.trim() === '') {
+    throw new Error(`${join(dir, 'package.json')} has no "start" script`);
+  }
+  return start;
 }
