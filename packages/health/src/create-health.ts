@@ -1,7 +1,7 @@
 import { abortable, abortReason, Emitter, type Events } from '@org/core';
 import { invalidOption } from './errors.js';
 import type { HealthEvents, LifecycleState } from './events.js';
-import { createHttp, type HealthHttp } from './http.js';
+import { createHttp, type HealthHttp, type ReportCallback } from './http.js';
 import { type Closer, createLifecycle } from './lifecycle.js';
 import { type HealthOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
 import type { ResolvedCheck } from './run-check.js';
@@ -138,7 +138,8 @@ function reportRunner(
     };
     endSpan?.(report);
     recordReport(kind, report);
-    events.emit('report', { kind, report });
+    // No payload is built when nobody listens (the common case on the probe path).
+    if (events.has('report')) events.emit('report', { kind, report });
     announce(kind, report);
     done(report);
   };
@@ -178,6 +179,11 @@ interface CachedReport {
   get(opts?: RunOptions): Promise<HealthReport>;
   /** The cached report while it is fresh (what `get` would resolve with at once). */
   fresh(): HealthReport | undefined;
+  /**
+   * `get` without a promise, for the probe handler: `cb` is called once, at once with a fresh
+   * report, else when the shared run ends (or with the error a run threw as it started).
+   */
+  subscribe(cb: ReportCallback): void;
 }
 
 function cachedReport(
@@ -185,41 +191,55 @@ function cachedReport(
   run: (done: (report: HealthReport) => void) => void,
 ): CachedReport {
   let last: { at: number; report: HealthReport } | undefined;
-  let inflight: { promise: Promise<HealthReport> } | undefined;
+  // The run in flight and who waits for it: callbacks, not promises, so that an uncached probe
+  // costs no promise of its own (a run may end synchronously, every check synchronous: the run
+  // is told apart by its token).
+  let inflight: { waiters: ReportCallback[] } | undefined;
+  // A clock read costs more than the rest of a probe's bookkeeping: none when nothing is cached.
+  const caching = o.cacheMs > 0;
   const fresh = () => {
     if (!last) return undefined;
     // A clock that went backwards expires the cache rather than freezing it.
     const age = o.clock.now() - last.at;
     return age >= 0 && age < o.cacheMs ? last.report : undefined;
   };
-  // One promise per run, settled straight from the run's end: a run may end synchronously
-  // (every check synchronous), so the run is told apart by its token, not by its promise.
-  const start = () => {
-    const token = {} as { promise: Promise<HealthReport> };
+  const subscribe = (cb: ReportCallback): void => {
+    const cached = fresh();
+    if (cached) {
+      cb(undefined, cached);
+      return;
+    }
+    if (inflight) {
+      inflight.waiters.push(cb);
+      return;
+    }
+    const token = { waiters: [cb] };
     inflight = token;
-    token.promise = new Promise<HealthReport>((resolve, reject) => {
-      try {
-        run((report) => {
-          last = { at: o.clock.now(), report };
-          if (inflight === token) inflight = undefined;
-          resolve(report);
-        });
-      } catch (error) {
-        if (inflight === token) inflight = undefined;
-        reject(error);
-      }
-    });
-    return token;
+    const settle = (error: unknown, report?: HealthReport) => {
+      if (inflight === token) inflight = undefined;
+      for (const waiter of token.waiters) waiter(error, report);
+    };
+    try {
+      run((report) => {
+        if (caching) last = { at: o.clock.now(), report };
+        settle(undefined, report);
+      });
+    } catch (error) {
+      settle(error);
+    }
   };
   return {
     fresh,
+    subscribe,
     get(opts = {}) {
       if (opts.signal?.aborted) {
         return Promise.reject(abortReason(opts.signal, 'The health report'));
       }
       const cached = fresh();
       if (cached) return Promise.resolve(cached);
-      const { promise } = inflight ?? start();
+      const promise = new Promise<HealthReport>((resolve, reject) =>
+        subscribe((error, report) => (report ? resolve(report) : reject(error))),
+      );
       return opts.signal ? abortable(promise, opts.signal, 'The health report') : promise;
     },
   };
@@ -245,6 +265,7 @@ export function createHealth(options: HealthOptions): Health {
     quick,
     full,
     fresh: (kind) => (kind === 'full' ? fullCache : quickCache).fresh(),
+    subscribe: (kind, cb) => (kind === 'full' ? fullCache : quickCache).subscribe(cb),
     lifecycle,
     ietfExtra: {
       ...(options.releaseId === undefined ? {} : { releaseId: options.releaseId }),

@@ -121,20 +121,42 @@ function answer(status: number, body: unknown, type = JSON_TYPE): HealthAnswer {
   };
 }
 
+/** Called with the report, or with the error a run threw as it started. */
+export type ReportCallback = (error: unknown, report?: HealthReport) => void;
+
 export function createHttp(deps: {
   quick: () => Promise<HealthReport>;
   full: () => Promise<HealthReport>;
   /** The cached report of a kind while it is fresh, without a promise. */
   fresh: (kind: 'quick' | 'full') => HealthReport | undefined;
+  /** `quick()`/`full()` through a callback (see `CachedReport.subscribe`). */
+  subscribe: (kind: 'quick' | 'full', cb: ReportCallback) => void;
   lifecycle: Lifecycle;
   ietfExtra: { releaseId?: string; description?: string };
 }): HealthHttp {
   const { lifecycle } = deps;
 
-  // A cached report is rendered once per format, not once per probe.
-  const rendered = new WeakMap<HealthReport, Partial<Record<Format, HealthAnswer>>>();
+  // A cached report is rendered once per format, not once per probe. The memo holds the last
+  // two reports (the quick and the full one, say) by identity: no WeakMap entry per report,
+  // whose ephemerons cost the collector on every uncached probe.
+  type Forms = Partial<Record<Format, HealthAnswer>>;
+  let memoA: HealthReport | undefined;
+  let formsA: Forms = {};
+  let memoB: HealthReport | undefined;
+  let formsB: Forms = {};
+  function formsOf(report: HealthReport): Forms {
+    if (report === memoA) return formsA;
+    if (report !== memoB) {
+      memoB = report;
+      formsB = {};
+    }
+    // The most recent report moves to the first slot.
+    [memoA, memoB] = [memoB, memoA];
+    [formsA, formsB] = [formsB, formsA];
+    return formsA;
+  }
   function render(report: HealthReport, format: Format): HealthAnswer {
-    const forms = rendered.get(report) ?? {};
+    const forms = formsOf(report);
     const hit = forms[format];
     if (hit) return hit;
     const status = report.status === 'unhealthy' ? 503 : 200;
@@ -143,12 +165,15 @@ export function createHttp(deps: {
         ? answer(status, toIetf(report, deps.ietfExtra), IETF_TYPE)
         : answer(status, format === 'full' ? report : toSimple(report));
     forms[format] = a;
-    rendered.set(report, forms);
     return a;
   }
 
-  // Not async: a cached report is answered in the same turn, with no promise in between.
-  function route(r: Route, format: Format): HealthAnswer | Promise<HealthAnswer> {
+  /**
+   * The answer to a route when it can be given now (a cached report, a probe of the lifecycle),
+   * else the kind of report to wait for. Not async: a cached report is answered in the same
+   * turn, with no promise in between.
+   */
+  function decide(r: Route, format: Format): HealthAnswer | 'quick' | 'full' {
     const state = lifecycle.state;
     const refusing = state === 'draining' || state === 'stopped';
     switch (r) {
@@ -162,8 +187,7 @@ export function createHttp(deps: {
       case 'ready': {
         if (state !== 'ready') return answer(503, { status: 'unhealthy', state });
         const cached = deps.fresh('quick');
-        if (cached) return render(cached, format);
-        return deps.quick().then((report) => render(report, format));
+        return cached ? render(cached, format) : 'quick';
       }
       default: {
         // The load balancer's probe must not send traffic to an instance still starting.
@@ -174,12 +198,15 @@ export function createHttp(deps: {
         }
         const kind = r === 'full' ? 'full' : 'quick';
         const cached = deps.fresh(kind);
-        if (cached) return render(cached, format);
-        return (kind === 'full' ? deps.full() : deps.quick()).then((report) =>
-          render(report, format),
-        );
+        return cached ? render(cached, format) : kind;
       }
     }
+  }
+
+  function route(r: Route, format: Format): HealthAnswer | Promise<HealthAnswer> {
+    const d = decide(r, format);
+    if (typeof d !== 'string') return d;
+    return (d === 'full' ? deps.full() : deps.quick()).then((report) => render(report, format));
   }
 
   const routeTables = new WeakMap<HandlerOptions, Map<string, Route>>();
@@ -204,6 +231,25 @@ export function createHttp(deps: {
     const raw = target ?? '/';
     const q = raw.indexOf('?');
     return q === -1 ? [raw, undefined] : [raw.slice(0, q), new URLSearchParams(raw.slice(q + 1))];
+  }
+
+  /**
+   * The request's `Accept`, read from `rawHeaders`: `req.headers` is built on first access, a
+   * cost a probe need not pay for one header (the ones Node joins, such as `Accept`, joined the
+   * same way).
+   */
+  function acceptOf(req: IncomingMessage): string | undefined {
+    const raw = req.rawHeaders;
+    if (raw === undefined) return req.headers?.accept;
+    let accept: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.length === 6 && name.toLowerCase() === 'accept') {
+        const value = raw[i + 1] as string;
+        accept = accept === undefined ? value : `${accept}, ${value}`;
+      }
+    }
+    return accept;
   }
 
   /** Probe routes answer GET and HEAD; any other method gets 405 with `Allow`. */
@@ -250,14 +296,26 @@ export function createHttp(deps: {
           res.writeHead(a.status, a.headers).end(req.method === 'HEAD' ? undefined : a.body);
         };
         const failed = () => void res.writeHead(500).end();
-        let a: ReturnType<typeof answerOf>;
+        const r = match(path, options);
+        if (r === undefined) return write(undefined);
+        const format = pickFormat(r, acceptOf(req), query);
+        let d: ReturnType<typeof decide>;
         try {
-          a = answerOf(path, req.headers.accept, query, options);
+          d = decide(r, format);
         } catch {
           return failed();
         }
-        if (a instanceof Promise) a.then(write, failed);
-        else write(a);
+        if (typeof d !== 'string') return write(d);
+        // An uncached report: wait for it through a callback, with no promise per probe.
+        deps.subscribe(d, (error, report) => {
+          try {
+            if (report === undefined) throw error;
+            write(render(report, format));
+          } catch {
+            if (!res.headersSent) failed();
+            else res.destroy();
+          }
+        });
       };
     },
 

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { createHealth } from '@org/health';
 import express from 'express';
 import Fastify from 'fastify';
@@ -64,6 +65,63 @@ describe('node:http handler', () => {
     expect(q.headers.get('content-type')).toBe('application/health+json');
     const simple = await fetch(`${srv.url}/health/full?format=simple`);
     expect(await simple.json()).toEqual({ status: 'healthy', database: 'ok', search: 'ok' });
+  });
+
+  it('reads Accept in any case and across repeated header lines, as Node joins them', async () => {
+    const srv = await listen(makeHealth({ down: false, runs: 0 }).handler());
+    closers.push(srv.close);
+    const { port } = new URL(srv.url);
+    const typeOf = (headerLines: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            `GET /health HTTP/1.1\r\nHost: x\r\n${headerLines}Connection: close\r\n\r\n`,
+          ),
+        );
+        let text = '';
+        socket.on('data', (d) => {
+          text += d;
+        });
+        socket.on('end', () => resolve(/content-type: ([^\r]*)/i.exec(text)?.[1] ?? ''));
+        socket.on('error', reject);
+      });
+    expect(await typeOf('ACCEPT: application/health+json\r\n')).toBe('application/health+json');
+    expect(await typeOf('Accept: text/plain\r\naccept: application/health+json\r\n')).toBe(
+      'application/health+json',
+    );
+    expect(await typeOf('Accept: text/plain\r\n')).toBe('application/json; charset=utf-8');
+    expect(await typeOf('')).toBe('application/json; charset=utf-8');
+  });
+
+  it('uncached probes arriving together share one run and each get the whole answer', async () => {
+    const db = { down: false, runs: 0 };
+    const srv = await listen(makeHealth(db).handler());
+    closers.push(srv.close);
+    const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+    const get = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request(`${srv.url}/health`, { agent }, (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const answers = await Promise.all(Array.from({ length: 20 }, get));
+    agent.destroy();
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(JSON.parse(a.body)).toEqual({ status: 'healthy', database: 'ok' });
+    }
+    // Twenty requests over twenty sockets, a 5 ms check: far fewer runs than requests.
+    expect(db.runs).toBeGreaterThanOrEqual(1);
+    expect(db.runs).toBeLessThan(20);
+    db.down = true;
+    const after = await get();
+    expect(after.status).toBe(503);
   });
 
   it('liveness, readiness and startup probes follow the lifecycle', async () => {
