@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { HealthCheck, ShutdownOptions } from '@org/health';
+import type { SharedState } from './env.js';
 import type { StatusBoard } from './status/board.js';
 import type { ServiceTelemetry } from './telemetry.js';
 
@@ -24,6 +25,12 @@ export interface ServiceOptions extends ShutdownOptions {
    * in front (a gateway) limits already. @default true
    */
   rateLimit?: boolean | undefined;
+  /**
+   * Names this instance in the `x-instance` header of every answer and on the status page.
+   * Letters, digits and `_.:@-`, at most 128. @default `<hostname>:<pid>` (main.ts passes
+   * `INSTANCE_ID`, or `<hostname>:<port>`)
+   */
+  instanceId?: string | undefined;
 }
 
 /** Releases what a feature holds; its signal aborts when its time in the shutdown is up. */
@@ -62,6 +69,10 @@ export interface App {
   onClose(fn: Closer): void;
   /** How the service was configured (`createService` options). */
   readonly options: ServiceOptions;
+  /** This instance's id (`x-instance` on every answer). */
+  readonly instanceId: string;
+  /** Where the state instances share lives: Redis (`REDIS_URL`, `REDIS_PREFIX`) or memory. */
+  readonly shared: SharedState;
   /** Hands graceful shutdown to `lifecycle` (the health feature does, with its instance). */
   runsShutdown(lifecycle: GracefulShutdown): void;
   /** Registers a dependency for the health feature's full report (mounted last). */

@@ -1,13 +1,7 @@
-import { createService, type ServiceOptions } from './server.js';
-
-type Duration = NonNullable<ServiceOptions['drainTimeout']>;
-
-/** A duration from the environment: `'5s'`, `'250ms'`, or bare milliseconds (`'250'`). */
-const duration = (name: string): Duration | undefined => {
-  const value = process.env[name]?.trim();
-  if (!value) return undefined;
-  return /^\d+$/.test(value) ? Number(value) : (value as Duration);
-};
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { envDuration, ServiceConfigError } from './env.js';
+import { createService, type Service } from './server.js';
 
 const port = Number(process.env.PORT ?? 3000);
 // SIGTERM or SIGINT: /readyz fails for SHUTDOWN_DELAY (default 5s) so the load balancer stops
@@ -15,12 +9,21 @@ const port = Number(process.env.PORT ?? 3000);
 // closed, then each package closes within CLOSER_TIMEOUT (default 5s), and the process exits:
 // code 0 when all went clean, 1 when draining hit its bound or a closer failed. A second
 // Ctrl-C stops it at once.
-const service = await createService({
-  handleSignals: true,
-  shutdownDelay: duration('SHUTDOWN_DELAY'),
-  drainTimeout: duration('DRAIN_TIMEOUT'),
-  closerTimeout: duration('CLOSER_TIMEOUT'),
-});
+let service: Service;
+try {
+  service = await createService({
+    handleSignals: true,
+    shutdownDelay: envDuration('SHUTDOWN_DELAY'),
+    drainTimeout: envDuration('DRAIN_TIMEOUT'),
+    closerTimeout: envDuration('CLOSER_TIMEOUT'),
+    instanceId: process.env.INSTANCE_ID?.trim() || `${hostname()}:${port}`,
+  });
+} catch (err) {
+  // A setting it cannot run with: one line that names the variable, not a stack trace.
+  if (!(err instanceof ServiceConfigError)) throw err;
+  console.error(`example service did not start: ${err.message}`);
+  process.exit(1);
+}
 service.health.on('state', ({ to }) => {
   if (to === 'draining')
     console.log('shutting down: readiness fails, then in-flight requests drain');
@@ -30,7 +33,17 @@ service.health.on('shutdownError', ({ phase, reason }) =>
   console.error(`shutdown ${phase}: ${reason}`),
 );
 service.server.listen(port, '127.0.0.1', () => {
+  const bound = (service.server.address() as AddressInfo).port;
   console.log(
-    `example service on http://127.0.0.1:${port}  (GET / lists the routes; Ctrl-C stops)`,
+    `example service on http://127.0.0.1:${bound}  (GET / lists the routes; Ctrl-C stops)`,
   );
 });
+// Started by the cluster script (src/cluster.ts), which holds an IPC channel to each instance:
+// when the script goes away without stopping it (killed with SIGKILL), the channel closes and the
+// instance shuts down gracefully instead of living on, orphaned, on its port.
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => {
+    void service.shutdown().then((clean) => process.exit(clean ? 0 : 1));
+  });
+}

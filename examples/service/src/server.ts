@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import type { Health, HealthCheck } from '@org/health';
 import {
   type App,
@@ -12,6 +13,7 @@ import {
   type ServiceOptions,
   sendJson,
 } from './app.js';
+import { INSTANCE_ID, ServiceConfigError, sharedStateFromEnv } from './env.js';
 import { features } from './features/index.js';
 import { httpServerTelemetry } from './http-telemetry.js';
 import { refuseBody } from './limits.js';
@@ -58,6 +60,13 @@ async function build(
   const dependencies = new Map<string, Dependency>();
   const checks = new Map<string, HealthCheck>();
   const guards: Parameters<App['use']>[0][] = [];
+  const instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
+  if (!INSTANCE_ID.test(instanceId)) {
+    throw new ServiceConfigError(
+      'INSTANCE_ID',
+      'the instance id must be 1 to 128 letters, digits, or "_.:@-"',
+    );
+  }
   let lifecycle: (GracefulShutdown & Health) | undefined;
   const app: App = {
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
@@ -68,6 +77,8 @@ async function build(
     check: (name, c) => checks.set(name, c),
     checks,
     options,
+    instanceId,
+    shared: sharedStateFromEnv(),
     runsShutdown: (l) => {
       lifecycle = l as GracefulShutdown & Health;
     },
@@ -105,7 +116,9 @@ async function build(
       sendJson(res, 500, { error: (err as Error).message, code });
     }
   };
+  // Which instance answered, for a client behind a load balancer (the cluster script's proxy).
   const server = createServer((req, res) => {
+    res.setHeader('x-instance', instanceId);
     let route: string | undefined;
     return observe(
       req,
@@ -121,6 +134,7 @@ async function build(
   // size over the limit, a full pool) is refused before the client sends the body; any other
   // is told to continue and handled as usual.
   server.on('checkContinue', (req, res) => {
+    res.setHeader('x-instance', instanceId);
     try {
       const url = parse(req.url);
       const refusal = url && prechecks.get(`${req.method} ${url.pathname}`)?.(req, url);

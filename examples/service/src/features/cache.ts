@@ -7,6 +7,8 @@ interface Contractor {
   name: string;
   trades: string[];
   loadedAt: Date;
+  /** The instance whose loader made it: behind a load balancer, the others read it from Redis. */
+  loadedBy: string;
 }
 
 const LOADER_DELAY_MS = 300;
@@ -16,12 +18,15 @@ const LOADER_DELAY_MS = 300;
  * when Redis hangs or dies (only slower). The TTL presets are this app's own. `GET /cache/contractor?id=1`
  * shows getOrSet over a slow loader: the first call takes ~300 ms (`source: "loader"`), repeats
  * are served from cache; `DELETE /cache/contractor?id=1` invalidates it on every instance.
+ * With Redis, several instances share one copy: the loader runs once across them (a lock in
+ * Redis), each keeps it in its memory (L1), and an invalidation on one drops it from every
+ * instance's memory (pub/sub), so the next read anywhere loads it again, once.
  * `GET /cache/health` is what @org/health checks.
  */
 export const cache: Feature = (app) => {
   const c = createCache({
-    redis: process.env.REDIS_URL, // unset or empty: memory only
-    namespace: 'example-service',
+    redis: app.shared.redisUrl, // REDIS_URL; unset or empty: memory only
+    namespace: app.shared.prefix, // REDIS_PREFIX, default example-service
     presets: { contractor: '10m' },
   });
   let loads = 0;
@@ -43,7 +48,13 @@ export const cache: Feature = (app) => {
         loads++;
         await new Promise((r) => setTimeout(r, LOADER_DELAY_MS, undefined));
         signal.throwIfAborted();
-        return { id, name: `Contractor ${id}`, trades: ['roofing'], loadedAt: new Date() };
+        return {
+          id,
+          name: `Contractor ${id}`,
+          trades: ['roofing'],
+          loadedAt: new Date(),
+          loadedBy: app.instanceId,
+        };
       },
       { ttl: 'contractor', tags: [`contractor:${id}`] },
     );

@@ -2,12 +2,16 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
   createKeyRing,
+  createKeyRingFromEnv,
   createRefreshTokens,
   createRemoteVerifier,
   createRotationSchedule,
   isKeyRotationError,
+  type KeyRing,
+  type KeyStore,
+  type RefreshTokenStore,
 } from '@org/key-rotation';
-import { type Feature, readJson, sendJson } from '../app.js';
+import { type App, type Feature, readJson, sendJson } from '../app.js';
 
 const bearer = (req: IncomingMessage) =>
   /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
@@ -33,13 +37,18 @@ function isAdmin(req: IncomingMessage, adminToken: string | undefined): boolean 
  * The refresh-token store is bounded (the memory store keeps at most `maxRecords`). The remote
  * verifier's JWKS URL comes from configuration (`JWKS_URL`), or is this server's own address:
  * never from the request, whose `Host` header a client chooses. In a real service, guard
- * `/auth/token`, and share the ring through a file or Redis store.
+ * `/auth/token`.
+ *
+ * With `REDIS_URL` set, every instance shares the ring and the refresh tokens through Redis
+ * (`@org/key-rotation/redis`): a rotation on one is seen by all within milliseconds (pub/sub, and
+ * a version poll every 5 s), and a refresh token used on one and replayed on another revokes its
+ * family. The ring's private keys are sealed in Redis with `KEYRING_ENCRYPTION_KEY`, the same on
+ * every instance; with `REDIS_URL` and without it the service does not start (src/env.ts).
  */
 export const keyRotation: Feature = async (app) => {
   const adminToken = process.env.ADMIN_TOKEN || undefined;
   const configuredJwks = process.env.JWKS_URL || undefined;
-  const ring = await createKeyRing({ issuer: 'example-service', audience: 'example-api' });
-  const refresh = createRefreshTokens();
+  const { ring, refresh, close } = await sharedOrLocal(app);
   const schedule = createRotationSchedule(ring, { interval: '30d' }).start();
 
   const tokenPair = async (sub: string, refreshToken?: string) => ({
@@ -124,6 +133,50 @@ export const keyRotation: Feature = async (app) => {
   app.onClose(async () => {
     await schedule.close();
     await remote?.close();
-    await ring.close();
+    await close();
   });
 };
+
+const ISSUER = { issuer: 'example-service', audience: 'example-api' };
+
+/**
+ * The ring and the refresh tokens: in memory (each instance its own), or in Redis for every
+ * instance of `REDIS_PREFIX`. `close()` closes the ring, then the stores (the ring never closes
+ * its store).
+ */
+async function sharedOrLocal(app: App) {
+  const { redisUrl, prefix } = app.shared;
+  if (!redisUrl) {
+    const ring = await createKeyRing(ISSUER);
+    return { ring, refresh: createRefreshTokens(), close: () => ring.close() };
+  }
+  // Loaded only here, so the embedded default never loads ioredis.
+  const { createRedisKeyStore, createRedisRefreshTokenStore } = await import(
+    '@org/key-rotation/redis'
+  );
+  const keyStore: KeyStore = createRedisKeyStore({ redis: redisUrl, prefix: `${prefix}:keyring:` });
+  const tokenStore: RefreshTokenStore = createRedisRefreshTokenStore({
+    redis: redisUrl,
+    prefix: `${prefix}:refresh:`,
+  });
+  const closeStores = async () => {
+    await keyStore.close?.();
+    await tokenStore.close?.();
+  };
+  let ring: KeyRing;
+  try {
+    // Reads KEYRING_ENCRYPTION_KEY (a bad one is ERR_KEY_ROTATION_INVALID_OPTION).
+    ring = await createKeyRingFromEnv({ ...ISSUER, store: keyStore });
+  } catch (err) {
+    await closeStores();
+    throw err;
+  }
+  return {
+    ring,
+    refresh: createRefreshTokens({ store: tokenStore }),
+    async close() {
+      await ring.close();
+      await closeStores();
+    },
+  };
+}

@@ -4,8 +4,11 @@ import type { App, Feature } from '../app.js';
 import { metricsView } from '../status/metrics.js';
 import { statusPage } from '../status/page.js';
 
-/** Polled by the page; what a status snapshot holds. */
-export async function statusSnapshot(app: App) {
+/**
+ * Polled by the page; what a status snapshot holds. `port` is the one the request came in on:
+ * with the instance id it says which instance answered.
+ */
+export async function statusSnapshot(app: App, port?: number) {
   const board = app.status;
   // Every count and ratio: the OpenTelemetry metrics /metrics serves. The breakers' state and
   // transition timeline: their own state and events (a metric carries no timeline).
@@ -44,8 +47,18 @@ export async function statusSnapshot(app: App) {
       latencyMs: c.latencyMs,
     })),
   };
+  const { mode, prefix } = app.shared;
   return {
     generatedAt: new Date().toISOString(),
+    // Which instance answered, and whether it shares its state (cache, rate limits, breaker, key
+    // ring, refresh tokens) with the other instances of `prefix` through Redis, or keeps it alone.
+    instance: {
+      id: app.instanceId,
+      pid: process.pid,
+      port: port ?? null,
+      state: mode,
+      prefix: mode === 'redis' ? prefix : null,
+    },
     breakers: breakerList,
     cache: cache ?? null,
     metrics,
@@ -58,16 +71,17 @@ export async function statusSnapshot(app: App) {
 
 /**
  * `GET /status`: one self-contained HTML page (inline script and CSS under a nonce'd CSP, no
- * CDN) that polls `GET /status.json` every second: each breaker's state and its transitions,
+ * CDN) that polls `GET /status.json` every second: the instance that answered and where its
+ * shared state lives (Redis or memory), each breaker's state and its transitions,
  * the cache's hit ratio and L1/L2 split, rate-limit decisions per tier, each health check with
  * its latency, and the key ring's keys with their state. Outside production it has a control
  * that makes the upstream fail, to watch the breaker open, fall back and recover. It shows no
  * secret, token or key material, and renders every value as text.
  */
 export const status: Feature = (app) => {
-  app.route('GET', '/status.json', async (_req, res) => {
+  app.route('GET', '/status.json', async (req, res) => {
     res.setHeader('cache-control', 'no-store');
-    return statusSnapshot(app);
+    return statusSnapshot(app, req.socket.localPort);
   });
   app.route('GET', '/status', (_req, res) => {
     const nonce = randomBytes(16).toString('base64');

@@ -14,7 +14,7 @@ export function statusPage(nonce: string): string {
 <style nonce="${nonce}">${CSS}</style>
 </head>
 <body>
-<header><h1>example-service</h1><span id="updated" class="muted">loading…</span></header>
+<header><h1>example-service</h1><span id="instance"></span><span id="updated" class="muted">loading…</span></header>
 <main>
 <section id="breakers-section"><h2>Circuit breakers</h2>
 <div id="chaos" hidden><button id="fail" type="button">Make the upstream fail</button>
@@ -38,6 +38,7 @@ const CSS = `
 body{margin:0;font:15px/1.4 system-ui,sans-serif;color:#1b1f24;background:#f6f7f9}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:baseline;padding:.75rem 1rem;background:#1b1f24;color:#fff}
 h1{font-size:1.1rem;margin:0}
+#instance{font-size:.85rem;overflow-wrap:anywhere;min-width:0}
 h2{font-size:1rem;margin:0 0 .5rem}
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));gap:1rem;padding:1rem;max-width:80rem;margin:auto}
 section{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.75rem;min-width:0}
@@ -99,6 +100,8 @@ function fill(id, ...nodes) { $(id).replaceChildren(...nodes); }
 
 function render(s) {
   $('updated').textContent = 'updated ' + time(Date.parse(s.generatedAt));
+  const i = s.instance;
+  $('instance').textContent = i ? 'instance ' + i.id + ', state ' + (i.state === 'redis' ? 'shared in Redis (' + i.prefix + ')' : 'in memory, this instance only') : '';
   $('chaos').hidden = !s.chaos;
   fill('breakers', ...(s.breakers.length ? s.breakers.map((b) => {
     const box = el('div', 'breaker');
