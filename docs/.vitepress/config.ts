@@ -33,6 +33,7 @@ const recipes: DefaultTheme.SidebarItem[] = [
   { text: 'An API route: breaker, cache, rate limit', link: '/recipes/api-route' },
   { text: 'A breaker that alerts Sentry', link: '/recipes/alerted-breaker' },
   { text: 'Key rotation across three instances', link: '/recipes/key-rotation-instances' },
+  { text: 'Three instances, one state', link: '/recipes/several-instances' },
   { text: 'Nightly backups, monthly restore', link: '/recipes/nightly-backups' },
 ];
 
