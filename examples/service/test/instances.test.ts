@@ -293,12 +293,14 @@ describe.runIf(redisUp)('three instances, one state, through Redis', () => {
     const sealed = await fetch(`${all[0]!.base}/backup-crypto/encrypt`, {
       method: 'POST',
       body: plain,
+      signal: AbortSignal.timeout(5_000),
     });
     const token = await sealed.text();
     for (const i of all.slice(1)) {
       const opened = await fetch(`${i.base}/backup-crypto/decrypt`, {
         method: 'POST',
         body: token,
+        signal: AbortSignal.timeout(5_000),
       });
       expect(opened.status).toBe(200);
       expect(await opened.text()).toBe(plain);

@@ -118,7 +118,12 @@ describe('round-robin proxy', () => {
   it('appends the peer to an X-Forwarded-For it was given', async () => {
     const a = await echo('a');
     const base = await proxyTo([a]);
-    await (await fetch(base, { headers: { 'x-forwarded-for': '203.0.113.7' } })).text();
+    await (
+      await fetch(base, {
+        headers: { 'x-forwarded-for': '203.0.113.7' },
+        signal: AbortSignal.timeout(5_000),
+      })
+    ).text();
     expect(a.seen[0]!['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
   });
 
@@ -191,7 +196,9 @@ describe('round-robin proxy', () => {
         const req = request(`${base}/`, {
           method: 'PUT',
           headers: { expect: '100-continue', 'content-length': String(size) },
+          timeout: 5_000,
         });
+        req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
         req.on('continue', () => {
           sentBody = true;
           req.end(Buffer.alloc(size, 1));
