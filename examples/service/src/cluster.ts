@@ -4,10 +4,10 @@
 // SIGTERM or SIGINT goes to every instance (each runs its graceful shutdown); the script exits
 // when they all have: 0 when each exited cleanly, 1 otherwise. See src/cluster/config.ts for
 // every variable.
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { clusterConfigFromEnv } from './cluster/config.js';
-import { ClusterError } from './cluster/errors.js';
+import { ClusterError, ClusterErrorCode } from './cluster/errors.js';
 import { type Instance, type InstanceExit, startInstance } from './cluster/instances.js';
 import { createRoundRobinProxy } from './cluster/proxy.js';
 
@@ -22,9 +22,32 @@ const serviceDir = join(import.meta.dirname, '..');
 // A debugger flag would make every instance fight for the same inspector port.
 const execArgv = process.execArgv.filter((a) => !/^--inspect/.test(a));
 
+/** Whether something accepts a TCP connection at the Redis URL's host and port within 1 s. */
+function answers(redisUrl: string): Promise<boolean> {
+  const { hostname, port } = new URL(redisUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port || 6379), hostname.replace(/^\[|\]$/g, '') || '127.0.0.1');
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 async function run(): Promise<number> {
   const config = clusterConfigFromEnv(process.env);
   for (const notice of config.notices) say(notice);
+  const redisUrl = config.env.REDIS_URL!;
+  if (!(await answers(redisUrl))) {
+    const { host } = new URL(redisUrl);
+    throw new ClusterError(
+      ClusterErrorCode.StartFailed,
+      `nothing answers at ${host} (REDIS_URL): start Redis there, or point REDIS_URL at one`,
+    );
+  }
   const instances: Instance[] = [];
   const started = await Promise.allSettled(
     config.instancePorts.map((port, i) =>

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { serverAvailable } from '@org/test-utils';
+import { freePort, serverAvailable } from '@org/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceConfigError } from '../src/env.js';
 import { createService } from '../src/server.js';
@@ -45,6 +45,23 @@ describe('REDIS_URL without KEYRING_ENCRYPTION_KEY', () => {
         else process.env[n] = v;
       }
     }
+  });
+});
+
+describe('the cluster script without a Redis to talk to', () => {
+  it('exits with code 1 at once, saying where it looked', async () => {
+    const port = await freePort(); // free: nothing answers there
+    const started = performance.now();
+    const failed = await spawnCluster({ REDIS_URL: `redis://127.0.0.1:${port}` }).then(
+      async (c) => {
+        await c.kill();
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(failed?.message).toMatch(/exited \(code 1\) before it was ready/);
+    expect(failed?.message).toContain(`nothing answers at 127.0.0.1:${port} (REDIS_URL)`);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 
