@@ -244,6 +244,12 @@ describe.runIf(redisUp)('three instances, one state, through Redis', () => {
         upstreamCalls: 0,
       });
     }
+    // Through the proxy, whichever instance answers: open, and the fallback.
+    const through = await Promise.all([1, 2, 3].map(() => call(cluster.base, '/upstream')));
+    expect(new Set(through.map((r) => r.instance)).size).toBe(3);
+    for (const r of through) {
+      expect(r.body).toMatchObject({ result: { reason: 'breaker open' }, breaker: 'open' });
+    }
     expect(Date.now() - openedAt).toBeLessThan(RESET_MS); // all of that within the open period
     // Healed, and slow enough that the three calls below overlap the probe.
     await post(a.base, '/upstream/chaos?failRate=0');
