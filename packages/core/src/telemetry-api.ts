@@ -23,6 +23,13 @@ interface Hub {
   registry: GlobalRegistry | undefined;
   /** True when the registry's creation cannot be observed (a frozen global): read it per call. */
   poll: boolean;
+  /**
+   * Called after each registration once {@link onRegistration} watches them (absent on a hub an
+   * older copy of core made: the first watcher adds it).
+   */
+  listeners?: Set<() => void>;
+  /** Whether a microtask is queued to call the listeners. */
+  pending?: boolean;
 }
 
 type Globals = Record<symbol, unknown>;
@@ -33,7 +40,8 @@ type Globals = Record<symbol, unknown>;
  * is an accessor that reads `undefined` and, when assigned, turns back into the plain property the
  * API would have made and keeps the object here, so the check on a hot path reads one local
  * object's property instead of a missing global (several times slower). The hub is shared by
- * every copy of core in the process.
+ * every copy of core in the process. Once an observable instrument has a source, the key stays
+ * an accessor for good ({@link onRegistration}).
  */
 function openHub(): Hub {
   const g = globalThis as unknown as Globals;
@@ -72,6 +80,63 @@ function registry(): GlobalRegistry | undefined {
   const h = hub;
   if (h.poll) h.registry = (globalThis as unknown as Globals)[REGISTRY_KEY] as GlobalRegistry;
   return h.registry;
+}
+
+/**
+ * Calls `listener` in a microtask after each registration of a provider through any copy of the
+ * API 1.x, also one that registers the first (it creates the registry then), so that observable
+ * instruments can attach to a meter provider registered after their sources were added. Every
+ * registration assigns the registry to its global key (`_global[KEY] = _global[KEY] ?? {…}`) and
+ * only then sets the provider on it: the key stays an accessor (reading the local object) whose
+ * setter queues the call, which then sees the provider. A removal assigns nothing and is not
+ * seen. Returns `false` when registrations cannot be watched (a frozen global): instruments
+ * then attach on the next record, as sync ones do. The listener is kept for the process.
+ */
+export function onRegistration(listener: () => void): boolean {
+  if (hub === undefined) hub = openHub();
+  const h = hub;
+  if (h.listeners === undefined) {
+    if (h.poll) return false;
+    h.listeners = new Set();
+    if (!watchRegistrations(h)) {
+      h.listeners = undefined;
+      return false;
+    }
+  }
+  h.listeners.add(listener);
+  return true;
+}
+
+/** Makes the registry's key an accessor that notifies the hub's listeners on each assignment. */
+function watchRegistrations(h: Hub): boolean {
+  const g = globalThis as unknown as Globals;
+  const current = g[REGISTRY_KEY] as GlobalRegistry | undefined;
+  if (current !== undefined) h.registry = current;
+  try {
+    Object.defineProperty(g, REGISTRY_KEY, {
+      configurable: true,
+      enumerable: current !== undefined,
+      get: () => h.registry,
+      set(value: GlobalRegistry) {
+        h.registry = value;
+        if (h.pending || h.listeners === undefined || h.listeners.size === 0) return;
+        h.pending = true;
+        queueMicrotask(() => {
+          h.pending = false;
+          for (const listener of h.listeners ?? []) {
+            try {
+              listener();
+            } catch {
+              // A listener's failure must not reach the app that registered an SDK.
+            }
+          }
+        });
+      },
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The meter provider registered in the global registry, if any (not yet checked for version). */

@@ -21,24 +21,53 @@
  * On a hot path, test `telemetry.enabled()` (or `metrics()`) before building attributes: with no
  * SDK the whole cost is then that one check.
  *
+ * A value that is a state rather than an event (a size, a breaker's state, the age of the last
+ * good backup) is an observable instrument, read at each collection: the object adds a source
+ * when it is made and removes it when it is closed.
+ *
+ *   entries: { kind: 'observableGauge', name: 'org.cache.l1.entries', unit: '{entry}', description: '…' },
+ *   const stop = telemetry.addCallback('entries', l1, (l1, result) => result.observe(l1.size, attrs));
+ *   // in close(): stop();
+ *
  * Rules: names follow OpenTelemetry semantic conventions where one exists, else
  * `org.<package>.*`; units are UCUM (`s`, `By`, `{call}`); attribute values are bounded (a tier,
  * a driver, an outcome, an error `code`; never a key, an id, a secret name or a secret).
  */
 import type * as OtelApi from '@opentelemetry/api';
 import { CoreErrorCode, OrgError } from './errors.js';
-import { otelApi, registeredMeterProvider, registeredTracerProvider } from './telemetry-api.js';
-import { recordError } from './telemetry-error.js';
+import {
+  onRegistration,
+  otelApi,
+  registeredMeterProvider,
+  registeredTracerProvider,
+} from './telemetry-api.js';
+import {
+  OBSERVABLE_KINDS,
+  type ObservableCallback,
+  type ObservableKind,
+  ObservableSources,
+} from './telemetry-observable.js';
+import { inSpan, settle } from './telemetry-span.js';
 
 export { errorType } from './telemetry-error.js';
+export type {
+  ObservableCallback,
+  ObservableKind,
+  ObservableResult,
+} from './telemetry-observable.js';
 
 /** Attribute values: bounded strings, numbers and booleans. */
 export type TelemetryAttributes = Record<string, string | number | boolean>;
 
 /** What a package declares for one instrument. */
 export interface InstrumentSpec {
-  /** `counter` (monotonic sum), `upDownCounter`, `histogram` or `gauge` (last value). */
-  kind: 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
+  /**
+   * `counter` (monotonic sum), `upDownCounter`, `histogram` or `gauge` (last value recorded), or
+   * an observable kind read at each collection through {@link Telemetry.addCallback}:
+   * `observableGauge` (a current value: a size, a state, an age), `observableCounter` or
+   * `observableUpDownCounter` (a running total kept elsewhere).
+   */
+  kind: 'counter' | 'upDownCounter' | 'histogram' | 'gauge' | ObservableKind;
   /** `org.<package>.<what>`, or the semantic-convention name where one exists. */
   name: string;
   /** UCUM unit: `s`, `By`, `{call}`. */
@@ -58,10 +87,20 @@ export interface RecordInstrument {
   record(value: number, attributes?: TelemetryAttributes): void;
 }
 
-/** The instruments of a spec map, by key. */
+/** The instruments of a spec map, by key (observable ones are read through callbacks instead). */
 export type Instruments<S extends Record<string, InstrumentSpec>> = {
-  [K in keyof S]: S[K]['kind'] extends 'histogram' | 'gauge' ? RecordInstrument : AddInstrument;
+  [K in keyof S as S[K]['kind'] extends ObservableKind ? never : K]: S[K]['kind'] extends
+    | 'histogram'
+    | 'gauge'
+    ? RecordInstrument
+    : AddInstrument;
 };
+
+/** The keys of a spec map's observable instruments. */
+export type ObservableKey<S extends Record<string, InstrumentSpec>> = {
+  [K in keyof S]: S[K]['kind'] extends ObservableKind ? K : never;
+}[keyof S] &
+  string;
 
 /** The part of a live span a callback may use to add what it learns (a status code, a size). */
 export interface TelemetrySpan {
@@ -114,6 +153,23 @@ export interface Telemetry<S extends Record<string, InstrumentSpec>> {
     record: (metrics: Instruments<S>, seconds: number, error: unknown) => void,
     options?: SpanOptions,
   ): T;
+  /**
+   * Adds a source to the observable instrument `instrument`: at each collection of a registered
+   * meter provider, `callback(target, result)` reports the target's values with
+   * `result.observe(value, attributes)`. Call it once per live object and call the returned
+   * function when the object is closed (idempotent). `target` is held weakly: once the app drops
+   * it, its source leaves too; so `callback` must not close over it. With no SDK registered this
+   * keeps the source and nothing else; a meter provider registered later reads it from its first
+   * collection. A callback that throws loses its own values for that collection, nothing else.
+   *
+   * @throws OrgError `ERR_CORE_INVALID_ARGUMENT` when `instrument` is not an observable
+   * instrument of this telemetry, `target` is not an object or `callback` is not a function.
+   */
+  addCallback<T extends object>(
+    instrument: ObservableKey<S>,
+    target: T,
+    callback: ObservableCallback<T>,
+  ): () => void;
 }
 
 /** Bucket boundaries in seconds for operation durations (OpenTelemetry's HTTP advice). */
@@ -138,6 +194,17 @@ export function createTelemetry<const S extends Record<string, InstrumentSpec>>(
   return new PackageTelemetry(scope.name, scope.version, specs);
 }
 
+const KINDS: readonly InstrumentSpec['kind'][] = [
+  'counter',
+  'upDownCounter',
+  'histogram',
+  'gauge',
+  ...OBSERVABLE_KINDS,
+];
+
+const isObservable = (kind: InstrumentSpec['kind']): kind is ObservableKind =>
+  (OBSERVABLE_KINDS as readonly string[]).includes(kind);
+
 const invalid = (message: string) => new OrgError(CoreErrorCode.InvalidArgument, message);
 
 function checkSpecs(scope: { name: string; version?: string }, specs: object): void {
@@ -146,8 +213,7 @@ function checkSpecs(scope: { name: string; version?: string }, specs: object): v
   const seen = new Set<string>();
   for (const [key, spec] of Object.entries(specs) as [string, InstrumentSpec][]) {
     const where = `instrument '${key}' of ${scope.name}`;
-    if (!['counter', 'upDownCounter', 'histogram', 'gauge'].includes(spec?.kind))
-      throw invalid(`The ${where} needs kind counter|upDownCounter|histogram|gauge.`);
+    if (!KINDS.includes(spec?.kind)) throw invalid(`The ${where} needs kind ${KINDS.join('|')}.`);
     if (typeof spec.name !== 'string' || !NAME.test(spec.name) || spec.name.length > 255)
       throw invalid(`The ${where} needs a dotted lower-case name (org.pkg.what).`);
     if (seen.has(spec.name)) throw invalid(`The ${where} repeats ${spec.name}.`);
@@ -166,11 +232,44 @@ class PackageTelemetry<S extends Record<string, InstrumentSpec>> implements Tele
   #provider: object | undefined;
   #instruments: Instruments<S> | undefined;
   #refused: object | undefined;
+  // The sources of each observable instrument, by key; watching registrations starts with the
+  // first source.
+  readonly #observables = new Map<string, ObservableSources>();
+  #watching = false;
 
   constructor(scope: string, version: string | undefined, specs: S) {
     this.scope = scope;
     this.#version = version;
     this.#specs = specs;
+    for (const [key, spec] of Object.entries(specs))
+      if (isObservable(spec.kind)) this.#observables.set(key, new ObservableSources());
+  }
+
+  addCallback<T extends object>(
+    instrument: ObservableKey<S>,
+    target: T,
+    callback: ObservableCallback<T>,
+  ): () => void {
+    const sources = this.#observables.get(instrument);
+    if (sources === undefined)
+      throw invalid(
+        `addCallback needs the key of an observable instrument of ${this.scope}, not '${String(instrument)}'.`,
+      );
+    if ((typeof target !== 'object' && typeof target !== 'function') || target === null)
+      throw invalid(`addCallback('${instrument}') needs the object it reads as its target.`);
+    if (typeof callback !== 'function')
+      throw invalid(`addCallback('${instrument}') needs a callback (target, result) => void.`);
+    const remove = sources.add(target, callback);
+    if (!this.#watching) {
+      this.#watching = true;
+      // A provider registered later makes the instruments at once (in a microtask), so its first
+      // collection reads the sources even if nothing records in between.
+      onRegistration(() => {
+        if (registeredMeterProvider() !== undefined) this.metrics();
+      });
+    }
+    if (registeredMeterProvider() !== undefined) this.metrics();
+    return remove;
   }
 
   metrics(): Instruments<S> | undefined {
@@ -190,7 +289,15 @@ class PackageTelemetry<S extends Record<string, InstrumentSpec>> implements Tele
     }
     const meter = api.metrics.getMeter(this.scope, this.#version);
     const made: Record<string, unknown> = {};
-    for (const [key, spec] of Object.entries(this.#specs)) made[key] = makeInstrument(meter, spec);
+    for (const [key, spec] of Object.entries(this.#specs)) {
+      const sources = this.#observables.get(key);
+      if (sources === undefined) made[key] = makeInstrument(meter, spec);
+      else
+        sources.attach(meter, provider, spec.kind as ObservableKind, spec.name, {
+          unit: spec.unit,
+          description: spec.description,
+        });
+    }
     this.#provider = provider;
     this.#instruments = made as Instruments<S>;
     return this.#instruments;
@@ -260,77 +367,7 @@ function makeInstrument(meter: OtelApi.Meter, spec: InstrumentSpec): unknown {
       return meter.createHistogram(spec.name, options);
     case 'gauge':
       return meter.createGauge(spec.name, options);
+    default:
+      return undefined;
   }
-}
-
-function inSpan<T>(
-  tracer: OtelApi.Tracer,
-  name: string,
-  attributes: TelemetryAttributes,
-  options: SpanOptions | undefined,
-  fn: (span: TelemetrySpan | undefined) => T,
-  done: ((error: unknown) => void) | undefined,
-): T {
-  const api = otelApi() as typeof OtelApi;
-  const parent = api.context.active();
-  const span = tracer.startSpan(
-    name,
-    {
-      kind: options?.kind === 'client' ? api.SpanKind.CLIENT : api.SpanKind.INTERNAL,
-      attributes,
-    },
-    parent,
-  );
-  let result: T;
-  try {
-    result = api.context.with(api.trace.setSpan(parent, span), fn, undefined, span);
-  } catch (err) {
-    finish(span, err, true, done);
-    throw err;
-  }
-  return settle(result, done, span);
-}
-
-/** Calls `done` (and ends `span`) when `result` settles, or now when it is no promise. */
-function settle<T>(
-  result: T,
-  done: ((error: unknown) => void) | undefined,
-  span: OtelApi.Span | undefined,
-): T {
-  if (isPromise(result)) {
-    // The caller awaits the returned promise, so its rejection is handled there; the branch
-    // made here only observes it.
-    return result.then(
-      (value) => {
-        finish(span, undefined, false, done);
-        return value;
-      },
-      (err: unknown) => {
-        finish(span, err, true, done);
-        throw err;
-      },
-    ) as T;
-  }
-  finish(span, undefined, false, done);
-  return result;
-}
-
-function finish(
-  span: OtelApi.Span | undefined,
-  error: unknown,
-  failed: boolean,
-  done: ((error: unknown) => void) | undefined,
-): void {
-  done?.(failed ? (error ?? new Error('rejected with undefined')) : undefined);
-  if (span === undefined) return;
-  if (failed) recordError(span, error);
-  span.end();
-}
-
-function isPromise(value: unknown): value is Promise<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

@@ -39,8 +39,10 @@ afterAll(() => {
 const exercise = `
   const t = core.createTelemetry({ name: 'probe' }, {
     calls: { kind: 'counter', name: 'org.probe.calls', unit: '{call}', description: 'Calls.' },
+    size: { kind: 'observableGauge', name: 'org.probe.size', unit: '1', description: 'Size.' },
   });
   const out = {
+    source: typeof t.addCallback('size', { n: 1 }, (o, r) => r.observe(o.n)),
     metrics: t.metrics() === undefined,
     tracing: t.tracing(),
     span: t.withSpan('s', {}, (span) => span === undefined ? 'plain' : 'span'),
@@ -76,7 +78,13 @@ describe('@org/core without @opentelemetry/api installed', () => {
 
   for (const kind of ['esm', 'cjs'] as const) {
     it(`loads the ${kind.toUpperCase()} build and records nothing`, () => {
-      expect(run(kind)).toEqual({ metrics: true, tracing: false, span: 'plain', observed: 'ok' });
+      expect(run(kind)).toEqual({
+        source: 'function',
+        metrics: true,
+        tracing: false,
+        span: 'plain',
+        observed: 'ok',
+      });
     });
 
     it(`${kind.toUpperCase()}: an SDK registered without a resolvable API leaves telemetry off, with one warning`, () => {
