@@ -20,7 +20,7 @@ import { noSignal, runRetry } from './retry-loop.js';
 import type { AttemptContext, ResolvedRetry } from './retry-options.js';
 import { RollingWindow } from './rolling-window.js';
 import type { SharedStateEvent } from './shared-state.js';
-import { breakerTelemetry } from './telemetry.js';
+import { breakerTelemetry, observeState } from './telemetry.js';
 
 /** What `fn` receives first on every call. */
 export type CallContext = AttemptContext;
@@ -103,7 +103,7 @@ export function createBreaker<A extends unknown[], R>(
   let shut = false;
   let lastState: BreakerState = circuit.state;
   const otel = breakerTelemetry(name);
-  otel.state(lastState);
+  const stopObserving = observeState(circuit, name);
 
   const window = new RollingWindow(
     clock,
@@ -157,7 +157,6 @@ export function createBreaker<A extends unknown[], R>(
     if (now === lastState) return;
     const from = lastState;
     lastState = now;
-    otel.state(now);
     if (now === 'open') {
       const openUntil = circuit.openUntilMs ?? clock.now();
       const trips = circuit.tripCount;
@@ -327,6 +326,7 @@ export function createBreaker<A extends unknown[], R>(
   const close = async (): Promise<void> => {
     if (shut) return;
     shut = true;
+    stopObserving();
     unregister?.();
     unsubscribeStore?.();
     window.close();
@@ -344,7 +344,6 @@ export function createBreaker<A extends unknown[], R>(
     execute: (run, signal) => attempt(run as (ctx: CallContext) => unknown, [], signal, 1),
     stats() {
       window.tick(clock.now());
-      otel.state(breaker.state);
       const w = window.stats;
       const p = w.percentiles as Record<string, number>;
       return {

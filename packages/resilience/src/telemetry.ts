@@ -27,11 +27,11 @@ export const telemetry = createTelemetry(
       boundaries: DURATION_BOUNDARIES,
     },
     state: {
-      kind: 'gauge',
+      kind: 'observableGauge',
       name: 'org.breaker.state',
       unit: '{state}',
       description:
-        "A breaker's state: 0 closed, 1 half-open, 2 open; recorded at creation, at each transition and on stats().",
+        "A breaker's state: 0 closed, 1 half-open, 2 open; observed at each collection for every live breaker.",
     },
     attempts: {
       kind: 'histogram',
@@ -62,7 +62,6 @@ export function breakerTelemetry(name: string) {
   const success = attrs('success');
   const rejected = attrs('rejected');
   const fallback = attrs('fallback');
-  const named = { 'org.breaker.name': name };
   return {
     success(latencyMs: number): void {
       const m = telemetry.metrics();
@@ -86,10 +85,22 @@ export function breakerTelemetry(name: string) {
     fallback(): void {
       telemetry.metrics()?.calls.add(1, fallback);
     },
-    state(state: keyof typeof STATE_VALUE): void {
-      telemetry.metrics()?.state.record(STATE_VALUE[state], named);
-    },
   };
+}
+
+/**
+ * Reports a breaker's state at each collection, read from its clock-driven state machine (so an
+ * open period that ended shows as half-open with no call to move it). `circuit` is held weakly:
+ * a breaker the app drops leaves with it. Returns the function `close()` calls.
+ */
+export function observeState(
+  circuit: { readonly state: keyof typeof STATE_VALUE },
+  name: string,
+): () => void {
+  const named = { 'org.breaker.name': name };
+  return telemetry.addCallback('state', circuit, (c, result) =>
+    result.observe(STATE_VALUE[c.state], named),
+  );
 }
 
 /** Records how many attempts a retried call made and how it ended (`error` undefined: success). */

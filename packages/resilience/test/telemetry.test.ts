@@ -16,7 +16,7 @@ const coded = (code: string) => Object.assign(new Error('upstream said no'), { c
 const clockAt = (t: { now: number }) => ({ now: () => t.now });
 
 describe('breaker telemetry', () => {
-  it('counts each attempt by outcome and breaker name, times the attempts and sets the state gauge', async () => {
+  it('counts each attempt by outcome and breaker name, times the attempts and observes the state', async () => {
     const t = { now: 1_000 };
     let mode: 'ok' | 'fail' | 'slow' = 'ok';
     const b = createBreaker(
@@ -37,7 +37,7 @@ describe('breaker telemetry', () => {
       },
     );
     const name = { 'org.breaker.name': 'payments' };
-    // Made with the SDK up: the gauge holds the initial state.
+    // Made with the SDK up: the gauge reads the initial state.
     expect((await otel.points('org.breaker.state', name))[0]?.value).toBe(0);
 
     await b.fire();
@@ -77,9 +77,9 @@ describe('breaker telemetry', () => {
     expect(slow?.sum).toBeGreaterThanOrEqual(0.029);
 
     expect((await otel.points('org.breaker.state', name))[0]?.value).toBe(2);
-    t.now += 5_000; // the open period is over: half-open once the breaker looks
-    expect(b.state).toBe('halfOpen');
+    t.now += 5_000; // the open period is over: half-open at the next collection, with no call
     expect((await otel.points('org.breaker.state', name))[0]?.value).toBe(1);
+    expect(b.state).toBe('halfOpen');
     mode = 'ok';
     await b.fire();
     expect(b.state).toBe('closed');
@@ -87,17 +87,47 @@ describe('breaker telemetry', () => {
     await b.close();
   });
 
-  it('stats() records the state of a breaker made before the SDK was registered', async () => {
+  it('observes the state of a breaker made before the SDK was registered, with no call in between', async () => {
     await otel.close();
-    const b = createBreaker(async () => 1, { name: 'early', registry });
+    const t = { now: 1_000 };
+    const b = createBreaker(async () => 1, {
+      name: 'early',
+      registry,
+      resetTimeout: 1_000,
+      clock: clockAt(t),
+    });
     b.trip();
     otel = startOtel();
-    expect(await otel.points('org.breaker.state')).toEqual([]);
-    b.stats();
-    expect(
-      (await otel.points('org.breaker.state', { 'org.breaker.name': 'early' }))[0]?.value,
-    ).toBe(2);
+    await Promise.resolve(); // the gauges attach in the microtask after the registration
+    const early = { 'org.breaker.name': 'early' };
+    expect((await otel.points('org.breaker.state', early))[0]?.value).toBe(2);
+    t.now += 1_000;
+    expect((await otel.points('org.breaker.state', early))[0]?.value).toBe(1);
     await b.close();
+  });
+
+  it('stops observing a breaker once it is closed', async () => {
+    const t = { now: 1_000 };
+    const opts = { registry, resetTimeout: 1_000, clock: clockAt(t) };
+    const closed = createBreaker(async () => 1, { ...opts, name: 'closed-one' });
+    const live = createBreaker(async () => 1, { ...opts, name: 'live-one' });
+    closed.trip();
+    live.trip();
+    const state = async (breaker: string) =>
+      (await otel.points('org.breaker.state', { 'org.breaker.name': breaker }))[0]?.value;
+    expect(await state('closed-one')).toBe(2);
+    await closed.close();
+    t.now += 1_000;
+    expect(await state('live-one')).toBe(1);
+    // Not read any more: the SDK's cumulative reader repeats the last value it saw.
+    expect(await state('closed-one')).toBe(2);
+    // A provider registered now never sees it; the live breaker it does.
+    await otel.close();
+    otel = startOtel();
+    await Promise.resolve();
+    expect(await state('closed-one')).toBeUndefined();
+    expect(await state('live-one')).toBe(1);
+    await live.close();
   });
 
   it('records the attempts of each retried call by outcome, with the breaker name through a breaker', async () => {
