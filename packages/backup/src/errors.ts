@@ -9,7 +9,7 @@ export const BackupErrorCode = {
   InvalidOption: 'ERR_BACKUP_INVALID_OPTION',
   /** A retention policy that keeps nothing or has a rule that is not a non-negative integer. */
   RetentionPolicy: 'ERR_BACKUP_RETENTION_POLICY',
-  /** `pg_dump` (or the snapshot query beside it) failed; its stderr is in the message. Nothing was stored as complete. */
+  /** `pg_dump` (or the snapshot query beside it) failed, or the database could not be reached; its stderr or the connection's error is in the message. Nothing was stored as complete. */
   DumpFailed: 'ERR_BACKUP_DUMP_FAILED',
   /** Some targets stored the backup and some did not (from `runForTrigger`, where a partial run must read as failed). */
   Partial: 'ERR_BACKUP_PARTIAL',
@@ -25,7 +25,7 @@ export const BackupErrorCode = {
   Integrity: 'ERR_BACKUP_INTEGRITY',
   /** The restore target holds tables already; pass `force` to restore over them. */
   TargetNotEmpty: 'ERR_BACKUP_TARGET_NOT_EMPTY',
-  /** `pg_restore` (or `psql` for a plain legacy dump) failed; its stderr is in the message. */
+  /** `pg_restore` (or `psql` for a plain legacy dump) failed, or the database restored into could not be reached; its stderr or the connection's error is in the message. */
   RestoreFailed: 'ERR_BACKUP_RESTORE_FAILED',
   /** The compression asked for is not available on this Node.js (zstd needs 22.15 or later). */
   Unsupported: 'ERR_BACKUP_UNSUPPORTED',

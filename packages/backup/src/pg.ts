@@ -1,6 +1,7 @@
-import { abortable } from '@org/core';
+import { abortable, describeError, isOrgError } from '@org/core';
 import pg from 'pg';
-import { invalidOption } from './errors.js';
+import { redactUrl } from './child.js';
+import { BackupError, BackupErrorCode, invalidOption } from './errors.js';
 
 /** A database as the child processes get it: the URL without its password, which goes in a password file. */
 export interface DbTarget {
@@ -47,8 +48,17 @@ export function withDatabase(target: DbTarget, database: string): DbTarget {
   return dbTarget(u.toString(), 'database');
 }
 
-/** Connects a client (10 s connect timeout), abortable. */
-export async function connect(target: DbTarget, signal?: AbortSignal): Promise<pg.Client> {
+/**
+ * Connects a client (10 s connect timeout), abortable. A server that cannot be reached, a
+ * database that does not exist or a refused login rejects with a `BackupError` of `code` (the
+ * step's: `DumpFailed` for a run, `RestoreFailed` for a restore) naming the server without its
+ * password; an abort or a timeout rejects as it is.
+ */
+export async function connect(
+  target: DbTarget,
+  signal?: AbortSignal,
+  code: BackupErrorCode = BackupErrorCode.DumpFailed,
+): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: target.fullUrl,
     connectionTimeoutMillis: 10_000,
@@ -59,7 +69,13 @@ export async function connect(target: DbTarget, signal?: AbortSignal): Promise<p
     await abortable(client.connect(), signal, 'PostgreSQL connect');
   } catch (err) {
     void client.end().catch(() => {});
-    throw err;
+    if (isOrgError(err)) throw err;
+    const { host, pathname } = new URL(target.url);
+    let reason = redactUrl(describeError(err, 300));
+    if (target.password !== undefined) reason = reason.replaceAll(target.password, '***');
+    throw new BackupError(code, `Cannot connect to PostgreSQL at ${host}${pathname}: ${reason}`, {
+      cause: err,
+    });
   }
   return client;
 }
@@ -97,13 +113,14 @@ export async function endBackends(
   ).catch(() => {});
 }
 
-/** Runs `fn` with a connected client and always ends it. */
+/** Runs `fn` with a connected client (see {@link connect} for `code`) and always ends it. */
 export async function withClient<T>(
   target: DbTarget,
   signal: AbortSignal | undefined,
   fn: (client: pg.Client) => Promise<T>,
+  code?: BackupErrorCode,
 ): Promise<T> {
-  const client = await connect(target, signal);
+  const client = await connect(target, signal, code);
   try {
     return await abortable(fn(client), signal, 'PostgreSQL query');
   } finally {

@@ -322,7 +322,7 @@ export async function restoreBackup(
         const checked = await observeStage('download', r.db.database, found.target, () =>
           checkBackup(r, events, found, 'restore', signal),
         );
-        const tables = await withClient(to, signal, userTableCount);
+        const tables = await withClient(to, signal, userTableCount, BackupErrorCode.RestoreFailed);
         if (tables > 0 && !force) {
           throw new BackupError(
             BackupErrorCode.TargetNotEmpty,

@@ -96,13 +96,21 @@ export async function verifyBackup(
             manifest.database,
             found.target,
             async () => {
-              await withClient(server, signal, (c) =>
-                c.query(`CREATE DATABASE ${c.escapeIdentifier(scratchName)}`),
+              await withClient(
+                server,
+                signal,
+                (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(scratchName)}`),
+                BackupErrorCode.RestoreFailed,
               );
               await observeStage('restore', manifest.database, found.target, () =>
                 loadBackup(r, events, checked, scratch, false, 'verify', signal),
               );
-              const actual = await withClient(scratch, signal, tableStats);
+              const actual = await withClient(
+                scratch,
+                signal,
+                tableStats,
+                BackupErrorCode.RestoreFailed,
+              );
               return compareTables(manifest.tables, actual);
             },
           );
