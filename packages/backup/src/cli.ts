@@ -30,6 +30,8 @@ Environment: DATABASE_URL, BACKUP_ENCRYPTION_KEY, BACKUP_ENCRYPTION_OLD_KEYS, BA
   SENTRY_DSN (alerts go to Sentry; without it, one JSON line each on stderr)
 Exit codes: 0 done, 1 failed, 2 partial (some target failed), 64 usage`;
 
+const COMMANDS = new Set(['run', 'list', 'restore', 'verify', 'prune']);
+
 /** How long the CLI waits for queued alerts to reach Sentry (or stderr) before it exits. */
 const ALERT_FLUSH = '5s';
 
@@ -54,6 +56,24 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (v.help || command === undefined || command === 'help') {
     io.out(`${USAGE}\n`);
     return command === undefined && !v.help ? EXIT.usage : EXIT.ok;
+  }
+  // What the command line gets wrong is a usage error (64) before the environment is read: an
+  // unknown command must not be answered with "Set DATABASE_URL".
+  if (!COMMANDS.has(command)) {
+    io.err(`Unknown command "${command.slice(0, 20)}"\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (command === 'restore') {
+    const problem =
+      v.to === undefined
+        ? 'restore needs --to postgres://…/dbname'
+        : v.key === undefined && ref === undefined
+          ? 'restore needs an id, latest, or --key'
+          : undefined;
+    if (problem !== undefined) {
+      io.err(`${problem}\n\n${USAGE}\n`);
+      return EXIT.usage;
+    }
   }
   let made: BackupFromEnv | undefined;
   let alerts: Alerts | undefined;

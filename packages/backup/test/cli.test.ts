@@ -38,6 +38,17 @@ describe('the backup CLI without a database', () => {
     const b = io({ DATABASE_URL: 'postgres://x@127.0.0.1/db', BACKUP_ENCRYPTION_KEY: newKey() });
     expect(await main(['explode'], b.io)).toBe(EXIT.usage);
     expect(b.err).toContain('Unknown command');
+    // The command line is checked before the environment: no "Set DATABASE_URL" for a typo.
+    const c = io({});
+    expect(await main(['explode'], c.io)).toBe(EXIT.usage);
+    expect(c.err).toContain('Unknown command "explode"');
+    expect(c.err).not.toContain('DATABASE_URL (');
+    const d = io({});
+    expect(await main(['restore', 'latest'], d.io)).toBe(EXIT.usage);
+    expect(d.err).toContain('restore needs --to');
+    const e = io({});
+    expect(await main(['restore', '--to', 'postgres://x@127.0.0.1/db'], e.io)).toBe(EXIT.usage);
+    expect(e.err).toContain('restore needs an id, latest, or --key');
     expect(await main(['--help'], io({}).io)).toBe(EXIT.ok);
     expect(await main(['run', '--bogus'], io({}).io)).toBe(EXIT.usage);
   });
