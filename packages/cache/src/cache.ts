@@ -25,10 +25,10 @@ import {
   type CacheMeter,
   cacheMeter,
   type Outcome,
+  observeL1,
   observeLookup,
   observePing,
   observeWrite,
-  recordL1Size,
   telemetry,
 } from './telemetry.js';
 import { ttlToMs, withJitter } from './ttl.js';
@@ -106,6 +106,8 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   readonly announcer: Announcer | undefined;
   /** Telemetry attributes of this cache (and its views): its root namespace. */
   readonly meter: CacheMeter;
+  /** Stops the L1 entry gauge reading this cache (a no-op without an L1). */
+  private readonly stopObservingL1: () => void = () => {};
   private closed = false;
   /** True on the views `withNamespace` returns: they share everything with their root. */
   private readonly isView: boolean = false;
@@ -129,6 +131,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
     if (s.memory) {
       this.l1 = new MemoryStore<Entry>(s.memory, (e) => e.payload.length * 2 + 32, this.clock);
       this.l1TtlMs = s.memory.ttlMs;
+      this.stopObservingL1 = observeL1(this.l1, this.meter);
     }
     this.guard = guardL2(this, options, s);
     const driver = this.guard?.driver;
@@ -195,7 +198,6 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   flushL1(): void {
     this.l1?.clear();
     this.invalidations.markAll();
-    recordL1Size(this);
   }
 
   /** Puts an entry read from L2 into L1, unless the key was invalidated since `epoch`. */
@@ -284,7 +286,6 @@ export class TwoTierCache<P extends string> implements Cache<P> {
       this.invalidations.mark(k);
       this.invalidations.wake(k);
     }
-    recordL1Size(this);
   }
 
   emitHit(key: string, tier: 'l1' | 'l2', stale: boolean): void {
@@ -439,6 +440,7 @@ export class TwoTierCache<P extends string> implements Cache<P> {
   async close(): Promise<void> {
     if (this.closed || this.isView) return;
     this.closed = true;
+    this.stopObservingL1();
     const guard = this.guard;
     // Writes made just before close() are still announced (bounded by `timeouts.command`).
     await this.announcer?.flush();

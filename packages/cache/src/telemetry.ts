@@ -69,10 +69,10 @@ export const telemetry = createTelemetry(
         'Times L2 was marked degraded and skipped (L1 and loaders only), by the error that did it.',
     },
     l1Entries: {
-      kind: 'gauge',
+      kind: 'observableGauge',
       name: 'org.cache.l1.entries',
       unit: '{entry}',
-      description: 'Entries in the in-process L1, recorded when the cache changes it.',
+      description: 'Entries in the in-process L1 of each live cache, observed at each collection.',
     },
   },
 );
@@ -94,8 +94,6 @@ export interface CacheMeter {
   readonly base: TelemetryAttributes;
   /** `requests` attributes by operation, result and tier (`''` for a miss). */
   readonly lookups: Map<string, TelemetryAttributes>;
-  /** L1 entries last recorded (so a hit that changed nothing records nothing). */
-  lastL1Size: number;
 }
 
 /** The attribute sets of a cache whose root namespace is `namespace`. */
@@ -118,23 +116,24 @@ export function cacheMeter(namespace: string): CacheMeter {
       if (tier !== '') a['org.cache.tier'] = tier;
       lookups.set(`${operation}:${result}:${tier}`, Object.freeze(a) as TelemetryAttributes);
     }
-  return { base: Object.freeze(base), lookups, lastL1Size: -1 };
+  return { base: Object.freeze(base), lookups };
 }
 
 /** The part of a cache the record sites read. */
 interface Recorded {
   readonly meter: CacheMeter;
-  readonly l1: { readonly size: number } | undefined;
 }
 
-/** Records L1's entry count when it changed since the last record. */
-export function recordL1Size(c: Recorded): void {
-  const l1 = c.l1;
-  if (l1 === undefined || l1.size === c.meter.lastL1Size) return;
-  const m = telemetry.metrics();
-  if (m === undefined) return;
-  c.meter.lastL1Size = l1.size;
-  m.l1Entries.record(l1.size, c.meter.base);
+/**
+ * Reports the entry count of a root cache's L1 at each collection, under its root namespace (a
+ * `withNamespace` view shares it and adds nothing). `l1` is held weakly: a cache the app drops
+ * leaves with it. Returns the function `close()` calls. Nothing runs on the cache's calls.
+ */
+export function observeL1(l1: { readonly size: number }, meter: CacheMeter): () => void {
+  const base = meter.base;
+  return telemetry.addCallback('l1Entries', l1, (store, result) =>
+    result.observe(store.size, base),
+  );
 }
 
 /**
@@ -165,7 +164,6 @@ export function observeLookup<T>(
       // An abort or a loader's own error: the call did not answer, so it is no request result.
       m.duration.record(seconds, { ...attributes, 'error.type': errorType(error) });
     }
-    recordL1Size(c);
   };
   return fn(out).then(
     (value) => {
@@ -192,7 +190,6 @@ export function observeWrite<T>(
     const attributes: TelemetryAttributes = { ...c.meter.base, 'org.cache.operation': operation };
     if (failed) attributes['error.type'] = errorType(err);
     m.duration.record((performance.now() - start) / 1000, attributes);
-    recordL1Size(c);
   };
   return fn().then(
     (value) => {
@@ -298,5 +295,4 @@ export function recordFallback(c: Recorded, driver: string, err: unknown): void 
   const m = telemetry.metrics();
   if (m === undefined) return;
   m.fallbacks.add(1, { ...c.meter.base, 'org.cache.driver': driver, 'error.type': errorType(err) });
-  recordL1Size(c);
 }

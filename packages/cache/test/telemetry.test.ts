@@ -107,12 +107,13 @@ describe('cache telemetry, memory only', () => {
     await cache.close();
   });
 
-  it('records the L1 entry count when calls change it, under the root namespace only', async () => {
+  it('observes the L1 entry count at each collection, under the root namespace only', async () => {
     const cache = createCache({ namespace: 'sizes', memory: { maxEntries: 3 } });
     const view = cache.withNamespace('tenant-7');
+    const entries = async () => (await otel.points('org.cache.l1.entries'))[0];
+    expect((await entries())?.value).toBe(0);
     await cache.set('a', 1);
     await view.set('b', 2);
-    const entries = async () => (await otel.points('org.cache.l1.entries'))[0];
     expect((await entries())?.value).toBe(2);
     expect((await entries())?.attributes).toEqual({ 'org.cache.namespace': 'sizes' });
     expect((await entries())?.unit).toBe('{entry}');
@@ -122,10 +123,45 @@ describe('cache telemetry, memory only', () => {
     expect((await entries())?.value).toBe(2);
     await cache.clear();
     expect((await entries())?.value).toBe(0);
+    expect(await otel.points('org.cache.l1.entries')).toHaveLength(1); // the view adds none
     expect(await otel.sum(DURATION, { 'org.cache.operation': 'delete' })).toBe(1);
     expect(await otel.sum(DURATION, { 'org.cache.operation': 'clear' })).toBe(1);
     await expectNoKeys('tenant-7');
     await cache.close();
+  });
+
+  it('reads the L1 of a cache filled before the SDK was registered, with no call in between', async () => {
+    await otel.close();
+    const cache = createCache({ namespace: 'early' });
+    await cache.set('a', 1);
+    await cache.set('b', 2);
+    otel = startOtel();
+    await Promise.resolve(); // the gauges attach in the microtask after the registration
+    const [early] = await otel.points('org.cache.l1.entries', { 'org.cache.namespace': 'early' });
+    expect(early?.value).toBe(2);
+    await cache.close();
+  });
+
+  it('stops reading a cache once it is closed', async () => {
+    const closed = createCache({ namespace: 'closed-one' });
+    const live = createCache({ namespace: 'live-one' });
+    await closed.set('a', 1);
+    await live.set('a', 1);
+    const size = async (namespace: string) =>
+      (await otel.points('org.cache.l1.entries', { 'org.cache.namespace': namespace }))[0]?.value;
+    expect(await size('closed-one')).toBe(1);
+    await closed.close(); // empties its L1
+    await live.set('b', 2);
+    expect(await size('live-one')).toBe(2);
+    // Not read any more: the SDK's cumulative reader repeats the last value it saw.
+    expect(await size('closed-one')).toBe(1);
+    // A provider registered now never sees it; the live cache it does.
+    await otel.close();
+    otel = startOtel();
+    await Promise.resolve();
+    expect(await size('closed-one')).toBeUndefined();
+    expect(await size('live-one')).toBe(2);
+    await live.close();
   });
 });
 
