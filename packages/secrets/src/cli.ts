@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { describeError, isOrgError } from '@org/core';
+import { describeError, isOrgError, scrubString } from '@org/core';
 import { checkEnv, type EnvSchema, formatEnvReport } from './env-check.js';
 import { createSecretsFromEnv } from './from-env.js';
 import type { SecretsProvider } from './provider.js';
@@ -37,8 +37,21 @@ async function loadSchema(file: string): Promise<EnvSchema> {
     const mod = (await import(pathToFileURL(path).href)) as { default?: EnvSchema };
     return mod.default ?? (mod as EnvSchema);
   }
-  return JSON.parse(await readFile(path, 'utf8')) as EnvSchema;
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text) as EnvSchema;
+  } catch (err) {
+    // V8's message quotes the text it choked on: a .env passed by mistake would show a value.
+    const at = /at position (\d+)/.exec((err as Error).message)?.[1];
+    throw new SyntaxError(
+      `it is not JSON${at === undefined ? '' : ` (at position ${at})`}: write the schema as JSON, or as a .js/.mjs module whose default export is one`,
+    );
+  }
 }
+
+/** Why the schema could not be loaded, without what a module's error may quote (a URL's password, a token). */
+const schemaProblem = (err: unknown): string =>
+  scrubString(describeError(err, 300), { mode: 'reason' });
 
 /**
  * The `check-env` command: returns its exit status (0 ok, 1 something missing or wrong, 2 a
@@ -66,7 +79,7 @@ export async function runCheckEnv(
   try {
     schema = await loadSchema(file);
   } catch (err) {
-    io.err(`check-env: cannot read the schema ${file}: ${describeError(err)}`);
+    io.err(`check-env: cannot read the schema ${file}: ${schemaProblem(err)}`);
     return 2;
   }
   const kind = v.provider ?? 'env';

@@ -119,6 +119,17 @@ describe('checkEnv', () => {
     await writeFile(mjs, `export default ${JSON.stringify(schema)};`);
     expect(await runCheckEnv(['--schema', mjs], good, io)).toBe(0);
     expect(await runCheckEnv(['--help'], good, io)).toBe(0);
+    // A schema that is no schema: neither a .env's value nor a module's secret comes back.
+    const dotenv = join(dir, '.env');
+    await writeFile(dotenv, 'sk_live_dotenv_value_1234\nDB=x\n');
+    expect(await runCheckEnv(['--schema', dotenv], good, io)).toBe(2);
+    const throwing = join(dir, 'throws.mjs');
+    await writeFile(throwing, 'throw new Error("postgres://admin:sekret-module@db/app refused");');
+    expect(await runCheckEnv(['--schema', throwing], good, io)).toBe(2);
+    const refused = lines.slice(-2).join('\n');
+    expect(refused).toContain('it is not JSON');
+    expect(refused).toContain('postgres://***@db');
+    expect(refused).not.toContain('sk_live');
     const out = lines.join('\n');
     expect(out).not.toContain('sekret');
     expect(out).toContain('INVALID');
