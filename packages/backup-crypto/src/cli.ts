@@ -49,7 +49,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (command === 'keygen' && input === undefined) {
+  if (command === 'keygen') {
+    if (input !== undefined) throw usageError('keygen takes no arguments: backup-crypto keygen');
     process.stdout.write(`${generateKey()}\n`);
     return;
   }

@@ -34,6 +34,14 @@ describe.concurrent('backup-crypto CLI', () => {
     expect(() => new Fernet(printed)).not.toThrow();
   });
 
+  it('keygen with an argument is a usage error about keygen, not an unknown command', async () => {
+    const { code, stdout, stderr } = await cli(['keygen', 'extra']);
+    expect(code).toBe(2);
+    expect(stdout.toString()).toBe('');
+    oneLine(stderr.toString());
+    expect(stderr.toString()).toContain('keygen takes no arguments');
+  });
+
   it('encrypts to one standard token and decrypts it back, file to file', async () => {
     const enc = await cli(['encrypt', 'dump.sql', 'cli.fernet'], { cwd: dir, env });
     expect(enc).toMatchObject({ code: 0, stderr: '' });
