@@ -25,6 +25,16 @@ export type JwksHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 type Jwks = { keys: PublicJwk[] };
 
+/** The 405 of every method but GET and HEAD: `Allow`, and a body that says what to send. */
+const NOT_ALLOWED = {
+  body: '{"error":"method not allowed: the JWKS answers GET and HEAD"}\n',
+  headers: {
+    allow: 'GET, HEAD',
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  },
+} as const;
+
 /** The `Cache-Control` value of `options`; throws ERR_KEY_ROTATION_INVALID_OPTION. */
 function cacheControl(options: JwksHandlerOptions): string {
   const maxAge = wireSeconds(options.maxAge, 'maxAge', '5m');
@@ -63,7 +73,7 @@ export function jwksResponse(
   options: JwksHandlerOptions = {},
 ): Response {
   if (request && request.method !== 'GET' && request.method !== 'HEAD') {
-    return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } });
+    return new Response(NOT_ALLOWED.body, { status: 405, headers: NOT_ALLOWED.headers });
   }
   const { body, headers, matches } = describe(jwks, cacheControl(options));
   if (matches(request?.headers.get('if-none-match'))) {
@@ -80,7 +90,12 @@ export function createJwksHandler(jwks: () => Jwks, options: JwksHandlerOptions 
   const control = cacheControl(options);
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      res
+        .writeHead(405, {
+          ...NOT_ALLOWED.headers,
+          'content-length': Buffer.byteLength(NOT_ALLOWED.body),
+        })
+        .end(NOT_ALLOWED.body);
       return;
     }
     const { body, headers, matches } = describe(jwks(), control);

@@ -263,7 +263,13 @@ describe('jwksHandler', () => {
     expect((await fetch(srv.url, { headers: { 'if-none-match': etag } })).status).toBe(304);
     await ring.stage();
     expect((await fetch(srv.url, { headers: { 'if-none-match': etag } })).status).toBe(200);
-    expect((await fetch(srv.url, { method: 'POST' })).status).toBe(405);
+    const post = await fetch(srv.url, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    // A 4xx says what is wrong: not an empty body.
+    expect(await post.json()).toEqual({
+      error: 'method not allowed: the JWKS answers GET and HEAD',
+    });
   });
 
   it('jwksResponse answers web requests the same way', async () => {
@@ -277,7 +283,10 @@ describe('jwksHandler', () => {
     const etag = res.headers.get('etag')!;
     const again = new Request('http://x/', { headers: { 'if-none-match': etag } });
     expect(ring.jwksResponse(again).status).toBe(304);
-    expect(ring.jwksResponse(new Request('http://x/', { method: 'DELETE' })).status).toBe(405);
+    const deleted = ring.jwksResponse(new Request('http://x/', { method: 'DELETE' }));
+    expect(deleted.status).toBe(405);
+    expect(deleted.headers.get('allow')).toBe('GET, HEAD');
+    expect(((await deleted.json()) as { error: string }).error).toContain('GET and HEAD');
     expect(ring.jwksResponse(undefined, { maxAge: '60s' }).headers.get('cache-control')).toMatch(
       /max-age=60,/,
     );
