@@ -10,7 +10,7 @@ import {
   restoreBackup,
 } from './restore.js';
 import { type RunRequest, type RunResult, runBackup } from './run.js';
-import { recordVerifiedAge } from './telemetry.js';
+import { learnVerifiedAt, observeVerifiedAge } from './telemetry.js';
 import { type VerifyRequest, type VerifyResult, verifyBackup } from './verify.js';
 
 /** A backup instance: {@link createBackup}. */
@@ -46,7 +46,10 @@ export interface Backup extends Events<BackupEvents> {
   due(request?: { signal?: AbortSignal | undefined }): Promise<string[]>;
   /** Deletes what retention lets go (`dryRun` to only see the plan). */
   prune(request?: PruneRequest): Promise<PruneResult[]>;
-  /** Releases nothing the app gave (the storages stay open); removes listeners. Idempotent. */
+  /**
+   * Releases nothing the app gave (the storages stay open); removes listeners and stops reporting
+   * this instance's `org.backup.verified.age`. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export interface Backup extends Events<BackupEvents> {
 export function createBackup(options: BackupOptions): Backup {
   const r = resolveOptions(options);
   const events = createEmitter();
+  const stopObserving = observeVerifiedAge(r, r.clock);
   return {
     database: r.db.database,
     targets: [...r.targets.keys()],
@@ -101,11 +105,12 @@ export function createBackup(options: BackupOptions): Backup {
       }
       if (newest !== undefined) {
         const target = request?.target ?? [...r.targets.keys()][0]!;
-        recordVerifiedAge(r.db.database, target, (r.clock.now() - newest.getTime()) / 1000);
+        learnVerifiedAt(r, r.db.database, target, newest.getTime());
       }
       return newest;
     },
     async close() {
+      stopObserving();
       events.clear();
     },
     on: (event, listener) => events.on(event, listener),

@@ -3,7 +3,7 @@
  * `createTelemetry` in @org/core). Attributes are the database name, the target name, the stage,
  * the outcome and the error code: never a backup id, an object key or a URL.
  */
-import { createTelemetry, errorType, type TelemetryAttributes } from '@org/core';
+import { type Clock, createTelemetry, errorType, type TelemetryAttributes } from '@org/core';
 
 /** Bucket boundaries in seconds for stages that take from a second to hours. */
 export const STAGE_BOUNDARIES: readonly number[] = [
@@ -48,11 +48,11 @@ export const telemetry = createTelemetry(
       description: 'Restore tests (verify) by target and outcome (succeeded, failed).',
     },
     verifiedAge: {
-      kind: 'gauge',
+      kind: 'observableGauge',
       name: 'org.backup.verified.age',
       unit: 's',
       description:
-        'Seconds since the newest backup of a database on a target passed its restore test, as last read (verify, lastVerifiedAt, the health check).',
+        'Seconds since the newest backup of a database on a target passed its restore test, observed at each collection (it grows between verifies) for every database and target this process learned of (verify, lastVerifiedAt, the health check).',
     },
   },
 );
@@ -154,10 +154,42 @@ export function recordOutcome(
   m[what].add(1, a);
 }
 
+/** What one backup instance learned: when the newest backup of each database and target passed. */
+interface Verified {
+  readonly clock: Clock;
+  /** By `database` and `target`: the time in ms since the epoch, and the attributes. */
+  readonly pairs: Map<string, { at: number; attributes: TelemetryAttributes }>;
+}
+
+// By the instance's resolved options: what an instance learns lives and goes with it.
+const learned = new WeakMap<object, Verified>();
+
 /**
- * Records how long ago the newest backup on `target` passed its restore test, in seconds (never
- * negative): 0 when a verify succeeds, and the age read by `lastVerifiedAt` (the health check's).
+ * Reports, at each collection, the age in seconds (never negative) of the newest passing restore
+ * test of every database and target `owner` learned of with {@link learnVerifiedAt}: it grows
+ * between verifies, so an alert on it fires even if nothing reads it. Returns the function
+ * `close()` calls.
  */
-export function recordVerifiedAge(database: string, target: string, seconds: number): void {
-  telemetry.metrics()?.verifiedAge.record(Math.max(0, seconds), where(database, target));
+export function observeVerifiedAge(owner: object, clock: Clock): () => void {
+  const verified: Verified = { clock, pairs: new Map() };
+  learned.set(owner, verified);
+  return telemetry.addCallback('verifiedAge', verified, (v, result) => {
+    const now = v.clock.now();
+    for (const { at, attributes } of v.pairs.values())
+      result.observe(Math.max(0, (now - at) / 1000), attributes);
+  });
+}
+
+/**
+ * Notes that a backup of `database` on `target` passed its restore test at `at` (ms since the
+ * epoch): a verify that succeeded, or what `lastVerifiedAt` read. An older time than one known
+ * already changes nothing (a look-up that raced a verify).
+ */
+export function learnVerifiedAt(owner: object, database: string, target: string, at: number): void {
+  const pairs = learned.get(owner)?.pairs;
+  if (pairs === undefined || !Number.isFinite(at)) return;
+  const key = `${database}\0${target}`;
+  const known = pairs.get(key);
+  if (known === undefined) pairs.set(key, { at, attributes: where(database, target) });
+  else if (at > known.at) known.at = at;
 }

@@ -7,7 +7,7 @@ import { type Manifest, manifestKey, type Verification } from './manifest.js';
 import { check, type Resolved, roomy } from './options.js';
 import { type DbTarget, dbTarget, tableStats, withClient, withDatabase } from './pg.js';
 import { type BackupRef, checkBackup, loadBackup, resolveBackup } from './restore.js';
-import { inOperation, observeStage, recordOutcome, recordVerifiedAge } from './telemetry.js';
+import { inOperation, learnVerifiedAt, observeStage, recordOutcome } from './telemetry.js';
 
 /** Options of `verify`. */
 export interface VerifyRequest {
@@ -146,7 +146,7 @@ export async function verifyBackup(
           found.target,
           ok ? undefined : (errorCode ?? 'table_mismatch'),
         );
-        if (ok) recordVerifiedAge(manifest.database, found.target, 0);
+        if (ok) learnVerifiedAt(r, manifest.database, found.target, now);
         if (!ok) {
           raiseAlert(r, 'backup_verify_failed', {
             database: manifest.database,

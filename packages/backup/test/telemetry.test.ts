@@ -136,7 +136,13 @@ describe.runIf(pgAvailable)('backup telemetry on PostgreSQL and the local disk',
   });
 
   it('verify and restore: outcomes, the verified age, download / pg_restore / restore_test spans', async () => {
-    const backup = createBackup({ database: { url: source.url }, targets: { disk }, key });
+    let skew = 0; // the injected clock runs with the real one, `skew` ms ahead
+    const backup = createBackup({
+      database: { url: source.url },
+      targets: { disk },
+      key,
+      clock: { now: () => Date.now() + skew },
+    });
     await backup.run();
     const v = await backup.verify('latest', { scratchUrl: PG_ADMIN });
     expect(v.ok).toBe(true);
@@ -147,12 +153,19 @@ describe.runIf(pgAvailable)('backup telemetry on PostgreSQL and the local disk',
         'org.backup.outcome': 'succeeded',
       }),
     ).toBe(1);
-    const [age0] = await otel.points('org.backup.verified.age', {
-      ...db(),
-      'org.backup.target': 'disk',
-    });
-    expect(age0?.value).toBe(0);
+    const age = async () =>
+      (await otel.points('org.backup.verified.age', { ...db(), 'org.backup.target': 'disk' }))[0];
+    const age0 = await age();
+    expect(age0?.value).toBeGreaterThanOrEqual(0);
+    expect(age0?.value).toBeLessThan(5); // read at the collection, moments after the verify
     expect(age0?.unit).toBe('s');
+    // No verify and no look-up in between: the age grows at each collection by itself.
+    skew += 3 * 86_400_000;
+    const age3d = (await age())!.value;
+    expect(age3d).toBeGreaterThanOrEqual(3 * 86_400);
+    expect(age3d).toBeLessThan(3 * 86_400 + 60);
+    skew += 86_400_000;
+    expect((await age())!.value - age3d).toBeCloseTo(86_400, 0);
     const [verify] = otel.spans('backup verify');
     const test = otel.spans('backup restore_test')[0];
     expect(test?.parentSpanContext?.spanId).toBe(verify!.spanContext().spanId);
@@ -166,14 +179,9 @@ describe.runIf(pgAvailable)('backup telemetry on PostgreSQL and the local disk',
       await otel.sum('org.backup.stage.duration', { 'org.backup.stage': 'restore_test' }),
     ).toBe(1);
 
-    await new Promise((r) => setTimeout(r, 1100));
-    expect(await backup.lastVerifiedAt()).toBeInstanceOf(Date);
-    const [age] = await otel.points('org.backup.verified.age', {
-      ...db(),
-      'org.backup.target': 'disk',
-    });
-    expect(age!.value).toBeGreaterThanOrEqual(1);
-    expect(age!.value).toBeLessThan(60);
+    // A look-up learns the same verified backup: the age stays what the clock says, not 0.
+    expect(await backup.lastVerifiedAt()).toEqual(v.verifiedAt);
+    expect((await age())!.value).toBeGreaterThanOrEqual(4 * 86_400);
 
     const to = await freshDatabase('otel_to');
     drops.push(to.drop);
@@ -194,5 +202,39 @@ describe.runIf(pgAvailable)('backup telemetry on PostgreSQL and the local disk',
       .filter((s) => s.parentSpanContext?.spanId === restores[0]!.spanContext().spanId);
     expect(pgRestore).toHaveLength(1);
     await backup.close();
+    // Closed: not read any more (a provider registered now never sees it).
+    await otel.close();
+    otel = startOtel();
+    await Promise.resolve();
+    expect(await otel.points('org.backup.verified.age')).toEqual([]);
+  });
+
+  it('the age of a backup verified before this process started, learned by lastVerifiedAt alone', async () => {
+    const first = createBackup({ database: { url: source.url }, targets: { disk }, key });
+    await first.run();
+    const v = await first.verify('latest', { scratchUrl: PG_ADMIN });
+    await first.close();
+    await otel.close(); // a new process: no SDK until after the instance is made
+    let skew = 2 * 86_400_000;
+    const later = createBackup({
+      database: { url: source.url },
+      targets: { disk },
+      key,
+      clock: { now: () => Date.now() + skew },
+    });
+    otel = startOtel();
+    await Promise.resolve();
+    expect(await otel.points('org.backup.verified.age')).toEqual([]); // nothing learned yet
+    expect((await later.lastVerifiedAt())?.getTime()).toBeGreaterThanOrEqual(
+      v.verifiedAt!.getTime(),
+    );
+    const age = async () =>
+      (await otel.points('org.backup.verified.age', { ...db(), 'org.backup.target': 'disk' }))[0]
+        ?.value;
+    const before = (await age())!;
+    expect(before).toBeGreaterThanOrEqual(2 * 86_400);
+    skew += 3_600_000;
+    expect((await age())! - before).toBeCloseTo(3_600, 0);
+    await later.close();
   });
 });
