@@ -147,12 +147,18 @@ export function createSignedUrlHandler(options: SignedUrlHandlerOptions): Signed
       if (info.cacheControl !== undefined) headers['cache-control'] = info.cacheControl;
       if (info.sha256 !== undefined) headers.etag = `"${info.sha256}"`;
       if (range === 'unsatisfiable') {
+        const body =
+          info.size === 0
+            ? 'The object is empty: ask without a Range header\n'
+            : `No part of the range is inside the object (${info.size} bytes): ask within bytes=0-${info.size - 1}\n`;
         res
           .writeHead(416, {
+            'content-type': 'text/plain; charset=utf-8',
+            'content-length': Buffer.byteLength(body),
             'content-range': `bytes */${info.size}`,
             'x-content-type-options': 'nosniff',
           })
-          .end();
+          .end(req.method === 'HEAD' ? undefined : body);
         return true;
       }
       const end = range ? range.end : info.size - 1;
