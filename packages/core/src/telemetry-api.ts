@@ -99,7 +99,7 @@ export function onRegistration(listener: () => void): boolean {
     if (h.poll) return false;
     h.listeners = new Set();
     if (!watchRegistrations(h)) {
-      h.listeners = undefined;
+      delete h.listeners;
       return false;
     }
   }
