@@ -15,6 +15,7 @@ import { registeredMeterProvider } from './telemetry-api.js';
 /** The kinds of instrument whose values are read at each collection. */
 export type ObservableKind = 'observableGauge' | 'observableCounter' | 'observableUpDownCounter';
 
+/** Every {@link ObservableKind}, for validation. */
 export const OBSERVABLE_KINDS: readonly ObservableKind[] = [
   'observableGauge',
   'observableCounter',
@@ -48,11 +49,6 @@ const collected = new FinalizationRegistry<{ set: Set<Source>; source: Source }>
 export class ObservableSources {
   readonly #sources = new Set<Source>();
   #attached: { instrument: OtelApi.Observable; callback: OtelApi.ObservableCallback } | undefined;
-
-  /** How many sources are live (some may be collected and not yet removed). */
-  get size(): number {
-    return this.#sources.size;
-  }
 
   /** Adds a source; returns the function that removes it (idempotent). */
   add<T extends object>(target: T, read: ObservableCallback<T>): () => void {
