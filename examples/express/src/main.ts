@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { type AppOptions, createApp } from './app.js';
+import { describeListenError, describeStartError, failStart, portOf } from './start-errors.js';
 
 // Every variable is optional: unset, the app runs on the SDK's embedded defaults.
-const port = Number(process.env.PORT ?? 3000);
+const port = portOf(process.env.PORT);
 const host = process.env.HOST ?? '0.0.0.0';
 const env = process.env;
 const { app, health } = await createApp({
@@ -13,10 +14,10 @@ const { app, health } = await createApp({
   // Durations such as '5s' or '500ms'; a bad one stops the start with ERR_HEALTH_INVALID_OPTION.
   shutdownDelay: (env.SHUTDOWN_DELAY || '5s') as AppOptions['shutdownDelay'],
   drainTimeout: (env.DRAIN_TIMEOUT || '10s') as AppOptions['drainTimeout'],
-});
+}).catch((err: unknown) => failStart(describeStartError(err)));
 
 const server = app.listen(port, host, (err) => {
-  if (err) throw err;
+  if (err) failStart(describeListenError(err, host, port));
   const { port: bound } = server.address() as AddressInfo;
   // On every interface (0.0.0.0), this machine reaches it on the loopback address.
   const shown =

@@ -1,7 +1,8 @@
 import { type AppOptions, createApp } from './app.js';
+import { describeListenError, describeStartError, failStart, portOf } from './start-errors.js';
 
 // Every variable is optional: unset, the app runs on the SDK's embedded defaults.
-const port = Number(process.env.PORT ?? 3000);
+const port = portOf(process.env.PORT);
 const host = process.env.HOST ?? '0.0.0.0';
 const env = process.env;
 const { app, health } = await createApp({
@@ -13,9 +14,11 @@ const { app, health } = await createApp({
   shutdownDelay: (env.SHUTDOWN_DELAY || '5s') as AppOptions['shutdownDelay'],
   drainTimeout: (env.DRAIN_TIMEOUT || '10s') as AppOptions['drainTimeout'],
   logger: { level: env.LOG_LEVEL || 'warn' },
-});
+}).catch((err: unknown) => failStart(describeStartError(err)));
 
-await app.listen({ port, host });
+await app
+  .listen({ port, host })
+  .catch((err: unknown) => failStart(describeListenError(err, host, port)));
 // Graceful shutdown drains this server: @org/health closes it at SIGTERM.
 health.attach(app.server);
 const { port: bound } = app.server.address() as { port: number };

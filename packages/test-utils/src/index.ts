@@ -9,6 +9,7 @@ export {
   s3Suite,
   smokeSuite,
 } from './example-app-suites.js';
+export { type StartErrorsOptions, startErrorsSuite } from './example-start-errors.js';
 export { type FuzzTarget, fuzzHttpHandler, fuzzJunk, type HttpFuzzOptions } from './http-fuzz.js';
 export { canConnect, freePort, waitFor } from './net.js';
 export {

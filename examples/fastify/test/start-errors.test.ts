@@ -1,0 +1,4 @@
+import { resolve } from 'node:path';
+import { startErrorsSuite } from '@org/test-utils';
+
+startErrorsSuite({ dir: resolve(import.meta.dirname, '..'), name: 'Fastify' });
