@@ -8,6 +8,7 @@ import {
   type KeyStore,
   type VerifyResult,
 } from '@org/key-rotation';
+import { createRedisKeyStore, createRedisRefreshTokenStore } from '@org/key-rotation/redis';
 import { describe, expectTypeOf, it } from 'vitest';
 
 describe('public types', () => {
@@ -19,6 +20,15 @@ describe('public types', () => {
     expectTypeOf(result.key.alg).toEqualTypeOf<Algorithm>();
     const remote = await createRemoteVerifier('https://x/jwks').verify('t');
     expectTypeOf(remote).toEqualTypeOf<VerifyResult<JwtPayload>>();
+  });
+
+  it('the Redis stores declare the close() that quits the client they made', () => {
+    expectTypeOf(createRedisKeyStore)
+      .returns.toHaveProperty('close')
+      .toEqualTypeOf<() => Promise<void>>();
+    expectTypeOf(createRedisRefreshTokenStore)
+      .returns.toHaveProperty('close')
+      .toEqualTypeOf<() => Promise<void>>();
   });
 
   it('options are checked', () => {

@@ -28,7 +28,9 @@ return 1
  * also polls the version, in case a message is lost while a connection is down). Connects on
  * first use; `close()` releases the subscription and a client it created.
  */
-export function createRedisKeyStore(options: RedisKeyStoreOptions = {}): KeyStore {
+export function createRedisKeyStore(
+  options: RedisKeyStoreOptions = {},
+): KeyStore & { close(): Promise<void> } {
   const opts = check.object(options, 'options');
   const prefix = check.string(opts.prefix, 'prefix', 'keyring:');
   const stateKey = `${prefix}state`;
@@ -98,7 +100,7 @@ return false
  */
 export function createRedisRefreshTokenStore(
   options: RedisRefreshTokenStoreOptions = {},
-): RefreshTokenStore {
+): RefreshTokenStore & { close(): Promise<void> } {
   const opts = check.object(options, 'options');
   const prefix = check.string(opts.prefix, 'prefix', 'refresh:');
   const clock = clockOption(opts.clock);
