@@ -66,6 +66,8 @@ export function toStorageError(err: unknown, key: string | undefined, where: str
   const s = status(err);
   const name = e?.name ?? 'Error';
   const k = key === undefined ? {} : { key };
+  // The HTTP status when there was an answer, and the SDK's error name.
+  const what = s === undefined ? name : `${s} ${name}`;
   if (name === 'NoSuchKey' || name === 'NotFound' || (s === 404 && name !== 'NoSuchBucket')) {
     return notFound(key ?? '', err);
   }
@@ -78,7 +80,7 @@ export function toStorageError(err: unknown, key: string | undefined, where: str
   if (name === 'NoSuchBucket') {
     return new StorageError(
       StorageErrorCode.InvalidOption,
-      `Bucket does not exist at ${where}: create it or fix AWS_S3_BUCKET`,
+      `Bucket does not exist at ${where}: create it, or fix the bucket name (the \`bucket\` option; AWS_S3_BUCKET with createStorageFromEnv)`,
       { ...k, cause: err },
     );
   }
@@ -94,6 +96,13 @@ export function toStorageError(err: unknown, key: string | undefined, where: str
       { ...k, cause: err },
     );
   }
+  if (name === 'CredentialsProviderError') {
+    return new StorageError(
+      StorageErrorCode.Backend,
+      'No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), pass `credentials`, or run where a role provides them',
+      { ...k, cause: err },
+    );
+  }
   const net = networkCode(err);
   if (net !== undefined || name === 'TimeoutError') {
     return new StorageError(
@@ -105,11 +114,11 @@ export function toStorageError(err: unknown, key: string | undefined, where: str
   if (isTransientS3Error(err)) {
     return new StorageError(
       StorageErrorCode.Unavailable,
-      `S3 kept failing at ${where} (${s ?? ''} ${name}) after the retries: try again later`,
+      `S3 kept failing at ${where} (${what}) after the retries: try again later`,
       { ...k, cause: err },
     );
   }
-  return new StorageError(StorageErrorCode.Backend, `S3 request failed (${s ?? ''} ${name})`, {
+  return new StorageError(StorageErrorCode.Backend, `S3 request failed (${what})`, {
     ...k,
     cause: err,
   });
