@@ -57,6 +57,18 @@ function markedDeleted(err: unknown): boolean {
   );
 }
 
+/** The SDK's refusal to start without a region: a setting to fix, not an outage to wait out. */
+function regionMissing(err: unknown): boolean {
+  return /^Region (is missing|not accepted)/.test(String((err as { message?: unknown })?.message));
+}
+
+function noRegion(cause: unknown): SecretsError {
+  return invalidOption(
+    'No AWS region for Secrets Manager: set AWS_REGION, or pass clientConfig.region (check-env: --region)',
+    cause,
+  );
+}
+
 function denied(name: string, cause: unknown): SecretsError {
   return new SecretsError(
     SecretsErrorCode.AccessDenied,
@@ -93,7 +105,11 @@ export function awsProvider(options: AwsProviderOptions = {}): SecretsProvider {
   const ready = async (): Promise<{ sdk: Sdk; client: SecretsManagerClient }> => {
     sdk ??= loadSdk();
     const mod = await sdk;
-    client ??= new mod.SecretsManagerClient(opts.clientConfig ?? {});
+    try {
+      client ??= new mod.SecretsManagerClient(opts.clientConfig ?? {});
+    } catch (err) {
+      throw regionMissing(err) ? noRegion(err) : err;
+    }
     return { sdk: mod, client };
   };
 
@@ -113,6 +129,7 @@ export function awsProvider(options: AwsProviderOptions = {}): SecretsProvider {
       } catch (err) {
         if (NOT_FOUND.has(errorName(err)) || markedDeleted(err)) return undefined;
         if (DENIED.has(errorName(err))) throw denied(request.name, err);
+        if (regionMissing(err)) throw noRegion(err);
         throw err;
       }
     },
@@ -123,10 +140,13 @@ export function awsProvider(options: AwsProviderOptions = {}): SecretsProvider {
         const ids = requests.slice(i, i + BATCH).map((r) => r.name);
         let token: string | undefined;
         do {
-          const out: BatchGetSecretValueCommandOutput = await c.send(
-            new mod.BatchGetSecretValueCommand({ SecretIdList: ids, NextToken: token }),
-            { abortSignal: signal },
-          );
+          const out: BatchGetSecretValueCommandOutput = await c
+            .send(new mod.BatchGetSecretValueCommand({ SecretIdList: ids, NextToken: token }), {
+              abortSignal: signal,
+            })
+            .catch((err: unknown) => {
+              throw regionMissing(err) ? noRegion(err) : err;
+            });
           for (const s of out.SecretValues ?? []) {
             const name = ids.find((id) => id === s.Name || id === s.ARN) ?? s.Name;
             if (name !== undefined && (s.SecretString ?? s.SecretBinary) !== undefined) {
