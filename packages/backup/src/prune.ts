@@ -60,7 +60,9 @@ export async function pruneBackups(
   const dryRun = check.boolean(req.dryRun, 'dryRun', false);
   const names = req.target === undefined ? Object.keys(r.retention) : [req.target];
   if (names.length === 0)
-    throw invalidOption('prune needs a `policy` or a `retention` option for the target');
+    throw invalidOption(
+      'prune needs a retention policy and no target has one: set `retention` (createBackup), or "retention" on a target of the config file (e.g. "targets": { "local": { …, "retention": { "daily": 30 } } }), or pass `policy`',
+    );
   const now = req.now ?? new Date(r.clock.now());
   const out: PruneResult[] = [];
   for (const target of names) {
@@ -68,7 +70,7 @@ export async function pruneBackups(
     const policy = req.policy ?? r.retention[target];
     if (policy === undefined)
       throw invalidOption(
-        `no retention policy for target ${target}: pass \`policy\` or set \`retention.${target}\``,
+        `no retention policy for target ${target}: pass \`policy\`, set \`retention.${target}\` (createBackup), or "retention" on target "${target}" of the config file`,
       );
     const entries = await listBackups(r, { target, signal: req.signal });
     const plan = planRetention(

@@ -127,6 +127,8 @@ describe.runIf(pgAvailable)('the backup CLI on PostgreSQL and the local disk', (
     expect(verify.out).toContain('4 tables match');
     const noPolicy = io(env);
     expect(await main(['prune', '--dry-run'], noPolicy.io)).toBe(EXIT.failed);
+    // The CLI's user has a config file, not createBackup's options: the message names both.
+    expect(noPolicy.err).toContain('"retention" on a target of the config file');
     const config = join(dir, 'backup.config.json');
     await writeFile(
       config,
