@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeError, isOrgError, scrubString } from '@org/core';
 import { checkEnv, type EnvSchema, formatEnvReport } from './env-check.js';
+import { invalidOption } from './errors.js';
 import { createSecretsFromEnv } from './from-env.js';
 import type { SecretsProvider } from './provider.js';
 
@@ -43,7 +44,7 @@ async function loadSchema(file: string): Promise<EnvSchema> {
   } catch (err) {
     // V8's message quotes the text it choked on: a .env passed by mistake would show a value.
     const at = /at position (\d+)/.exec((err as Error).message)?.[1];
-    throw new SyntaxError(
+    throw invalidOption(
       `it is not JSON${at === undefined ? '' : ` (at position ${at})`}: write the schema as JSON, or as a .js/.mjs module whose default export is one`,
     );
   }
