@@ -87,8 +87,16 @@ async function fromUrl(raw: string, timeoutMs: number): Promise<HealthReport | E
     }
     return body;
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    return { code: 2, out: `check-health: ${shown} is unreachable (${cause})` };
+    // fetch's TypeError says only "fetch failed": the cause's code, or its short message
+    // ("bad port" for a port fetch refuses), says why.
+    const c = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const why =
+      typeof c?.code === 'string'
+        ? c.code
+        : typeof c?.message === 'string' && c.message.length <= 60
+          ? c.message
+          : (err as Error).name;
+    return { code: 2, out: `check-health: ${shown} is unreachable (${why})` };
   }
 }
 
@@ -102,6 +110,12 @@ async function fullThenClose(health: Health, timeoutMs: number): Promise<HealthR
 }
 
 async function fromConfig(path: string, timeoutMs: number): Promise<HealthReport | Exit> {
+  if (/\.json$/i.test(path)) {
+    return {
+      code: 2,
+      out: `check-health: ${path}: --config takes a JavaScript module (.js, .mjs) whose default export is a Health or createHealth options, not JSON`,
+    };
+  }
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };

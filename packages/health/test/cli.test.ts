@@ -93,6 +93,24 @@ describe.concurrent('check-health', async () => {
     expect(none.stderr).toContain('Usage: check-health');
   });
 
+  it('says what is wrong with a port fetch refuses and with a JSON file given as --config', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'check-health-'));
+    const json = join(dir, 'health.json');
+    await writeFile(json, '{"checks":{}}');
+    // 6000 is one of the ports fetch refuses to use ("bad port"): not a bare "TypeError".
+    const [bad, config] = await Promise.all([
+      cli(['http://127.0.0.1:6000/health/full']),
+      cli(['--config', json]),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('is unreachable (bad port)');
+    expect(config.code).toBe(2);
+    expect(config.stderr).toContain('a JavaScript module (.js, .mjs)');
+    expect(config.stderr).not.toContain('***');
+  });
+
   it('runs the checks of a config module; degraded exits 0 unless --fail-on-degraded', async () => {
     const config = join(here, 'fixtures/health.config.mjs');
     const [r, strict, critical] = await Promise.all([
