@@ -51,12 +51,23 @@ export interface AlertsOptions {
   clock?: Clock | undefined;
 }
 
+/**
+ * The grammar of a DSN as @sentry/core parses it. A string that fails it is refused here, before
+ * `dsnFromString`, which writes "Invalid Sentry Dsn: <the value>" to the console: whatever was
+ * put into SENTRY_DSN by mistake (a token, a password) must not reach the logs.
+ */
+const DSN_SHAPE =
+  /^(?:(\w+):)\/\/(?:(\w+)(?::(\w+)?)?@)((?:\[[:.%\w]+\]|[\w.-]+))(?::(\d+))?\/(.+)/;
+
 /** The options of {@link createAlerts}, checked, with their defaults. */
 export function resolveOptions(options: AlertsOptions) {
   const o = check.object(options, 'options');
   const clock: Clock = o.clock ?? systemClock;
   const dsn = o.dsn === undefined || o.dsn === '' ? undefined : o.dsn;
-  if (dsn !== undefined && (typeof dsn !== 'string' || dsnFromString(dsn) === undefined)) {
+  if (
+    dsn !== undefined &&
+    (typeof dsn !== 'string' || !DSN_SHAPE.test(dsn) || dsnFromString(dsn) === undefined)
+  ) {
     throw invalidOption(
       '`dsn` must be a Sentry DSN (https://<key>@<host>/<project>); check SENTRY_DSN',
     );

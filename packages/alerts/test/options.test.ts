@@ -22,6 +22,34 @@ describe('options', () => {
     expect((err as Error).message).toContain(name);
   });
 
+  it('a DSN that does not parse is refused without being printed anywhere', () => {
+    // Sentry's own parser writes "Invalid Sentry Dsn: <the value>" to the console: a secret
+    // pasted into SENTRY_DSN by mistake would land in the logs.
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      for (const dsn of [
+        'sk_live_pasted_by_mistake',
+        'https://sk_live_pasted@/1',
+        'http://k@h:1/',
+      ]) {
+        expect(() => createAlerts({ dsn })).toThrow(
+          expect.objectContaining({ code: 'ERR_ALERTS_INVALID_OPTION' }),
+        );
+      }
+      const printed = [...error.mock.calls, ...warn.mock.calls, ...write.mock.calls]
+        .flat()
+        .join(' ');
+      expect(printed).not.toContain('sk_live');
+      expect(printed).not.toContain('k@h');
+    } finally {
+      error.mockRestore();
+      warn.mockRestore();
+      write.mockRestore();
+    }
+  });
+
   it('names its channels org:alerts:<event>', () => {
     expect(diagnosticsChannels).toEqual({
       dropped: 'org:alerts:dropped',
