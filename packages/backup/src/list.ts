@@ -81,5 +81,10 @@ export async function listBackups(r: Resolved, request: ListRequest = {}): Promi
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  return out;
+  // Ids carry the second only: within one second their random suffixes would decide which is
+  // "latest". The manifest's createdAt has the millisecond; the id breaks what ties remain.
+  return out.sort(
+    (a, b) =>
+      b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+  );
 }
