@@ -158,9 +158,11 @@ let api: typeof OtelApi | null | undefined;
 export function otelApi(): typeof OtelApi | undefined {
   if (api !== undefined) return api ?? undefined;
   try {
-    // The CJS build has `require`; the ESM build makes one. A static import would make the API a
+    // Resolved from this file in either build: the CJS build has `__filename`, the ESM build
+    // `import.meta.url`. (Never `typeof require`: the ESM build's bundler turns it into a shim
+    // that is always a function and throws when called.) A static import would make the API a
     // hard dependency of every entry that imports core.
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+    const load = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
     api = load('@opentelemetry/api') as typeof OtelApi;
   } catch {
     api = null;

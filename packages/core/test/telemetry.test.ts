@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { startOtel } from '@org/test-utils';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTelemetry,
   DURATION_BOUNDARIES,
@@ -265,4 +266,60 @@ describe('late registration in a fresh process', () => {
       recorded: 3,
     });
   });
+});
+
+describe('the built entries with an SDK', () => {
+  // The source runs under a loader; what ships is a bundle, where `require` may be a bundler's
+  // shim. Both builds must reach the API once an SDK is registered, with no warning.
+  let out: string;
+  beforeAll(async () => {
+    const { build } = await import('tsup');
+    // Inside the package's node_modules, so that the API resolves as it would for an app.
+    const cache = join(import.meta.dirname, '..', 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    out = mkdtempSync(join(cache, 'built-'));
+    await build({
+      config: false,
+      entry: { index: join(import.meta.dirname, '..', 'src', 'index.ts') },
+      format: ['esm', 'cjs'],
+      outDir: out,
+      target: 'node20',
+      splitting: false,
+      silent: true,
+    });
+  }, 60_000);
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  for (const format of ['esm', 'cjs'] as const) {
+    it(`${format}: records to an SDK registered after the first check`, () => {
+      const entry = join(out, format === 'esm' ? 'index.js' : 'index.cjs');
+      const load =
+        format === 'esm'
+          ? `await import(${JSON.stringify(pathToFileURL(entry).href)})`
+          : `(await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(entry)})`;
+      const code = `
+        const core = ${load};
+        const t = core.createTelemetry({ name: 'probe' }, {
+          calls: { kind: 'counter', name: 'org.probe.calls', unit: '{call}', description: 'Calls.' },
+        });
+        t.metrics();
+        const { metrics } = await import('@opentelemetry/api');
+        const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
+        class Reader extends MetricReader { async onShutdown() {} async onForceFlush() {} }
+        const reader = new Reader();
+        metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+        t.metrics()?.calls.add(3);
+        const { resourceMetrics } = await reader.collect();
+        console.log(JSON.stringify(resourceMetrics.scopeMetrics[0]?.metrics[0]?.dataPoints[0]?.value));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+        cwd: join(import.meta.dirname, '..'),
+        encoding: 'utf8',
+      });
+      expect(r.stderr).not.toContain('ORG_TELEMETRY_NO_API');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('3');
+    }, 30_000);
+  }
 });
