@@ -11,8 +11,20 @@ interface Manifest {
  * The build of the package in the current directory, derived from its package.json so that
  * `exports` and the build's entries cannot drift apart: export `./x` is built from `src/x.ts`
  * (`.` from `src/index.ts`) to ESM + CJS with `.d.ts`/`.d.cts`; each `bin` `./dist/x.js` is built
- * from `src/x.ts` (which starts with a shebang) as ESM with no types. `library` options extend the first build.
+ * from `src/x.ts` (which starts with a shebang) as ESM with no types, and so is the `dist/x.js` a
+ * `bin` shim `./bin/<command>.js` imports. `library` options extend the first build.
  */
+/**
+ * The entry a `bin` runs: `x` for `./dist/x.js`; for a shim in `bin/` (a committed file, so that a
+ * workspace links the command at install, before any build), the `dist/x.js` it imports.
+ */
+function binEntry(path: string): string {
+  if (!/^(\.\/)?bin\//.test(path)) return basename(path, '.js');
+  const target = /^import '\.\.\/dist\/([\w-]+)\.js';$/m.exec(readFileSync(path, 'utf8'))?.[1];
+  if (target === undefined) throw new Error(`${path}: a bin shim imports '../dist/<entry>.js'`);
+  return target;
+}
+
 export function packageBuild(library: Options = {}) {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
   const entry: Record<string, string> = {};
@@ -22,7 +34,7 @@ export function packageBuild(library: Options = {}) {
     entry[name] = `src/${name}.ts`;
   }
   const bins = Object.values(typeof pkg.bin === 'string' ? { bin: pkg.bin } : (pkg.bin ?? {})).map(
-    (p) => basename(p, '.js'),
+    binEntry,
   );
   const common: Options = {
     format: ['esm', 'cjs'],

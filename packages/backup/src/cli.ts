@@ -202,7 +202,7 @@ function parse(argv: string[]) {
 }
 
 const isMain =
-  process.argv[1] !== undefined && /[\\/](cli\.(c?js|ts)|backup)$/.test(process.argv[1]);
+  process.argv[1] !== undefined && /[\\/](cli\.(c?js|ts)|backup(\.js)?)$/.test(process.argv[1]);
 if (isMain) {
   main(process.argv.slice(2), {
     out: (t) => process.stdout.write(t),
