@@ -41,6 +41,12 @@ export function createCacheFromEnv<const P extends string = never>(
 ): Cache<P> {
   const { env = process.env, ...rest } = options;
   const redisUrl = env['REDIS_URL'];
+  if (redisUrl !== undefined && redisUrl !== '' && !/^rediss?:\/\/./i.test(redisUrl)) {
+    // Named here: createCache's own message speaks of the `redis` option, which the app never set.
+    throw invalidOption(
+      `\`REDIS_URL\` must be a redis:// or rediss:// URL (redis://host:6379), or unset for memory only; got ${showValue(redisUrl)}.`,
+    );
+  }
   const ttl = env['CACHE_TTL'];
   let presets = rest.presets;
   if (presets !== undefined && typeof presets === 'object' && presets !== null) {

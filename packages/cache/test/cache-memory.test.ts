@@ -118,6 +118,22 @@ describe('createCache, memory only', () => {
     expect((await empty.health()).backend).toBe('memory');
   });
 
+  it('createCacheFromEnv names REDIS_URL when it is no redis URL, and shows no part of it', () => {
+    for (const bad of ['localhost:6379', 'http://u:hunter2@cache:6379', 'redis://']) {
+      let thrown: unknown;
+      try {
+        createCacheFromEnv({ env: { REDIS_URL: bad } });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(isCacheError(thrown, CacheErrorCode.InvalidOption)).toBe(true);
+      const message = (thrown as Error).message;
+      expect(message).toContain('`REDIS_URL` must be a redis:// or rediss:// URL');
+      expect(message).not.toContain('hunter2');
+      expect(message).not.toContain('localhost');
+    }
+  });
+
   it('createCache reads no environment variable', async () => {
     process.env['CACHE_TTL'] = '1s';
     process.env['CACHE_TTL_PRICING'] = '1s';
