@@ -33,6 +33,30 @@ export function envDuration(
   );
 }
 
+/** `PORT` (default 3000): a whole number from 0 (a free port) to 65535, else a {@link ServiceConfigError}. */
+export function envPort(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.PORT?.trim() || '3000';
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new ServiceConfigError(
+      'PORT',
+      `PORT must be a port number from 0 to 65535 (0 picks a free one); got "${text.slice(0, 32)}"`,
+    );
+  }
+  return port;
+}
+
+/** The line for an error of `listen`: a port in use or reserved says what to set. */
+export function describeListenError(err: unknown, port: number): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return `port ${port} on 127.0.0.1 is in use: stop what holds it, or set PORT to another port (0 picks a free one)`;
+  }
+  if (code === 'EACCES') return `port ${port} needs privileges: set PORT to a port above 1023`;
+  const message = err instanceof Error ? err.message : String(err);
+  return `cannot listen on 127.0.0.1:${port}: ${typeof code === 'string' ? `${code}: ` : ''}${message.split('\n')[0]}`;
+}
+
 /** Where the state that every instance must agree on lives. */
 export interface SharedState {
   /** `redis` when `REDIS_URL` is set: every instance of one `prefix` shares it. */

@@ -1,9 +1,21 @@
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { envDuration, ServiceConfigError } from './env.js';
+import { describeListenError, envDuration, envPort, ServiceConfigError } from './env.js';
 import { createService, type Service } from './server.js';
 
-const port = Number(process.env.PORT ?? 3000);
+/** A setting or a port it cannot run with: one line that says what to change, not a stack trace. */
+function failStart(message: string): never {
+  console.error(`example service did not start: ${message}`);
+  process.exit(1);
+}
+
+let port: number;
+try {
+  port = envPort();
+} catch (err) {
+  if (!(err instanceof ServiceConfigError)) throw err;
+  failStart(err.message);
+}
 // SIGTERM or SIGINT: /readyz fails for SHUTDOWN_DELAY (default 5s) so the load balancer stops
 // sending, then requests in flight get DRAIN_TIMEOUT (default 10s) before their connections are
 // closed, then each package closes within CLOSER_TIMEOUT (default 5s), and the process exits:
@@ -19,10 +31,8 @@ try {
     instanceId: process.env.INSTANCE_ID?.trim() || `${hostname()}:${port}`,
   });
 } catch (err) {
-  // A setting it cannot run with: one line that names the variable, not a stack trace.
   if (!(err instanceof ServiceConfigError)) throw err;
-  console.error(`example service did not start: ${err.message}`);
-  process.exit(1);
+  failStart(err.message);
 }
 service.health.on('state', ({ to }) => {
   if (to === 'draining')
@@ -32,7 +42,12 @@ service.health.on('state', ({ to }) => {
 service.health.on('shutdownError', ({ phase, reason }) =>
   console.error(`shutdown ${phase}: ${reason}`),
 );
+// Before listening succeeds, a listen error (a port in use) ends the start; the packages have
+// opened connections by now, so exit rather than wait for them.
+const onListenError = (err: Error) => failStart(describeListenError(err, port));
+service.server.once('error', onListenError);
 service.server.listen(port, '127.0.0.1', () => {
+  service.server.off('error', onListenError);
   const bound = (service.server.address() as AddressInfo).port;
   console.log(
     `example service on http://127.0.0.1:${bound}  (GET / lists the routes; Ctrl-C stops)`,

@@ -10,6 +10,10 @@ export interface StartErrorsOptions {
   dir: string;
   /** Its name in the test titles. */
   name: string;
+  /** What the line about `SHUTDOWN_DELAY=soon` names. @default 'shutdownDelay' */
+  durationName?: string;
+  /** Lines the app prints on every start (a notice that a dev key was generated), left out. */
+  notices?: RegExp;
 }
 
 /** Runs the start script with `env` until it exits (at most `timeoutMs`). */
@@ -52,7 +56,12 @@ function runStart(
  * no port, a duration that does not parse): the process exits 1 with one line on stderr that
  * says what to change, never a stack trace.
  */
-export function startErrorsSuite({ dir, name }: StartErrorsOptions): void {
+export function startErrorsSuite({
+  dir,
+  name,
+  durationName = 'shutdownDelay',
+  notices,
+}: StartErrorsOptions): void {
   describe(`${name}: a start that cannot work says why in one line`, () => {
     let holder: Server;
     let taken: number;
@@ -68,7 +77,10 @@ export function startErrorsSuite({ dir, name }: StartErrorsOptions): void {
     const expectOneLine = (r: { code: number | null; stderr: string }, ...words: string[]) => {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr, r.stderr).not.toMatch(/^\s+at /m);
-      const lines = r.stderr.trim().split('\n');
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => !notices?.test(line));
       expect(lines, r.stderr).toHaveLength(1);
       for (const w of words) expect(lines[0]).toContain(w);
     };
@@ -83,7 +95,7 @@ export function startErrorsSuite({ dir, name }: StartErrorsOptions): void {
     }, 30_000);
 
     it('a duration that does not parse', async () => {
-      expectOneLine(await runStart(dir, { PORT: '0', SHUTDOWN_DELAY: 'soon' }), 'shutdownDelay');
+      expectOneLine(await runStart(dir, { PORT: '0', SHUTDOWN_DELAY: 'soon' }), durationName);
     }, 30_000);
   });
 }
