@@ -121,6 +121,18 @@ function answer(status: number, body: unknown, type = JSON_TYPE): HealthAnswer {
   };
 }
 
+/** Whether two reports have the same overall status and the same checks with the same statuses. */
+function sameVerdicts(a: HealthReport, b: HealthReport): boolean {
+  if (a.status !== b.status) return false;
+  let count = 0;
+  for (const name in b.checks) {
+    if (a.checks[name]?.status !== b.checks[name]?.status) return false;
+    count++;
+  }
+  for (const _ in a.checks) count--;
+  return count === 0;
+}
+
 /** Called with the report, or with the error a run threw as it started. */
 export type ReportCallback = (error: unknown, report?: HealthReport) => void;
 
@@ -151,20 +163,36 @@ export function createHttp(deps: {
       formsB = {};
     }
     // The most recent report moves to the first slot.
-    [memoA, memoB] = [memoB, memoA];
-    [formsA, formsB] = [formsB, formsA];
+    const report0 = memoA;
+    const forms0 = formsA;
+    memoA = memoB;
+    formsA = formsB;
+    memoB = report0;
+    formsB = forms0;
     return formsA;
   }
+  // The simple answer names only verdicts: a new report with the verdicts of the last one
+  // (every uncached probe of a healthy service) gets the same answer, not a new rendering.
+  let lastSimple: { report: HealthReport; answer: HealthAnswer } | undefined;
   function render(report: HealthReport, format: Format): HealthAnswer {
     const forms = formsOf(report);
     const hit = forms[format];
     if (hit) return hit;
+    if (
+      format === 'simple' &&
+      lastSimple !== undefined &&
+      sameVerdicts(lastSimple.report, report)
+    ) {
+      forms.simple = lastSimple.answer;
+      return lastSimple.answer;
+    }
     const status = report.status === 'unhealthy' ? 503 : 200;
     const a =
       format === 'ietf'
         ? answer(status, toIetf(report, deps.ietfExtra), IETF_TYPE)
         : answer(status, format === 'full' ? report : toSimple(report));
     forms[format] = a;
+    if (format === 'simple') lastSimple = { report, answer: a };
     return a;
   }
 

@@ -124,6 +124,36 @@ describe('node:http handler', () => {
     expect(after.status).toBe(503);
   });
 
+  it('a simple answer is reused only while every verdict is the same', async () => {
+    const db = { down: false, runs: 0 };
+    const srv = await listen(makeHealth(db).handler());
+    closers.push(srv.close);
+    const body = async (path: string) => {
+      const res = await fetch(`${srv.url}${path}`);
+      return { status: res.status, json: await res.json() };
+    };
+    for (let i = 0; i < 3; i++) {
+      expect(await body('/health')).toEqual({
+        status: 200,
+        json: { status: 'healthy', database: 'ok' },
+      });
+      expect(await body('/health/full?format=simple')).toEqual({
+        status: 200,
+        json: { status: 'healthy', database: 'ok', search: 'ok' },
+      });
+    }
+    db.down = true;
+    expect(await body('/health')).toEqual({
+      status: 503,
+      json: { status: 'unhealthy', database: 'fail' },
+    });
+    db.down = false;
+    expect(await body('/health')).toEqual({
+      status: 200,
+      json: { status: 'healthy', database: 'ok' },
+    });
+  });
+
   it('liveness, readiness and startup probes follow the lifecycle', async () => {
     const db = { down: false, runs: 0 };
     const health = createHealth({
