@@ -2,6 +2,9 @@
  * sign and verify with a ring of 5 keys, per algorithm, against bare jose (`SignJWT` /
  * `jwtVerify` with the one right key; HS256 with a raw Uint8Array secret, as most apps do) and
  * against the node:crypto floor (`crypto.sign`/`crypto.verify`/`createHmac` on the same bytes).
+ * Each ratio is the median, with its range, of paired alternating rounds (`pairedRatio`): ring
+ * and the other side by side in one tinybench run, the order flipped each round; above 1× the
+ * ring is faster.
  * Run: pnpm --filter @org/key-rotation run bench
  */
 import {
@@ -13,15 +16,19 @@ import {
   type KeyObject,
   timingSafeEqual,
 } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { type PairedResult, pairedRatio } from '@org/test-utils/bench';
 import { importJWK, jwtVerify, SignJWT } from 'jose';
-import { Bench } from 'tinybench';
 import { type Algorithm, createKeyRing } from '../src/index.js';
 
 type JoseKey = Awaited<ReturnType<typeof importJWK>>;
-const time = Number(process.env.BENCH_TIME ?? 500);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const time = Number(process.env.BENCH_TIME ?? 200);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 const rows: string[][] = [];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** `1.70× (1.62–1.75×)`: the median of the rounds' ratios, with their range. */
+const ratio = (r: PairedResult) =>
+  `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)}×)`;
 
 async function benchAlg(alg: Algorithm) {
   // Private material is not reachable from the ring; a file store of our own gives it to us.
@@ -82,49 +89,36 @@ async function benchAlg(alg: Algorithm) {
   await jwtVerify(token, joseVerifyKey, { algorithms: [alg] });
 
   const claims = { scope: 'read' };
-  const tasks: [string, () => unknown][] = [
-    ['ring sign', () => ring.sign(claims, { subject: 'user-1', expiresIn: '15m' })],
-    [
-      'jose sign',
-      () =>
+  // Async, so that tinybench measures them (it calls a plain function once when it is added).
+  const ops = {
+    sign: {
+      ring: async () => ring.sign(claims, { subject: 'user-1', expiresIn: '15m' }),
+      jose: async () =>
         new SignJWT(claims)
           .setProtectedHeader({ alg, kid, typ: 'JWT' })
           .setSubject('user-1')
           .setIssuedAt()
           .setExpirationTime('15m')
           .sign(joseSignKey),
-    ],
-    ['floor sign', floorSign],
-    ['ring verify', () => ring.verify(token)],
-    ['jose verify', () => jwtVerify(token, joseVerifyKey, { algorithms: [alg] })],
-    ['floor verify', floorVerify],
-  ];
-  // Best of `rounds` runs per task, in a different order each round: the machine is shared,
-  // and the best run is the one least disturbed by other work.
-  const best = new Map<string, number>();
-  for (let round = 0; round < rounds; round++) {
-    const bench = new Bench({ time, warmupTime: 100 });
-    const order = round % 2 === 0 ? tasks : [...tasks].reverse();
-    for (const [name, fn] of order) bench.add(name, fn);
-    await bench.run();
-    for (const t of bench.tasks) {
-      const hz = t.result!.throughput.mean;
-      best.set(t.name, Math.max(best.get(t.name) ?? 0, hz));
-    }
-  }
-  const hz = (name: string) => best.get(name)!;
-  for (const op of ['sign', 'verify']) {
-    const r = hz(`ring ${op}`);
-    const j = hz(`jose ${op}`);
-    const f = hz(`floor ${op}`);
+      floor: async () => floorSign(),
+    },
+    verify: {
+      ring: async () => ring.verify(token),
+      jose: async () => jwtVerify(token, joseVerifyKey, { algorithms: [alg] }),
+      floor: async () => floorVerify(),
+    },
+  };
+  for (const op of ['sign', 'verify'] as const) {
+    const { ring: ours, jose, floor } = ops[op];
+    // Each ratio from paired alternating rounds: ours and the other side by side in one run.
+    const vsJose = await pairedRatio(ours, jose, { rounds, time, warmupTime: 100 });
+    const vsFloor = await pairedRatio(ours, floor, { rounds, time, warmupTime: 100 });
     rows.push([
       alg,
       op,
-      fmt(r),
-      fmt(j),
-      fmt(f),
-      `${(r / j).toFixed(2)}x`,
-      `${(f / r).toFixed(2)}x`,
+      ratio(vsJose),
+      ratio(vsFloor),
+      `${fmt(vsJose.oursHz)} · ${fmt(vsJose.anchorHz)} · ${fmt(vsFloor.anchorHz)}`,
     ]);
   }
   await ring.close();
@@ -138,14 +132,14 @@ for (const alg of ['RS256', 'ES256', 'EdDSA', 'HS256'] as const) {
 const head = [
   'alg',
   'op',
-  'ring ops/s',
-  'jose ops/s',
-  'node:crypto ops/s',
-  'ring / jose',
-  'floor / ring',
+  'ring ÷ jose (median of rounds, range)',
+  'ring ÷ node:crypto floor',
+  'ops/s ring · jose · floor (context)',
 ];
 const table = [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 console.log(
-  `\nNode ${process.version}, ring of 5 keys, best of ${rounds} rounds of ${time} ms per task\n`,
+  `\nNode ${process.version}, ring of 5 keys, ${rounds} paired rounds of ${time} ms per task (+100 ms warm-up); load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}\n`,
 );
 console.log(table);
