@@ -30,6 +30,35 @@ export interface OpenUpload {
   readonly status: Promise<number>;
 }
 
+/** A start script running in a child process, with what it wrote so far. */
+export interface ScriptRun {
+  readonly child: ChildProcess & {
+    stdout: NonNullable<ChildProcess['stdout']>;
+    stderr: NonNullable<ChildProcess['stderr']>;
+  };
+  stdout(): string;
+  stderr(): string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns `script` (`tsx src/main.ts`) in `dir` with `env` as it is, collecting its output. */
+export function runScript(dir: string, script: string, env: NodeJS.ProcessEnv): ScriptRun {
+  const [command, ...args] = script.split(/\s+/);
+  const child = spawn(command!, args, { cwd: dir, env, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
 /**
  * Runs `script` (the package's start script, such as `tsx src/main.ts`) in `dir` with
  * `node_modules/.bin` on the PATH, as npm and pnpm do, and waits for it to say it listens.
@@ -51,27 +80,16 @@ export async function startApp(
     PORT: String(port),
     PATH: `${join(dir, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`,
   });
-  const [command, ...args] = script.split(/\s+/);
-  const child = spawn(command!, args, { cwd: dir, env: childEnv, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.once('exit', (code, signal) => r({ code, signal })),
-  );
+  const run = runScript(dir, script, childEnv);
+  const { child, exited } = run;
   const base = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no "listening" line within ${timeoutMs} ms\n${stderr}`)),
+      () => reject(new Error(`no "listening" line within ${timeoutMs} ms\n${run.stderr()}`)),
       timeoutMs,
     );
     const onData = () => {
-      if (!stdout.includes(`listening on ${base}`)) return;
+      if (!run.stdout().includes(`listening on ${base}`)) return;
       clearTimeout(timer);
       child.stdout.off('data', onData);
       resolve();
@@ -79,7 +97,7 @@ export async function startApp(
     child.stdout.on('data', onData);
     void exited.then(({ code }) => {
       clearTimeout(timer);
-      reject(new Error(`the app exited (${code}) before listening\n${stderr}`));
+      reject(new Error(`the app exited (${code}) before listening\n${run.stderr()}`));
     });
   });
 
@@ -87,10 +105,10 @@ export async function startApp(
     child,
     base,
     get stdout() {
-      return stdout;
+      return run.stdout();
     },
     get stderr() {
-      return stderr;
+      return run.stderr();
     },
     exited,
     rawStatusLine: (raw) => rawStatusLine(port, raw),

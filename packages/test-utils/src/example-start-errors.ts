@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScript } from './example-app.js';
+import { runScript, startScript } from './example-app.js';
 
 /** What {@link startErrorsSuite} needs of an example app. */
 export interface StartErrorsOptions {
@@ -17,38 +16,22 @@ export interface StartErrorsOptions {
 }
 
 /** Runs the start script with `env` until it exits (at most `timeoutMs`). */
-function runStart(
+async function runStart(
   dir: string,
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [command, ...args] = startScript(dir).split(/\s+/);
-  const child = spawn(command!, args, {
-    cwd: dir,
-    stdio: 'pipe',
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      ...env,
-      PATH: `${join(dir, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`,
-    },
+  const run = runScript(dir, startScript(dir), {
+    ...process.env,
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    ...env,
+    PATH: `${join(dir, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
+  const { code } = await run.exited;
+  clearTimeout(timer);
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 /**

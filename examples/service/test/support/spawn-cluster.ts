@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@org/test-utils';
-
-const serviceDir = join(import.meta.dirname, '..', '..');
+import { spawnSource } from './spawn-service.js';
 
 /** One instance the cluster script started, as its `[cluster] <id> on <url> (pid <n>)` line says. */
 export interface ClusterInstance {
@@ -50,36 +49,16 @@ export async function spawnCluster(
 ): Promise<ClusterProcess> {
   const ports = await Promise.all(Array.from({ length: count + 1 }, () => freePort()));
   const root = mkdtempSync(join(tmpdir(), 'example-service-cluster-'));
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@org/source', '--import', 'tsx', 'src/cluster.ts'],
-    {
-      cwd: serviceDir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? tmpdir(),
-        PORT: String(ports[0]),
-        INSTANCE_PORTS: ports.slice(1).join(','),
-        STORAGE_ROOT: root,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
+  const { child, exited, output } = spawnSource('src/cluster.ts', {
+    PORT: String(ports[0]),
+    INSTANCE_PORTS: ports.slice(1).join(','),
+    STORAGE_ROOT: root,
+    ...env,
   });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
   const instances = (): ClusterInstance[] =>
-    [...out.matchAll(/^\[cluster\] (\S+) on (http:\/\/127\.0\.0\.1:\d+) \(pid (\d+)\)$/gm)].map(
-      (m) => ({ id: m[1]!, base: m[2]!, pid: Number(m[3]) }),
-    );
+    [
+      ...output().matchAll(/^\[cluster\] (\S+) on (http:\/\/127\.0\.0\.1:\d+) \(pid (\d+)\)$/gm),
+    ].map((m) => ({ id: m[1]!, base: m[2]!, pid: Number(m[3]) }));
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
@@ -94,7 +73,7 @@ export async function spawnCluster(
         timeoutMs,
       );
       const check = () => {
-        if (!/^\[cluster\] ready:/m.test(out)) return;
+        if (!/^\[cluster\] ready:/m.test(output())) return;
         clearTimeout(timer);
         child.stdout?.off('data', check);
         resolve();
@@ -107,14 +86,14 @@ export async function spawnCluster(
     });
   } catch (err) {
     await kill();
-    throw new Error(`${(err as Error).message}\n${out}`);
+    throw new Error(`${(err as Error).message}\n${output()}`);
   }
   return {
     child,
     base: `http://127.0.0.1:${ports[0]}`,
     instances: instances(),
     exited,
-    output: () => out,
+    output,
     kill,
   };
 }

@@ -21,25 +21,16 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `src/main.ts` on a free loopback port and waits until it answers `GET /livez`. */
-export async function spawnService(env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const port = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'example-service-child-'));
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@org/source', '--import', 'tsx', 'src/main.ts'],
-    {
-      cwd: serviceDir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? tmpdir(),
-        PORT: String(port),
-        STORAGE_ROOT: root,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/**
+ * Runs `entry` of the service (`src/main.ts`, `src/cluster.ts`) with @org/* from source, in a bare
+ * environment plus `env`, collecting what it writes to stdout and stderr.
+ */
+export function spawnSource(entry: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--conditions=@org/source', '--import', 'tsx', entry], {
+    cwd: serviceDir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => {
     out += d;
@@ -51,6 +42,18 @@ export async function spawnService(env: Record<string, string> = {}): Promise<Se
     (resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
   );
+  return { child, exited, output: () => out };
+}
+
+/** Starts `src/main.ts` on a free loopback port and waits until it answers `GET /livez`. */
+export async function spawnService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = await freePort();
+  const root = mkdtempSync(join(tmpdir(), 'example-service-child-'));
+  const { child, exited, output } = spawnSource('src/main.ts', {
+    PORT: String(port),
+    STORAGE_ROOT: root,
+    ...env,
+  });
   const base = `http://127.0.0.1:${port}`;
   const pid = child.pid ?? 0;
   const stop = async () => {
@@ -71,14 +74,14 @@ export async function spawnService(env: Record<string, string> = {}): Promise<Se
     ]);
   } catch (err) {
     await stop();
-    throw new Error(`the example service did not start: ${(err as Error).message}\n${out}`);
+    throw new Error(`the example service did not start: ${(err as Error).message}\n${output()}`);
   }
   return {
     child,
     pid,
     base,
     exited,
-    output: () => out,
+    output,
     peakRss() {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
