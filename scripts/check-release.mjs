@@ -80,8 +80,10 @@ const pub = spawnSync(
 if (pub.status !== 0) fail(`pnpm publish -r --dry-run exited ${pub.status}:\n${pub.stderr}`);
 // npm prints the tarball listings on stderr with --dry-run; pnpm passes them through.
 const text = `${pub.stdout}${pub.stderr}`;
-// backup-crypto ships its Python decryptor of the chunked format beside dist/.
-const allowed = /^(LICENSE|README\.md|package\.json|dist\/.+|CHANGELOG\.md|python\/[\w-]+\.py)$/;
+// backup-crypto ships its Python decryptor of the chunked format beside dist/; the CLIs ship the
+// shims in bin/ that run what dist/ holds.
+const allowed =
+  /^(LICENSE|README\.md|package\.json|bin\/[\w-]+\.js|dist\/.+|CHANGELOG\.md|python\/[\w-]+\.py)$/;
 let tarballs = 0;
 for (const block of text.split('📦').slice(1)) {
   tarballs++;
