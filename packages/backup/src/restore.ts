@@ -295,6 +295,15 @@ export async function loadBackup(
   }
 }
 
+/**
+ * The target attribute of a restore or restore test before its backup is found: the first
+ * configured target when the caller names none, the name once it is known to be configured,
+ * else `_OTHER` (an unknown name is no attribute value).
+ */
+export function requestedTarget(r: Resolved, requested: unknown): string {
+  if (requested === undefined) return [...r.targets.keys()][0]!;
+  return r.targets.has(requested as string) ? (requested as string) : '_OTHER';
+}
 /** @internal `restore`: check everything, then check the target, then load. */
 export async function restoreBackup(
   r: Resolved,
@@ -306,13 +315,7 @@ export async function restoreBackup(
   const to = dbTarget(req.to, 'to');
   const force = check.boolean(req.force, 'force', false);
   const started = r.clock.now();
-  // A target named by the caller is an attribute only once it is known to be configured.
-  let target =
-    req.target === undefined
-      ? [...r.targets.keys()][0]!
-      : r.targets.has(req.target as string)
-        ? (req.target as string)
-        : '_OTHER';
+  let target = requestedTarget(r, req.target);
   const restoring = () =>
     withTimeout(
       async (outer) => {

@@ -6,7 +6,13 @@ import type { createEmitter } from './events.js';
 import { type Manifest, manifestKey, type Verification } from './manifest.js';
 import { check, type Resolved, roomy } from './options.js';
 import { type DbTarget, dbTarget, tableStats, withClient, withDatabase } from './pg.js';
-import { type BackupRef, checkBackup, loadBackup, resolveBackup } from './restore.js';
+import {
+  type BackupRef,
+  checkBackup,
+  loadBackup,
+  requestedTarget,
+  resolveBackup,
+} from './restore.js';
 import { inOperation, learnVerifiedAt, observeStage, recordOutcome } from './telemetry.js';
 
 /** Options of `verify`. */
@@ -62,13 +68,7 @@ export async function verifyBackup(
   const started = r.clock.now();
   const server: DbTarget =
     req.scratchUrl === undefined ? r.db : dbTarget(req.scratchUrl, 'scratchUrl');
-  // A target named by the caller is an attribute only once it is known to be configured.
-  let target =
-    req.target === undefined
-      ? [...r.targets.keys()][0]!
-      : r.targets.has(req.target as string)
-        ? (req.target as string)
-        : '_OTHER';
+  let target = requestedTarget(r, req.target);
   const verifying = () =>
     withTimeout(
       async (outer) => {
