@@ -165,7 +165,15 @@ export function observeLookup<T>(
       m.duration.record(seconds, { ...attributes, 'error.type': errorType(error) });
     }
   };
-  return fn(out).then(
+  return settled(fn(out), record);
+}
+
+/** `pending`, with `record` called once it settles (`failed` and the error when it rejects). */
+function settled<T>(
+  pending: Promise<T>,
+  record: (failed: boolean, err: unknown) => void,
+): Promise<T> {
+  return pending.then(
     (value) => {
       record(false, undefined);
       return value;
@@ -191,16 +199,7 @@ export function observeWrite<T>(
     if (failed) attributes['error.type'] = errorType(err);
     m.duration.record((performance.now() - start) / 1000, attributes);
   };
-  return fn().then(
-    (value) => {
-      record(false, undefined);
-      return value;
-    },
-    (err: unknown) => {
-      record(true, err);
-      throw err;
-    },
-  );
+  return settled(fn(), record);
 }
 
 /** Runs `health()`'s ping of L2 in a client span `cache l2 ping` with whether L2 answered. */
