@@ -1,9 +1,15 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../src/cli.js';
-import { fillDatabase, freshDatabase, newKey, pgAvailable } from './harness.js';
+import {
+  fillDatabase,
+  freshDatabase,
+  newKey,
+  pgAvailable,
+  writeTwoTargetConfig,
+} from './harness.js';
 
 interface Line {
   message?: string;
@@ -22,25 +28,7 @@ describe.runIf(pgAvailable)('the CLI alerts through @org/alerts', () => {
     source = await freshDatabase('alerts');
     await fillDatabase(source.url, 20);
     dir = await mkdtemp(join(tmpdir(), 'backup-alerts-'));
-    config = join(dir, 'two.config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        targets: {
-          disk: { local: { root: join(dir, 'disk') } },
-          s3: {
-            s3: {
-              bucket: 'nowhere',
-              endpoint: 'http://127.0.0.1:9',
-              region: 'us-east-1',
-              forcePathStyle: true,
-              accessKeyIdEnv: 'K',
-              secretAccessKeyEnv: 'S',
-            },
-          },
-        },
-      }),
-    );
+    config = await writeTwoTargetConfig(dir);
   });
   afterAll(async () => {
     await source?.drop();

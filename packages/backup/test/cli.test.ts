@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../src/cli.js';
 import { progressBar } from '../src/progress.js';
-import { fillDatabase, freshDatabase, newKey, PG_ADMIN, pgAvailable, sql } from './harness.js';
+import {
+  fillDatabase,
+  freshDatabase,
+  newKey,
+  PG_ADMIN,
+  pgAvailable,
+  sql,
+  writeTwoTargetConfig,
+} from './harness.js';
 
 function io(env: Record<string, string | undefined>) {
   let out = '';
@@ -170,25 +178,7 @@ describe.runIf(pgAvailable)('the backup CLI on PostgreSQL and the local disk', (
   });
 
   it('exits 2 with an alert line when one target fails, and the other holds the backup', async () => {
-    const config = join(dir, 'two.config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        targets: {
-          disk: { local: { root: join(dir, 'disk') } },
-          s3: {
-            s3: {
-              bucket: 'nowhere',
-              endpoint: 'http://127.0.0.1:9',
-              region: 'us-east-1',
-              forcePathStyle: true,
-              accessKeyIdEnv: 'K',
-              secretAccessKeyEnv: 'S',
-            },
-          },
-        },
-      }),
-    );
+    const config = await writeTwoTargetConfig(dir);
     const run = io({ ...env, K: 'test', S: 'test' });
     const code = await main(['run', '--config', config], run.io);
     expect(code).toBe(EXIT.partial);

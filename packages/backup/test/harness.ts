@@ -141,3 +141,30 @@ export function recordingAlerts() {
     },
   };
 }
+
+/**
+ * Writes `<dir>/two.config.json`: a local target under `<dir>/disk` and an S3 target nobody
+ * answers (port 9, credentials from `K` and `S`), so that every run is partial. Returns its path.
+ */
+export async function writeTwoTargetConfig(dir: string): Promise<string> {
+  const config = join(dir, 'two.config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      targets: {
+        disk: { local: { root: join(dir, 'disk') } },
+        s3: {
+          s3: {
+            bucket: 'nowhere',
+            endpoint: 'http://127.0.0.1:9',
+            region: 'us-east-1',
+            forcePathStyle: true,
+            accessKeyIdEnv: 'K',
+            secretAccessKeyEnv: 'S',
+          },
+        },
+      },
+    }),
+  );
+  return config;
+}
