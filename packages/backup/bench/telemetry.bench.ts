@@ -9,28 +9,29 @@
  *   cd packages/backup && BENCH_ROUNDS=15 npx tsx --conditions=@org/source bench/telemetry.bench.ts
  *   (BENCH_BASELINE_REF=<commit> to compare with another build; BENCH_NOISE=0 without the noise row)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateKey } from '@org/backup-crypto';
 import { createStorage } from '@org/storage';
-import { addedNsPerCall, buildForBench, fineRatioRow, startOtel } from '@org/test-utils';
+import {
+  addedNsPerCall,
+  buildForBench,
+  commitBefore,
+  fineRatioRow,
+  startOtel,
+} from '@org/test-utils';
 import { pairedRatio } from '@org/test-utils/bench';
 import pg from 'pg';
 import { build } from 'tsup';
 
 type Module = typeof import('../src/index.js');
 // The baseline: the commit before this package's telemetry, so that only telemetry differs.
-const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
-const added = git('log', '--diff-filter=A', '--format=%H', '--', 'src/telemetry.ts')
-  .split('\n')
-  .at(-1);
 const builds = await buildForBench(
   'backup',
   build,
-  process.env.BENCH_BASELINE_REF ?? (added ? `${added}^` : undefined),
+  process.env.BENCH_BASELINE_REF ?? commitBefore('src/telemetry.ts'),
 );
 const before = (await import(builds.baseline)) as Module;
 const after = (await import(builds.current)) as Module;

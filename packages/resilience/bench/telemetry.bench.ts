@@ -10,25 +10,22 @@
  * BENCH_BASELINE_REF=<commit>).
  */
 
-import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { addedNsPerCall, buildForBench, fineRatioRow, startOtel } from '@org/test-utils';
+import {
+  addedNsPerCall,
+  buildForBench,
+  commitBefore,
+  fineRatioRow,
+  startOtel,
+} from '@org/test-utils';
 import { pairedRatio } from '@org/test-utils/bench';
 import { build } from 'tsup';
 
 type Module = typeof import('../src/index.js');
-const added = execFileSync(
-  'git',
-  ['log', '--diff-filter=A', '--format=%H', '--', 'src/telemetry.ts'],
-  { encoding: 'utf8' },
-)
-  .trim()
-  .split('\n')
-  .at(-1);
 const builds = await buildForBench(
   'resilience',
   build,
-  process.env.BENCH_BASELINE_REF ?? (added ? `${added}^` : undefined),
+  process.env.BENCH_BASELINE_REF ?? commitBefore('src/telemetry.ts'),
 );
 const before = (await import(builds.baseline)) as Module;
 const after = (await import(builds.current)) as Module;

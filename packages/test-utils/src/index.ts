@@ -18,6 +18,7 @@ export {
   type BundleFn,
   buildForBench,
   type CollectedPoint,
+  commitBefore,
   fineRatioRow,
   type OtelHarness,
   startOtel,

@@ -11,6 +11,7 @@
  *
  * `close()` unregisters everything, so the next test starts from no SDK at all.
  */
+import { execFileSync } from 'node:child_process';
 import { type Attributes, context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -137,6 +138,20 @@ export function startOtel(): OtelHarness {
   };
 }
 
+/**
+ * `<commit>^` for the first commit that added `path` (relative to the current directory): the
+ * tree just before it existed, a bench's baseline. Undefined when no commit adds it.
+ */
+export function commitBefore(path: string): string | undefined {
+  const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', path], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .at(-1);
+  return added ? `${added}^` : undefined;
+}
+
 /** What {@link buildForBench} needs of tsup's `build` (passed in: tsup is the package's). */
 export type BundleFn = (options: {
   config: false;
@@ -171,26 +186,15 @@ export async function buildForBench(
   bundle: BundleFn,
   ref = process.env.BENCH_BASELINE_REF,
 ): Promise<BenchBuilds> {
-  const { execFileSync } = await import('node:child_process');
   const { mkdirSync, existsSync, symlinkSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
   const root = git('rev-parse', '--show-toplevel');
-  const firstTelemetry = git(
-    '-C',
-    root,
-    'log',
-    '--diff-filter=A',
-    '--format=%H',
-    '--',
-    'packages/core/src/telemetry.ts',
-  )
-    .split('\n')
-    .at(-1);
-  if (!ref && !firstTelemetry)
+  const before = ref ?? commitBefore(join(root, 'packages/core/src/telemetry.ts'));
+  if (!before)
     throw new Error('no commit adds packages/core/src/telemetry.ts: set BENCH_BASELINE_REF');
-  const sha = git('-C', root, 'rev-parse', ref ?? `${firstTelemetry}^`);
+  const sha = git('-C', root, 'rev-parse', before);
   const base = join(tmpdir(), `org-bench-${sha.slice(0, 12)}`);
   const out = join(tmpdir(), `org-bench-out-${process.pid}`);
   if (!existsSync(join(base, 'packages', pkg, 'src'))) {
